@@ -1,0 +1,81 @@
+// Device: the one abstraction every transport gives (DESIGN.md "The one abstraction").
+// vfio (kernel), vfio-user (another process) and sim (in-process model) implement it; DFL walking,
+// the card model, PR, secure update and the CLI are written once against it.
+import type { Region } from '../mmio/region.js';
+import type { Clock } from '../util/clock.js';
+import type { DmaMapper } from '../dma/mapper.js';
+import type { Interrupt } from './interrupt.js';
+
+/** PCI identity from config space (or sysfs). */
+export interface PciIdentity {
+  vendor: number;
+  device: number;
+  subsystemVendor: number;
+  subsystemDevice: number;
+  /** 24-bit class code: base class << 16 | subclass << 8 | prog-if. */
+  classCode: number;
+  revision: number;
+}
+
+/** PCI region indexes as VFIO numbers them (include/uapi/linux/vfio.h). */
+export const RegionIndex = { BAR0: 0, BAR1: 1, BAR2: 2, BAR3: 3, BAR4: 4, BAR5: 5, ROM: 6, CONFIG: 7, VGA: 8 } as const;
+
+/** IRQ indexes as VFIO numbers them (include/uapi/linux/vfio.h, VFIO_PCI_*_IRQ_INDEX). */
+export const IrqIndex = { INTX: 0, MSI: 1, MSIX: 2, ERR: 3, REQ: 4 } as const;
+
+export interface RegionInfo {
+  index: number;
+  /** Size in bytes; 0 when the device has no such region. */
+  size: number;
+  readable: boolean;
+  writable: boolean;
+  /** True when the region (or parts of it, see mmapAreas) can be memory mapped. */
+  mappable: boolean;
+  /** Areas that may be mmapped (sparse mmap); the whole region when absent and mappable. */
+  mmapAreas?: { offset: number; size: number }[];
+}
+
+export interface IrqInfo {
+  index: number;
+  /** Number of vectors; 0 when the device has no such interrupt. */
+  count: number;
+  eventfd: boolean;
+  maskable: boolean;
+  automasked: boolean;
+}
+
+export interface Device extends Disposable {
+  /** The URL it was opened by, e.g. "sim:n3000", "vfio:0000:3b:00.0", "vfio-user:/run/card.sock". */
+  readonly url: string;
+  /** Transport name: 'vfio', 'vfio-user', 'sim', or a plugin's. */
+  readonly transport: string;
+  readonly identity: PciIdentity;
+  /** PCI address when the device is a local PCI function. */
+  readonly bdf: string | undefined;
+  /** The clock flows must wait on for this device (virtual for models, real for hardware). */
+  readonly clock: Clock;
+  readonly regionCount: number;
+  readonly irqCount: number;
+
+  regionInfo(index: number): RegionInfo;
+  /** The Region for `index` (mapped when the transport can mmap it, trapped otherwise); cached until close. */
+  region(index: number): Region;
+
+  configRead(offset: number, width: 1 | 2 | 4): number;
+  configWrite(offset: number, width: 1 | 2 | 4, value: number): void;
+
+  irqInfo(index: number): IrqInfo;
+  /** Arm vectors start..start+count-1 of an IRQ index with eventfds; events arrive asynchronously. */
+  enableInterrupts(index: number, start: number, count: number): Interrupt[];
+  /** Disarm every vector of an IRQ index and close its eventfds. */
+  disableInterrupts(index: number): void;
+
+  /** Function-level reset of the whole device. */
+  reset(): void;
+
+  /** Maps host memory at IOVAs for the device's DMA. */
+  readonly dma: DmaMapper;
+
+  /** Release every region, interrupt, DMA mapping and fd. Idempotent. */
+  close(): void;
+}

@@ -1,0 +1,38 @@
+// DMA mapping contracts. A transport's DmaMapper makes host memory visible to the device at an
+// IOVA (type1 MAP_DMA, iommufd IOAS_MAP, vfio-user DMA_MAP, or the sim model's table).
+
+/** Host memory that can be given to a device: an mmap of a memfd (or hugetlbfs file). */
+export interface DmaMemory {
+  /** Host virtual address of the mapping (for the kernel's MAP_DMA vaddr). */
+  readonly address: bigint;
+  readonly size: number;
+  /** The fd that backs it (memfd), so another process (vfio-user server) can map it; -1 if none. */
+  readonly fd: number;
+  /** Offset of this memory inside `fd`. */
+  readonly fdOffset: number;
+  /** The bytes, for the host (and for an in-process model). */
+  readonly bytes: Uint8Array;
+}
+
+export interface IovaRange {
+  start: bigint;
+  /** Inclusive last address. */
+  end: bigint;
+}
+
+export interface DmaAccess {
+  read: boolean;
+  write: boolean;
+}
+
+export interface DmaMapper {
+  /** Usable IOVA ranges (from the IOMMU), inclusive ends. */
+  iovaRanges(): IovaRange[];
+  /** Smallest page size the IOMMU maps (IOVA and size alignment). */
+  readonly pageSize: number;
+  /** Mappings still available (type1 DMA_AVAIL, vfio-user max_dma_maps); Infinity when unlimited. */
+  readonly mappingsAvailable: number;
+  /** Map `memory` at `iova` with the given device access. */
+  map(memory: DmaMemory, iova: bigint, access: DmaAccess): void;
+  unmap(iova: bigint, size: number): void;
+}

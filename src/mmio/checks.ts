@@ -1,0 +1,56 @@
+// Access checks shared by both Region backings. The fast path is one comparison per access; the
+// slow path (building the error) only runs when the check fails.
+import { RegionError } from '../errors.js';
+
+const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
+
+/** Throws the RegionError that explains why `offset` is not a valid `width`-byte access. */
+export function accessError(name: string, size: number, closed: boolean, offset: number, width: number): RegionError {
+  if (closed) {
+    return new RegionError('EREGION_CLOSED', `${name}: region is closed; open the device again to access it`, { region: name, offset });
+  }
+  if (!Number.isInteger(offset) || offset < 0) {
+    return new RegionError('EREGION_OFFSET', `${name}: offset ${String(offset)} is not a non-negative integer`, { region: name, offset });
+  }
+  if (offset % width !== 0) {
+    return new RegionError('EREGION_ALIGN', `${name}: offset ${hex(offset)} is not ${width}-byte aligned for a ${width * 8}-bit access`, { region: name, offset, width });
+  }
+  return new RegionError(
+    'EREGION_BOUNDS',
+    `${name}: ${width * 8}-bit access at ${hex(offset)} is outside the region (size ${hex(size)})`,
+    { region: name, offset, width, size },
+  );
+}
+
+/** Throws unless `offset .. offset+length` lies inside the region and is aligned to `width` bytes. */
+export function checkSpan(name: string, size: number, closed: boolean, offset: number, length: number, width: number): void {
+  if (closed || !Number.isInteger(offset) || offset < 0 || offset % width !== 0) throw accessError(name, size, closed, offset, width);
+  if (!Number.isInteger(length) || length < 0 || length % width !== 0) {
+    throw new RegionError('EREGION_LENGTH', `${name}: length ${String(length)} is not a multiple of ${width} bytes`, { region: name, length, width });
+  }
+  if (offset + length > size) {
+    throw new RegionError('EREGION_BOUNDS', `${name}: ${length} bytes at ${hex(offset)} run past the end of the region (size ${hex(size)})`, { region: name, offset, length, size });
+  }
+}
+
+export function value32Error(name: string, offset: number, value: unknown): RegionError {
+  return new RegionError(
+    'EREGION_VALUE',
+    `${name}: value ${String(value)} for the 32-bit register at ${hex(offset)} is not an integer in 0..0xffffffff`,
+    { region: name, offset, value: String(value), limit: 0xffffffff },
+  );
+}
+
+export function value64Error(name: string, offset: number, value: unknown): RegionError {
+  return new RegionError(
+    'EREGION_VALUE',
+    `${name}: value ${String(value)} for the 64-bit register at ${hex(offset)} is not a bigint in 0..2^64-1`,
+    { region: name, offset, value: String(value), limit: '0xffffffffffffffff' },
+  );
+}
+
+export function checkWidth(name: string, width: number): 4 | 8 {
+  if (width === 32) return 4;
+  if (width === 64) return 8;
+  throw new RegionError('EREGION_WIDTH', `${name}: access width ${String(width)} is not 32 or 64`, { region: name, width });
+}

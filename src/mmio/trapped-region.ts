@@ -1,0 +1,127 @@
+// TrappedRegion: a Region whose accesses are calls (device models, vfio-user REGION_READ/WRITE,
+// pread/pwrite on a VFIO region that cannot be mmapped). The callbacks see the offset and the
+// access width, exactly as a device would.
+import type { Clock } from '../util/clock.js';
+import { realClock } from '../util/clock.js';
+import type { PollOptions, PollResult, Region } from './region.js';
+import { DEFAULT_POLL_INTERVAL_US, DEFAULT_POLL_TIMEOUT_MS } from './region.js';
+import { accessError, checkSpan, checkWidth, value32Error, value64Error } from './checks.js';
+import { getLe32, getLe64, putLe32, putLe64 } from '../util/bytes.js';
+
+export interface RegisterAccess {
+  read32(offset: number): number;
+  read64(offset: number): bigint;
+  write32(offset: number, value: number): void;
+  write64(offset: number, value: bigint): void;
+}
+
+export class TrappedRegion implements Region {
+  readonly kind = 'trapped' as const;
+  readonly sharedBuffer = undefined;
+  readonly name: string;
+  readonly clock: Clock;
+  #size: number;
+  #access: RegisterAccess;
+  #onClose: (() => void) | undefined;
+
+  constructor(name: string, size: number, access: RegisterAccess, options: { clock?: Clock; onClose?: () => void } = {}) {
+    this.name = name;
+    this.#size = size;
+    this.#access = access;
+    this.clock = options.clock ?? realClock;
+    this.#onClose = options.onClose;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get closed(): boolean {
+    return this.#size === 0;
+  }
+
+  #check(offset: number, width: number): void {
+    if (offset !== (offset >>> 0) || (offset & (width - 1)) !== 0 || offset + width > this.#size) {
+      throw accessError(this.name, this.#size, this.closed, offset, width);
+    }
+  }
+
+  read32(offset: number): number {
+    this.#check(offset, 4);
+    return this.#access.read32(offset) >>> 0;
+  }
+
+  read64(offset: number): bigint {
+    this.#check(offset, 8);
+    return BigInt.asUintN(64, this.#access.read64(offset));
+  }
+
+  write32(offset: number, value: number): void {
+    this.#check(offset, 4);
+    if (value !== (value >>> 0)) throw value32Error(this.name, offset, value);
+    this.#access.write32(offset, value);
+  }
+
+  write64(offset: number, value: bigint): void {
+    this.#check(offset, 8);
+    if (typeof value !== 'bigint' || BigInt.asUintN(64, value) !== value) throw value64Error(this.name, offset, value);
+    this.#access.write64(offset, value);
+  }
+
+  poll32(offset: number, mask: number, expected: number, options: PollOptions = {}): PollResult<number> {
+    return this.#poll(() => this.read32(offset), (v) => ((v & mask) >>> 0) === expected >>> 0, options);
+  }
+
+  poll64(offset: number, mask: bigint, expected: bigint, options: PollOptions = {}): PollResult<bigint> {
+    return this.#poll(() => this.read64(offset), (v) => (v & mask) === expected, options);
+  }
+
+  #poll<T>(read: () => T, done: (v: T) => boolean, options: PollOptions): PollResult<T> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_POLL_TIMEOUT_MS;
+    const intervalMs = (options.intervalUs ?? DEFAULT_POLL_INTERVAL_US) / 1000;
+    const clock = this.clock;
+    const deadline = clock.now() + timeoutMs;
+    for (;;) {
+      const value = read();
+      if (done(value)) return { value, timedOut: false };
+      if (clock.now() >= deadline) return { value, timedOut: true };
+      clock.spin(intervalMs);
+    }
+  }
+
+  writeStream64(offset: number, words: BigUint64Array): void {
+    this.#check(offset, 8);
+    const access = this.#access;
+    for (let i = 0; i < words.length; i++) access.write64(offset, words[i]!);
+  }
+
+  readBlock(offset: number, length: number, width: 32 | 64 = 32, into?: Uint8Array): Uint8Array {
+    const w = checkWidth(this.name, width);
+    checkSpan(this.name, this.#size, this.closed, offset, length, w);
+    const out = into ?? new Uint8Array(length);
+    for (let i = 0; i < length; i += w) {
+      if (w === 4) putLe32(out, i, this.#access.read32(offset + i));
+      else putLe64(out, i, BigInt.asUintN(64, this.#access.read64(offset + i)));
+    }
+    return out;
+  }
+
+  writeBlock(offset: number, data: Uint8Array, width: 32 | 64 = 32): void {
+    const w = checkWidth(this.name, width);
+    checkSpan(this.name, this.#size, this.closed, offset, data.length, w);
+    for (let i = 0; i < data.length; i += w) {
+      if (w === 4) this.#access.write32(offset + i, getLe32(data, i));
+      else this.#access.write64(offset + i, getLe64(data, i));
+    }
+  }
+
+  close(): void {
+    if (this.#size === 0) return;
+    this.#size = 0;
+    this.#onClose?.();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
