@@ -1,0 +1,73 @@
+// Fuzz the GBS parser (outside bytes): mutated valid JSON-format and legacy files, mutated
+// metadata text, and random bytes. Every input must parse or throw a typed error, quickly; an
+// accepted file must satisfy the parser's invariants (bitstream inside the file, a UUID, ...).
+import { buildGbs, buildGbsFromJson, buildLegacyGbs, parseGbs } from '../../src/afu/pr/gbs.js';
+import { isUuid } from '../../src/afu/pr/uuid.js';
+import { FuzzFinding, mutate, newStats, Rng, runCase, type FuzzTarget } from './lib.js';
+
+const IFC = '1a422218-6dba-448e-b302-425cbcde1406';
+const AFU = 'd8424dc4-a4a3-c413-f89e-433683f9040b';
+
+function seeds(rng: Rng): Uint8Array[] {
+  const bits = rng.bytes(rng.int(64));
+  return [
+    buildGbs({ interfaceUuid: IFC, platformName: 'n3000', power: 50, clockFrequencyHigh: 312, clockFrequencyLow: 156, acceleratorClusters: [{ name: 'nlb', acceleratorTypeUuid: AFU }] }, bits),
+    buildGbs({ version: 640, interfaceUuid: IFC, acceleratorClusters: [{ acceleratorTypeUuid: AFU }, { acceleratorTypeUuid: IFC, totalContexts: 2 }] }, bits),
+    buildLegacyGbs(IFC, bits),
+  ];
+}
+
+const jsonTokens = ['{', '}', '[', ']', '"', ':', ',', 'null', 'true', '1e999', '-0', '"__proto__"', '"version"', '"afu-image"', '"magic-no"', '488605312', '"interface-uuid"', '"accelerator-clusters"', '\\u0000', '\uffff'];
+
+/** Mutate the JSON text itself (keeps the container valid so the metadata validator is reached). */
+function mutateMetadata(rng: Rng): Uint8Array {
+  let text = JSON.stringify({
+    version: rng.pick([1, 640, 650, 2, '1', null]),
+    'platform-name': rng.pick(['x', 5, undefined]),
+    'afu-image': {
+      'magic-no': rng.pick([488605312, 488605313, '488605312']),
+      'interface-uuid': rng.pick([IFC, IFC.toUpperCase(), 'x', 7]),
+      power: rng.pick([0, -1, 1e308, 'w']),
+      'clock-frequency-high': rng.pick([1, 'auto', 'auto-12.5', 'z', -1]),
+      'accelerator-clusters': rng.pick([[{ 'accelerator-type-uuid': AFU }], [], [null], [{ name: 3 }], 'x']),
+    },
+  });
+  const edits = rng.int(4);
+  for (let i = 0; i < edits; i++) {
+    const at = rng.int(text.length + 1);
+    text = rng.bool() ? text.slice(0, at) + rng.pick(jsonTokens) + text.slice(at) : text.slice(0, at) + text.slice(at + 1 + rng.int(8));
+  }
+  return buildGbsFromJson(text, rng.bytes(rng.int(16)));
+}
+
+function check(input: Uint8Array): void {
+  const gbs = parseGbs(input);
+  const end = gbs.bitstreamOffset + gbs.bitstreamLength;
+  if (end !== input.length || gbs.bitstream.length !== gbs.bitstreamLength || gbs.bitstream.buffer !== input.buffer) {
+    throw new FuzzFinding(`accepted GBS with an inconsistent bitstream view (offset ${gbs.bitstreamOffset}, length ${gbs.bitstreamLength}, file ${input.length})`);
+  }
+  if (!isUuid(gbs.interfaceUuid)) throw new FuzzFinding(`accepted GBS with interface UUID ${gbs.interfaceUuid}`);
+  if (gbs.format === 'json' && (!gbs.metadata || gbs.metadata.acceleratorClusters.length === 0)) {
+    throw new FuzzFinding('accepted a JSON GBS without accelerator clusters');
+  }
+}
+
+export const target: FuzzTarget = {
+  name: 'gbs',
+  fuzz({ cases, seed }) {
+    const rng = new Rng(seed);
+    const stats = newStats('gbs');
+    const corpus = seeds(rng);
+    for (let i = 0; i < cases; i++) {
+      const kind = rng.int(10);
+      const input = kind < 6 ? mutate(rng, rng.pick(corpus)) : kind < 9 ? mutateMetadata(rng) : rng.bytes(rng.int(64));
+      try {
+        runCase(stats, input, () => check(input));
+      } catch (err) {
+        if (err instanceof FuzzFinding) throw err;
+        throw new FuzzFinding(String(err));
+      }
+    }
+    return stats;
+  },
+};
