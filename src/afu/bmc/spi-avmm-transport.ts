@@ -1,0 +1,195 @@
+// BmcTransport over SPI-AVMM (N3000): Avalon-MM transactions, packetised as Avalon-ST bytes,
+// shifted through the Altera SPI master of FME feature 0xE as 32-bit words. The host side of
+// drivers/base/regmap/regmap-spi-avmm.c with writes batched: the kernel writes one register per
+// transaction (MAX_WRITE_CNT 1) and DPDK one register per SPI transaction with a 1 us sleep; here a
+// sequential write carries up to 1 KiB (MAX_TRANS_DATA), as reads already do in the kernel.
+import { ArgumentError, TimeoutError } from '../../errors.js';
+import type { Region } from '../../mmio/region.js';
+import type { Clock } from '../../util/clock.js';
+import { hex } from '../../util/bytes.js';
+import { logger } from '../../util/log.js';
+import {
+  AvalonError, DECODE_MORE, MAX_PHY_REQUEST, MAX_TRANS_DATA, ST_FLAGS, ST_LEN, TRANS_CODE_READ, TRANS_CODE_SEQ_READ,
+  TRANS_CODE_SEQ_WRITE, TRANS_CODE_WRITE, TRANS_REQ_HEADER_SIZE, TRANS_RESP_FLAG, TRANS_RESP_HEADER_SIZE,
+  decodeError, encodeRequest,
+} from './avalon.js';
+import { avalonCodec } from './avalon-codec.js';
+import { AlteraSpiMaster } from './spi-master.js';
+import { checkBmcAccess, type BmcTransport } from './transport.js';
+
+const log = logger('bmc:spi');
+
+/** regmap-spi-avmm SPI_AVMM_XFER_TIMEOUT: give up when the bridge sends only idles this long. */
+export const SPI_AVMM_XFER_TIMEOUT_MS = 200;
+/** Idle words read before the clock is consulted again (bounds the loop on a virtual clock). */
+export const MAX_IDLE_WORDS = 4096;
+
+export interface SpiAvmmOptions {
+  /** Data bytes per Avalon-MM transaction: 4..1024, a multiple of 4 (default 1024). */
+  maxTransactionBytes?: number;
+  /** SPI chip select of the BMC (default 0). */
+  chipSelect?: number;
+}
+
+export class SpiAvmmTransport implements BmcTransport {
+  readonly kind = 'spi-avmm';
+  readonly clock: Clock;
+  readonly spi: AlteraSpiMaster;
+  readonly maxTransactionBytes: number;
+  /** Counters: transactions and SPI words exchanged (benchmarks, logs). */
+  transactions = 0;
+  spiWords = 0;
+  #cs: number;
+  #trans = new Uint8Array(TRANS_REQ_HEADER_SIZE + MAX_TRANS_DATA);
+  #phy = new Uint8Array(MAX_PHY_REQUEST);
+  #rx = new Uint8Array(MAX_TRANS_DATA);
+  #rxWord = new Uint8Array(4);
+  #txWord = new Uint8Array(4);
+  #state = new Int32Array(2);
+  #consumed = new Int32Array(1);
+  #closed = false;
+
+  constructor(region: Region, featureOffset: number, options: SpiAvmmOptions = {}) {
+    const max = options.maxTransactionBytes ?? MAX_TRANS_DATA;
+    if (!Number.isInteger(max) || max < 4 || max > MAX_TRANS_DATA || (max & 3) !== 0) {
+      throw new ArgumentError('EBMC_BATCH', `maxTransactionBytes ${String(max)} must be a multiple of 4 in 4..${MAX_TRANS_DATA}`, { maxTransactionBytes: max });
+    }
+    this.maxTransactionBytes = max;
+    this.#cs = options.chipSelect ?? 0;
+    this.clock = region.clock;
+    this.spi = new AlteraSpiMaster(region, featureOffset);
+    log('SPI-AVMM transport on %s at %s, %d-byte transactions', region.name, hex(featureOffset), max);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ArgumentError('EBMC_CLOSED', 'the BMC transport is closed; open the card again', {});
+  }
+
+  /** One Avalon-MM transaction: `count` 32-bit words read from or written to `address`. */
+  #transact(read: boolean, address: number, count: number, data: Uint8Array | undefined, dataOffset: number, into: Uint8Array | undefined, intoOffset: number): void {
+    const size = count * 4;
+    const code = read ? (count === 1 ? TRANS_CODE_READ : TRANS_CODE_SEQ_READ) : (count === 1 ? TRANS_CODE_WRITE : TRANS_CODE_SEQ_WRITE);
+    const transLen = encodeRequest(this.#trans, code, address, size, read ? undefined : data, dataOffset);
+    const phy = this.#phy;
+    const phyLen = avalonCodec().packetize(this.#trans, transLen, phy, 4);
+    if (phyLen < 0) throw new AvalonError('EAVALON_ENCODE', `request of ${size} bytes at ${hex(address)} does not fit the ${phy.length}-byte phy buffer`, { address, size });
+    const spi = this.spi;
+    this.transactions++;
+    spi.chipSelect(true, this.#cs);
+    try {
+      // Transmit: the slave answers only idles while a request is being shifted in.
+      for (let i = 0; i < phyLen; i += 4) {
+        spi.txrx(((phy[i]! << 24) | (phy[i + 1]! << 16) | (phy[i + 2]! << 8) | phy[i + 3]!) >>> 0);
+      }
+      this.spiWords += phyLen >>> 2;
+      const length = this.#receive(address, size);
+      this.#checkResponse(read, code, address, size, length, into, intoOffset);
+    } finally {
+      spi.chipSelect(false, this.#cs);
+    }
+  }
+
+  /** Clock in words until one packet is decoded (br_do_rx_and_pkt_phy_parse). Returns its length. */
+  #receive(address: number, size: number): number {
+    const spi = this.spi;
+    const word = this.#rxWord;
+    const state = this.#state;
+    const codec = avalonCodec();
+    state[ST_LEN] = 0;
+    state[ST_FLAGS] = 0;
+    const clock = this.clock;
+    let deadline = clock.now() + SPI_AVMM_XFER_TIMEOUT_MS;
+    let idle = 0;
+    for (;;) {
+      const w = spi.txrx(0);
+      this.spiWords++;
+      word[0] = w >>> 24;
+      word[1] = (w >>> 16) & 0xff;
+      word[2] = (w >>> 8) & 0xff;
+      word[3] = w & 0xff;
+      const before = state[ST_LEN]! | state[ST_FLAGS]!;
+      const result = codec.depacketize(word, 4, state, this.#rx, this.#consumed);
+      if (result >= 0) return result;
+      if (result !== DECODE_MORE) throw decodeError(result, `BMC ${hex(address)} (${size} bytes)`);
+      if ((state[ST_LEN]! | state[ST_FLAGS]!) !== before) {
+        deadline = clock.now() + SPI_AVMM_XFER_TIMEOUT_MS;
+        idle = 0;
+        continue;
+      }
+      if (++idle >= MAX_IDLE_WORDS || clock.now() > deadline) {
+        throw new TimeoutError('EBMC_SPI_TIMEOUT', `BMC access at ${hex(address)} (${size} bytes): the SPI-AVMM bridge sent no answer (only idle bytes for ${idle} words / ${SPI_AVMM_XFER_TIMEOUT_MS} ms); the BMC is rebooting or hung: wait and retry, then power-cycle the card`, { address, size });
+      }
+    }
+  }
+
+  #checkResponse(read: boolean, code: number, address: number, size: number, length: number, into: Uint8Array | undefined, intoOffset: number): void {
+    const rx = this.#rx;
+    if (read) {
+      if (length !== size) {
+        throw new AvalonError('EAVALON_RESPONSE', `BMC read at ${hex(address)}: the bridge answered ${length} bytes for a ${size}-byte read; the address may be outside the BMC's map`, { address, size, length });
+      }
+      if (into) into.set(rx.subarray(0, size), intoOffset);
+      return;
+    }
+    const respCode = rx[0]! ^ TRANS_RESP_FLAG;
+    const respSize = (rx[2]! << 8) | rx[3]!;
+    if (length !== TRANS_RESP_HEADER_SIZE || respCode !== code || respSize !== size) {
+      throw new AvalonError('EAVALON_RESPONSE', `BMC write at ${hex(address)}: the bridge answered ${length} bytes (code ${hex(rx[0]!)}, size ${respSize}) for a ${size}-byte write with code ${hex(code)}; expected code ${hex(code | TRANS_RESP_FLAG)} and size ${size}`, { address, size, length, responseCode: rx[0], responseSize: respSize });
+    }
+  }
+
+  read32(address: number): number {
+    this.#checkOpen();
+    checkBmcAccess(address, 4, 'BMC read');
+    this.#transact(true, address, 1, undefined, 0, undefined, 0);
+    const rx = this.#rx;
+    return (rx[0]! | (rx[1]! << 8) | (rx[2]! << 16) | (rx[3]! << 24)) >>> 0;
+  }
+
+  write32(address: number, value: number): void {
+    this.#checkOpen();
+    checkBmcAccess(address, 4, 'BMC write');
+    const b = this.#txWord;
+    b[0] = value & 0xff;
+    b[1] = (value >>> 8) & 0xff;
+    b[2] = (value >>> 16) & 0xff;
+    b[3] = (value >>> 24) & 0xff;
+    this.#transact(false, address, 1, b, 0, undefined, 0);
+  }
+
+  updateBits(address: number, mask: number, value: number): void {
+    const old = this.read32(address);
+    const next = ((old & ~mask) | (value & mask)) >>> 0;
+    if (next !== old) this.write32(address, next);
+  }
+
+  readBlock(address: number, length: number): Uint8Array {
+    this.#checkOpen();
+    checkBmcAccess(address, length, 'BMC block read');
+    const out = new Uint8Array(length);
+    const max = this.maxTransactionBytes;
+    for (let done = 0; done < length; done += max) {
+      const n = Math.min(max, length - done);
+      this.#transact(true, address + done, n >>> 2, undefined, 0, out, done);
+    }
+    return out;
+  }
+
+  writeBlock(address: number, data: Uint8Array): void {
+    this.#checkOpen();
+    checkBmcAccess(address, data.length, 'BMC block write');
+    const max = this.maxTransactionBytes;
+    for (let done = 0; done < data.length; done += max) {
+      const n = Math.min(max, data.length - done);
+      this.#transact(false, address + done, n >>> 2, data, done, undefined, 0);
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
