@@ -1,0 +1,362 @@
+// Reservations: who owns a card, in which state, with which bitstream loaded; shared between
+// processes through one lock file per device (lock-file.ts) and enforced by the state machine in
+// states.ts. The owner is a process (pid + start time): a shell that ran `vfiokit reserve` owns
+// the card for as long as it lives, and every command it starts acts as the owner. An owner that
+// died leaves a stale reservation: reported as such, and cleared with a forced free.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
+import { createHash } from 'node:crypto';
+import { DeviceError, ArgumentError } from '../errors.js';
+import { logger } from '../util/log.js';
+import { lockDir, lockFile, LockError } from './lock-file.js';
+import { checkTransition, isReservationState, ReservationState, TransitionError } from './states.js';
+import { isSelfOrAncestor, processAlive, processInfo, processUid, userName } from './process-info.js';
+
+const log = logger('lock');
+const FORMAT_VERSION = 1;
+
+export interface ReservationOwner {
+  pid: number;
+  /** Start time of the pid (clock ticks since boot), so a reused pid is not the owner. */
+  startTime: number;
+  uid: number;
+  user: string;
+  /** The owner's executable name, for listings. */
+  command: string;
+}
+
+/** What was last loaded into the card (by PR or flash). */
+export interface BitstreamRecord {
+  /** A signature of the image: e.g. "sha256:<hex>" of the GBS, or its AFU GUID. */
+  signature: string;
+  afuGuid?: string;
+  file?: string;
+  /** ISO time it was loaded. */
+  loadedAt: string;
+}
+
+export interface ReservationRecord {
+  version: number;
+  /** Reservation id (stable per device): "r-" + 8 hex digits. */
+  id: string;
+  device: string;
+  state: ReservationState;
+  owner: ReservationOwner | null;
+  /** ISO time the current owner reserved it. */
+  since: string | null;
+  /** ISO time of the last change. */
+  updated: string;
+  bitstream: BitstreamRecord | null;
+}
+
+export interface Reservation extends ReservationRecord {
+  /** The owner process is gone (or its pid was reused): the reservation is stale. */
+  stale: boolean;
+  /** Seconds since `since` (0 when free). */
+  ageSeconds: number;
+  /** The lock file. */
+  file: string;
+}
+
+/** The card is reserved by someone else, the reservation is stale, or the caller is not the owner. */
+export class ReservationError extends DeviceError {}
+
+export interface CallerOptions {
+  /** The process acting (default: this process). It acts as owner when it is, or descends from, the owner. */
+  caller?: number;
+  /** Override ownership and transition checks (a forced free or reset). */
+  force?: boolean;
+}
+
+const PCI_BDF = /^(?:([0-9a-f]{4}):)?([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i;
+export const RESERVATION_ID = /^r-[0-9a-f]{8}$/;
+
+/** The canonical device URL a reservation is kept under: BDFs and vfio URLs with a domain, sockets absolute. */
+export function canonicalDevice(device: string): string {
+  const bare = device.startsWith('vfio:') ? device.slice(5) : device;
+  const m = PCI_BDF.exec(bare);
+  if (m) return `vfio:${(m[1] ?? '0000').toLowerCase()}:${m[2]!.toLowerCase()}:${m[3]!.toLowerCase()}.${m[4]}`;
+  if (device.startsWith('vfio-user:')) return `vfio-user:${resolvePath(device.slice('vfio-user:'.length))}`;
+  const colon = device.indexOf(':');
+  if (colon <= 0) throw new ArgumentError('EDEVICE_URL', `"${device}" is not a device: give a PCI address (3b:00.0), a device URL (sim:n3000, vfio-user:/run/card.sock) or a reservation id (r-1a2b3c4d)`, { device });
+  return device;
+}
+
+/** The stable reservation id of a device. */
+export function reservationId(device: string): string {
+  return 'r-' + createHash('sha256').update(canonicalDevice(device)).digest('hex').slice(0, 8);
+}
+
+function fileName(device: string): string {
+  return canonicalDevice(device).replace(/[^A-Za-z0-9._-]+/g, '_') + '.lock';
+}
+
+function nowIso(): string {
+  return new Date().toISOString();
+}
+
+function freeRecord(device: string): ReservationRecord {
+  return { version: FORMAT_VERSION, id: reservationId(device), device, state: 'FREE', owner: null, since: null, updated: nowIso(), bitstream: null };
+}
+
+function parseRecord(text: string, file: string, device?: string): ReservationRecord {
+  if (text.trim() === '') {
+    if (!device) throw new LockError('ELOCK_CORRUPT', `lock file ${file} is empty`, { file });
+    return freeRecord(device);
+  }
+  let r: Partial<ReservationRecord>;
+  try {
+    r = JSON.parse(text) as Partial<ReservationRecord>;
+  } catch {
+    throw new LockError('ELOCK_CORRUPT', `lock file ${file} is corrupt (not JSON); reset it with: vfiokit free ${device ?? file} --force`, { file });
+  }
+  if (typeof r !== 'object' || r === null || typeof r.device !== 'string' || typeof r.state !== 'string' || !isReservationState(r.state)) {
+    throw new LockError('ELOCK_CORRUPT', `lock file ${file} does not hold a reservation (device/state missing); reset it with: vfiokit free ${device ?? r?.device ?? file} --force`, { file });
+  }
+  return {
+    version: r.version ?? FORMAT_VERSION,
+    id: r.id ?? reservationId(r.device),
+    device: r.device,
+    state: r.state,
+    owner: r.owner ?? null,
+    since: r.since ?? null,
+    updated: r.updated ?? nowIso(),
+    bitstream: r.bitstream ?? null,
+  };
+}
+
+function view(record: ReservationRecord, file: string): Reservation {
+  const stale = record.owner !== null && !processAlive(record.owner.pid, record.owner.startTime);
+  const ageSeconds = record.since ? Math.max(0, Math.round((Date.now() - Date.parse(record.since)) / 1000)) : 0;
+  return { ...record, stale, ageSeconds, file };
+}
+
+/** Describe the owner process `pid` (must be running). */
+export function ownerOf(pid: number): ReservationOwner {
+  const info = processInfo(pid);
+  if (!info || info.state === 'Z') throw new ArgumentError('EOWNER', `owner pid ${pid} is not a running process; give the pid of a live process (default: the calling shell)`, { pid });
+  const uid = processUid(pid) ?? process.getuid?.() ?? 0;
+  return { pid, startTime: info.startTime, uid, user: userName(uid), command: info.comm };
+}
+
+function isOwner(record: ReservationRecord, caller: number): boolean {
+  return record.owner !== null && isSelfOrAncestor(record.owner.pid, record.owner.startTime, caller);
+}
+
+function describeOwner(o: ReservationOwner): string {
+  return `pid ${o.pid} (${o.command}, user ${o.user})`;
+}
+
+function heldError(r: Reservation, want: string): ReservationError {
+  const o = r.owner!;
+  if (r.stale) {
+    return new ReservationError('ESTALE', `${r.device} is ${r.state} by ${describeOwner(o)}, which is no longer running (stale reservation ${r.id}); clear it with: vfiokit free ${r.device} --force`, { device: r.device, id: r.id, state: r.state, owner: o, stale: true });
+  }
+  return new ReservationError('ERESERVED', `${r.device} is ${r.state} by ${describeOwner(o)} since ${r.since}; cannot ${want}: wait for it to be freed (vfiokit reservations) or ask its owner`, { device: r.device, id: r.id, state: r.state, owner: o, stale: false });
+}
+
+/** Read-modify-write one device's record under its lock. */
+function update<T>(device: string, fn: (current: Reservation, write: (next: ReservationRecord) => void) => T, options: { replaceCorrupt?: boolean } = {}): T {
+  const canonical = canonicalDevice(device);
+  const dir = lockDir();
+  using locked = lockFile(dir, fileName(canonical));
+  let record: ReservationRecord;
+  try {
+    record = parseRecord(locked.read(), locked.path, canonical);
+  } catch (err) {
+    // A forced free is the documented way out of a corrupt file: start over from FREE.
+    if (!options.replaceCorrupt || !(err instanceof LockError)) throw err;
+    log('replacing corrupt lock file %s', locked.path);
+    record = { ...freeRecord(canonical), state: 'RESET' };
+  }
+  return fn(view(record, locked.path), (next) => locked.write(JSON.stringify(next, null, 2) + '\n'));
+}
+
+/** The reservation of a device (FREE when it has none). */
+export function getReservation(device: string): Reservation {
+  const canonical = canonicalDevice(device);
+  const file = join(lockDir(), fileName(canonical));
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    /* no file: FREE */
+  }
+  return view(parseRecord(text, file, canonical), file);
+}
+
+/** Every device with a lock file (FREE ones included), sorted by device. Corrupt files are reported, not thrown. */
+export function listReservations(): { reservations: Reservation[]; corrupt: { file: string; message: string }[] } {
+  const dir = lockDir();
+  const reservations: Reservation[] = [];
+  const corrupt: { file: string; message: string }[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (!name.endsWith('.lock')) continue;
+    const file = join(dir, name);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue; // replaced or removed meanwhile
+    }
+    if (text.trim() === '') continue; // created by a locker that has not written yet: FREE
+    try {
+      reservations.push(view(parseRecord(text, file), file));
+    } catch (err) {
+      corrupt.push({ file, message: (err as Error).message });
+    }
+  }
+  reservations.sort((a, b) => a.device.localeCompare(b.device));
+  return { reservations, corrupt };
+}
+
+/** Map a reservation id back to its device, or undefined. */
+export function deviceForReservationId(id: string): string | undefined {
+  if (!RESERVATION_ID.test(id)) return undefined;
+  return listReservations().reservations.find((r) => r.id === id)?.device;
+}
+
+/**
+ * Reserve a FREE device for `owner` (default: this process). Exactly one of several racing
+ * callers wins; the others get ERESERVED (ESTALE when the holder died).
+ */
+export function reserve(device: string, options: { owner?: number } = {}): Reservation {
+  const owner = ownerOf(options.owner ?? process.pid);
+  return update(device, (current, write) => {
+    if (current.state !== 'FREE') throw heldError(current, 'reserve it');
+    const t = nowIso();
+    const next: ReservationRecord = { ...stripView(current), state: 'RESERVED', owner, since: t, updated: t };
+    write(next);
+    log('%s reserved by pid %d', current.device, owner.pid);
+    return view(next, current.file);
+  });
+}
+
+function stripView(r: Reservation): ReservationRecord {
+  const { stale: _s, ageSeconds: _a, file: _f, ...record } = r;
+  return record;
+}
+
+function mustOwn(current: Reservation, caller: number, want: string): void {
+  if (current.owner === null) {
+    throw new ReservationError('ENOTRESERVED', `${current.device} is not reserved; reserve it first (vfiokit reserve ${current.device})`, { device: current.device });
+  }
+  if (!isOwner(current, caller) || current.stale) {
+    if (current.stale || !processAlive(current.owner.pid, current.owner.startTime)) throw heldError({ ...current, stale: true }, want);
+    throw heldError(current, want);
+  }
+}
+
+/**
+ * Move a reservation to `to`. The caller must be the owner (or descend from it), unless forced.
+ * `bitstream` is recorded with the change (e.g. PROGRAM -> INACTIVE after a successful load).
+ */
+export function transition(device: string, to: ReservationState, options: CallerOptions & { bitstream?: Omit<BitstreamRecord, 'loadedAt'> } = {}): Reservation {
+  const caller = options.caller ?? process.pid;
+  return update(device, (current, write) => {
+    if (!options.force) mustOwn(current, caller, `move it to ${to}`);
+    if (!options.force || to !== 'RESET') checkTransition(current.device, current.state, to);
+    const t = nowIso();
+    const freeing = to === 'FREE';
+    const next: ReservationRecord = {
+      ...stripView(current),
+      state: to,
+      owner: freeing ? null : current.owner,
+      since: freeing ? null : current.since,
+      updated: t,
+      bitstream: options.bitstream ? { ...options.bitstream, loadedAt: t } : current.bitstream,
+    };
+    write(next);
+    log('%s %s -> %s%s', current.device, current.state, to, options.force ? ' (forced)' : '');
+    return view(next, current.file);
+  });
+}
+
+/**
+ * Free a device. The owner frees from RESERVED, INACTIVE, ACTIVE or RESET; `force` frees from
+ * any state and clears stale reservations (owner dead). Freeing a FREE device is a no-op.
+ */
+export function free(device: string, options: CallerOptions = {}): Reservation {
+  const caller = options.caller ?? process.pid;
+  return update(device, (current, write) => {
+    if (current.state === 'FREE') return current;
+    if (!options.force) {
+      mustOwn(current, caller, 'free it');
+      checkTransition(current.device, current.state, 'FREE');
+    } else if (current.owner && !current.stale) {
+      log('forced free of %s held by live pid %d', current.device, current.owner.pid);
+    }
+    const next: ReservationRecord = { ...stripView(current), state: 'FREE', owner: null, since: null, updated: nowIso() };
+    write(next);
+    return view(next, current.file);
+  }, { replaceCorrupt: options.force === true });
+}
+
+export interface WithReservationOptions extends CallerOptions {
+  /** State after `fn` succeeds (default: PROGRAM -> INACTIVE, RESET -> RESERVED, ACTIVE -> INACTIVE). */
+  next?: ReservationState;
+}
+
+/** Given to the function run under a reservation. */
+export interface ReservationScope {
+  readonly device: string;
+  readonly id: string;
+  /** True when the reservation was taken for this call and is freed after it. */
+  readonly automatic: boolean;
+  /** Record what is being loaded; stored when the state advances after success. */
+  setBitstream(bitstream: Omit<BitstreamRecord, 'loadedAt'>): void;
+}
+
+const SUCCESS_NEXT: Partial<Record<ReservationState, ReservationState>> = { PROGRAM: 'INACTIVE', RESET: 'RESERVED', ACTIVE: 'INACTIVE' };
+const FAILURE_NEXT: Partial<Record<ReservationState, ReservationState>> = { PROGRAM: 'RESERVED', RESET: 'RESERVED', ACTIVE: 'INACTIVE' };
+
+/**
+ * Run `fn` with the device in `state` (PROGRAM for PR and flash, RESET for resets/reboots,
+ * ACTIVE for an application). If the device is FREE it is reserved for this process for the
+ * duration and freed afterwards; if the caller (or its shell) already owns it, that reservation is
+ * used and kept. Someone else's reservation -> ERESERVED; a dead owner's -> ESTALE. After `fn` the
+ * state advances (success) or falls back (failure), and the bitstream given to setBitstream() is
+ * recorded on success. The process dying inside `fn` leaves a stale reservation (visible, forcibly freeable).
+ */
+export async function withReservation<T>(device: string, state: 'PROGRAM' | 'RESET' | 'ACTIVE', fn: (scope: ReservationScope) => T | Promise<T>, options: WithReservationOptions = {}): Promise<T> {
+  const caller = options.caller ?? process.pid;
+  const canonical = canonicalDevice(device);
+  let automatic = false;
+  // Enter: reserve if free, check ownership, walk ACTIVE -> INACTIVE before PROGRAM.
+  update(canonical, (current, write) => {
+    let record = stripView(current);
+    if (current.state === 'FREE') {
+      const t = nowIso();
+      record = { ...record, state: 'RESERVED', owner: ownerOf(caller), since: t, updated: t };
+      automatic = true;
+    } else if (!options.force) {
+      mustOwn(current, caller, `enter ${state}`);
+    }
+    if (record.state === 'ACTIVE' && state === 'PROGRAM') record = { ...record, state: 'INACTIVE' };
+    if (record.state === state) throw new ReservationError('EBUSY', `${canonical} is already in ${state} (another operation of the owner is running); wait for it to finish`, { device: canonical, state });
+    checkTransition(canonical, record.state, state);
+    write({ ...record, state, updated: nowIso() });
+  });
+  let bitstream: Omit<BitstreamRecord, 'loadedAt'> | undefined;
+  const scope: ReservationScope = { device: canonical, id: reservationId(canonical), automatic, setBitstream: (b) => { bitstream = b; } };
+  const leave = (ok: boolean) => {
+    const to = ok ? (options.next ?? SUCCESS_NEXT[state]!) : FAILURE_NEXT[state]!;
+    try {
+      transition(canonical, to, { caller, force: options.force, ...(ok && bitstream ? { bitstream } : {}) });
+      if (automatic) free(canonical, { caller, force: options.force });
+    } catch (err) {
+      // The reservation was changed under us (forced free): report but do not mask fn's outcome.
+      log('leaving %s after %s failed: %s', canonical, state, (err as Error).message);
+      if (ok && !(err instanceof TransitionError || err instanceof ReservationError)) throw err;
+    }
+  };
+  let result: T;
+  try {
+    result = await fn(scope);
+  } catch (err) {
+    leave(false);
+    throw err;
+  }
+  leave(true);
+  return result;
+}
