@@ -1,0 +1,481 @@
+// The MAX10 BMC of an N3000-class card, device side: its Avalon-MM address map (system registers
+// at 0x300800, the flash window with the 56 MiB staging area at 0x18000000, security data), and
+// the secure-update DOORBELL state machine its NIOS firmware runs (include/linux/mfd/
+// intel-m10-bmc.h, drivers/fpga/intel-m10-bmc-sec-update.c, DPDK ifpga_sec_mgr.c,
+// reference/secure-update.md). Time comes from the card's clock only: the state is advanced
+// lazily on every access, so a VirtualClock drives a 25-minute copy in microseconds.
+//
+// Doorbell (sys + 0x400): [0] RSU request, [7:4] progress, [11:8] host status, [23:16] RSU
+// status, [28] config select, [29] reboot request, [30] reboot disabled. Host-writable: [0],
+// [11:8], [28], [29]; the rest belongs to the BMC.
+import { createHash } from 'node:crypto';
+import type { Clock } from '../../util/clock.js';
+import type { AvalonBus } from './avalon-bridge.js';
+
+export const SYS_BASE = 0x300800;
+export const LEGACY_BUILD_VER = 0x300468;
+export const FW_VERSION = SYS_BASE + 0x00;
+export const MAC_LOW = SYS_BASE + 0x10;
+export const MAC_HIGH = SYS_BASE + 0x14;
+export const FPGA_RECONF = SYS_BASE + 0x30;
+export const TEST_REG = SYS_BASE + 0x3c;
+export const BUILD_VER = SYS_BASE + 0x68;
+export const FPGA_PAGE_INFO = SYS_BASE + 0x6c;
+export const PKVL_POLLING_CTRL = SYS_BASE + 0x80;
+export const PKVL_LINK_STATUS = SYS_BASE + 0x164;
+export const PKVL_A_VERSION = SYS_BASE + 0x254;
+export const PKVL_B_VERSION = SYS_BASE + 0x258;
+export const DOORBELL = SYS_BASE + 0x400;
+export const AUTH_RESULT = SYS_BASE + 0x404;
+export const FLASH_BASE = 0x10000000;
+export const FLASH_END = 0x1fffffff;
+export const STAGING_BASE = 0x18000000;
+export const STAGING_SIZE = 0x3800000;
+export const FLASH_COUNT_ADDR = 0x17ffb000;
+export const FLASH_COUNT_SIZE = 4096;
+/** Root entry hash areas: {prog address, magic}; the hash follows at +4 (intel-m10-bmc.h). */
+export const REH_AREAS = [
+  { name: 'sr', contentType: 0, prog: 0x17ffd000, magic: 0x5253 },
+  { name: 'bmc', contentType: 1, prog: 0x17ffc000, magic: 0x5746 },
+  { name: 'pr', contentType: 2, prog: 0x17ffe000, magic: 0x5250 },
+] as const;
+
+const RECONF_REQUEST = 1 << 23;
+const RECONF_PAGE_SHIFT = 20;
+const RECONF_COUNTDOWN = 1 << 18;
+
+const D_RSU_REQUEST = 1 << 0;
+const D_HOST_SHIFT = 8;
+const D_HOST = 0xf << D_HOST_SHIFT;
+const D_CONFIG_SEL = 1 << 28;
+const D_REBOOT_REQ = 1 << 29;
+const D_REBOOT_DISABLED = 1 << 30;
+const HOST_WRITABLE = D_RSU_REQUEST | D_HOST | D_CONFIG_SEL | D_REBOOT_REQ;
+
+export const Progress = { IDLE: 0, PREPARE: 1, READY: 3, AUTHENTICATING: 4, COPYING: 5, UPDATE_CANCEL: 6, PROGRAM_KEY_HASH: 7, RSU_DONE: 8 } as const;
+export const Status = { NORMAL: 0, TIMEOUT: 1, AUTH_FAIL: 2, COPY_FAIL: 3, ERASE_FAIL: 7, WEAROUT: 8, NIOS_OK: 0x80 } as const;
+const HOST_WRITE_DONE = 1;
+const HOST_ABORT = 2;
+
+/**
+ * AUTH_RESULT codes of this model (the register's encoding is not public; the kernel and DPDK
+ * only log it): 0 pass, else the first check that failed.
+ */
+export const AuthResult = { PASS: 0, BLOCK0_MAGIC: 0x1, PAYLOAD_LENGTH: 0x2, SHA256: 0x4, SHA384: 0x8, INJECTED: 0x80 } as const;
+
+export type Max10Fault = 'wearout' | 'erase-fail' | 'auth-fail' | 'prepare-timeout' | 'copy-timeout' | 'busy';
+
+export interface Max10Timing {
+  /** NIOS reaction to a doorbell write. */
+  handshakeMs: number;
+  /** Erasing the staging area after an RSU request. */
+  eraseMs: number;
+  /** Authentication of the staged image. */
+  authMs: number;
+  /** Copy rate from staging to the target flash (DPDK IFPGA_N3000_COPY_SPEED: 42,700 B/s). */
+  copyBytesPerSec: number;
+  /** Minimum copy time. */
+  copyMinMs: number;
+  /** How long a stuck phase ('prepare-timeout', 'copy-timeout') lasts before the BMC gives up. */
+  stuckMs: number;
+  /** How long the 'busy' fault keeps another update running. */
+  busyMs: number;
+  /** The BMC abandons an update whose host went silent in READY for this long. */
+  readyWatchdogMs: number;
+  /** BMC reboot time. */
+  rebootMs: number;
+}
+
+export const DEFAULT_TIMING: Max10Timing = {
+  handshakeMs: 20,
+  eraseMs: 15_000,
+  authMs: 5_000,
+  copyBytesPerSec: 42_700,
+  copyMinMs: 2_000,
+  stuckMs: 45 * 60 * 1000,
+  busyMs: 30_000,
+  readyWatchdogMs: 60 * 60 * 1000,
+  rebootMs: 3_000,
+};
+
+export interface Max10Options {
+  timing?: Partial<Max10Timing>;
+  /** NIOS firmware version: [31:24] board ('D'), [23:16] major, [15:8] minor, [7:0] patch. */
+  fwVersion?: number;
+  /** BMC build version: [31:24] PCB info, [23:16] major, [15:8] minor, [7:0] patch. */
+  buildVersion?: number;
+  mac?: string;
+  /** Retimer (PKVL) link status bits, one per line (2 retimers x 4 lines). */
+  linkStatus?: number;
+  /** Link speed the retimers run at, in Mb/s (reported through the properties). */
+  linkSpeedMbps?: number;
+  fpgaPage?: number;
+  rebootDisabled?: boolean;
+}
+
+export interface Max10Events {
+  /** An FPGA reload from `page` was triggered through FPGA_RECONF. */
+  onFpgaReload?(page: number): void;
+  /** The BMC rebooted from `page` (0 user, 1 factory, the doorbell's config select). */
+  onBmcReboot?(page: number): void;
+}
+
+type Phase = 'idle' | 'handshake' | 'erasing' | 'ready' | 'write-done' | 'authenticating' | 'copying' | 'cancel' | 'busy' | 'rebooting';
+
+const PAGE = 4096;
+
+export class Max10Model implements AvalonBus {
+  readonly timing: Max10Timing;
+  readonly events: Max10Events = {};
+  /** Counters for tests. */
+  readonly counters = { rsuRequests: 0, updatesDone: 0, updatesFailed: 0, cancels: 0, fpgaReloads: 0, bmcReboots: 0, lockedStagingWrites: 0 };
+  /** The last image that completed (kind and version string from its block0). */
+  lastUpdate: { contentType: number; subtype: number; version: string; payloadLength: number } | undefined;
+  fwVersion: number;
+  buildVersion: number;
+  linkStatus: number;
+  linkSpeedMbps: number;
+  fpgaPage: number;
+  bmcPage = 0;
+  flashCount = 0;
+  #clock: Clock;
+  #mac: [number, number];
+  #faults: Max10Fault[] = [];
+  #activeFault: Max10Fault | undefined;
+  // doorbell fields
+  #rsuRequest = false;
+  #progress: number = Progress.IDLE;
+  #hostStatus = 0;
+  #status: number = Status.NORMAL;
+  #configSel = false;
+  #rebootDisabled: boolean;
+  #authResult = 0;
+  #fpgaReconf = 0;
+  #test = 0;
+  #phase: Phase = 'idle';
+  #phaseEnds = Infinity;
+  /** The time transitions happen at (the end of the phase being left, or now). */
+  #at = 0;
+  #copyTarget: number = Progress.COPYING;
+  #staged: { contentType: number; subtype: number; version: string; payloadLength: number; payload: Uint8Array | undefined } | undefined;
+  #staging = new Map<number, Uint8Array>();
+  #reh = new Map<number, { bits: number; hash: Uint8Array }>();
+
+  constructor(clock: Clock, options: Max10Options = {}) {
+    this.#clock = clock;
+    this.#at = clock.now();
+    this.timing = { ...DEFAULT_TIMING, ...options.timing };
+    this.fwVersion = options.fwVersion ?? 0x44020006;
+    this.buildVersion = options.buildVersion ?? 0x44020105;
+    this.linkStatus = options.linkStatus ?? 0xff;
+    this.linkSpeedMbps = options.linkSpeedMbps ?? 25_000;
+    this.fpgaPage = options.fpgaPage ?? 1;
+    this.#rebootDisabled = options.rebootDisabled ?? false;
+    const mac = (options.mac ?? '64:4c:36:00:2f:a0').split(':').map((h) => parseInt(h, 16));
+    this.#mac = [
+      ((mac[0]! << 24) | (mac[1]! << 16) | (mac[2]! << 8) | mac[3]!) >>> 0,
+      ((2 << 16) | (mac[4]! << 8) | mac[5]!) >>> 0, // [23:16] MAC count: 2 ports
+    ];
+  }
+
+  /** Arm a fault for the next update (or, for 'busy', start a competing update now). */
+  injectFault(fault: Max10Fault): void {
+    this.#advance();
+    if (fault === 'busy') {
+      this.#progress = Progress.COPYING;
+      this.#status = Status.NORMAL;
+      this.#enter('busy', this.timing.busyMs);
+      return;
+    }
+    this.#faults.push(fault);
+  }
+
+  clearFaults(): void {
+    this.#faults = [];
+  }
+
+  /** The doorbell as the host reads it. */
+  get doorbell(): number {
+    this.#advance();
+    return this.#doorbellValue();
+  }
+
+  get phase(): string {
+    this.#advance();
+    return this.#phase;
+  }
+
+  /** The staged bytes at `offset` of the staging area (erased flash reads 0xff). */
+  stagingBytes(offset: number, length: number): Uint8Array {
+    const out = new Uint8Array(length).fill(0xff);
+    for (let i = 0; i < length;) {
+      const at = offset + i;
+      const page = this.#staging.get(Math.floor(at / PAGE));
+      const inPage = at % PAGE;
+      const n = Math.min(PAGE - inPage, length - i);
+      if (page) out.set(page.subarray(inPage, inPage + n), i);
+      i += n;
+    }
+    return out;
+  }
+
+  /** Pages of staging that hold data (sparse storage). */
+  get stagingPages(): number {
+    return this.#staging.size;
+  }
+
+  /** Device reset (FLR) does not reset the BMC: it is a separate chip with its own power. */
+  reset(): void {}
+
+  #doorbellValue(): number {
+    return ((this.#rsuRequest ? D_RSU_REQUEST : 0) | (this.#progress << 4) | (this.#hostStatus << D_HOST_SHIFT) | (this.#status << 16) |
+      (this.#configSel ? D_CONFIG_SEL : 0) | (this.#phase === 'rebooting' ? D_REBOOT_REQ : 0) | (this.#rebootDisabled ? D_REBOOT_DISABLED : 0)) >>> 0;
+  }
+
+  #enter(phase: Phase, durationMs: number): void {
+    this.#phase = phase;
+    this.#phaseEnds = this.#at + durationMs;
+  }
+
+  #takeFault(...kinds: Max10Fault[]): Max10Fault | undefined {
+    const i = this.#faults.findIndex((f) => kinds.includes(f));
+    if (i < 0) return undefined;
+    return this.#faults.splice(i, 1)[0];
+  }
+
+  /** Run every phase transition whose time has come. */
+  #advance(): void {
+    const now = this.#clock.now();
+    // Phases chain from the moment the previous one ended, not from when the host looked.
+    while (now >= this.#phaseEnds) {
+      this.#at = this.#phaseEnds;
+      this.#endPhase();
+    }
+    this.#at = now;
+  }
+
+  #idle(status: number): void {
+    this.#progress = Progress.IDLE;
+    this.#status = status;
+    this.#rsuRequest = false;
+    this.#activeFault = undefined;
+    this.#phase = 'idle';
+    this.#phaseEnds = Infinity;
+  }
+
+  #endPhase(): void {
+    const t = this.timing;
+    switch (this.#phase) {
+      case 'handshake': {
+        // The NIOS saw the RSU request: clear it and start erasing staging, unless a fault says otherwise.
+        this.#rsuRequest = false;
+        this.counters.rsuRequests++;
+        const fault = this.#takeFault('wearout', 'erase-fail', 'prepare-timeout', 'auth-fail', 'copy-timeout');
+        if (fault === 'wearout') { this.counters.updatesFailed++; this.#idle(Status.WEAROUT); return; }
+        if (fault === 'erase-fail') { this.counters.updatesFailed++; this.#idle(Status.ERASE_FAIL); return; }
+        this.#activeFault = fault;
+        this.#progress = Progress.PREPARE;
+        this.#status = Status.NORMAL;
+        this.#authResult = 0;
+        this.#staging.clear();
+        this.#staged = undefined;
+        this.#enter('erasing', fault === 'prepare-timeout' ? t.stuckMs : t.eraseMs);
+        return;
+      }
+      case 'erasing':
+        if (this.#activeFault === 'prepare-timeout') { this.counters.updatesFailed++; this.#idle(Status.TIMEOUT); return; }
+        this.#progress = Progress.READY;
+        this.#enter('ready', t.readyWatchdogMs);
+        return;
+      case 'ready':
+        this.counters.updatesFailed++;
+        this.#idle(Status.TIMEOUT);
+        return;
+      case 'write-done':
+        this.#progress = Progress.AUTHENTICATING;
+        this.#enter('authenticating', t.authMs);
+        return;
+      case 'authenticating': {
+        const result = this.#authenticate();
+        this.#authResult = result;
+        if (result !== AuthResult.PASS) { this.counters.updatesFailed++; this.#idle(Status.AUTH_FAIL); return; }
+        const staged = this.#staged!;
+        this.#copyTarget = staged.subtype === 0 ? Progress.COPYING : Progress.PROGRAM_KEY_HASH;
+        this.#progress = this.#copyTarget;
+        const copyMs = Math.max(t.copyMinMs, (staged.payloadLength / t.copyBytesPerSec) * 1000);
+        this.#enter('copying', this.#activeFault === 'copy-timeout' ? t.stuckMs : copyMs);
+        return;
+      }
+      case 'copying': {
+        if (this.#activeFault === 'copy-timeout') { this.counters.updatesFailed++; this.#idle(Status.TIMEOUT); return; }
+        this.#commit();
+        this.#progress = Progress.RSU_DONE;
+        this.#status = Status.NORMAL;
+        this.#activeFault = undefined;
+        this.#phase = 'idle';
+        this.#phaseEnds = Infinity;
+        return;
+      }
+      case 'cancel':
+        this.counters.cancels++;
+        this.#idle(Status.NORMAL);
+        return;
+      case 'busy':
+        this.#idle(Status.NORMAL);
+        return;
+      case 'rebooting':
+        this.counters.bmcReboots++;
+        this.bmcPage = this.#configSel ? 1 : 0;
+        this.#hostStatus = 0;
+        this.#idle(Status.NIOS_OK);
+        this.events.onBmcReboot?.(this.bmcPage);
+        return;
+      default:
+        this.#phaseEnds = Infinity;
+    }
+  }
+
+  /** Check the staged image against its own block0 (magic, length, SHA-256, SHA-384). */
+  #authenticate(): number {
+    if (this.#takeFault('auth-fail') === 'auth-fail' || this.#activeFault === 'auth-fail') return AuthResult.INJECTED;
+    const head = this.stagingBytes(0, 1024);
+    const le32 = (i: number): number => (head[i]! | (head[i + 1]! << 8) | (head[i + 2]! << 16) | (head[i + 3]! << 24)) >>> 0;
+    if (le32(0) !== 0xb6eafd19) return AuthResult.BLOCK0_MAGIC;
+    const length = le32(4);
+    if (length === 0 || 1024 + length > STAGING_SIZE) return AuthResult.PAYLOAD_LENGTH;
+    const payload = this.stagingBytes(1024, length);
+    if (createHash('sha256').update(payload).digest().compare(head.subarray(0x10, 0x30)) !== 0) return AuthResult.SHA256;
+    if (createHash('sha384').update(payload).digest().compare(head.subarray(0x30, 0x60)) !== 0) return AuthResult.SHA384;
+    let version = '';
+    for (let i = 0x60; i < 0x80 && head[i] !== 0; i++) version += String.fromCharCode(head[i]!);
+    this.#staged = { contentType: head[8]!, subtype: head[9]!, version, payloadLength: length, payload: head[9]! >= 2 ? payload.slice(0, head[9] === 2 ? 32 : 48) : undefined };
+    return AuthResult.PASS;
+  }
+
+  #commit(): void {
+    const staged = this.#staged!;
+    this.counters.updatesDone++;
+    this.lastUpdate = { contentType: staged.contentType, subtype: staged.subtype, version: staged.version, payloadLength: staged.payloadLength };
+    if (staged.subtype === 0) this.flashCount++;
+    if (staged.payload) {
+      const area = REH_AREAS.find((a) => a.contentType === staged.contentType);
+      if (area) this.#reh.set(area.prog, { bits: staged.payload.length * 8, hash: staged.payload });
+    }
+  }
+
+  read32(address: number): number {
+    this.#advance();
+    switch (address) {
+      case LEGACY_BUILD_VER: return 0xffffffff; // M10BMC_N3000_VER_LEGACY_INVALID: a secure BMC
+      case FW_VERSION: return this.fwVersion;
+      case MAC_LOW: return this.#mac[0];
+      case MAC_HIGH: return this.#mac[1];
+      case FPGA_RECONF: return this.#fpgaReconf;
+      case TEST_REG: return this.#test;
+      case BUILD_VER: return this.buildVersion;
+      case FPGA_PAGE_INFO: return this.fpgaPage & 0x7;
+      case PKVL_POLLING_CTRL: return 0x0011_0000 | 0x1; // A/B preload done, polling on
+      case PKVL_LINK_STATUS: return this.linkStatus;
+      case PKVL_A_VERSION: return 0x0109_20a6;
+      case PKVL_B_VERSION: return 0x0109_20a6;
+      case DOORBELL: return this.#doorbellValue();
+      case AUTH_RESULT: return this.#authResult;
+      default: break;
+    }
+    if (address >= STAGING_BASE && address < STAGING_BASE + STAGING_SIZE) {
+      const off = address - STAGING_BASE;
+      const page = this.#staging.get(Math.floor(off / PAGE));
+      if (!page) return 0xffffffff;
+      const i = off % PAGE;
+      return (page[i]! | (page[i + 1]! << 8) | (page[i + 2]! << 16) | (page[i + 3]! << 24)) >>> 0;
+    }
+    if (address >= FLASH_COUNT_ADDR && address < FLASH_COUNT_ADDR + FLASH_COUNT_SIZE) {
+      // Inverted bit vector: every update clears one more bit, lowest first.
+      const firstBit = (address - FLASH_COUNT_ADDR) * 8;
+      let v = 0xffffffff;
+      for (let b = 0; b < 32; b++) if (firstBit + b < this.flashCount) v &= ~(1 << b);
+      return v >>> 0;
+    }
+    for (const area of REH_AREAS) {
+      if (address === area.prog) {
+        const reh = this.#reh.get(area.prog);
+        return reh ? ((reh.bits << 16) | area.magic) >>> 0 : 0xffffffff;
+      }
+      if (address >= area.prog + 4 && address < area.prog + 4 + 48) {
+        const reh = this.#reh.get(area.prog);
+        const i = address - area.prog - 4;
+        if (!reh || i >= reh.hash.length) return 0xffffffff;
+        return (reh.hash[i]! | (reh.hash[i + 1]! << 8) | (reh.hash[i + 2]! << 16) | (reh.hash[i + 3]! << 24)) >>> 0;
+      }
+    }
+    return 0xffffffff;
+  }
+
+  write32(address: number, value: number): void {
+    this.#advance();
+    switch (address) {
+      case DOORBELL: this.#writeDoorbell(value >>> 0); return;
+      case FPGA_RECONF: this.#writeReconf(value >>> 0); return;
+      case TEST_REG: this.#test = value >>> 0; return;
+      default: break;
+    }
+    if (address >= STAGING_BASE && address < STAGING_BASE + STAGING_SIZE) {
+      if (this.#phase !== 'ready') {
+        this.counters.lockedStagingWrites++; // staging is only writable while progress = ready
+        return;
+      }
+      const off = address - STAGING_BASE;
+      const index = Math.floor(off / PAGE);
+      let page = this.#staging.get(index);
+      if (!page) {
+        page = new Uint8Array(PAGE).fill(0xff);
+        this.#staging.set(index, page);
+      }
+      const i = off % PAGE;
+      page[i] = value & 0xff;
+      page[i + 1] = (value >>> 8) & 0xff;
+      page[i + 2] = (value >>> 16) & 0xff;
+      page[i + 3] = (value >>> 24) & 0xff;
+    }
+  }
+
+  #writeDoorbell(value: number): void {
+    const t = this.timing;
+    const host = (value & D_HOST) >>> D_HOST_SHIFT;
+    const prevHost = this.#hostStatus;
+    this.#hostStatus = host;
+    this.#configSel = (value & D_CONFIG_SEL) !== 0;
+    if ((value & D_REBOOT_REQ) !== 0 && !this.#rebootDisabled && (this.#phase === 'idle')) {
+      this.#enter('rebooting', t.rebootMs);
+      return;
+    }
+    if ((value & D_RSU_REQUEST) !== 0 && !this.#rsuRequest) {
+      if (this.#phase === 'idle' && (this.#progress === Progress.IDLE || this.#progress === Progress.RSU_DONE)) {
+        this.#rsuRequest = true;
+        this.#enter('handshake', t.handshakeMs);
+      }
+      return;
+    }
+    if (host !== prevHost && this.#phase === 'ready') {
+      if (host === HOST_WRITE_DONE) this.#enter('write-done', t.handshakeMs);
+      else if (host === HOST_ABORT) {
+        this.#progress = Progress.UPDATE_CANCEL;
+        this.#enter('cancel', t.handshakeMs);
+      }
+    }
+  }
+
+  #writeReconf(value: number): void {
+    const prev = this.#fpgaReconf;
+    this.#fpgaReconf = value & (RECONF_REQUEST | (0x7 << RECONF_PAGE_SHIFT) | RECONF_COUNTDOWN);
+    const rising = (bit: number): boolean => (prev & bit) === 0 && (value & bit) !== 0;
+    // DPDK n3000_reload_fpga (secure BMC): clear RP_LOAD [23], then set it with the page in [22:20].
+    // reference/secure-update.md adds a toggle of the countdown start [18]; either edge starts the reload.
+    if (rising(RECONF_REQUEST) || ((value & RECONF_REQUEST) !== 0 && rising(RECONF_COUNTDOWN))) {
+      const page = (value >>> RECONF_PAGE_SHIFT) & 0x7;
+      this.fpgaPage = page;
+      this.counters.fpgaReloads++;
+      this.events.onFpgaReload?.(page);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+// Test rig: the sim BMC feature behind a TrappedRegion at a feature offset, as the card maps it.
+import createDebug from 'debug';
+import { TrappedRegion } from '../../src/mmio/trapped-region.js';
+import { VirtualClock } from '../../src/util/clock.js';
+import { SimBmc, type SimBmcOptions } from '../../src/sim/bmc/sim-bmc.js';
+import { SpiAvmmTransport, type SpiAvmmOptions } from '../../src/afu/bmc/spi-avmm-transport.js';
+
+export const FEATURE_OFFSET = 0x3000;
+
+export function bmcRig(options: SimBmcOptions = {}, transport: SpiAvmmOptions = {}) {
+  const clock = new VirtualClock();
+  const bmc = new SimBmc({ clock, log: createDebug('vfiokit:test:bmc') }, options);
+  const region = new TrappedRegion('test BAR0', 0x10000, {
+    read32: () => 0,
+    write32: () => {},
+    read64: (off) => (off > FEATURE_OFFSET && off < FEATURE_OFFSET + bmc.size ? bmc.read64(off - FEATURE_OFFSET) : 0n),
+    write64: (off, v) => { if (off > FEATURE_OFFSET && off < FEATURE_OFFSET + bmc.size) bmc.write64(off - FEATURE_OFFSET, v); },
+  }, { clock });
+  const host = new SpiAvmmTransport(region, FEATURE_OFFSET, transport);
+  return { clock, bmc, region, host };
+}
