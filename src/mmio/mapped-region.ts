@@ -1,0 +1,325 @@
+// MappedRegion: a Region over an mmap (a VFIO BAR, a memfd, a /dev/shm file, a DMA buffer).
+//
+// Register access rules (DESIGN.md; measurements in reference/js-mmio.md):
+// - reads are full width: Atomics.load on an Int32Array (>>> 0) / BigUint64Array view. A plain
+//   indexed read can be narrowed by TurboFan ((u32[i] & 0xff) becomes a 1-byte load);
+// - writes are plain typed-array stores (one mov of the access width); never Atomics.store (a
+//   locked xchg), never DataView (byte-by-byte in the builtins);
+// - every access is checked with one combined comparison (integer, aligned, inside); the error is
+//   built only on failure (checks.ts). A closed region swaps its views for empty ones and its size
+//   for 0, so every access fails the check with EREGION_CLOSED and never touches unmapped memory.
+// - stream/block loops run in the C shim when it is built; polls too when the region's clock is
+//   real; otherwise in JS on region.clock (same semantics as TrappedRegion).
+//
+// Lifetime of the memory:
+// - without a SharedArrayBuffer, the views are over koffi.view()'s external ArrayBuffer and
+//   close() calls onClose (mapFd: munmap) after dropping them;
+// - with the shim's SharedArrayBuffer created with unmap-on-free (mapFd does this when the shim is
+//   built), close() only drops this region's views: the munmap happens in the SharedArrayBuffer's
+//   deleter when the LAST reference to it dies (it may have been posted to worker threads, which
+//   keep the mapping, and the file behind it, alive). Call close() anyway: it makes this region
+//   throw, and lets the GC release the mapping.
+import { ArgumentError, RegionError } from '../errors.js';
+import type { Clock } from '../util/clock.js';
+import { realClock } from '../util/clock.js';
+import { getLe32, getLe64, putLe32, putLe64 } from '../util/bytes.js';
+import { mmap, munmap, viewOf } from '../sys/libc.js';
+import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../sys/constants.js';
+import { shim, type ShimFunctions } from '../sys/shim.js';
+import type { PollOptions, PollResult, Region } from './region.js';
+import { DEFAULT_POLL_INTERVAL_US, DEFAULT_POLL_TIMEOUT_MS } from './region.js';
+import { accessError, checkSpan, checkWidth, value32Error, value64Error } from './checks.js';
+
+const MAX_U64 = 0xffff_ffff_ffff_ffffn;
+const EMPTY = new ArrayBuffer(0);
+
+export interface MappedRegionOptions {
+  /** The clock polls run on (the device's clock). Default: the real clock. */
+  clock?: Clock;
+  /** Called once on close(), after the views are dropped (e.g. munmap, close the fd). */
+  onClose?: () => void;
+  /** Build the views over this SharedArrayBuffer (from the shim) instead of a koffi view. */
+  sharedBuffer?: SharedArrayBuffer;
+}
+
+export interface MapFdOptions {
+  /** Map PROT_READ|PROT_WRITE (default true) or PROT_READ only. */
+  writable?: boolean;
+  clock?: Clock;
+  /** Called after close() (after munmap when there is no SharedArrayBuffer). */
+  onClose?: () => void;
+  /** Use the shim's SharedArrayBuffer when it is built (default true). */
+  shared?: boolean;
+}
+
+/** Validated poll timing (shared with credit-stream.ts). NaN or negative would never end. */
+export function pollTiming(name: string, options: PollOptions): { timeoutMs: number; intervalUs: number } {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_POLL_TIMEOUT_MS;
+  const intervalUs = options.intervalUs ?? DEFAULT_POLL_INTERVAL_US;
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+    throw new ArgumentError('EARG_TIMEOUT', `${name}: poll timeoutMs ${String(timeoutMs)} must be a finite number >= 0`, { region: name, timeoutMs });
+  }
+  if (!Number.isFinite(intervalUs) || intervalUs < 0) {
+    throw new ArgumentError('EARG_INTERVAL', `${name}: poll intervalUs ${String(intervalUs)} must be a finite number >= 0`, { region: name, intervalUs });
+  }
+  return { timeoutMs, intervalUs };
+}
+
+export class MappedRegion implements Region {
+  readonly kind = 'mapped' as const;
+  readonly name: string;
+  readonly clock: Clock;
+  /** Start address of the mapping (for the shim, DMA and workers). */
+  readonly address: bigint;
+  #size: number;
+  #i32: Int32Array;
+  #u32: Uint32Array;
+  #u64: BigUint64Array;
+  #sab: SharedArrayBuffer | undefined;
+  #onClose: (() => void) | undefined;
+  /** The shim (streams, blocks; and polls when the clock is real), undefined without it. */
+  #shim: ShimFunctions | undefined;
+  #realClock: boolean;
+  #last32 = new Uint32Array(1);
+  #last64 = new BigUint64Array(1);
+
+  constructor(name: string, address: bigint, size: number, options: MappedRegionOptions = {}) {
+    if (!Number.isSafeInteger(size) || size <= 0 || size % 4 !== 0) {
+      throw new ArgumentError('EARG_SIZE', `${name}: region size ${String(size)} must be a positive multiple of 4 bytes`, { region: name, size });
+    }
+    const sab = options.sharedBuffer;
+    if (sab && sab.byteLength < size) {
+      throw new ArgumentError('EARG_SIZE', `${name}: the SharedArrayBuffer has ${sab.byteLength} bytes, less than the region size ${size}`, { region: name, size, limit: sab.byteLength });
+    }
+    const buffer: ArrayBufferLike = sab ?? viewOf(address, size);
+    this.name = name;
+    this.address = address;
+    this.#size = size;
+    this.#i32 = new Int32Array(buffer, 0, size >>> 2);
+    this.#u32 = new Uint32Array(buffer, 0, size >>> 2);
+    this.#u64 = new BigUint64Array(buffer, 0, size >>> 3);
+    this.#sab = sab;
+    this.clock = options.clock ?? realClock;
+    this.#onClose = options.onClose;
+    this.#shim = shim();
+    this.#realClock = this.clock.real;
+  }
+
+  /**
+   * mmap `size` bytes of `fd` at `offset` (page aligned) and wrap them. With the shim built, the
+   * views are over a SharedArrayBuffer that munmaps when it is garbage collected (see the top of
+   * this file); without it, close() munmaps. mmap failures are SysErrors naming the region.
+   */
+  static mapFd(name: string, fd: number, size: number, offset = 0, options: MapFdOptions = {}): MappedRegion {
+    const prot = options.writable === false ? PROT_READ : PROT_READ | PROT_WRITE;
+    const address = mmap(null, size, prot, MAP_SHARED, fd, offset, { what: `mapping ${name}: ${size} bytes at offset 0x${offset.toString(16)}` });
+    const s = options.shared === false ? undefined : shim();
+    try {
+      if (s) {
+        const sab = s.sharedBuffer(address, size, true);
+        return new MappedRegion(name, address, size, { clock: options.clock, onClose: options.onClose, sharedBuffer: sab });
+      }
+      return new MappedRegion(name, address, size, {
+        clock: options.clock,
+        onClose: () => {
+          munmap(address, size);
+          options.onClose?.();
+        },
+      });
+    } catch (e) {
+      if (!s) munmap(address, size);
+      throw e;
+    }
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get closed(): boolean {
+    return this.#size === 0;
+  }
+
+  /** The memory as a SharedArrayBuffer (shim built), else undefined. Undefined once closed. */
+  get sharedBuffer(): SharedArrayBuffer | undefined {
+    return this.#size === 0 ? undefined : this.#sab;
+  }
+
+  read32(offset: number): number {
+    if (offset !== (offset >>> 0) || (offset & 3) !== 0 || offset + 4 > this.#size) throw accessError(this.name, this.#size, this.#size === 0, offset, 4);
+    return Atomics.load(this.#i32, offset >>> 2) >>> 0;
+  }
+
+  read64(offset: number): bigint {
+    if (offset !== (offset >>> 0) || (offset & 7) !== 0 || offset + 8 > this.#size) throw accessError(this.name, this.#size, this.#size === 0, offset, 8);
+    return Atomics.load(this.#u64, offset >>> 3);
+  }
+
+  write32(offset: number, value: number): void {
+    if (offset !== (offset >>> 0) || (offset & 3) !== 0 || offset + 4 > this.#size) throw accessError(this.name, this.#size, this.#size === 0, offset, 4);
+    if (value !== (value >>> 0)) throw value32Error(this.name, offset, value);
+    this.#u32[offset >>> 2] = value;
+  }
+
+  write64(offset: number, value: bigint): void {
+    if (offset !== (offset >>> 0) || (offset & 7) !== 0 || offset + 8 > this.#size) throw accessError(this.name, this.#size, this.#size === 0, offset, 8);
+    if (typeof value !== 'bigint' || value < 0n || value > MAX_U64) throw value64Error(this.name, offset, value);
+    this.#u64[offset >>> 3] = value;
+  }
+
+  poll32(offset: number, mask: number, expected: number, options: PollOptions = {}): PollResult<number> {
+    this.#check(offset, 4);
+    const { timeoutMs, intervalUs } = pollTiming(this.name, options);
+    const m = mask >>> 0;
+    const want = expected >>> 0;
+    const s = this.#shim;
+    if (s && this.#realClock) {
+      const hit = s.poll32(this.address, offset, m, want, Math.round(timeoutMs * 1e6), Math.round(intervalUs * 1e3), this.#last32);
+      return { value: this.#last32[0]!, timedOut: hit === 0 };
+    }
+    const clock = this.clock;
+    const intervalMs = intervalUs / 1000;
+    const deadline = clock.now() + timeoutMs;
+    for (;;) {
+      const value = this.read32(offset);
+      if (((value & m) >>> 0) === want) return { value, timedOut: false };
+      if (clock.now() >= deadline) return { value, timedOut: true };
+      clock.spin(intervalMs);
+    }
+  }
+
+  poll64(offset: number, mask: bigint, expected: bigint, options: PollOptions = {}): PollResult<bigint> {
+    this.#check(offset, 8);
+    const { timeoutMs, intervalUs } = pollTiming(this.name, options);
+    const m = BigInt.asUintN(64, mask);
+    const want = BigInt.asUintN(64, expected);
+    const s = this.#shim;
+    if (s && this.#realClock) {
+      const hit = s.poll64(this.address, offset, m, want, Math.round(timeoutMs * 1e6), Math.round(intervalUs * 1e3), this.#last64);
+      return { value: this.#last64[0]!, timedOut: hit === 0 };
+    }
+    const clock = this.clock;
+    const intervalMs = intervalUs / 1000;
+    const deadline = clock.now() + timeoutMs;
+    for (;;) {
+      const value = this.read64(offset);
+      if ((value & m) === want) return { value, timedOut: false };
+      if (clock.now() >= deadline) return { value, timedOut: true };
+      clock.spin(intervalMs);
+    }
+  }
+
+  writeStream64(offset: number, words: BigUint64Array): void {
+    this.#check(offset, 8);
+    if (!(words instanceof BigUint64Array)) {
+      throw new ArgumentError('EARG_WORDS', `${this.name}: writeStream64 needs a BigUint64Array of words`, { region: this.name, offset });
+    }
+    const n = words.length;
+    if (n === 0) return;
+    const s = this.#shim;
+    if (s) {
+      s.stream64(this.address, offset, words, n);
+      return;
+    }
+    this.#streamJs(offset >>> 3, words, n);
+  }
+
+  #streamJs(index: number, words: BigUint64Array, n: number): void {
+    const u64 = this.#u64;
+    for (let i = 0; i < n; i++) u64[index] = words[i]!;
+  }
+
+  readBlock(offset: number, length: number, width: 32 | 64 = 32, into?: Uint8Array): Uint8Array {
+    const w = checkWidth(this.name, width);
+    checkSpan(this.name, this.#size, this.closed, offset, length, w);
+    const out = into ?? new Uint8Array(length);
+    if (out.length < length) {
+      throw new RegionError('EREGION_LENGTH', `${this.name}: readBlock destination holds ${out.length} bytes, less than the ${length} requested`, { region: this.name, length, limit: out.length });
+    }
+    if (length === 0) return out;
+    const s = this.#shim;
+    if (s) {
+      s.readBlock(this.address, offset, out, length, w);
+      return out;
+    }
+    if (w === 4) {
+      const i32 = this.#i32;
+      const base = offset >>> 2;
+      if ((out.byteOffset & 3) === 0) {
+        const dst = new Int32Array(out.buffer, out.byteOffset, length >>> 2);
+        for (let k = 0; k < dst.length; k++) dst[k] = Atomics.load(i32, base + k);
+      } else {
+        for (let k = 0; k < length >>> 2; k++) putLe32(out, k * 4, Atomics.load(i32, base + k));
+      }
+    } else {
+      const u64 = this.#u64;
+      const base = offset >>> 3;
+      if ((out.byteOffset & 7) === 0) {
+        const dst = new BigUint64Array(out.buffer, out.byteOffset, length >>> 3);
+        for (let k = 0; k < dst.length; k++) dst[k] = Atomics.load(u64, base + k);
+      } else {
+        for (let k = 0; k < length >>> 3; k++) putLe64(out, k * 8, Atomics.load(u64, base + k));
+      }
+    }
+    return out;
+  }
+
+  writeBlock(offset: number, data: Uint8Array, width: 32 | 64 = 32): void {
+    const w = checkWidth(this.name, width);
+    checkSpan(this.name, this.#size, this.closed, offset, data.length, w);
+    const length = data.length;
+    if (length === 0) return;
+    const s = this.#shim;
+    if (s) {
+      s.writeBlock(this.address, offset, data, length, w);
+      return;
+    }
+    if (w === 4) {
+      const u32 = this.#u32;
+      const base = offset >>> 2;
+      if ((data.byteOffset & 3) === 0) {
+        const src = new Uint32Array(data.buffer, data.byteOffset, length >>> 2);
+        for (let k = 0; k < src.length; k++) u32[base + k] = src[k]!;
+      } else {
+        for (let k = 0; k < length >>> 2; k++) u32[base + k] = getLe32(data, k * 4);
+      }
+    } else {
+      const u64 = this.#u64;
+      const base = offset >>> 3;
+      if ((data.byteOffset & 7) === 0) {
+        const src = new BigUint64Array(data.buffer, data.byteOffset, length >>> 3);
+        for (let k = 0; k < src.length; k++) u64[base + k] = src[k]!;
+      } else {
+        for (let k = 0; k < length >>> 3; k++) u64[base + k] = getLe64(data, k * 8);
+      }
+    }
+  }
+
+  /** True when stream/block calls (and polls, with a real clock) on this region run in the C shim. */
+  get usesShim(): boolean {
+    return this.#shim !== undefined && this.#size !== 0;
+  }
+
+  #check(offset: number, width: number): void {
+    if (offset !== (offset >>> 0) || (offset & (width - 1)) !== 0 || offset + width > this.#size) {
+      throw accessError(this.name, this.#size, this.#size === 0, offset, width);
+    }
+  }
+
+  close(): void {
+    if (this.#size === 0) return;
+    this.#size = 0;
+    this.#i32 = new Int32Array(EMPTY);
+    this.#u32 = new Uint32Array(EMPTY);
+    this.#u64 = new BigUint64Array(EMPTY);
+    this.#sab = undefined;
+    this.#shim = undefined;
+    const onClose = this.#onClose;
+    this.#onClose = undefined;
+    onClose?.();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
