@@ -1,0 +1,53 @@
+// `vfiokit reservations`: who holds which card, in which state, for how long, stale or not.
+import type { Command } from '../command.js';
+import { parseCommandLine, printJson, UsageError } from '../output.js';
+import { ExitCode } from '../exit-codes.js';
+import { listReservations, type Reservation } from '../../lock/reservations.js';
+import { lockDir } from '../../lock/lock-file.js';
+
+function age(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(seconds / 86400)}d${Math.floor((seconds % 86400) / 3600)}h`;
+}
+
+function row(r: Reservation): string {
+  const owner = r.owner ? `${r.owner.pid} ${r.owner.user} (${r.owner.command})` : '-';
+  return `${r.id.padEnd(12)}${r.device.padEnd(30)}${r.state.padEnd(10)}${owner.padEnd(28)}${(r.owner ? age(r.ageSeconds) : '-').padEnd(9)}${(r.stale ? 'STALE' : '').padEnd(7)}${r.bitstream?.signature ?? '-'}`;
+}
+
+export const command: Command = {
+  summary: 'list reservations: state, owner, age, stale or not',
+  help: `usage: vfiokit reservations [--all] [--json]
+
+Lists the reserved cards from the lock directory ($VFIOKIT_LOCK_DIR, default /run/vfiokit/locks
+for root): reservation id, device, state (RESERVED, PROGRAM, INACTIVE, ACTIVE, RESET), owner
+(pid, user, command), age, whether the owner is gone (STALE: clear with vfiokit free DEVICE
+--force), and the signature of the last bitstream loaded.
+
+options:
+  --all    include FREE devices (they remember their last bitstream)
+  --json   machine-readable output: { lockDir, reservations: [...], corrupt: [...] }
+
+examples:
+  vfiokit reservations
+  vfiokit reservations --all --json`,
+  async run(argv) {
+    const { values, positionals } = parseCommandLine(argv, { all: { type: 'boolean' }, json: { type: 'boolean' } });
+    if (positionals.length) throw new UsageError('EUSAGE', `unexpected argument "${positionals[0]}"; see --help`);
+    const { reservations, corrupt } = listReservations();
+    const shown = values.all ? reservations : reservations.filter((r) => r.state !== 'FREE');
+    if (values.json) {
+      printJson({ lockDir: lockDir(), reservations: shown, corrupt });
+      return ExitCode.OK;
+    }
+    if (!shown.length) process.stdout.write(`no reservations${values.all ? '' : ' (--all shows free devices too)'}\n`);
+    else {
+      process.stdout.write(`${'ID'.padEnd(12)}${'DEVICE'.padEnd(30)}${'STATE'.padEnd(10)}${'OWNER'.padEnd(28)}${'AGE'.padEnd(9)}${''.padEnd(7)}BITSTREAM\n`);
+      for (const r of shown) process.stdout.write(row(r) + '\n');
+    }
+    for (const c of corrupt) process.stderr.write(`vfiokit reservations: ${c.message}\n`);
+    return ExitCode.OK;
+  },
+};

@@ -1,0 +1,42 @@
+// The one place a CLI device argument is understood. A device argument may be:
+//   - a PCI address: 0000:3b:00.0 or 3b:00.0 (opened through vfio)
+//   - a device URL: sim:n3000, vfio:0000:3b:00.0, vfio-user:/run/card.sock, or a plugin's scheme
+//   - a reservation id: r-1a2b3c4d (as `vfiokit reservations` prints it)
+import { UsageError } from './output.js';
+import { canonicalDevice, deviceForReservationId, RESERVATION_ID } from '../lock/reservations.js';
+import { openDevice, activeConfig } from '../device/registry.js';
+import type { Device } from '../device/device.js';
+import { DeviceError } from '../errors.js';
+
+/** Turn a device argument into the canonical device URL (what reservations are kept under). */
+export function resolveDevice(arg: string | undefined): string {
+  if (arg === undefined || arg === '') {
+    throw new UsageError('EUSAGE', 'missing DEVICE: give a PCI address (3b:00.0), a device URL (sim:n3000) or a reservation id (r-1a2b3c4d)');
+  }
+  if (RESERVATION_ID.test(arg)) {
+    const device = deviceForReservationId(arg);
+    if (!device) throw new DeviceError('ENODEV', `no reservation with id ${arg}; list them with: vfiokit reservations --all`, { id: arg });
+    return device;
+  }
+  try {
+    return canonicalDevice(arg);
+  } catch (err) {
+    throw new UsageError('EUSAGE', (err as Error).message);
+  }
+}
+
+let warned = false;
+/** Print once per process why the configuration file was ignored (the built-in default is used). */
+export function warnConfigOnce(): void {
+  if (warned) return;
+  warned = true;
+  const { error } = activeConfig();
+  if (error) process.stderr.write(`vfiokit: warning: ${error.message} (using the built-in backends)\n`);
+}
+
+/** Resolve a device argument and open it with the backend that owns its scheme. */
+export async function openDeviceArg(arg: string | undefined): Promise<Device> {
+  const url = resolveDevice(arg);
+  warnConfigOnce();
+  return openDevice(url);
+}
