@@ -203,6 +203,9 @@ export async function backendFor(scheme: string): Promise<Backend> {
     throw new DeviceError('EDEVICE_BACKEND', `the backend for "${scheme}:" URLs failed to load: ${failed[0]!.error?.message}; see \`vfiokit backends\``, { scheme });
   }
   const disabled = Object.entries(config.configurations).some(([n, c]) => c.plugin === scheme && (!c.enabled || !config.plugins.includes(n)));
+  if (!disabled && isBuiltin(scheme) && !Object.values(config.configurations).some((c) => c.plugin === scheme)) {
+    throw new DeviceError('EDEVICE_BACKEND', `the built-in "${scheme}" backend is not configured in ${config.source}; add "${scheme}": { "enabled": true, "plugin": "${scheme}" } to "configurations" and "${scheme}" to "plugins"`, { scheme, config: config.source });
+  }
   if (disabled) {
     throw new DeviceError('EDEVICE_BACKEND', `the "${scheme}" backend is disabled in ${config.source}; enable it there (configurations.${scheme}.enabled and "plugins")`, { scheme, config: config.source });
   }
