@@ -157,7 +157,7 @@ export class MappedRegion implements Region {
 
   write32(offset: number, value: number): void {
     if (offset !== (offset >>> 0) || (offset & 3) !== 0 || offset + 4 > this.#size) throw accessError(this.name, this.#size, this.#size === 0, offset, 4);
-    if (value !== (value >>> 0)) throw value32Error(this.name, offset, value);
+    if (typeof value !== 'number' || value !== (value >>> 0)) throw value32Error(this.name, offset, value);
     this.#u32[offset >>> 2] = value;
   }
 
