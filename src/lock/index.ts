@@ -4,3 +4,4 @@ export * from './states.js';
 export * from './reservations.js';
 export { lockDir, LockError, LOCK_WAIT_MS, LOCK_FILE_MODE, LOCK_DIR_MODE } from './lock-file.js';
 export { processAlive, processInfo, ancestry } from './process-info.js';
+export * from './hooks.js';

@@ -310,19 +310,23 @@ export interface ReservationScope {
 const SUCCESS_NEXT: Partial<Record<ReservationState, ReservationState>> = { PROGRAM: 'INACTIVE', RESET: 'RESERVED', ACTIVE: 'INACTIVE' };
 const FAILURE_NEXT: Partial<Record<ReservationState, ReservationState>> = { PROGRAM: 'RESERVED', RESET: 'RESERVED', ACTIVE: 'INACTIVE' };
 
+/** A reservation entered for one operation; leave() exactly once when it ends. */
+export interface ReservationHold extends ReservationScope {
+  /** Advance (ok) or fall back (failed), record the bitstream on success, free if automatic. Idempotent. */
+  leave(ok: boolean): void;
+}
+
 /**
- * Run `fn` with the device in `state` (PROGRAM for PR and flash, RESET for resets/reboots,
- * ACTIVE for an application). If the device is FREE it is reserved for this process for the
- * duration and freed afterwards; if the caller (or its shell) already owns it, that reservation is
- * used and kept. Someone else's reservation -> ERESERVED; a dead owner's -> ESTALE. After `fn` the
- * state advances (success) or falls back (failure), and the bitstream given to setBitstream() is
- * recorded on success. The process dying inside `fn` leaves a stale reservation (visible, forcibly freeable).
+ * Enter `state` (PROGRAM for PR and flash, RESET for resets/reboots, ACTIVE for an application)
+ * for one operation. If the device is FREE it is reserved for the caller for the duration and
+ * freed on leave(); if the caller (or its shell) owns it, that reservation is used and kept.
+ * Someone else's reservation -> ERESERVED; a dead owner's -> ESTALE. ACTIVE steps to INACTIVE
+ * before PROGRAM. The process dying before leave() leaves a stale reservation (forcibly freeable).
  */
-export async function withReservation<T>(device: string, state: 'PROGRAM' | 'RESET' | 'ACTIVE', fn: (scope: ReservationScope) => T | Promise<T>, options: WithReservationOptions = {}): Promise<T> {
+export function enterReservation(device: string, state: 'PROGRAM' | 'RESET' | 'ACTIVE', options: WithReservationOptions = {}): ReservationHold {
   const caller = options.caller ?? process.pid;
   const canonical = canonicalDevice(device);
   let automatic = false;
-  // Enter: reserve if free, check ownership, walk ACTIVE -> INACTIVE before PROGRAM.
   update(canonical, (current, write) => {
     let record = stripView(current);
     if (current.state === 'FREE') {
@@ -338,25 +342,42 @@ export async function withReservation<T>(device: string, state: 'PROGRAM' | 'RES
     write({ ...record, state, updated: nowIso() });
   });
   let bitstream: Omit<BitstreamRecord, 'loadedAt'> | undefined;
-  const scope: ReservationScope = { device: canonical, id: reservationId(canonical), automatic, setBitstream: (b) => { bitstream = b; } };
-  const leave = (ok: boolean) => {
-    const to = ok ? (options.next ?? SUCCESS_NEXT[state]!) : FAILURE_NEXT[state]!;
-    try {
-      transition(canonical, to, { caller, force: options.force, ...(ok && bitstream ? { bitstream } : {}) });
-      if (automatic) free(canonical, { caller, force: options.force });
-    } catch (err) {
-      // The reservation was changed under us (forced free): report but do not mask fn's outcome.
-      log('leaving %s after %s failed: %s', canonical, state, (err as Error).message);
-      if (ok && !(err instanceof TransitionError || err instanceof ReservationError)) throw err;
-    }
+  let left = false;
+  return {
+    device: canonical,
+    id: reservationId(canonical),
+    automatic,
+    setBitstream: (b) => { bitstream = b; },
+    leave(ok: boolean) {
+      if (left) return;
+      left = true;
+      const to = ok ? (options.next ?? SUCCESS_NEXT[state]!) : (options.next && options.next !== SUCCESS_NEXT[state] ? options.next : FAILURE_NEXT[state]!);
+      try {
+        transition(canonical, to, { caller, force: options.force, ...(ok && bitstream ? { bitstream } : {}) });
+        if (automatic) free(canonical, { caller, force: options.force });
+      } catch (err) {
+        // Changed under us (a forced free or reset by an administrator): report, do not mask the operation's outcome.
+        log('leaving %s after %s failed: %s', canonical, state, (err as Error).message);
+        if (!(err instanceof TransitionError || err instanceof ReservationError)) throw err;
+      }
+    },
   };
+}
+
+/**
+ * Run `fn` with the device in `state` (see enterReservation): the reservation is taken before and
+ * left after, advancing on success (PROGRAM -> INACTIVE with the bitstream given to
+ * setBitstream(), RESET -> RESERVED) and falling back on failure (PROGRAM -> RESERVED).
+ */
+export async function withReservation<T>(device: string, state: 'PROGRAM' | 'RESET' | 'ACTIVE', fn: (scope: ReservationScope) => T | Promise<T>, options: WithReservationOptions = {}): Promise<T> {
+  const hold = enterReservation(device, state, options);
   let result: T;
   try {
-    result = await fn(scope);
+    result = await fn(hold);
   } catch (err) {
-    leave(false);
+    hold.leave(false);
     throw err;
   }
-  leave(true);
+  hold.leave(true);
   return result;
 }

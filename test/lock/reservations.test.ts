@@ -286,3 +286,27 @@ describe('between processes', () => {
     expect(reserve('sim:stale').owner!.pid).toBe(process.pid);
   }, 30_000);
 });
+
+describe('hooks for the PR and flash flows', () => {
+  it('prReservationHook: PROGRAM for the duration, INACTIVE with the bitstream on success, freed if it was free', async () => {
+    const { prReservationHook, flashReserveHook } = await import('../../src/lock/hooks.js');
+    const hook = prReservationHook('sim:hook', { signature: 'sha256:0123', afuGuid: 'aaaaaaaa-0000-0000-0000-000000000000' });
+    hook.begin({ operation: 'pr', port: 0 });
+    expect(getReservation('sim:hook').state).toBe('PROGRAM');
+    hook.end({ operation: 'pr', port: 0, ok: true });
+    expect(getReservation('sim:hook')).toMatchObject({ state: 'FREE', bitstream: { signature: 'sha256:0123' } });
+
+    reserve('sim:hook');
+    const failing = prReservationHook('sim:hook', { signature: 'sha256:bad' });
+    failing.begin({ operation: 'pr', port: 0 });
+    failing.end({ operation: 'pr', port: 0, ok: false });
+    expect(getReservation('sim:hook')).toMatchObject({ state: 'RESERVED', bitstream: { signature: 'sha256:0123' } });
+
+    const release = flashReserveHook('sim:hook')('secure update');
+    expect(getReservation('sim:hook').state).toBe('PROGRAM');
+    expect(code(() => flashReserveHook('sim:hook')('again'))).toBe('EBUSY');
+    release.release();
+    release.release();
+    expect(getReservation('sim:hook').state).toBe('RESERVED');
+  });
+});
