@@ -97,6 +97,10 @@ export class DmaBuffer implements DmaMemory, Disposable {
   get bytes(): Uint8Array {
     return this.memory.bytes;
   }
+  /** The buffer as a SharedArrayBuffer (C shim built), for worker threads; else undefined. */
+  get sharedBuffer(): SharedArrayBuffer | undefined {
+    return this.memory.sharedBuffer;
+  }
   /** Page size backing the buffer (4096, 2 MiB, 1 GiB). */
   get pageSize(): number {
     return this.memory.pageSize;

@@ -2,14 +2,19 @@
 // can map the same pages through the fd), optionally on hugetlb pages (MFD_HUGETLB with the page
 // size in the flags, include/uapi/linux/memfd.h), mapped shared and read-write.
 //
+// With the C shim built, the bytes are a view of a SharedArrayBuffer over the mapping (post it to
+// worker threads without copying); without it, of koffi's external ArrayBuffer.
+//
 // On close the pages are released and the address range is replaced by an anonymous
-// zero-filled placeholder until the last JS view of it is garbage collected, so a stale
-// `bytes` view kept by mistake reads zeroes instead of faulting the process.
+// zero-filled placeholder until the last JS view of it is garbage collected (the
+// SharedArrayBuffer's deleter munmaps it, in whichever thread drops it last; without the shim a
+// FinalizationRegistry does), so a stale view kept by mistake reads zeroes instead of faulting.
 import buffer from 'node:buffer';
 import type { DmaMemory } from './mapper.js';
 import { ArgumentError } from '../errors.js';
 import { DmaError } from './errors.js';
 import { logger } from '../util/log.js';
+import { shim } from '../sys/shim.js';
 import { HUGE_PAGE_BYTES, MFD_HUGE_FLAG, autoHugePageSize, hugePagePools, type HugePageSize } from './hugepages.js';
 import {
   MAP_ANONYMOUS, MAP_FAILED, MAP_FIXED, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED,
@@ -60,7 +65,8 @@ export class HostMemory implements DmaMemory, Disposable {
   /** The size the caller asked for (size is this rounded up to pageSize). */
   readonly requestedSize: number;
   readonly name: string;
-  #buffer: ArrayBuffer;
+  #buffer: ArrayBuffer | SharedArrayBuffer;
+  #shared: SharedArrayBuffer | undefined;
   #bytes: Uint8Array;
   #closed = false;
 
@@ -73,7 +79,10 @@ export class HostMemory implements DmaMemory, Disposable {
     this.hugePages = init.hugePages;
     this.requestedSize = init.requestedSize;
     this.name = init.name;
-    this.#buffer = viewOf(init.address, init.size);
+    const s = shim();
+    // unmap=true: the deleter munmaps the (placeholder) range when the last reference dies.
+    this.#shared = s ? s.sharedBuffer(init.address, init.size, true) : undefined;
+    this.#buffer = this.#shared ?? viewOf(init.address, init.size);
     this.#bytes = new Uint8Array(this.#buffer);
     leaks.register(this, `host memory "${init.name}" (${init.size} bytes)`, this);
   }
@@ -83,9 +92,14 @@ export class HostMemory implements DmaMemory, Disposable {
     return this.#bytes;
   }
 
-  /** The ArrayBuffer the views are made on (zero-length once closed). */
-  get buffer(): ArrayBuffer {
+  /** The buffer the views are made on (zero-length once closed). */
+  get buffer(): ArrayBuffer | SharedArrayBuffer {
     return this.#buffer;
+  }
+
+  /** The memory as a SharedArrayBuffer when the C shim is built (for worker threads), else undefined. */
+  get sharedBuffer(): SharedArrayBuffer | undefined {
+    return this.#shared;
   }
 
   get closed(): boolean {
@@ -98,18 +112,21 @@ export class HostMemory implements DmaMemory, Disposable {
     this.#closed = true;
     leaks.unregister(this);
     const oldBuffer = this.#buffer;
+    const shared = this.#shared !== undefined;
+    this.#shared = undefined;
     this.#buffer = new ArrayBuffer(0);
     this.#bytes = new Uint8Array(this.#buffer);
     // Swap the pages for an anonymous placeholder in one step (no window where the range is
     // unmapped and could be reused by another mapping while a stale view still points at it).
     const placeholder = mmap(this.address, this.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
     if (placeholder === this.address) {
-      placeholders.register(oldBuffer, { address: this.address, size: this.size });
-    } else {
+      if (!shared) placeholders.register(oldBuffer, { address: this.address, size: this.size });
+    } else if (!shared) {
       const e = errno();
       log('placeholder mmap over %s failed (%s); unmapping directly', this.name, errnoName(e));
       munmap(this.address, this.size);
     }
+    // (shared and the placeholder failed: the pages stay until the SharedArrayBuffer deleter runs.)
     closeFd(this.fd);
     log('released %s (%d bytes)', this.name, this.size);
   }

@@ -155,3 +155,25 @@ describe.skipIf(!canGrow && !(pool2M && pool2M.usable >= 2))('hugetlb memory (re
     }
   });
 });
+
+describe('shared views', () => {
+  it('with the C shim, bytes are a SharedArrayBuffer view a worker can write into', async () => {
+    const { shim } = await import('../../src/sys/shim.js');
+    using mem = allocateHostMemory(4096);
+    if (!shim()) {
+      expect(mem.sharedBuffer).toBeUndefined();
+      return;
+    }
+    expect(mem.sharedBuffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(mem.bytes.buffer).toBe(mem.sharedBuffer);
+    const { Worker } = await import('node:worker_threads');
+    const w = new Worker('const { workerData, parentPort } = require("node:worker_threads"); new Uint8Array(workerData)[100] = 0x77; parentPort.postMessage(1);', { eval: true, workerData: mem.sharedBuffer });
+    await new Promise((resolve) => w.once('message', resolve));
+    await w.terminate();
+    expect(mem.bytes[100]).toBe(0x77);
+    // and the fd sees it too (same pages)
+    const b = Buffer.alloc(1);
+    fs.readSync(mem.fd, b, 0, 1, 100);
+    expect(b[0]).toBe(0x77);
+  });
+});
