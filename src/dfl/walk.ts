@@ -293,7 +293,7 @@ class Walker {
   #leaf(region: Region, bar: number, offset: number, dfh: Dfh, size: number, type: 'private' | 'bbb' | 'afu', fiuId: number | undefined): Feature {
     const name = type === 'private' ? privateFeatureName(fiuId, dfh.id) : `${type}-${hex(dfh.id)}`;
     const node = this.#node(bar, offset, dfh, size, type, name);
-    if (type !== 'private' && size >= DfhReg.GUID_H + 8) node.guid = this.#guid(region, offset);
+    if ((type !== 'private' || dfh.version === 1) && size >= DfhReg.GUID_H + 8) node.guid = this.#guid(region, offset);
     if (dfh.version === 1) this.#v1(region, node, size);
     else if (type === 'private') {
       const irq = this.#v0Irq(region, offset, size, fiuId, dfh.id);

@@ -14,6 +14,10 @@ export interface SimContext {
   portInReset(port: number): boolean;
   /** Signal MSI-X `vector` of the card (written to the vector's eventfd when armed). */
   raiseInterrupt(vector: number): void;
+  /** The card's PR interface ID (PR_INTFC_ID_H:L as a UUID string): a PR engine model reports it. */
+  readonly prInterfaceId: string;
+  /** Which card this is, e.g. 'n3000'. */
+  readonly variant: string;
 }
 
 export interface FeatureModel {

@@ -1,0 +1,86 @@
+// Register map of the simulated card's AFU (offsets from the AFU's DFH, 64-bit registers). It is
+// the sim's own design, in the style of OPAE sample AFUs: scratch registers and a DMA copy engine
+// that moves bytes between two IOVAs through the host's IOMMU mappings and signals completion on
+// an AFU user interrupt (Port UINT feature -> MSI-X vector).
+
+export const SimAfuReg = {
+  /** Four read/write scratch registers, reset to 0. */
+  SCRATCH0: 0x100,
+  SCRATCH1: 0x108,
+  SCRATCH2: 0x110,
+  SCRATCH3: 0x118,
+  /** DMA source IOVA (byte address). */
+  DMA_SRC: 0x200,
+  /** DMA destination IOVA. */
+  DMA_DST: 0x208,
+  /** DMA length in bytes, 1..SIM_DMA_MAX_LENGTH. */
+  DMA_LEN: 0x210,
+  /** DMA control, see DmaCtrl. */
+  DMA_CTRL: 0x218,
+  /** DMA status, see DmaStatus. Read only. */
+  DMA_STATUS: 0x220,
+  /** IOVA of the access that faulted (valid while DmaStatus.FAULT is set). */
+  DMA_FAULT_IOVA: 0x228,
+  /** Number of copies completed successfully since reset. */
+  DMA_COMPLETED: 0x230,
+} as const;
+
+/** The AFU's registers end before this offset (the rest of its MMIO reads 0). */
+export const SIM_AFU_REGS_END = 0x1000;
+
+/** DMA_CTRL bits. */
+export const DmaCtrl = {
+  /** Write 1 to start a copy (ignored while busy). Reads 0. */
+  START: 1n << 0n,
+  /** Signal the completion (or fault) interrupt. */
+  IRQ_ENABLE: 1n << 1n,
+  /** Write 1 to clear DONE, FAULT and the fault code. Reads 0. */
+  CLEAR: 1n << 2n,
+  /** [11:8] AFU user interrupt (0..count-1 of the Port UINT feature) to signal. */
+  IRQ_SHIFT: 8n,
+  IRQ_MASK: 0xfn << 8n,
+} as const;
+
+/** DMA_STATUS bits. */
+export const DmaStatus = {
+  BUSY: 1n << 0n,
+  DONE: 1n << 1n,
+  FAULT: 1n << 2n,
+  /** [11:8] fault code, see DmaFault. */
+  FAULT_SHIFT: 8n,
+  FAULT_MASK: 0xfn << 8n,
+  /** [63:32] bytes copied by the last copy (partial when it faulted). */
+  BYTES_SHIFT: 32n,
+} as const;
+
+/** DMA fault codes (DMA_STATUS[11:8]). */
+export const DmaFault = {
+  NONE: 0,
+  /** Source IOVA not mapped. */
+  SRC_UNMAPPED: 1,
+  /** Source mapping does not allow device reads. */
+  SRC_NO_READ: 2,
+  /** Destination IOVA not mapped. */
+  DST_UNMAPPED: 3,
+  /** Destination mapping is read-only for the device. */
+  DST_NO_WRITE: 4,
+  /** DMA_LEN is 0 or above SIM_DMA_MAX_LENGTH. */
+  BAD_LENGTH: 5,
+  /** Injected device fault (the 'dma' fault knob). */
+  INJECTED: 6,
+  /** The selected user interrupt does not exist. */
+  BAD_IRQ: 7,
+} as const;
+
+export const DMA_FAULT_NAMES: Record<number, string> = {
+  [DmaFault.SRC_UNMAPPED]: 'source IOVA not mapped',
+  [DmaFault.SRC_NO_READ]: 'source mapping not readable by the device',
+  [DmaFault.DST_UNMAPPED]: 'destination IOVA not mapped',
+  [DmaFault.DST_NO_WRITE]: 'destination mapping is read-only for the device',
+  [DmaFault.BAD_LENGTH]: 'bad DMA_LEN',
+  [DmaFault.INJECTED]: 'injected device fault',
+  [DmaFault.BAD_IRQ]: 'no such user interrupt',
+};
+
+/** Largest single copy (64 MiB). */
+export const SIM_DMA_MAX_LENGTH = 64 * 1024 * 1024;

@@ -1,0 +1,7 @@
+// Feature models the simulated card plugs in by default, keyed '<fiu>:<feature id>' as in
+// 'fme:0x5' (PR engine) and 'fme:0xe' (MAX10 BMC behind SPI-AVMM). createSimCard's
+// options.featureModels override these per card. Each helper that owns a model adds its line.
+import type { FeatureModelFactory } from './feature-model.js';
+
+export const defaultFeatureModels: Record<string, FeatureModelFactory> = {
+};

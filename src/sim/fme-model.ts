@@ -1,0 +1,81 @@
+// The FME header of the sim card (reference/dfl.md "FME header"; dfl.h FME_HDR_*): GUID,
+// FME_CAP, PORT_OFFSET(n), BITSTREAM_ID/MD. Read only, like the hardware's capability registers.
+import type { SimBlock } from './register-file.js';
+import { DfhReg } from '../dfl/dfh.js';
+import { FME_CAP, FME_PORT_OFST, FmeReg, putField } from '../dfl/fiu-regs.js';
+import { parseGuid, FME_GUID } from '../dfl/guid.js';
+
+export interface SimPortLocation {
+  bar: number;
+  offset: number;
+  /** Port accessible from a VF only (PORT_OFFSET[55]). */
+  vfOnly?: boolean;
+}
+
+export interface FmeHeaderOptions {
+  ports: SimPortLocation[];
+  bitstreamId: bigint;
+  bitstreamMd: bigint;
+}
+
+export class FmeHeaderBlock implements SimBlock {
+  readonly cap: bigint;
+  readonly #portOffsets: bigint[];
+  readonly #guid = parseGuid(FME_GUID);
+  readonly #bitstreamId: bigint;
+  readonly #bitstreamMd: bigint;
+
+  constructor(options: FmeHeaderOptions) {
+    // FME_CAP: fabric version 1, PCIe0 link, IOMMU, port count, 48-bit addresses (dfl.h FME_CAP_*).
+    this.cap = putField(1, FME_CAP.FABRIC_VERID) | putField(1, FME_CAP.PCIE0_LINK_AVL) | putField(1, FME_CAP.IOMMU_AVL) |
+      putField(options.ports.length, FME_CAP.NUM_PORTS) | putField(48, FME_CAP.ADDR_WIDTH);
+    this.#portOffsets = options.ports.map((p) =>
+      FME_PORT_OFST.IMP | (BigInt(p.bar) << FME_PORT_OFST.BAR_SHIFT) | (p.vfOnly ? FME_PORT_OFST.ACC_CTRL : 0n) | BigInt(p.offset));
+    this.#bitstreamId = options.bitstreamId;
+    this.#bitstreamMd = options.bitstreamMd;
+  }
+
+  read64(rel: number): bigint {
+    switch (rel) {
+      case DfhReg.GUID_L: return this.#guid.low;
+      case DfhReg.GUID_H: return this.#guid.high;
+      case FmeReg.CAP: return this.cap;
+      case FmeReg.BITSTREAM_ID: return this.#bitstreamId;
+      case FmeReg.BITSTREAM_MD: return this.#bitstreamMd;
+      default:
+        if (rel >= FmeReg.PORT_OFFSET0 && rel < FmeReg.PORT_OFFSET0 + 8 * 4) {
+          // Unused PORT_OFFSET slots read "not implemented, BAR 7" (no port).
+          return this.#portOffsets[(rel - FmeReg.PORT_OFFSET0) >> 3] ?? BigInt(FME_PORT_OFST.BAR_SKIP) << FME_PORT_OFST.BAR_SHIFT;
+        }
+        return 0n;
+    }
+  }
+
+  write64(): void {
+    // Capability registers are read-only.
+  }
+}
+
+/** FME global error feature (0x4) registers the sim implements: FME_ERROR_CAP (dfl.md). */
+export class FmeGlobalErrorBlock implements SimBlock {
+  readonly #cap: bigint;
+  constructor(vector: number) {
+    this.#cap = 1n | (BigInt(vector) << 1n);
+  }
+  read64(rel: number): bigint {
+    return rel === 0x70 ? this.#cap : 0n;
+  }
+  write64(): void {}
+}
+
+/** PR feature (0x5) without a PR engine model: it still shows PR_INTFC_ID_L/H (pr.md +0xA8/+0xB0). */
+export class PrInterfaceIdBlock implements SimBlock {
+  readonly #id: { high: bigint; low: bigint };
+  constructor(interfaceId: string) {
+    this.#id = parseGuid(interfaceId);
+  }
+  read64(rel: number): bigint {
+    return rel === 0xa8 ? this.#id.low : rel === 0xb0 ? this.#id.high : 0n;
+  }
+  write64(): void {}
+}
