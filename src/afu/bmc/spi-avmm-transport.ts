@@ -13,7 +13,7 @@ import {
   TRANS_CODE_SEQ_WRITE, TRANS_CODE_WRITE, TRANS_REQ_HEADER_SIZE, TRANS_RESP_FLAG, TRANS_RESP_HEADER_SIZE,
   decodeError, encodeRequest,
 } from './avalon.js';
-import { avalonCodec } from './avalon-codec.js';
+import { avalonCodec, nativeTransact, type NativeTransact } from './avalon-codec.js';
 import { AlteraSpiMaster } from './spi-master.js';
 import { checkBmcAccess, type BmcTransport } from './transport.js';
 
@@ -29,6 +29,8 @@ export interface SpiAvmmOptions {
   maxTransactionBytes?: number;
   /** SPI chip select of the BMC (default 0). */
   chipSelect?: number;
+  /** Use the shim's transaction loop on mapped regions when it is built (default true). */
+  native?: boolean;
 }
 
 export class SpiAvmmTransport implements BmcTransport {
@@ -48,6 +50,8 @@ export class SpiAvmmTransport implements BmcTransport {
   #state = new Int32Array(2);
   #consumed = new Int32Array(1);
   #closed = false;
+  /** Mapped feature 0xE with the shim built: the whole transaction runs in C (shim/spi_avmm.c). */
+  #native: { transact: NativeTransact; base: bigint; offset: number; counters: BigUint64Array } | undefined;
 
   constructor(region: Region, featureOffset: number, options: SpiAvmmOptions = {}) {
     const max = options.maxTransactionBytes ?? MAX_TRANS_DATA;
@@ -58,6 +62,11 @@ export class SpiAvmmTransport implements BmcTransport {
     this.#cs = options.chipSelect ?? 0;
     this.clock = region.clock;
     this.spi = new AlteraSpiMaster(region, featureOffset);
+    const transact = nativeTransact();
+    const address = (region as { address?: unknown }).address;
+    if (transact && region.kind === 'mapped' && typeof address === 'bigint' && options.native !== false) {
+      this.#native = { transact, base: address, offset: featureOffset, counters: new BigUint64Array(1) };
+    }
     log('SPI-AVMM transport on %s at %s, %d-byte transactions', region.name, hex(featureOffset), max);
   }
 
@@ -73,8 +82,18 @@ export class SpiAvmmTransport implements BmcTransport {
     const phy = this.#phy;
     const phyLen = avalonCodec().packetize(this.#trans, transLen, phy, 4);
     if (phyLen < 0) throw new AvalonError('EAVALON_ENCODE', `request of ${size} bytes at ${hex(address)} does not fit the ${phy.length}-byte phy buffer`, { address, size });
-    const spi = this.spi;
     this.transactions++;
+    const native = this.#native;
+    if (native) {
+      this.spi.region.read64(native.offset); // bounds and closed-region check before C touches the mapping
+      const before = native.counters[0]!;
+      const length = native.transact(native.base, native.offset, this.#cs, phy, phyLen, this.#rx, this.#rx.length, MAX_IDLE_WORDS, native.counters);
+      this.spiWords += Number(native.counters[0]! - before);
+      if (length < 0) throw this.#nativeError(length, address, size);
+      this.#checkResponse(read, code, address, size, length, into, intoOffset);
+      return;
+    }
+    const spi = this.spi;
     spi.chipSelect(true, this.#cs);
     try {
       // Transmit: the slave answers only idles while a request is being shifted in.
@@ -119,6 +138,17 @@ export class SpiAvmmTransport implements BmcTransport {
       if (++idle >= MAX_IDLE_WORDS || clock.now() > deadline) {
         throw new TimeoutError('EBMC_SPI_TIMEOUT', `BMC access at ${hex(address)} (${size} bytes): the SPI-AVMM bridge sent no answer (only idle bytes for ${idle} words / ${SPI_AVMM_XFER_TIMEOUT_MS} ms); the BMC is rebooting or hung: wait and retry, then power-cycle the card`, { address, size });
       }
+    }
+  }
+
+  #nativeError(code: number, address: number, size: number): Error {
+    const where = `BMC ${hex(address)} (${size} bytes)`;
+    switch (code) {
+      case -5: return new TimeoutError('ESPI_INDIRECT_TIMEOUT', `${where}: the SPI master's indirect window (FME feature 0xE INDIRECT_ADDR) did not complete a command; the SPI master is hung, reset the card`, { address });
+      case -6: return new TimeoutError('ESPI_RRDY_TIMEOUT', `${where}: SPI STATUS never showed RRDY after a TXDATA write; the SPI link to the BMC is down, reset the card`, { address });
+      case -7: return new TimeoutError('EBMC_SPI_TIMEOUT', `${where}: the SPI-AVMM bridge sent no answer (only idle bytes for ${SPI_AVMM_XFER_TIMEOUT_MS} ms); the BMC is rebooting or hung: wait and retry, then power-cycle the card`, { address });
+      case -8: return new ArgumentError('EBMC_ARGS', `${where}: bad arguments to the shim's SPI-AVMM loop`, { address });
+      default: return decodeError(code, where);
     }
   }
 
