@@ -2,6 +2,8 @@
 // 'fme:0x5' (PR engine) and 'fme:0xe' (MAX10 BMC behind SPI-AVMM). createSimCard's
 // options.featureModels override these per card. Each helper that owns a model adds its line.
 import type { FeatureModelFactory } from './feature-model.js';
+import { simBmcFeature } from './bmc/sim-bmc.js';
 
 export const defaultFeatureModels: Record<string, FeatureModelFactory> = {
+  'fme:0xe': simBmcFeature(),
 };
