@@ -165,6 +165,12 @@ class Walker {
     const region = this.#region(bar);
     const barSize = region.size;
     let fiu: Feature | undefined;
+    // A Port's AFU goes after the Port's private features in its children.
+    let afu: Feature | undefined;
+    const closeGroup = (): void => {
+      if (fiu && afu) fiu.children.push(afu);
+      afu = undefined;
+    };
     let offset = start;
     if (offset + DFH_SIZE > barSize) throw dflError('EDFL_OUTSIDE', bar, offset, `the list starts outside BAR${bar} (size ${hex(barSize)})`, { size: barSize });
     for (;;) {
@@ -173,7 +179,10 @@ class Walker {
       const size = this.#featureSize(bar, offset, dfh, barSize);
       const type = featureTypeOf(dfh.type);
       if (type === 'fiu') {
-        fiu = this.#fiu(region, bar, offset, dfh, size);
+        closeGroup();
+        const node = this.#fiu(region, bar, offset, dfh, size);
+        fiu = node.fiu;
+        afu = node.afu;
         this.roots.push(fiu);
       } else if (type === 'private' || type === 'bbb') {
         if (!fiu) {
@@ -186,7 +195,10 @@ class Walker {
       } else {
         this.warn(`BAR${bar}+${hex(offset)}: DFH type ${dfh.type} is not defined; skipped`);
       }
-      if (dfh.eol) return;
+      if (dfh.eol) {
+        closeGroup();
+        return;
+      }
       offset = this.#nextOffset(bar, offset, dfh, barSize);
     }
   }
@@ -223,7 +235,7 @@ class Walker {
     return formatGuid(region.read64(offset + DfhReg.GUID_H), region.read64(offset + DfhReg.GUID_L));
   }
 
-  #fiu(region: Region, bar: number, offset: number, dfh: Dfh, size: number): Feature {
+  #fiu(region: Region, bar: number, offset: number, dfh: Dfh, size: number): { fiu: Feature; afu?: Feature } {
     // FIU headers keep the v0 layout in both DFH versions: GUID at +0x08/+0x10, NEXT_AFU at +0x18
     // (dfl.c parse_feature_fiu reads NEXT_AFU whatever the version).
     this.#need(bar, offset, size, DfhReg.NEXT_AFU + 8, 'FIU header (GUID, NEXT_AFU)');
@@ -239,10 +251,10 @@ class Walker {
           throw dflError('EDFL_NEXT_OUTSIDE', bar, offset, `NEXT_AFU ${hex(nextAfu)} points to ${hex(afuOffset)}, outside BAR${bar} (size ${hex(region.size)})`, { register: 'NEXT_AFU', target: afuOffset, size: region.size });
         }
         this.#visit(bar, afuOffset);
-        node.children.push(this.#afuNode(region, bar, afuOffset, decodeDfh(region.read64(afuOffset)), node, true));
+        return { fiu: node, afu: this.#afuNode(region, bar, afuOffset, decodeDfh(region.read64(afuOffset)), node, true) };
       }
     }
-    return node;
+    return { fiu: node };
   }
 
   /** The AFU behind a Port: its MMIO span is PORT_CAP[23:8] KiB (dfl.c parse_feature_port_afu). */

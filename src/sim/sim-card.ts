@@ -220,14 +220,15 @@ export class SimCard {
       const params = irq ? [encodeParamHeader({ id: ParamId.MSI_X, version: 0, eop: true, nextWords: 2 }), encodeMsixParam(irq.first, irq.count)] : [];
       return { guidHigh: g.high, guidLow: g.low, csrOffset: SIM_V1_CSR_OFFSET, csrSize: SIM_FEATURE_SIZE - SIM_V1_CSR_OFFSET, params };
     };
+    // PR (0x5) and MAX10 SPI (0xe) keep the v0 layout in every variant, and so does any feature a
+    // model answers: their drivers index registers from the DFH (dfl-fme-mgr.c, intel-m10-bmc),
+    // which the v1 header words at +0x08..+0x28 would shadow.
+    const dfhIndexed = new Set([`fme:${hex(FmeFeatureId.PR)}`, `fme:${hex(FmeFeatureId.MAX10_SPI)}`]);
     const privateSpec = (fiu: number, id: number, revision: number, body: SimBlock | undefined, irq?: { first: number; count: number }): FeatureSpec => {
       const key = `${fiu === FiuId.FME ? 'fme' : 'port'}:${hex(id)}`;
       const model = modelFor(key);
-      if (model) {
-        // Modelled features keep the v0 layout: their drivers index registers from the DFH.
-        return { key, id, revision, body: model, model, size: Math.ceil(model.size / SIM_FEATURE_SIZE) * SIM_FEATURE_SIZE };
-      }
-      return { key, id, revision, body, size: SIM_FEATURE_SIZE, v1: v1Header(fiu, id, irq) };
+      if (model) return { key, id, revision, body: model, model, size: Math.ceil(model.size / SIM_FEATURE_SIZE) * SIM_FEATURE_SIZE };
+      return { key, id, revision, body, size: SIM_FEATURE_SIZE, v1: dfhIndexed.has(key) ? undefined : v1Header(fiu, id, irq) };
     };
 
     // FME list.

@@ -1,0 +1,91 @@
+// The 'sim' backend: opens simulated cards by URL. Every open gives a FRESH card (its own clock,
+// registers, IOMMU table). URL: sim:<variant>[?fault=reset-ack&fault=dma&afuGuid=<guid>
+// &prInterfaceId=<uuid>&resetAckDelayUs=<n>&clock=real].
+import type { Backend, DeviceFilter, DeviceToken, OpenOptions } from '../device/backend.js';
+import { DeviceError } from '../errors.js';
+import { realClock } from '../util/clock.js';
+import { SimDevice } from './sim-device.js';
+import { SIM_FAULTS, type SimCardOptions, type SimFault } from './sim-card.js';
+import {
+  SIM_PCI_CLASS, SIM_PCI_DEVICE, SIM_PCI_SUBSYSTEM_DEVICE, SIM_PCI_SUBSYSTEM_VENDOR, SIM_PCI_VENDOR, SIM_VARIANTS,
+  SIM_VARIANT_DESCRIPTIONS, type SimVariant,
+} from './identity.js';
+
+const QUERY_KEYS = ['fault', 'afuGuid', 'prInterfaceId', 'resetAckDelayUs', 'clock'];
+
+/** Parse "sim:<variant>[?query]" into the variant and card options. */
+export function parseSimUrl(url: string): { variant: SimVariant; options: SimCardOptions } {
+  if (!url.startsWith('sim:')) throw new DeviceError('EDEVICE_URL', `"${url}" is not a sim URL; use sim:${SIM_VARIANTS.join(', sim:')}`, { url });
+  const rest = url.slice(4);
+  const q = rest.indexOf('?');
+  const variant = (q < 0 ? rest : rest.slice(0, q)) as SimVariant;
+  if (!(SIM_VARIANTS as readonly string[]).includes(variant)) {
+    throw new DeviceError('EDEVICE_NOT_FOUND', `there is no simulated card "${variant}"; known: ${SIM_VARIANTS.map((v) => `sim:${v}`).join(', ')}`, { url, known: [...SIM_VARIANTS] });
+  }
+  const options: SimCardOptions = {};
+  if (q >= 0) {
+    const params = new URLSearchParams(rest.slice(q + 1));
+    const faults: SimFault[] = [];
+    for (const [key, value] of params) {
+      switch (key) {
+        case 'fault':
+          for (const f of value.split(',')) {
+            if (!(SIM_FAULTS as readonly string[]).includes(f)) {
+              throw new DeviceError('EDEVICE_URL', `${url}: unknown fault "${f}"; known: ${SIM_FAULTS.join(', ')}`, { url, fault: f });
+            }
+            faults.push(f as SimFault);
+          }
+          break;
+        case 'afuGuid': options.afuGuid = value; break;
+        case 'prInterfaceId': options.prInterfaceId = value; break;
+        case 'resetAckDelayUs': {
+          const n = Number(value);
+          if (!Number.isFinite(n) || n < 0) throw new DeviceError('EDEVICE_URL', `${url}: resetAckDelayUs "${value}" is not a non-negative number`, { url });
+          options.resetAckDelayUs = n;
+          break;
+        }
+        case 'clock':
+          if (value !== 'real' && value !== 'virtual') throw new DeviceError('EDEVICE_URL', `${url}: clock must be "real" or "virtual", not "${value}"`, { url });
+          if (value === 'real') options.clock = realClock;
+          break;
+        default:
+          throw new DeviceError('EDEVICE_URL', `${url}: unknown option "${key}"; known: ${QUERY_KEYS.join(', ')}`, { url, option: key });
+      }
+    }
+    if (faults.length) options.faults = faults;
+  }
+  return { variant, options };
+}
+
+function matches(filter: DeviceFilter | undefined): boolean {
+  if (!filter) return true;
+  return (filter.vendor === undefined || filter.vendor === SIM_PCI_VENDOR) &&
+    (filter.device === undefined || filter.device === SIM_PCI_DEVICE) &&
+    (filter.classCode === undefined || filter.classCode === SIM_PCI_CLASS) &&
+    (filter.subsystemVendor === undefined || filter.subsystemVendor === SIM_PCI_SUBSYSTEM_VENDOR) &&
+    (filter.subsystemDevice === undefined || filter.subsystemDevice === SIM_PCI_SUBSYSTEM_DEVICE);
+}
+
+export const backend: Backend = {
+  name: 'sim',
+  schemes: ['sim'],
+  supports: (deviceType) => deviceType === 'sim',
+  enumerate(filter?: DeviceFilter): DeviceToken[] {
+    if (!matches(filter)) return [];
+    return SIM_VARIANTS.map((variant) => ({
+      backend: 'sim',
+      url: `sim:${variant}`,
+      vendor: SIM_PCI_VENDOR,
+      device: SIM_PCI_DEVICE,
+      subsystemVendor: SIM_PCI_SUBSYSTEM_VENDOR,
+      subsystemDevice: SIM_PCI_SUBSYSTEM_DEVICE,
+      classCode: SIM_PCI_CLASS,
+      description: SIM_VARIANT_DESCRIPTIONS[variant],
+    }));
+  },
+  open(url: string, options?: OpenOptions): SimDevice {
+    const parsed = parseSimUrl(url);
+    // Programmatic options (e.g. { clock, featureModels }) add to what the URL says.
+    return new SimDevice(parsed.variant, { ...parsed.options, ...(options as SimCardOptions | undefined) }, url);
+  },
+};
