@@ -1,0 +1,149 @@
+// The server's table of client DMA windows (VFIO_USER_DMA_MAP / DMA_UNMAP). A window with an fd is
+// mmapped here and handed to the hosted Device's DmaMapper, so the device (the sim's DMA engine,
+// or a real device through the kernel's MAP_DMA) reads and writes the client's memory directly.
+// A window without an fd is only recorded: the server reaches it with DMA_READ/DMA_WRITE.
+// Every path that fails undoes what it did (munmap, close the fd) before reporting.
+import type { DmaMapper, DmaMemory } from '../dma/mapper.js';
+import { closeQuietly, mmapFd, viewOf, type Mapping } from '../sys/libc.js';
+import { PROT_READ, PROT_WRITE, MAP_SHARED } from '../sys/constants.js';
+import { VfiokitError } from '../errors.js';
+import { DMA_FLAG_WRITE, DMA_FLAG_READ, type DmaMapRequest } from './messages.js';
+import { Errno } from './protocol.js';
+import { logger } from '../util/log.js';
+
+const log = logger('vfio-user:server');
+
+/** A refusal with the errno the reply carries. */
+export class DmaRequestError extends VfiokitError {
+  readonly errno: number;
+  constructor(errno: number, code: string, message: string, details: Record<string, unknown> = {}) {
+    super(code, message, details);
+    this.errno = errno;
+  }
+}
+
+export interface DmaWindow {
+  iova: bigint;
+  size: bigint;
+  flags: number;
+  /** The client's fd (kept open until unmap) or -1. */
+  fd: number;
+  mapping: Mapping | undefined;
+  memory: DmaMemory | undefined;
+}
+
+const hex = (n: bigint): string => `0x${n.toString(16)}`;
+
+export class DmaTable {
+  #windows: DmaWindow[] = [];
+  readonly #mapper: DmaMapper;
+  readonly #pageSize: bigint;
+  readonly #maxMaps: number;
+
+  constructor(mapper: DmaMapper, pageSize: number, maxMaps: number) {
+    this.#mapper = mapper;
+    this.#pageSize = BigInt(pageSize);
+    this.#maxMaps = maxMaps;
+  }
+
+  get count(): number {
+    return this.#windows.length;
+  }
+
+  windows(): readonly DmaWindow[] {
+    return this.#windows;
+  }
+
+  /** Map a window. Takes ownership of `fd` (closed on failure, or at unmap). */
+  map(req: DmaMapRequest, fd: number): void {
+    try {
+      this.#map(req, fd);
+    } catch (err) {
+      closeQuietly(fd >= 0 ? fd : undefined);
+      throw err;
+    }
+  }
+
+  #map(req: DmaMapRequest, fd: number): void {
+    const { address: iova, size, offset } = req;
+    const page = this.#pageSize;
+    if (size === 0n || size % page !== 0n || iova % page !== 0n || offset % page !== 0n) {
+      throw new DmaRequestError(Errno.EINVAL, 'EVFIO_USER_DMA_ALIGN', `DMA_MAP iova ${hex(iova)} size ${hex(size)} offset ${hex(offset)}: all must be multiples of the ${page}-byte page and size non-zero`);
+    }
+    if (iova + size > 1n << 64n) throw new DmaRequestError(Errno.EINVAL, 'EVFIO_USER_DMA_RANGE', `DMA_MAP iova ${hex(iova)} + size ${hex(size)} wraps past 2^64`);
+    if ((req.flags & (DMA_FLAG_READ | DMA_FLAG_WRITE)) === 0) throw new DmaRequestError(Errno.EINVAL, 'EVFIO_USER_DMA_FLAGS', 'DMA_MAP with neither READ nor WRITE gives the device nothing');
+    for (const w of this.#windows) {
+      if (iova < w.iova + w.size && w.iova < iova + size) {
+        throw new DmaRequestError(Errno.EEXIST, 'EEXIST', `DMA_MAP ${hex(iova)}+${hex(size)} overlaps the mapping at ${hex(w.iova)}+${hex(w.size)}`);
+      }
+    }
+    if (this.#windows.length >= this.#maxMaps) throw new DmaRequestError(Errno.ENOSPC, 'ENOSPC', `DMA_MAP: ${this.#maxMaps} mappings already (max_dma_maps)`);
+    const window: DmaWindow = { iova, size, flags: req.flags, fd, mapping: undefined, memory: undefined };
+    if (fd >= 0) {
+      if (size > BigInt(Number.MAX_SAFE_INTEGER) || offset > BigInt(Number.MAX_SAFE_INTEGER)) {
+        throw new DmaRequestError(Errno.EINVAL, 'EVFIO_USER_DMA_RANGE', `DMA_MAP size ${hex(size)} / offset ${hex(offset)} too large to map`);
+      }
+      const prot = PROT_READ | ((req.flags & DMA_FLAG_WRITE) !== 0 ? PROT_WRITE : 0);
+      let mapping: Mapping;
+      try {
+        mapping = mmapFd(fd, Number(size), Number(offset), prot, MAP_SHARED, { what: `vfio-user DMA_MAP iova ${hex(iova)}` });
+      } catch (err) {
+        throw new DmaRequestError(Errno.EINVAL, 'EVFIO_USER_DMA_MMAP', `DMA_MAP iova ${hex(iova)}: cannot mmap the passed fd at offset ${hex(offset)} size ${hex(size)}: ${(err as Error).message}`);
+      }
+      try {
+        const bytes = new Uint8Array(viewOf(mapping.address, mapping.size));
+        const memory: DmaMemory = { address: mapping.address, size: mapping.size, fd, fdOffset: Number(offset), bytes };
+        this.#mapper.map(memory, iova, { read: (req.flags & DMA_FLAG_READ) !== 0, write: (req.flags & DMA_FLAG_WRITE) !== 0 });
+        window.mapping = mapping;
+        window.memory = memory;
+      } catch (err) {
+        mapping.unmap();
+        if (err instanceof DmaRequestError) throw err;
+        throw new DmaRequestError(errnoOf(err), 'EVFIO_USER_DMA_DEVICE', `DMA_MAP iova ${hex(iova)}: the device refused the mapping: ${(err as Error).message}`);
+      }
+    }
+    this.#windows.push(window);
+    log('DMA_MAP %s+%s flags %d fd %s', hex(iova), hex(size), req.flags, fd >= 0 ? 'yes' : 'none');
+  }
+
+  /** Unmap the window that matches exactly (spec: address and size must match a mapping). */
+  unmap(iova: bigint, size: bigint): void {
+    const i = this.#windows.findIndex((w) => w.iova === iova && w.size === size);
+    if (i < 0) throw new DmaRequestError(Errno.ENOENT, 'ENOENT', `DMA_UNMAP ${hex(iova)}+${hex(size)} matches no mapping (address and size must equal a DMA_MAP's)`);
+    this.#release(this.#windows.splice(i, 1)[0]!);
+  }
+
+  /** Drop every window (DMA_UNMAP ALL, client disconnect, server close). */
+  unmapAll(): void {
+    const all = this.#windows;
+    this.#windows = [];
+    for (const w of all) this.#release(w);
+  }
+
+  #release(w: DmaWindow): void {
+    if (w.memory) {
+      try {
+        this.#mapper.unmap(w.iova, Number(w.size));
+      } catch (err) {
+        log('device unmap of %s failed: %s', hex(w.iova), (err as Error).message);
+      }
+    }
+    w.mapping?.unmap();
+    if (w.fd >= 0) closeQuietly(w.fd);
+    log('DMA_UNMAP %s+%s', hex(w.iova), hex(w.size));
+  }
+
+  /** The window holding iova..iova+length-1, or undefined. */
+  find(iova: bigint, length: number): DmaWindow | undefined {
+    const end = iova + BigInt(length);
+    return this.#windows.find((w) => iova >= w.iova && end <= w.iova + w.size);
+  }
+}
+
+/** An errno for a thrown error: its code when that is an errno name, else EINVAL. */
+export function errnoOf(err: unknown): number {
+  if (err instanceof DmaRequestError) return err.errno;
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && code in Errno) return Errno[code as keyof typeof Errno];
+  return Errno.EINVAL;
+}

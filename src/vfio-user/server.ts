@@ -1,0 +1,168 @@
+// VfioUserServer: hosts a Device on a UNIX socket for one vfio-user client at a time (the
+// protocol dedicates a socket per client/server connection; vfio-user.rst "Socket"). The socket
+// file is created with mode 0600 (or the given mode/owner) before anyone can connect. Accept and
+// message handling run from the fd watcher, so the event loop stays free for the hosted device's
+// timers and interrupts. On client disconnect every DMA mapping and IRQ eventfd is dropped and
+// the server accepts the next client (vfio-user.rst "Client Disconnection").
+import { EventEmitter } from 'node:events';
+import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
+import type { Device } from '../device/device.js';
+import { ArgumentError, DeviceError } from '../errors.js';
+import { accept, bindUnix, closeQuietly, connectUnix, listen, socket } from '../sys/libc.js';
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../sys/constants.js';
+import { isSysError } from '../sys/sys-error.js';
+import { logger } from '../util/log.js';
+import { watchFd } from './fd-watcher.js';
+import { DEFAULT_MAX_DATA_XFER_SIZE, DEFAULT_MAX_DMA_MAPS, DEFAULT_PGSIZES, MAX_MAX_MSG_FDS } from './protocol.js';
+import { ServerConnection, type ServerLimits } from './server-connection.js';
+
+const log = logger('vfio-user:server');
+
+export interface ServerOptions extends Partial<ServerLimits> {
+  /** Socket file mode (default 0o600). */
+  mode?: number;
+  /** chown the socket file to this uid/gid. */
+  owner?: { uid: number; gid: number };
+  /** Remove a stale socket file nobody listens on (default true). */
+  replaceStale?: boolean;
+}
+
+export interface VfioUserServerEvents {
+  connect: [ServerConnection];
+  disconnect: [ServerConnection];
+  error: [Error];
+}
+
+export class VfioUserServer extends EventEmitter<VfioUserServerEvents> {
+  readonly device: Device;
+  readonly path: string;
+  readonly limits: ServerLimits;
+  #listenFd = -1;
+  #unwatchListen: (() => void) | undefined;
+  #connection: ServerConnection | undefined;
+  #unwatchConnection: (() => void) | undefined;
+  #closed = false;
+  #served = 0;
+
+  constructor(device: Device, path: string, options: ServerOptions = {}) {
+    super();
+    this.device = device;
+    this.path = path;
+    this.limits = {
+      maxMsgFds: options.maxMsgFds ?? MAX_MAX_MSG_FDS,
+      maxDataXferSize: options.maxDataXferSize ?? DEFAULT_MAX_DATA_XFER_SIZE,
+      pgsizes: options.pgsizes ?? DEFAULT_PGSIZES,
+      maxDmaMaps: options.maxDmaMaps ?? DEFAULT_MAX_DMA_MAPS,
+      twinSocket: options.twinSocket ?? true,
+    };
+    this.#listen(options);
+  }
+
+  /** The connected client, if any. */
+  get connection(): ServerConnection | undefined {
+    return this.#connection;
+  }
+
+  /** Clients served so far (including the current one). */
+  get clientsServed(): number {
+    return this.#served;
+  }
+
+  #listen(options: ServerOptions): void {
+    const mode = options.mode ?? 0o600;
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) throw new ArgumentError('EARG_MODE', `socket mode ${String(mode)} is not a permission mode 0..0o777`);
+    this.#removeStale(options.replaceStale ?? true);
+    const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
+    // bind creates the file with (0777 & ~umask): narrow the umask so it is never wider than `mode`.
+    const oldUmask = process.umask(0o777 & ~mode);
+    try {
+      bindUnix(fd, this.path);
+    } catch (err) {
+      closeQuietly(fd);
+      throw err;
+    } finally {
+      process.umask(oldUmask);
+    }
+    try {
+      chmodSync(this.path, mode);
+      if (options.owner) chownSync(this.path, options.owner.uid, options.owner.gid);
+      listen(fd, 4);
+    } catch (err) {
+      closeQuietly(fd);
+      try { unlinkSync(this.path); } catch { /* already gone */ }
+      throw err;
+    }
+    this.#listenFd = fd;
+    this.#unwatchListen = watchFd(fd, () => this.#accept());
+    log('serving %s on %s (mode %s)', this.device.url, this.path, mode.toString(8));
+  }
+
+  #removeStale(replace: boolean): void {
+    let isSocket = false;
+    try {
+      isSocket = lstatSync(this.path).isSocket();
+    } catch {
+      return; // nothing there
+    }
+    if (!isSocket) throw new DeviceError('EEXIST', `${this.path} exists and is not a socket; remove it or choose another --socket path`, { path: this.path });
+    const probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
+    try {
+      connectUnix(probe, this.path);
+      throw new DeviceError('EADDRINUSE', `another server is listening on ${this.path}; stop it or choose another --socket path`, { path: this.path });
+    } catch (err) {
+      if (!isSysError(err, 'ECONNREFUSED')) throw err;
+    } finally {
+      closeQuietly(probe);
+    }
+    if (!replace) throw new DeviceError('EEXIST', `stale socket ${this.path} exists; remove it`, { path: this.path });
+    unlinkSync(this.path);
+  }
+
+  #accept(): void {
+    if (this.#connection || this.#closed) return;
+    let fd: number;
+    try {
+      fd = accept(this.#listenFd, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    } catch (err) {
+      if (isSysError(err, 'EAGAIN')) return;
+      this.emit('error', err as Error);
+      return;
+    }
+    // One client at a time: stop accepting until it goes; the next waits in the listen backlog.
+    this.#unwatchListen?.();
+    this.#unwatchListen = undefined;
+    this.#served++;
+    const conn = new ServerConnection(fd, this.device, this.limits, {
+      name: `vfio-user server ${this.path} client ${this.#served}`,
+      onClose: () => this.#dropped(conn),
+    });
+    this.#connection = conn;
+    this.#unwatchConnection = watchFd(fd, () => conn.service());
+    log('%s: client %d connected', this.path, this.#served);
+    this.emit('connect', conn);
+  }
+
+  #dropped(conn: ServerConnection): void {
+    if (this.#connection !== conn) return;
+    this.#unwatchConnection?.();
+    this.#unwatchConnection = undefined;
+    this.#connection = undefined;
+    this.emit('disconnect', conn);
+    if (!this.#closed) this.#unwatchListen = watchFd(this.#listenFd, () => this.#accept());
+  }
+
+  /** Stop listening, drop the client (unmapping its DMA), remove the socket file. The device stays open. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#connection?.close();
+    this.#unwatchListen?.();
+    closeQuietly(this.#listenFd);
+    this.#listenFd = -1;
+    try { unlinkSync(this.path); } catch { /* already gone */ }
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

@@ -1,0 +1,112 @@
+// Client and server over a real UNIX socket, the server in a separate process (a small device
+// model, fixtures/memory-device.ts): negotiation, region access, DMA through a passed memfd,
+// interrupts through passed eventfds, reset, error replies, server death.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VfioUserDevice } from '../../src/vfio-user/client.js';
+import { VfioUserConnectionError, VfioUserRemoteError } from '../../src/vfio-user/protocol.js';
+import { allocateDma } from '../../src/dma/dma-buffer.js';
+import { IrqIndex } from '../../src/device/device.js';
+import { spawnServer, openFds, settle, type SpawnedServer } from './helpers/spawn.js';
+import { REG_DST, REG_GO, REG_LEN, REG_SCRATCH, REG_SRC, REG_STATUS } from './fixtures/memory-device.js';
+
+for (const mode of ['twin', 'no-twin'] as const) {
+  describe(`vfio-user client against a served device (${mode})`, () => {
+    let server: SpawnedServer;
+    beforeAll(async () => {
+      server = await spawnServer('test/vfio-user/fixtures/serve-memory.ts', ['{socket}', mode]);
+    });
+    afterAll(async () => {
+      await server.kill();
+    });
+
+    it('negotiates, reads identity, regions and IRQ info', () => {
+      using dev = new VfioUserDevice(server.socket, { twinSocket: mode === 'twin' });
+      expect(dev.identity).toEqual({ vendor: 0x8086, device: 0x0b30, subsystemVendor: 0x8086, subsystemDevice: 0x12ab, classCode: 0x120000, revision: 2 });
+      expect(dev.regionCount).toBe(9);
+      expect(dev.regionInfo(0)).toMatchObject({ size: 0x10000, readable: true, writable: true, mappable: false });
+      expect(dev.irqInfo(IrqIndex.MSIX).count).toBe(4);
+      expect(dev.server.maxDataXferSize).toBe(1 << 20);
+      expect(dev.minor).toBe(1);
+    });
+
+    it('reads and writes registers (32/64-bit) and config space', () => {
+      using dev = new VfioUserDevice(server.socket);
+      const bar0 = dev.region(0);
+      bar0.write64(REG_SCRATCH, 0x0123_4567_89ab_cdefn);
+      expect(bar0.read64(REG_SCRATCH)).toBe(0x0123_4567_89ab_cdefn);
+      bar0.write32(8, 0xdeadbeef);
+      expect(bar0.read32(8)).toBe(0xdeadbeef);
+      expect(bar0.read32(REG_SCRATCH + 4)).toBe(0x0123_4567);
+      expect(dev.configRead(0, 2)).toBe(0x8086);
+      dev.configWrite(4, 2, 0x0006);
+      expect(dev.configRead(4, 4)).toBe(0x0006);
+      const big = dev.readRegion(0, 0, 0x10000);
+      expect(big.length).toBe(0x10000);
+    });
+
+    it('passes DMA memory as a memfd: the device copies between two client buffers and interrupts', async () => {
+      using dev = new VfioUserDevice(server.socket);
+      const [irq] = dev.enableInterrupts(IrqIndex.MSIX, 0, 1);
+      using src = allocateDma(dev, 8192);
+      using dst = allocateDma(dev, 8192);
+      for (let i = 0; i < 8192; i++) src.memory.bytes[i] = (i * 7) & 0xff;
+      const bar0 = dev.region(0);
+      bar0.write64(REG_SRC, src.iova);
+      bar0.write64(REG_DST, dst.iova);
+      bar0.write64(REG_LEN, 8192n);
+      const fired = irq!.wait({ timeoutMs: 5000 });
+      bar0.write64(REG_GO, 1n);
+      expect(bar0.read64(REG_STATUS)).toBe(1n);
+      expect(Buffer.compare(dst.memory.bytes, src.memory.bytes)).toBe(0);
+      expect(await fired).toBe(1);
+      dev.disableInterrupts(IrqIndex.MSIX);
+    });
+
+    it('turns error replies into typed errors with the errno name', () => {
+      using dev = new VfioUserDevice(server.socket);
+      const bar0 = dev.region(0);
+      expect(() => bar0.read32(0x10000 - 2)).toThrow(/outside|align/);
+      let err: unknown;
+      try {
+        dev.enableInterrupts(IrqIndex.INTX, 0, 1);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(VfioUserRemoteError);
+      expect((err as VfioUserRemoteError).code).toBe('EINVAL');
+      dev.reset();
+      expect(bar0.read64(REG_SCRATCH)).toBe(0n);
+    });
+
+    it('drops every DMA mapping when the client goes and serves the next client; no fd leaks', async () => {
+      await settle();
+      const before = openFds();
+      for (let round = 0; round < 3; round++) {
+        const dev = new VfioUserDevice(server.socket);
+        const buf = allocateDma(dev, 4096);
+        dev.enableInterrupts(IrqIndex.MSIX, 0, 4);
+        dev.close(); // without unmapping: the server must clean up
+        buf.memory.close();
+        await server.waitFor(new RegExp(`^disconnect mappings=0$`));
+        server.lines.length = 0;
+      }
+      await settle();
+      expect(openFds()).toBe(before);
+    });
+  });
+}
+
+describe('server death', () => {
+  it('gives the client a typed error, not a hang', async () => {
+    const server = await spawnServer('test/vfio-user/fixtures/serve-memory.ts', ['{socket}']);
+    const dev = new VfioUserDevice(server.socket, { replyTimeoutMs: 3000 });
+    const bar0 = dev.region(0);
+    bar0.write32(0, 1);
+    await server.kill('SIGKILL');
+    expect(() => bar0.read32(0)).toThrow(VfioUserConnectionError);
+    dev.close();
+  });
+  it('says how to start a server when none listens', () => {
+    expect(() => new VfioUserDevice('/tmp/does-not-exist.sock')).toThrow(/vfiokit serve/);
+  });
+});
