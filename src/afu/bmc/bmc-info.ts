@@ -1,0 +1,85 @@
+// BMC versions, boot pages, MAC and retimer (PKVL) PHY information read over a BmcTransport
+// (include/linux/mfd/intel-m10-bmc.h; DPDK drivers/raw/ifpga/base/opae_intel_max10.h and
+// ifpga_opae_api.c get_bmc_property / opae_get_phy_info).
+import type { BmcTransport } from './transport.js';
+import {
+  DOORBELL, DRBL_CONFIG_SEL, FPGA_PAGE_MASK, M10BMC_SYS_BASE, SYS_BUILD_VER, SYS_FPGA_PAGE_INFO, SYS_FW_VERSION, SYS_MAC_HIGH,
+  SYS_MAC_LOW, SYS_PKVL_A_VERSION, SYS_PKVL_B_VERSION, SYS_PKVL_LINK_STATUS,
+} from './registers.js';
+
+/** M10BMC_N3000_LEGACY_BUILD_VER: reads 0xffffffff on a secure (non-legacy) BMC. */
+export const LEGACY_BUILD_VER = 0x300468;
+export const VER_LEGACY_INVALID = 0xffffffff;
+/** The N3000 has two retimers (PKVL A and B), four lines each. */
+export const N3000_RETIMERS = 2;
+
+export interface BmcVersion {
+  raw: number;
+  /** Board letter ([31:24] as a character, e.g. 'D'). */
+  board: string;
+  major: number;
+  minor: number;
+  patch: number;
+  /** DPDK's form "%C.%u.%u.%u", e.g. "D.2.0.6". */
+  text: string;
+}
+
+export interface BmcInfo {
+  bmcVersion: BmcVersion;
+  firmwareVersion: BmcVersion;
+  /** True when the BMC runs the secure (non-legacy) firmware the update flow needs. */
+  secure: boolean;
+  /** Page the FPGA booted from: 'factory' (0) or 'user' (1). */
+  fpgaBootPage: 'factory' | 'user';
+  fpgaPageRaw: number;
+  /** Page the BMC boots from (doorbell config select: 0 user, 1 factory). */
+  bmcBootPage: 'factory' | 'user';
+  mac: string;
+  macCount: number;
+}
+
+export interface PhyInfo {
+  retimers: number;
+  /** Per-line link status bits (PKVL_LINK_STATUS). */
+  linkStatus: number;
+  linksUp: number;
+  retimerVersions: { serdes: number; sbus: number }[];
+}
+
+export function decodeBmcVersion(raw: number): BmcVersion {
+  const board = String.fromCharCode((raw >>> 24) & 0xff);
+  const major = (raw >>> 16) & 0xff;
+  const minor = (raw >>> 8) & 0xff;
+  const patch = raw & 0xff;
+  return { raw, board, major, minor, patch, text: `${board}.${major}.${minor}.${patch}` };
+}
+
+const sys = (t: BmcTransport, off: number): number => t.read32(M10BMC_SYS_BASE + off);
+
+export function readBmcInfo(t: BmcTransport): BmcInfo {
+  const low = sys(t, SYS_MAC_LOW);
+  const high = sys(t, SYS_MAC_HIGH);
+  const bytes = [(low >>> 24) & 0xff, (low >>> 16) & 0xff, (low >>> 8) & 0xff, low & 0xff, (high >>> 8) & 0xff, high & 0xff];
+  const page = sys(t, SYS_FPGA_PAGE_INFO) & FPGA_PAGE_MASK;
+  return {
+    bmcVersion: decodeBmcVersion(sys(t, SYS_BUILD_VER)),
+    firmwareVersion: decodeBmcVersion(sys(t, SYS_FW_VERSION)),
+    secure: t.read32(LEGACY_BUILD_VER) === VER_LEGACY_INVALID,
+    fpgaBootPage: page === 0 ? 'factory' : 'user',
+    fpgaPageRaw: page,
+    bmcBootPage: (t.read32(DOORBELL) & DRBL_CONFIG_SEL) !== 0 ? 'factory' : 'user',
+    mac: bytes.map((b) => b.toString(16).padStart(2, '0')).join(':'),
+    macCount: (high >>> 16) & 0xff,
+  };
+}
+
+export function readPhyInfo(t: BmcTransport): PhyInfo {
+  const linkStatus = sys(t, SYS_PKVL_LINK_STATUS);
+  let up = 0;
+  for (let v = linkStatus; v; v &= v - 1) up++;
+  const versions = [SYS_PKVL_A_VERSION, SYS_PKVL_B_VERSION].map((off) => {
+    const v = sys(t, off);
+    return { serdes: v & 0xffff, sbus: (v >>> 16) & 0xffff };
+  });
+  return { retimers: N3000_RETIMERS, linkStatus, linksUp: up, retimerVersions: versions };
+}

@@ -1,0 +1,71 @@
+// Reboot / reload of the FPGA or the BMC from the factory or user flash page (DPDK
+// drivers/raw/ifpga/base/ifpga_sec_mgr.c n3000_reload_fpga / n3000_reload_bmc;
+// reference/secure-update.md "Reboot / reload"):
+//   FPGA (secure BMC): FPGA_RECONF [23] RP_LOAD cleared, then set with the page in [22:20]
+//                      (factory 0, user 1); the rising edge starts the reload.
+//   BMC: DOORBELL config select [28] = page (factory 1, user 0) with reboot request [29].
+// Refused while an update runs (DPDK n3000 check: progress must be idle or RSU done). The PCIe
+// side (save/disable AER on the upstream port, remove the function, rescan, restore AER) belongs
+// to the caller's `aroundReload` hook: it depends on the transport (sysfs for vfio).
+import { ArgumentError, DeviceError } from '../../errors.js';
+import { logger } from '../../util/log.js';
+import type { BmcTransport } from './transport.js';
+import {
+  DOORBELL, DRBL_CONFIG_SEL, DRBL_REBOOT_DISABLED, DRBL_REBOOT_REQ, FPGA_RECONF_PAGE_MASK, FPGA_RECONF_PAGE_SHIFT,
+  FPGA_RECONF_REQUEST, M10BMC_SYS_BASE, SYS_FPGA_RECONF, decodeDoorbell, progressName, rsuProgress, rsuProgressDone,
+} from './registers.js';
+import { FlashState, readFlashStatus, writeFlashStatus } from './flash-status.js';
+
+const log = logger('bmc:reboot');
+
+export type RebootTarget = 'fpga' | 'bmc';
+export type BootPage = 'user' | 'factory';
+
+export interface RebootOptions {
+  target: RebootTarget;
+  page: BootPage;
+  /** Device URL for the shared status record (REBOOT while it runs). */
+  device?: string;
+  /** Runs around the reload: e.g. disable AER and remove the PCI function, then rescan and restore. */
+  aroundReload?: { before?(): void | Promise<void>; after?(): void | Promise<void> };
+}
+
+export async function rebootCard(t: BmcTransport, options: RebootOptions): Promise<void> {
+  const { target, page } = options;
+  if (target !== 'fpga' && target !== 'bmc') throw new ArgumentError('EUSAGE', `reboot target "${String(target)}" is not fpga or bmc`, { target });
+  if (page !== 'user' && page !== 'factory') throw new ArgumentError('EUSAGE', `boot page "${String(page)}" is not user or factory`, { page });
+  if (options.device) {
+    const other = readFlashStatus(options.device);
+    if (other.pid && other.pid !== process.pid && !other.stale && ['PREPARING', 'READY', 'COPYING', 'REBOOT'].includes(other.state)) {
+      throw new DeviceError('EBUSY', `reboot refused: process ${other.pid} is running a ${other.state === 'REBOOT' ? 'reboot' : 'flash'} of ${options.device} (${other.state}); wait for it to finish`, { pid: other.pid, state: other.state });
+    }
+  }
+  const doorbell = t.read32(DOORBELL);
+  if (!rsuProgressDone(rsuProgress(doorbell))) {
+    throw new DeviceError('EBUSY', `reboot refused: the BMC is ${progressName(rsuProgress(doorbell))}; an update must finish before a reload (vfiokit status)`, decodeDoorbell(doorbell));
+  }
+  if (target === 'bmc' && (doorbell & DRBL_REBOOT_DISABLED) !== 0) {
+    throw new DeviceError('EREBOOT_DISABLED', 'BMC reboot refused: the BMC reports reboot disabled (DOORBELL[30]); its firmware does not allow a host-requested reboot', decodeDoorbell(doorbell));
+  }
+  const mark = (state: 'REBOOT' | 'IDLE', progress: number): void => {
+    if (options.device) writeFlashStatus({ device: options.device, state, status: FlashState[state], progress, pid: process.pid, updatedAt: Date.now() });
+  };
+  mark('REBOOT', 0);
+  try {
+    await options.aroundReload?.before?.();
+    mark('REBOOT', 1);
+    if (target === 'fpga') {
+      const sel = page === 'factory' ? 0 : 1;
+      t.updateBits(M10BMC_SYS_BASE + SYS_FPGA_RECONF, FPGA_RECONF_REQUEST, 0);
+      t.updateBits(M10BMC_SYS_BASE + SYS_FPGA_RECONF, FPGA_RECONF_REQUEST | FPGA_RECONF_PAGE_MASK, FPGA_RECONF_REQUEST | (sel << FPGA_RECONF_PAGE_SHIFT));
+    } else {
+      const sel = page === 'factory' ? DRBL_CONFIG_SEL : 0;
+      t.updateBits(DOORBELL, DRBL_CONFIG_SEL | DRBL_REBOOT_REQ, sel | DRBL_REBOOT_REQ);
+    }
+    log('%s reload from the %s page requested', target, page);
+    mark('REBOOT', 2);
+    await options.aroundReload?.after?.();
+  } finally {
+    mark('IDLE', 0);
+  }
+}
