@@ -1,0 +1,89 @@
+// `vfiokit serve DEVICE --socket PATH`: host a device over vfio-user for another process.
+import type { Command } from '../command.js';
+import { parseCommandLine, printJson, UsageError } from '../output.js';
+import { ExitCode } from '../exit-codes.js';
+import { openDevice } from '../../device/registry.js';
+import { VfioUserServer } from '../../vfio-user/server.js';
+
+/** A served sim runs on the real clock (its model delays are microseconds) unless the URL says otherwise. */
+export function servedUrl(url: string): string {
+  if (!url.startsWith('sim:') || /[?&]clock=/.test(url)) return url;
+  return url + (url.includes('?') ? '&' : '?') + 'clock=real';
+}
+
+function parseMode(text: string | undefined): number {
+  if (text === undefined) return 0o600;
+  if (!/^0?[0-7]{3}$/.test(text)) throw new UsageError('EUSAGE', `--mode "${text}" is not an octal permission mode like 0600 or 0660`);
+  return parseInt(text, 8);
+}
+
+function parseOwner(text: string | undefined): { uid: number; gid: number } | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+):(\d+)$/.exec(text);
+  if (!m) throw new UsageError('EUSAGE', `--owner "${text}" is not UID:GID (numbers, e.g. 1000:1000)`);
+  return { uid: Number(m[1]), gid: Number(m[2]) };
+}
+
+export const command: Command = {
+  summary: 'serve a device over vfio-user on a UNIX socket (sim:n3000 for a simulated card)',
+  help: `usage: vfiokit serve DEVICE --socket PATH [--mode 0600] [--owner UID:GID] [--no-twin] [--json]
+
+Hosts DEVICE (a device URL, e.g. sim:n3000, or a PCI address) for one vfio-user client at a time
+on the UNIX socket PATH, created with mode 0600 (or --mode) before anyone can connect. Clients
+open it as vfio-user:PATH (vfiokit, or any vfio-user client such as QEMU's vfio-user-pci).
+Client DMA memory arrives as fds and is mapped into the device; interrupts are signalled
+through the client's eventfds. When a client disconnects its DMA mappings are dropped and the
+next client is served. A simulated card runs on the real clock here (model delays are
+microseconds), unless the URL says clock=virtual. Stops on Ctrl-C / SIGTERM and removes PATH.
+
+options:
+  --socket PATH    socket file to create (a stale socket nobody listens on is replaced)
+  --mode MODE      octal permission mode of the socket file (default 0600)
+  --owner U:G      chown the socket file (numeric uid:gid)
+  --no-twin        do not offer the twin socket for server-to-client DMA messages
+  --json           print {"socket", "device", "pid"} once listening
+
+exit codes: 0 stopped by a signal, 2 bad arguments, 4 device or socket path unavailable
+
+examples:
+  vfiokit serve sim:n3000 --socket /run/vfiokit/card.sock
+  vfiokit serve 'sim:n3000?fault=dma' --socket /tmp/card.sock --mode 0660 --owner 0:1000
+  vfiokit peek vfio-user:/run/vfiokit/card.sock 0x0      # from another shell`,
+  async run(argv) {
+    const { values, positionals } = parseCommandLine(argv, {
+      socket: { type: 'string', short: 's' },
+      mode: { type: 'string' },
+      owner: { type: 'string' },
+      'no-twin': { type: 'boolean' },
+      json: { type: 'boolean' },
+    });
+    if (positionals.length !== 1) throw new UsageError('EUSAGE', `serve takes one DEVICE (got ${positionals.length}); see --help`);
+    if (!values.socket) throw new UsageError('EUSAGE', 'serve needs --socket PATH (where clients connect)');
+    const mode = parseMode(values.mode);
+    const owner = parseOwner(values.owner);
+    const device = await openDevice(servedUrl(positionals[0]!));
+    let server: VfioUserServer;
+    try {
+      server = new VfioUserServer(device, values.socket, { mode, ...(owner ? { owner } : {}), twinSocket: !values['no-twin'] });
+    } catch (err) {
+      device.close();
+      throw err;
+    }
+    if (values.json) printJson({ socket: values.socket, device: device.url, pid: process.pid });
+    else process.stdout.write(`serving ${device.url} on ${values.socket} (pid ${process.pid}); Ctrl-C to stop\n`);
+    server.on('connect', () => { if (!values.json) process.stdout.write('client connected\n'); });
+    server.on('disconnect', () => { if (!values.json) process.stdout.write('client disconnected\n'); });
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    server.close();
+    device.close();
+    return ExitCode.OK;
+  },
+};
