@@ -7,7 +7,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { ArgumentError } from '../errors.js';
 import { SysError, type SysErrorContext } from './sys-error.js';
 import {
-  AF_UNIX, EFD_CLOEXEC, EFD_NONBLOCK, F_GETFD, F_SETFD, FD_CLOEXEC, MAP_FAILED, MAP_SHARED, MFD_CLOEXEC,
+  AF_UNIX, EFD_CLOEXEC, EFD_NONBLOCK, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_NONBLOCK, MAP_FAILED, MAP_SHARED, MFD_CLOEXEC,
   MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_TRUNC, PROT_READ, PROT_WRITE, SCM_MAX_FD, SCM_RIGHTS, SOCK_CLOEXEC,
   SOCK_STREAM, SOL_SOCKET, UNIX_PATH_MAX, _SC_PAGESIZE,
 } from './constants.js';
@@ -128,6 +128,14 @@ export function setCloexec(fd: number, on: boolean): void {
   if (flags < 0) fail('fcntl(F_GETFD)', { fd });
   const next = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
   if ((libc.fcntl(fd, F_SETFD, 'int', next) as number) < 0) fail('fcntl(F_SETFD)', { fd });
+}
+
+/** Set O_NONBLOCK on the fd (shared by every dup of the open file). */
+export function setNonblocking(fd: number): void {
+  const flags = libc.fcntl(fd, F_GETFL, 'int', 0) as number;
+  if (flags < 0) fail('fcntl(F_GETFL)', { fd });
+  if ((flags & O_NONBLOCK) !== 0) return;
+  if ((libc.fcntl(fd, F_SETFL, 'int', flags | O_NONBLOCK) as number) < 0) fail('fcntl(F_SETFL)', { fd });
 }
 
 export function lseek(fd: number, offset: number, whence: number): number {
