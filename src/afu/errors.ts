@@ -1,0 +1,8 @@
+// Errors of the card model.
+import { TimeoutError } from '../errors.js';
+
+/**
+ * PORT_CTRL[4] (soft reset ACK) did not follow PORT_CTRL[0] within the kernel's 1 ms
+ * (dfl-afu-main.c RST_POLL_TIMEOUT). details: register, bar, offset, bit, expected, port.
+ */
+export class PortResetError extends TimeoutError {}

@@ -1,0 +1,110 @@
+// Fme: the FPGA Management Engine of a card (reference/dfl.md "FME header"; dfl-fme-main.c).
+import type { Device } from '../device/device.js';
+import type { Region } from '../mmio/region.js';
+import type { Feature } from '../dfl/feature.js';
+import { findPrivateFeature } from '../dfl/feature.js';
+import { FME_CAP, FmeReg, field } from '../dfl/fiu-regs.js';
+import { formatGuid } from '../dfl/guid.js';
+import { FmeFeatureId } from '../dfl/names.js';
+import { featureRef, type FeatureRef } from './feature-ref.js';
+
+/** PR interface ID registers of the PR feature 0x5 (reference/pr.md PR_INTFC_ID_L/H). */
+export const PR_INTFC_ID_L = 0xa8;
+export const PR_INTFC_ID_H = 0xb0;
+
+/** FME_CAP decoded (dfl.h FME_CAP_*). */
+export interface FmeCapabilities {
+  raw: bigint;
+  fabricVersion: number;
+  socketId: number;
+  pcie0Link: boolean;
+  pcie1Link: boolean;
+  coherentLink: boolean;
+  iommu: boolean;
+  portCount: number;
+  addressWidth: number;
+  cacheSizeKiB: number;
+  cacheAssociativity: number;
+}
+
+export function decodeFmeCap(raw: bigint): FmeCapabilities {
+  return {
+    raw,
+    fabricVersion: field(raw, FME_CAP.FABRIC_VERID),
+    socketId: field(raw, FME_CAP.SOCKET_ID),
+    pcie0Link: field(raw, FME_CAP.PCIE0_LINK_AVL) === 1,
+    pcie1Link: field(raw, FME_CAP.PCIE1_LINK_AVL) === 1,
+    coherentLink: field(raw, FME_CAP.COHR_LINK_AVL) === 1,
+    iommu: field(raw, FME_CAP.IOMMU_AVL) === 1,
+    portCount: field(raw, FME_CAP.NUM_PORTS),
+    addressWidth: field(raw, FME_CAP.ADDR_WIDTH),
+    cacheSizeKiB: field(raw, FME_CAP.CACHE_SIZE),
+    cacheAssociativity: field(raw, FME_CAP.CACHE_ASSOC),
+  };
+}
+
+/** BITSTREAM_ID version: major [59:56], minor [55:52], patch [51:48] (dfl.md). */
+export function decodeBitstreamVersion(id: bigint): { major: number; minor: number; patch: number; text: string } {
+  const major = Number((id >> 56n) & 0xfn);
+  const minor = Number((id >> 52n) & 0xfn);
+  const patch = Number((id >> 48n) & 0xfn);
+  return { major, minor, patch, text: `${major}.${minor}.${patch}` };
+}
+
+export class Fme {
+  readonly device: Device;
+  /** The FME's node in the feature tree. */
+  readonly feature: Feature;
+  readonly region: Region;
+  readonly offset: number;
+  readonly guid: string;
+
+  constructor(device: Device, feature: Feature) {
+    this.device = device;
+    this.feature = feature;
+    this.region = device.region(feature.bar);
+    this.offset = feature.offset;
+    this.guid = feature.guid ?? '';
+  }
+
+  /** FME_CAP, decoded. */
+  get capabilities(): FmeCapabilities {
+    return decodeFmeCap(this.region.read64(this.offset + FmeReg.CAP));
+  }
+
+  /** FME_CAP[19:17]: the number of ports. */
+  get portCount(): number {
+    return field(this.region.read64(this.offset + FmeReg.CAP), FME_CAP.NUM_PORTS);
+  }
+
+  get bitstreamId(): bigint {
+    return this.region.read64(this.offset + FmeReg.BITSTREAM_ID);
+  }
+
+  get bitstreamVersion(): { major: number; minor: number; patch: number; text: string } {
+    return decodeBitstreamVersion(this.bitstreamId);
+  }
+
+  get bitstreamMetadata(): bigint {
+    return this.region.read64(this.offset + FmeReg.BITSTREAM_MD);
+  }
+
+  /** The PR interface ID (PR feature +0xB0:+0xA8 as a UUID); undefined when the FME has no PR feature. */
+  get prInterfaceId(): string | undefined {
+    const pr = findPrivateFeature(this.feature, FmeFeatureId.PR);
+    if (!pr) return undefined;
+    const region = this.device.region(pr.bar);
+    return formatGuid(region.read64(pr.offset + PR_INTFC_ID_H), region.read64(pr.offset + PR_INTFC_ID_L));
+  }
+
+  /** The FME private feature with this ID (0x5 PR, 0xe MAX10 SPI, ...), or undefined. */
+  findFeature(id: number): FeatureRef | undefined {
+    const f = findPrivateFeature(this.feature, id);
+    return f ? featureRef(this.device, f) : undefined;
+  }
+
+  /** Every private feature of the FME. */
+  get features(): FeatureRef[] {
+    return this.feature.children.filter((c) => c.type === 'private').map((c) => featureRef(this.device, c));
+  }
+}

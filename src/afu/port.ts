@@ -1,0 +1,239 @@
+// Port: one accelerator port of a card (reference/dfl.md "Port header"; dfl-afu-main.c). Reset
+// follows the kernel exactly (__afu_port_disable / __afu_port_enable): disable sets PORT_CTRL[0]
+// and polls PORT_CTRL[4] = 1 every 10 us for up to 1 ms; enable clears PORT_CTRL[0] and polls
+// PORT_CTRL[4] = 0 the same way. Disables nest: only the first disable asserts reset and only the
+// enable that brings the count back to 0 releases it. The count belongs to the device and port,
+// so a fresh Card.discover() of the same device (after PR) sees the same count.
+import type { Device } from '../device/device.js';
+import type { Region } from '../mmio/region.js';
+import type { Feature } from '../dfl/feature.js';
+import { findPrivateFeature } from '../dfl/feature.js';
+import { PORT_CAP, PORT_CTRL, PORT_STS, PortReg, field } from '../dfl/fiu-regs.js';
+import { PortFeatureId } from '../dfl/names.js';
+import { DeviceError, VfiokitError } from '../errors.js';
+import { hex } from '../util/bytes.js';
+import { logger } from '../util/log.js';
+import { featureRef, type FeatureRef } from './feature-ref.js';
+import { PortResetError } from './errors.js';
+
+const log = logger('afu:port');
+
+/** Poll interval and timeout of the soft-reset handshake (dfl-afu-main.c RST_POLL_INVL / RST_POLL_TIMEOUT). */
+export const PORT_RESET_POLL_US = 10;
+export const PORT_RESET_TIMEOUT_US = 1000;
+
+/** Port error feature 0x10 registers (dfl-afu-error.c), relative to its register block. */
+export const PortErrorReg = {
+  MASK: 0x08,
+  ERROR: 0x10,
+  FIRST_ERROR: 0x18,
+  MALFORMED_REQ0: 0x20,
+  MALFORMED_REQ1: 0x28,
+} as const;
+/** All error bits masked (dfl-afu-error.c ERROR_MASK). */
+export const PORT_ERROR_MASK_ALL = 0xffff_ffff_ffff_ffffn;
+
+export interface PortCapabilities {
+  raw: bigint;
+  portNumber: number;
+  /** AFU MMIO size in KiB (PORT_CAP[23:8]). */
+  mmioSizeKiB: number;
+  /** AFU user interrupts (PORT_CAP[35:32]). */
+  interruptCount: number;
+}
+
+export interface PortStatus {
+  raw: bigint;
+  powerState: number;
+  ap1Event: boolean;
+  ap2Event: boolean;
+}
+
+export interface ClearedPortErrors {
+  /** PORT_ERROR before clearing. */
+  errors: bigint;
+  /** PORT_FIRST_ERROR before clearing. */
+  firstError: bigint;
+}
+
+const disableCounts = new WeakMap<Device, Map<string, number>>();
+
+export class Port {
+  readonly device: Device;
+  readonly feature: Feature;
+  readonly region: Region;
+  readonly offset: number;
+  readonly guid: string;
+  /** PORT_CAP[1:0]. */
+  readonly number: number;
+
+  constructor(device: Device, feature: Feature) {
+    this.device = device;
+    this.feature = feature;
+    this.region = device.region(feature.bar);
+    this.offset = feature.offset;
+    this.guid = feature.guid ?? '';
+    this.number = field(this.region.read64(this.offset + PortReg.CAP), PORT_CAP.PORT_NUM);
+  }
+
+  get capabilities(): PortCapabilities {
+    const raw = this.region.read64(this.offset + PortReg.CAP);
+    return { raw, portNumber: field(raw, PORT_CAP.PORT_NUM), mmioSizeKiB: field(raw, PORT_CAP.MMIO_SIZE), interruptCount: field(raw, PORT_CAP.SUPP_INT_NUM) };
+  }
+
+  get status(): PortStatus {
+    const raw = this.region.read64(this.offset + PortReg.STS);
+    return { raw, powerState: field(raw, PORT_STS.PWR_STATE), ap1Event: field(raw, PORT_STS.AP1_EVT) === 1, ap2Event: field(raw, PORT_STS.AP2_EVT) === 1 };
+  }
+
+  /** PORT_CTRL as read now. */
+  get control(): { raw: bigint; softReset: boolean; softResetAck: boolean; latencyTolerance: boolean } {
+    const raw = this.region.read64(this.offset + PortReg.CTRL);
+    return { raw, softReset: (raw & PORT_CTRL.SFTRST) !== 0n, softResetAck: (raw & PORT_CTRL.SFTRST_ACK) !== 0n, latencyTolerance: (raw & PORT_CTRL.LATENCY) !== 0n };
+  }
+
+  #counts(): Map<string, number> {
+    let m = disableCounts.get(this.device);
+    if (!m) disableCounts.set(this.device, (m = new Map()));
+    return m;
+  }
+
+  get #key(): string {
+    return `${this.feature.bar}:${this.offset}`;
+  }
+
+  /** How many disable() calls are not yet matched by enable(). */
+  get disableCount(): number {
+    return this.#counts().get(this.#key) ?? 0;
+  }
+
+  set #count(n: number) {
+    this.#counts().set(this.#key, n);
+  }
+
+  /** True while held in soft reset by this framework (disableCount > 0). */
+  get disabled(): boolean {
+    return this.disableCount > 0;
+  }
+
+  /**
+   * Hold the port (and its AFU) in soft reset. Nested: only the first call touches the hardware.
+   * On a timeout the port stays counted as disabled with PORT_CTRL[0] set (as the kernel leaves
+   * it); call enable() to release it.
+   */
+  disable(): void {
+    const count = this.disableCount;
+    this.#count = count + 1;
+    if (count !== 0) {
+      log('port %d: disable nested (count %d)', this.number, count + 1);
+      return;
+    }
+    const reg = this.offset + PortReg.CTRL;
+    this.region.write64(reg, this.region.read64(reg) | PORT_CTRL.SFTRST);
+    this.#waitAck(true);
+    log('port %d: disabled (in soft reset)', this.number);
+  }
+
+  /** Undo one disable(); the last one releases the soft reset and waits for the ACK to drop. */
+  enable(): void {
+    const count = this.disableCount;
+    if (count === 0) {
+      throw new DeviceError('EPORT_NOT_DISABLED', `port ${this.number}: enable() without a matching disable(); the port is not held in reset by this program`, { port: this.number });
+    }
+    this.#count = count - 1;
+    if (count !== 1) {
+      log('port %d: enable nested (count %d)', this.number, count - 1);
+      return;
+    }
+    const reg = this.offset + PortReg.CTRL;
+    this.region.write64(reg, this.region.read64(reg) & ~PORT_CTRL.SFTRST);
+    this.#waitAck(false);
+    log('port %d: enabled', this.number);
+  }
+
+  /** Reset the port and its AFU: disable then enable (dfl-afu-main.c __port_reset). No-op on the hardware while nested. */
+  reset(): void {
+    this.disable();
+    this.enable();
+  }
+
+  #waitAck(asserted: boolean): void {
+    const reg = this.offset + PortReg.CTRL;
+    const r = this.region.poll64(reg, PORT_CTRL.SFTRST_ACK, asserted ? PORT_CTRL.SFTRST_ACK : 0n, { timeoutMs: PORT_RESET_TIMEOUT_US / 1000, intervalUs: PORT_RESET_POLL_US });
+    if (!r.timedOut) return;
+    const what = asserted ? 'disable' : 'enable';
+    throw new PortResetError(
+      asserted ? 'EPORT_DISABLE_TIMEOUT' : 'EPORT_ENABLE_TIMEOUT',
+      `port ${this.number} ${what}: PORT_CTRL (BAR${this.feature.bar}+${hex(reg)}) bit 4 (soft reset ACK) did not become ${asserted ? 1 : 0} within ${PORT_RESET_TIMEOUT_US} us after ${asserted ? 'setting' : 'clearing'} bit 0 (last value ${hex(r.value, 16)}); ` +
+        (asserted ? 'the AFU did not drain its outstanding requests: the port stays held in reset, call enable() to release it, then reset the device' : 'the port did not leave reset; reset the device (FLR) or reload the FPGA'),
+      { register: 'PORT_CTRL', bar: this.feature.bar, offset: reg, bit: 4, expected: asserted ? 1 : 0, value: hex(r.value, 16), port: this.number, timeoutUs: PORT_RESET_TIMEOUT_US },
+    );
+  }
+
+  /** The Port private feature with this ID (0x10 error, 0x12 UINT, ...), or undefined. */
+  findFeature(id: number): FeatureRef | undefined {
+    const f = findPrivateFeature(this.feature, id);
+    return f ? featureRef(this.device, f) : undefined;
+  }
+
+  get features(): FeatureRef[] {
+    return this.feature.children.filter((c) => c.type === 'private').map((c) => featureRef(this.device, c));
+  }
+
+  /** PORT_ERROR and PORT_FIRST_ERROR as read now (port error feature 0x10). */
+  readErrors(): ClearedPortErrors {
+    const ref = this.#errorFeature();
+    return { errors: ref.region.read64(ref.csrOffset + PortErrorReg.ERROR), firstError: ref.region.read64(ref.csrOffset + PortErrorReg.FIRST_ERROR) };
+  }
+
+  /**
+   * Clear latched port errors as dfl-afu-error.c afu_port_err_clear does: hold the port in reset,
+   * mask all errors, write PORT_ERROR and PORT_FIRST_ERROR back with the values read (write 1 to
+   * clear), unmask, release the port. Returns what was cleared.
+   */
+  clearErrors(): ClearedPortErrors {
+    const ref = this.#errorFeature();
+    const base = ref.csrOffset;
+    const r = ref.region;
+    try {
+      this.disable();
+    } catch (err) {
+      this.#releaseQuietly();
+      throw err;
+    }
+    let cleared: ClearedPortErrors;
+    try {
+      r.write64(base + PortErrorReg.MASK, PORT_ERROR_MASK_ALL);
+      const errors = r.read64(base + PortErrorReg.ERROR);
+      r.write64(base + PortErrorReg.ERROR, errors);
+      const firstError = r.read64(base + PortErrorReg.FIRST_ERROR);
+      r.write64(base + PortErrorReg.FIRST_ERROR, firstError);
+      cleared = { errors, firstError };
+    } finally {
+      try {
+        r.write64(base + PortErrorReg.MASK, 0n);
+      } finally {
+        this.enable();
+      }
+    }
+    if (cleared.errors !== 0n) log('port %d: cleared errors %s (first %s)', this.number, hex(cleared.errors), hex(cleared.firstError));
+    return cleared;
+  }
+
+  #releaseQuietly(): void {
+    try {
+      this.enable();
+    } catch (err) {
+      if (!(err instanceof VfiokitError)) throw err;
+      log('port %d: release after failed disable also failed: %s', this.number, err.message);
+    }
+  }
+
+  #errorFeature(): FeatureRef {
+    const ref = this.findFeature(PortFeatureId.ERROR);
+    if (!ref) {
+      throw new DeviceError('EPORT_NO_ERROR_FEATURE', `port ${this.number} has no error feature (Port private feature 0x10); its errors cannot be read or cleared`, { port: this.number });
+    }
+    return ref;
+  }
+}
