@@ -3,7 +3,9 @@
 // options.featureModels override these per card. Each helper that owns a model adds its line.
 import type { FeatureModelFactory } from './feature-model.js';
 import { simBmcFeature } from './bmc/sim-bmc.js';
+import { prEngineFactory } from './pr-engine.js';
 
 export const defaultFeatureModels: Record<string, FeatureModelFactory> = {
   'fme:0xe': simBmcFeature(),
+  'fme:0x5': prEngineFactory,
 };

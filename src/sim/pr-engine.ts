@@ -107,7 +107,7 @@ const FAULT_ERROR_BITS: Partial<Record<PrFault, number>> = {
 };
 
 export interface PrEngineOptions {
-  /** PR interface ID (UUID string) served at PR_INTFC_ID_H:L. */
+  /** PR interface ID (UUID string) served at PR_INTFC_ID_H:L; default: the card's (ctx.prInterfaceId). */
   interfaceId?: string;
   /** FIFO depth in 32-bit words = credits when empty (2..511; PR_STS[8:0] is 9 bits). Default 256. */
   fifoDepth?: number;
@@ -187,7 +187,7 @@ export class PrEngine implements FeatureModel {
   constructor(ctx: SimContext, options: PrEngineOptions = {}) {
     this.#ctx = ctx;
     this.#clock = ctx.clock;
-    this.interfaceId = (options.interfaceId ?? DEFAULT_PR_INTERFACE_ID).toLowerCase();
+    this.interfaceId = (options.interfaceId ?? ctx.prInterfaceId ?? DEFAULT_PR_INTERFACE_ID).toLowerCase();
     const ifc = uuidHalves(this.interfaceId);
     this.#ifcLow = ifc.low;
     this.#ifcHigh = ifc.high;
@@ -339,7 +339,15 @@ export class PrEngine implements FeatureModel {
     this.#fifoLevel = 0;
     this.#lastDrain = now;
     this.#opErrors = 0;
-    if (!this.#ctx.portInReset(this.#port)) {
+    let held: boolean;
+    try {
+      held = this.#ctx.portInReset(this.#port);
+    } catch (err) {
+      // A region ID with no port behind it: the engine cannot program it.
+      this.#ctx.log('PR started on region %d, which has no port: %s', this.#port, (err as Error).message);
+      held = false;
+    }
+    if (!held) {
       // The port behind the region must be held in soft reset (disabled) during PR, dfl.md.
       this.#ctx.log('PR started on port %d while the port is not in reset', this.#port);
       this.#opErrors |= PR_ERR_OPERATION;

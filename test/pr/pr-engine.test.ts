@@ -25,6 +25,8 @@ function setup(options: PrEngineOptions = {}) {
     },
     portInReset: (port) => inReset.has(port),
     raiseInterrupt: () => {},
+    prInterfaceId: '00000000-0000-0000-0000-000000000000',
+    variant: 'test',
   };
   const engine = createPrEngineFactory({ interfaceId: IFC, ...options })(ctx) as PrEngine;
   const region = new TrappedRegion('pr', engine.size, {
@@ -161,6 +163,17 @@ describe('sim PR engine against the kernel sequence', () => {
     const { region, ctx } = setup();
     (ctx as { portInReset: (p: number) => boolean }).portInReset = () => true;
     expect(kernelPr(region, image(40), 5).prError).toBe(1n);
+    // A card whose portInReset throws for a region with no port: an operation error, not an exception.
+    (ctx as { portInReset: (p: number) => boolean }).portInReset = (p) => { if (p !== 0) throw new Error(`no port ${p}`); return true; };
+    expect(kernelPr(region, image(40), 3).prError).toBe(1n);
+  });
+
+  it('defaults its interface ID to the card\'s', () => {
+    const clock = new VirtualClock();
+    const ctx = { clock, log: logger('t'), loadAfu: () => {}, portInReset: () => true, raiseInterrupt: () => {}, prInterfaceId: AFU, variant: 't' };
+    const engine = createPrEngineFactory()(ctx) as PrEngine;
+    expect(engine.interfaceId).toBe(AFU);
+    expect(engine.read64(PR_INTFC_ID_H)).toBe(0xc000c9660d824272n);
   });
 
   it.each<[PrFault, bigint]>([['crc', 2n], ['incompatible', 4n], ['protocol', 8n], ['fifo-overflow', 16n], ['timeout', 32n], ['secure-load', 64n], ['operation', 1n]])(
