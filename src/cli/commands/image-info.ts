@@ -1,0 +1,83 @@
+// `vfiokit image-info FILE [--json]`: what a PACSign-signed image is (type, action, lengths,
+// hashes, version) and whether its payload matches block0; `--create` writes a test image.
+import { writeFileSync } from 'node:fs';
+import type { Command } from '../command.js';
+import { parseCommandLine, printJson, UsageError } from '../output.js';
+import { ExitCode } from '../exit-codes.js';
+import { infoOf, readSignedImage } from '../../afu/image/signed-image.js';
+import { buildSignedImage, patternPayload } from '../../afu/image/image-writer.js';
+
+export const command: Command = {
+  summary: 'show a signed flash image (PACSign): type, action, payload, hashes, version',
+  help: `usage: vfiokit image-info FILE [--json]
+       vfiokit image-info --create FILE [--type N] [--subtype N] [--size BYTES] [--image-version TEXT]
+
+Parses FILE as a PACSign-signed image (block0 + block1 + payload): checks the magics of block0,
+block1 and its root / code-signing key / block0 entries, the payload length, and computes the
+payload's SHA-256 and SHA-384 to compare with block0. Prints the image info as the management
+API reports it: type 0 FPGA, 1 BMC, 2 GBS, 3 PR; action (subtype) 0 update, 1 key cancellation,
+2 root key hash 256, 3 root key hash 384. Root-key-hash and cancellation images cannot be
+undone; vfiokit flash asks for --yes before sending them.
+
+--create writes a structurally valid image with a pseudo-random payload for tests and demos
+(its block1 carries no real signature: real cards reject it; the simulated card checks hashes).
+
+options:
+  --json                 machine-readable output
+  --create FILE          write a test image instead of reading one
+  --type N               content type for --create (default 0, FPGA static region)
+  --subtype N            subtype for --create (default 0, update)
+  --size BYTES           payload size for --create (default 65536)
+  --image-version TEXT   version string for --create (at most 32 ASCII characters)
+
+exit codes: 0 valid image, 2 bad arguments, 3 not a valid signed image (the message says which
+check failed), 1 payload hashes do not match block0
+
+examples:
+  vfiokit image-info n3000_fpga_update.bin
+  vfiokit image-info --create /tmp/fpga.bin --size 1048576 --image-version 2.0.1
+  vfiokit image-info /tmp/fpga.bin --json | jq .type`,
+  async run(argv) {
+    const { values, positionals } = parseCommandLine(argv, {
+      json: { type: 'boolean' }, create: { type: 'string' }, type: { type: 'string' }, subtype: { type: 'string' },
+      size: { type: 'string' }, 'image-version': { type: 'string' },
+    });
+    if (values.create !== undefined) {
+      const num = (v: string | undefined, name: string, def: number): number => {
+        if (v === undefined) return def;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0) throw new UsageError('EUSAGE', `--${name} ${v} is not a non-negative integer`);
+        return n;
+      };
+      const size = num(values.size, 'size', 65536);
+      if (size > 0x3800000 - 1024) throw new UsageError('EUSAGE', `--size ${size} does not fit the 56 MiB staging area`);
+      const image = buildSignedImage({ contentType: num(values.type, 'type', 0), subtype: num(values.subtype, 'subtype', 0), payload: patternPayload(size, size), version: values['image-version'] ?? '' });
+      writeFileSync(values.create, image);
+      if (values.json) printJson({ path: values.create, ...infoOf(readSignedImage(values.create)) });
+      else process.stdout.write(`wrote ${values.create}: ${image.length} bytes\n`);
+      return ExitCode.OK;
+    }
+    if (positionals.length !== 1) throw new UsageError('EUSAGE', positionals.length ? `expected one FILE, got ${positionals.length}; see --help` : 'missing FILE: give the path of a signed image');
+    const path = positionals[0]!;
+    const image = readSignedImage(path);
+    const info = infoOf(image);
+    if (values.json) {
+      printJson({ path, ...info, contentType: image.contentType, contentTypeName: image.contentTypeName, irreversible: image.irreversible, trailingBytes: image.trailingBytes });
+    } else {
+      process.stdout.write([
+        `file:            ${path}`,
+        `type:            ${info.type} ${info.typeName} (block0 content type: ${image.contentTypeName})`,
+        `action:          ${info.subtype} ${info.subtypeName}${image.irreversible ? ' (cannot be undone)' : ''}`,
+        `total length:    ${info.totalLength}`,
+        `payload offset:  ${info.payloadOffset}`,
+        `payload length:  ${info.payloadLength}`,
+        `slot:            ${info.slot}`,
+        `version:         ${info.version || '-'}`,
+        `SHA-256:         ${info.sha256}`,
+        `SHA-384:         ${info.sha384}`,
+        `payload hashes:  ${info.hashesMatch ? 'match block0' : 'DO NOT match block0 (modified or corrupt payload)'}`,
+      ].join('\n') + '\n');
+    }
+    return info.hashesMatch ? ExitCode.OK : ExitCode.FAILURE;
+  },
+};

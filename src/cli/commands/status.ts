@@ -1,0 +1,45 @@
+// `vfiokit status <device> [--json]`: the flash/reboot status of a card, as recorded by the
+// process running the operation (readable from any process while it runs; no device access).
+import type { Command } from '../command.js';
+import { parseCommandLine, printJson, UsageError } from '../output.js';
+import { ExitCode } from '../exit-codes.js';
+import { readFlashStatus, type FlashStatus } from '../../afu/bmc/flash-status.js';
+
+export const command: Command = {
+  summary: 'show the flash update status of a card (IDLE, PREPARING, READY %, COPYING %, DONE, REBOOT)',
+  help: `usage: vfiokit status <device> [--json]
+
+Prints the secure-update status of <device> as the management API reports it: 0 IDLE,
+1 PREPARING (the BMC erases its staging area), 2 READY (the host writes the image; progress =
+% written), 3 COPYING (the BMC authenticates and copies; progress = % copied, estimated at the
+N3000's 42,700 bytes/s), 4 DONE, 5 REBOOT. The record is written by the process running the
+flash or reboot (vfiokit flash, vfiokit reboot, or a program using the library), so this works
+from any process while it runs, without opening the device. A record whose process died in the
+middle is shown as stale; the last failure is shown with the state back at IDLE.
+
+options:
+  --json   machine-readable output ({"status": <0..5>, "state": ..., "progress": ..., ...})
+
+examples:
+  vfiokit status sim:n3000
+  watch -n1 vfiokit status 0000:3b:00.0
+  vfiokit status 0000:3b:00.0 --json | jq .progress`,
+  async run(argv) {
+    const { values, positionals } = parseCommandLine(argv, { json: { type: 'boolean' } });
+    if (positionals.length !== 1) throw new UsageError('EUSAGE', 'missing <device>: give a device URL or PCI address');
+    const status = readFlashStatus(positionals[0]!);
+    if (values.json) printJson(status);
+    else process.stdout.write(formatStatus(status) + '\n');
+    return ExitCode.OK;
+  },
+};
+
+export function formatStatus(s: FlashStatus): string {
+  const pct = s.state === 'READY' || s.state === 'COPYING' ? ` ${s.progress}%` : '';
+  const lines = [`${s.device}: ${s.state}${pct}${s.stale ? ` (stale: process ${s.pid} is gone)` : ''}`];
+  if (s.image) lines.push(`  image: ${s.image.typeName} ${s.image.subtypeName}${s.image.version ? ` ${s.image.version}` : ''}, ${s.image.length} bytes`);
+  if (s.pid && !s.stale && s.state !== 'IDLE' && s.state !== 'DONE') lines.push(`  process: ${s.pid}`);
+  if (s.updatedAt) lines.push(`  updated: ${new Date(s.updatedAt).toISOString()}`);
+  if (s.error) lines.push(`  last error: ${s.error.code}: ${s.error.message}`);
+  return lines.join('\n');
+}
