@@ -1,0 +1,113 @@
+// The sim suite, written once against Device: DFL walk, port reset, the AFU's DMA engine through
+// DMA buffers the host maps, and MSI-X interrupts. defineSimSuite(factory) runs it on one transport.
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import type { Device } from '../../src/device/device.js';
+import { IrqIndex } from '../../src/device/device.js';
+import { Card } from '../../src/afu/card.js';
+import { allocateDma } from '../../src/dma/dma-buffer.js';
+import { SimAfuReg, DmaCtrl, DmaStatus, DmaFault } from '../../src/sim/afu-regs.js';
+import { SIM_AFU_OFFSET, SIM_PORT_OFFSET, SimVector, SIM_MSIX_VECTORS } from '../../src/sim/sim-card.js';
+import { SIM_PCI_VENDOR, SIM_PCI_DEVICE } from '../../src/sim/identity.js';
+import type { DeviceFactory } from './factories.js';
+
+/** Run a DMA copy on the AFU engine and wait for DONE or FAULT through the device's clock. */
+function runDma(device: Device, card: Card, src: bigint, dst: bigint, length: number, irq?: number): bigint {
+  const afu = card.afu(0)!;
+  afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.CLEAR);
+  afu.write64(SimAfuReg.DMA_SRC, src);
+  afu.write64(SimAfuReg.DMA_DST, dst);
+  afu.write64(SimAfuReg.DMA_LEN, BigInt(length));
+  const irqBits = irq === undefined ? 0n : DmaCtrl.IRQ_ENABLE | (BigInt(irq) << DmaCtrl.IRQ_SHIFT);
+  afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.START | irqBits);
+  const deadline = device.clock.now() + 2000;
+  for (;;) {
+    const status = afu.read64(SimAfuReg.DMA_STATUS);
+    if ((status & (DmaStatus.DONE | DmaStatus.FAULT)) !== 0n) return status;
+    if (device.clock.now() > deadline) throw new Error(`DMA did not finish; DMA_STATUS 0x${status.toString(16)}`);
+    device.clock.spin(0.01);
+  }
+}
+
+export function defineSimSuite(factory: DeviceFactory): void {
+  describe(`sim suite on ${factory.name}`, () => {
+    beforeAll(() => factory.setup(), 60_000);
+    afterAll(() => factory.teardown());
+
+    it('identifies the card and walks its feature lists (FME, port, AFU)', () => {
+      using device = factory.open();
+      expect(device.identity.vendor).toBe(SIM_PCI_VENDOR);
+      expect(device.identity.device).toBe(SIM_PCI_DEVICE);
+      const card = Card.discover(device);
+      expect(card.fme).toBeDefined();
+      expect(card.ports).toHaveLength(1);
+      expect(card.ports[0]!.feature.offset).toBe(SIM_PORT_OFFSET);
+      expect(card.afu(0)!.offset).toBe(SIM_AFU_OFFSET);
+      expect(card.afu(0)!.readGuid()).toBe(card.afu(0)!.guid);
+      expect(card.walk.count).toBeGreaterThanOrEqual(5);
+    });
+
+    it('resets the port with the kernel handshake and clears AFU scratch state', () => {
+      using device = factory.open();
+      const card = Card.discover(device);
+      const afu = card.afu(0)!;
+      afu.write64(SimAfuReg.SCRATCH0, 0x1234_5678_9abc_def0n);
+      expect(afu.read64(SimAfuReg.SCRATCH0)).toBe(0x1234_5678_9abc_def0n);
+      card.ports[0]!.reset();
+      expect(afu.read64(SimAfuReg.SCRATCH0)).toBe(0n);
+      expect(card.ports[0]!.disabled).toBe(false);
+    });
+
+    it('copies between two DMA buffers with the AFU DMA engine and raises the AFU user interrupt', async () => {
+      using device = factory.open();
+      const card = Card.discover(device);
+      const [irq] = device.enableInterrupts(IrqIndex.MSIX, SimVector.AFU_USER0, 1);
+      using src = allocateDma(device, 64 * 1024, { access: 'read' });
+      using dst = allocateDma(device, 64 * 1024, { access: 'write' });
+      for (let i = 0; i < src.memory.bytes.length; i++) src.memory.bytes[i] = (i * 31 + 7) & 0xff;
+      const status = runDma(device, card, src.iova, dst.iova, 64 * 1024, 0);
+      expect(status & DmaStatus.FAULT).toBe(0n);
+      expect(Number(status >> DmaStatus.BYTES_SHIFT)).toBe(64 * 1024);
+      expect(Buffer.compare(src.memory.bytes, dst.memory.bytes)).toBe(0);
+      expect(await irq!.wait({ timeoutMs: 5000 })).toBeGreaterThanOrEqual(1);
+      device.disableInterrupts(IrqIndex.MSIX);
+    });
+
+    it('faults a DMA to an unmapped or read-only IOVA with the fault code, and after unmap', () => {
+      using device = factory.open();
+      const card = Card.discover(device);
+      using src = allocateDma(device, 4096, { access: 'read' });
+      const readOnly = allocateDma(device, 4096, { access: 'read' });
+      let status = runDma(device, card, src.iova, readOnly.iova, 4096);
+      expect(Number((status & DmaStatus.FAULT_MASK) >> DmaStatus.FAULT_SHIFT)).toBe(DmaFault.DST_NO_WRITE);
+      const gone = readOnly.iova;
+      readOnly.close();
+      status = runDma(device, card, gone, src.iova, 4096);
+      expect(Number((status & DmaStatus.FAULT_MASK) >> DmaStatus.FAULT_SHIFT)).toBe(DmaFault.SRC_UNMAPPED);
+    });
+
+    it('delivers every MSI-X vector it arms, and none after disable', async () => {
+      using device = factory.open();
+      expect(device.irqInfo(IrqIndex.MSIX).count).toBe(SIM_MSIX_VECTORS);
+      const card = Card.discover(device);
+      const irqs = device.enableInterrupts(IrqIndex.MSIX, SimVector.AFU_USER0, 4);
+      using src = allocateDma(device, 4096);
+      using dst = allocateDma(device, 4096);
+      for (let n = 0; n < 4; n++) {
+        const fired = irqs[n]!.wait({ timeoutMs: 5000 });
+        runDma(device, card, src.iova, dst.iova, 4096, n);
+        expect(await fired).toBe(1);
+      }
+      expect(irqs.map((i) => i.count)).toEqual([1, 1, 1, 1]);
+      device.disableInterrupts(IrqIndex.MSIX);
+      await expect(irqs[0]!.wait({ timeoutMs: 100 })).rejects.toThrow();
+    });
+
+    it('resets the whole device (FLR): scratch registers return to 0', () => {
+      using device = factory.open();
+      const card = Card.discover(device);
+      card.afu(0)!.write64(SimAfuReg.SCRATCH1, 42n);
+      device.reset();
+      expect(card.afu(0)!.read64(SimAfuReg.SCRATCH1)).toBe(0n);
+    });
+  });
+}
