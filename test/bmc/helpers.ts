@@ -1,14 +1,13 @@
 // Test rig: the sim BMC feature behind a TrappedRegion at a feature offset, as the card maps it.
 import createDebug from 'debug';
 import { TrappedRegion } from '../../src/mmio/trapped-region.js';
-import { VirtualClock } from '../../src/util/clock.js';
+import { VirtualClock, type Clock } from '../../src/util/clock.js';
 import { SimBmc, type SimBmcOptions } from '../../src/sim/bmc/sim-bmc.js';
 import { SpiAvmmTransport, type SpiAvmmOptions } from '../../src/afu/bmc/spi-avmm-transport.js';
 
 export const FEATURE_OFFSET = 0x3000;
 
-export function bmcRig(options: SimBmcOptions = {}, transport: SpiAvmmOptions = {}) {
-  const clock = new VirtualClock();
+export function bmcRig<C extends Clock = VirtualClock>(options: SimBmcOptions = {}, transport: SpiAvmmOptions = {}, clock: C = new VirtualClock() as unknown as C) {
   const bmc = new SimBmc({ clock, log: createDebug('vfiokit:test:bmc') }, options);
   const region = new TrappedRegion('test BAR0', 0x10000, {
     read32: () => 0,
