@@ -426,6 +426,40 @@ export class ManagementApi {
     });
   }
 
+  // ---- partial reconfiguration (needs probe) ----
+
+  /**
+   * Load an AFU bitstream (GBS) into `port` of a probed card (the seed API's pr(id=, port=, file=)).
+   * Holds the card's reservation in PROGRAM for the duration; on success the reservation records
+   * the GBS signature (sha256) and the new AFU GUID. 0 or -errno.
+   */
+  pr(args: { id: string; port?: number; file: string; force?: boolean }): Promise<number> {
+    return this.#status('pr', async () => {
+      const p = this.probed(args.id);
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(args.file);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+        throw new VfiokitError(code, `cannot read GBS ${args.file}: ${code}`, { file: args.file });
+      }
+      const port = args.port ?? 0;
+      if (!Number.isInteger(port) || port < 0) throw new ArgumentError('EINVAL', `port ${String(args.port)} is not a port index (0..3)`);
+      const [{ parseGbs }, { Card }, { reconfigureCard }, { prReservationHook }, { createHash }] = await Promise.all([
+        import('../afu/pr/gbs.js'), import('../afu/card.js'), import('../afu/pr/card-pr.js'), import('../lock/hooks.js'), import('node:crypto'),
+      ]);
+      const gbs = parseGbs(bytes, args.file);
+      const card = Card.discover(p.device);
+      const signature = 'sha256:' + createHash('sha256').update(bytes).digest('hex');
+      const result = await reconfigureCard(card, gbs, {
+        port,
+        force: args.force,
+        reservation: prReservationHook(p.url, { signature, file: args.file, ...(gbs.acceleratorUuid ? { afuGuid: gbs.acceleratorUuid } : {}) }),
+      });
+      manageLog(3, 'PR of port %d of %s with %s: %d bytes in %d ms', port, p.url, args.file, result.bytesWritten, Math.round(result.durationMs));
+    });
+  }
+
   // ---- flash, reboot, PHY (need probe) ----
 
   /**

@@ -43,6 +43,7 @@ export const cancel = defaultApi.cancel.bind(defaultApi);
 export const getParent = defaultApi.getParent.bind(defaultApi);
 export const getChild = defaultApi.getChild.bind(defaultApi);
 export const getPf1 = defaultApi.getPf1.bind(defaultApi);
+export const pr = defaultApi.pr.bind(defaultApi);
 export const flash = defaultApi.flash.bind(defaultApi);
 export const reboot = defaultApi.reboot.bind(defaultApi);
 export const getPhyInfo = defaultApi.getPhyInfo.bind(defaultApi);

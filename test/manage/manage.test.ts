@@ -275,4 +275,29 @@ describe('a simulated card (probe, properties, PHY, flash, reboot)', () => {
     expect(getReservation('sim:n3000').state).toBe('FREE');
     await api.cleanupEal();
   });
+
+  it('pr loads a GBS into port 0: the AFU GUID changes and the reservation records the bitstream', async () => {
+    const { buildSimImage } = await import('../../src/sim/pr-engine-image.js');
+    const { SIM_PR_INTERFACE_ID } = await import('../../src/sim/identity.js');
+    const { getReservation } = await import('../../src/lock/reservations.js');
+    const newAfu = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+    const file = join(dir, 'new.gbs');
+    writeFileSync(file, buildGbs({ interfaceUuid: SIM_PR_INTERFACE_ID, acceleratorClusters: [{ acceleratorTypeUuid: newAfu }] },
+      buildSimImage({ interfaceUuid: SIM_PR_INTERFACE_ID, afuGuid: newAfu, payload: patternPayload(8192, 5) })));
+    const api = new ManagementApi();
+    api.setLogLevel(0);
+    expect(await api.probe('sim:n3000')).toBe(0);
+    const before = ((await api.getProperty('sim:n3000', PropertyMask.PORT))!.port as { afu_id: string }[])[0]!.afu_id;
+    expect(before).not.toBe(newAfu);
+    expect(await api.pr({ id: 'sim:n3000', port: 0, file })).toBe(0);
+    expect(((await api.getProperty('sim:n3000', PropertyMask.PORT))!.port as { afu_id: string }[])[0]!.afu_id).toBe(newAfu);
+    expect(getReservation('sim:n3000')).toMatchObject({ state: 'FREE', bitstream: { afuGuid: newAfu, signature: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) } });
+    const wrong = join(dir, 'wrong.gbs');
+    const other = '11111111-1111-1111-1111-111111111111';
+    writeFileSync(wrong, buildGbs({ interfaceUuid: other, acceleratorClusters: [{ acceleratorTypeUuid: newAfu }] }, buildSimImage({ interfaceUuid: other, afuGuid: newAfu, payload: patternPayload(64) })));
+    expect(await api.pr({ id: 'sim:n3000', port: 0, file: wrong })).toBeLessThan(0);
+    expect(api.lastError()!.message).toMatch(/interface/i);
+    expect(await api.pr({ id: 'sim:n3000', port: 3, file })).toBeLessThan(0);
+    await api.cleanupEal();
+  });
 });
