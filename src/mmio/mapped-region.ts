@@ -40,6 +40,8 @@ export interface MappedRegionOptions {
   onClose?: () => void;
   /** Build the views over this SharedArrayBuffer (from the shim) instead of a koffi view. */
   sharedBuffer?: SharedArrayBuffer;
+  /** Run polls/streams/blocks in the C shim when it is built (default true; false forces the JS loops). */
+  useShim?: boolean;
 }
 
 export interface MapFdOptions {
@@ -50,6 +52,8 @@ export interface MapFdOptions {
   onClose?: () => void;
   /** Use the shim's SharedArrayBuffer when it is built (default true). */
   shared?: boolean;
+  /** Run polls/streams/blocks in the C shim when it is built (default true). */
+  useShim?: boolean;
 }
 
 /** Validated poll timing (shared with credit-stream.ts). NaN or negative would never end. */
@@ -101,7 +105,7 @@ export class MappedRegion implements Region {
     this.#sab = sab;
     this.clock = options.clock ?? realClock;
     this.#onClose = options.onClose;
-    this.#shim = shim();
+    this.#shim = options.useShim === false ? undefined : shim();
     this.#realClock = this.clock.real;
   }
 
@@ -117,10 +121,11 @@ export class MappedRegion implements Region {
     try {
       if (s) {
         const sab = s.sharedBuffer(address, size, true);
-        return new MappedRegion(name, address, size, { clock: options.clock, onClose: options.onClose, sharedBuffer: sab });
+        return new MappedRegion(name, address, size, { clock: options.clock, onClose: options.onClose, sharedBuffer: sab, useShim: options.useShim });
       }
       return new MappedRegion(name, address, size, {
         clock: options.clock,
+        useShim: options.useShim,
         onClose: () => {
           munmap(address, size);
           options.onClose?.();
@@ -298,6 +303,11 @@ export class MappedRegion implements Region {
   /** True when stream/block calls (and polls, with a real clock) on this region run in the C shim. */
   get usesShim(): boolean {
     return this.#shim !== undefined && this.#size !== 0;
+  }
+
+  /** The shim functions when polls on this region may run in C (shim used and a real clock). */
+  get shimForPolls(): ShimFunctions | undefined {
+    return this.#realClock && this.#size !== 0 ? this.#shim : undefined;
   }
 
   #check(offset: number, width: number): void {
