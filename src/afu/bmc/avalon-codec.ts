@@ -1,6 +1,10 @@
-// Chooses the Avalon-ST byte loops: the C shim's (shim/spi_avmm.c, loaded through
-// src/sys/shim.ts shimLibrary()) when it is built, else the JS versions in avalon.ts. Both have
-// the same contract; test/bmc/avalon-native.test.ts runs them side by side.
+// The Avalon-ST byte loops and where they run. shim/spi_avmm.c (loaded through src/sys/shim.ts
+// shimLibrary()) has C versions of the codec and a whole-transaction loop; avalon.ts has the JS
+// versions (same contract; test/bmc/avalon-native.test.ts runs them side by side).
+// Measured (benchmarks/flash.ts): on a trapped region every SPI word is a JS callback anyway and
+// the receive side decodes one 4-byte word per call, so a koffi call per word costs more than the
+// JS loop: the JS codec is the default there. On a MAPPED feature 0xE the whole transaction (every
+// indirect register access, TX and RX, decode) is one call into C: nativeTransact().
 import { shimLibrary } from '../../sys/shim.js';
 import { logger, once } from '../../util/log.js';
 import { depacketizeJs, packetizeJs } from './avalon.js';
@@ -48,9 +52,9 @@ function nativeParts(): { codec: AvalonCodec; transact: NativeTransact } | undef
 
 let override: AvalonCodec | undefined;
 
-/** The codec in use: the shim's when built, else JS. */
+/** The codec for per-word loops in JS (the JS one unless a test or benchmark forces another). */
 export function avalonCodec(): AvalonCodec {
-  return override ?? nativeParts()?.codec ?? jsCodec;
+  return override ?? jsCodec;
 }
 
 /** The shim's codec, or undefined (not built / VFIOKIT_NO_SHIM=1). */
