@@ -77,6 +77,9 @@ export function canonicalDevice(device: string): string {
   const m = PCI_BDF.exec(bare);
   if (m) return `vfio:${(m[1] ?? '0000').toLowerCase()}:${m[2]!.toLowerCase()}:${m[3]!.toLowerCase()}.${m[4]}`;
   if (device.startsWith('vfio-user:')) return `vfio-user:${resolvePath(device.slice('vfio-user:'.length))}`;
+  // Options after "?" (sim faults, clocks...) choose how to open the card, not which card it is.
+  const query = device.indexOf('?');
+  if (query > 0) return canonicalDevice(device.slice(0, query));
   const colon = device.indexOf(':');
   if (colon <= 0) throw new ArgumentError('EDEVICE_URL', `"${device}" is not a device: give a PCI address (3b:00.0), a device URL (sim:n3000, vfio-user:/run/card.sock) or a reservation id (r-1a2b3c4d)`, { device });
   return device;
