@@ -19,7 +19,7 @@ import { realClock, type Clock } from '../util/clock.js';
 import { logger } from '../util/log.js';
 import { decodeVersion, encodeVersion, type Capabilities } from './capabilities.js';
 import { watchFd } from './fd-watcher.js';
-import { EventfdVector } from './interrupt.js';
+import { EventfdInterrupt } from '../device/eventfd-interrupt.js';
 import {
   decodeDeviceInfo, decodeDmaAccess, decodeIrqInfo, DMA_ACCESS_SIZE, DMA_FLAG_READ, DMA_FLAG_WRITE, encodeDeviceInfo,
   encodeDmaMap, encodeDmaUnmap, encodeIrqInfo, encodeIrqSet, IRQ_INFO_AUTOMASKED, IRQ_INFO_EVENTFD, IRQ_INFO_MASKABLE,
@@ -97,7 +97,7 @@ export class VfioUserDevice implements Device {
   #regions: RegionState[] = [];
   #irqs: IrqInfo[] = [];
   #deviceFlags = 0;
-  #vectors = new Map<number, EventfdVector[]>();
+  #vectors = new Map<number, EventfdInterrupt[]>();
   #windows: ClientDmaWindow[] = [];
   #closed = false;
   // hot path: a preallocated REGION_READ/WRITE request (header + 16 + 8 bytes of data)
@@ -532,9 +532,9 @@ export class VfioUserDevice implements Device {
     if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 || start + count > info.count) {
       throw new ArgumentError('EARG_IRQ', `${this.url}: vectors ${start}..${start + count - 1} are outside IRQ index ${index}'s ${info.count}`, { index, start, count });
     }
-    const fresh: EventfdVector[] = [];
+    const fresh: EventfdInterrupt[] = [];
     try {
-      for (let i = 0; i < count; i++) fresh.push(new EventfdVector(index, start + i, `${this.url} IRQ ${index}.${start + i}`));
+      for (let i = 0; i < count; i++) fresh.push(new EventfdInterrupt({ index, vector: start + i, name: `${this.url} IRQ ${index} vector ${start + i}` }));
       // Several messages when the server takes fewer fds per message than we have vectors.
       const per = Math.max(1, this.server.maxMsgFds);
       for (let at = 0; at < count; at += per) {

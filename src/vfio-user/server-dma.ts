@@ -6,6 +6,7 @@
 import type { DmaMapper, DmaMemory } from '../dma/mapper.js';
 import { closeQuietly, mmapFd, viewOf, type Mapping } from '../sys/libc.js';
 import { PROT_READ, PROT_WRITE, MAP_SHARED } from '../sys/constants.js';
+import { fstatSync } from 'node:fs';
 import { VfiokitError } from '../errors.js';
 import { DMA_FLAG_WRITE, DMA_FLAG_READ, type DmaMapRequest } from './messages.js';
 import { Errno } from './protocol.js';
@@ -83,6 +84,18 @@ export class DmaTable {
       if (size > BigInt(Number.MAX_SAFE_INTEGER) || offset > BigInt(Number.MAX_SAFE_INTEGER)) {
         throw new DmaRequestError(Errno.EINVAL, 'EVFIO_USER_DMA_RANGE', `DMA_MAP size ${hex(size)} / offset ${hex(offset)} too large to map`);
       }
+      // A window past the end of the file would SIGBUS the device's first access: refuse it. (A
+      // client that shrinks the file later can still do that; seal it with F_SEAL_SHRINK.)
+      let st;
+      try {
+        st = fstatSync(fd);
+      } catch {
+        throw new DmaRequestError(Errno.EBADF, 'EBADF', `DMA_MAP iova ${hex(iova)}: the passed fd cannot be inspected`);
+      }
+      if (st.isFile() && offset + size > BigInt(st.size)) {
+        throw new DmaRequestError(Errno.EINVAL, 'EVFIO_USER_DMA_RANGE', `DMA_MAP iova ${hex(iova)}: offset ${hex(offset)} + size ${hex(size)} runs past the end of the passed file (${st.size} bytes)`);
+      }
+      if (!st.isFile()) throw new DmaRequestError(Errno.EINVAL, 'EVFIO_USER_DMA_FD', `DMA_MAP iova ${hex(iova)}: the passed fd is not a memory file (memfd, hugetlbfs, tmpfs)`);
       const prot = PROT_READ | ((req.flags & DMA_FLAG_WRITE) !== 0 ? PROT_WRITE : 0);
       let mapping: Mapping;
       try {

@@ -1,0 +1,126 @@
+// Fuzz the vfio-user server: valid messages of every command (built with the codec), mutated
+// (bit flips, truncation, extension, splices), sometimes with the header size fixed up so the
+// stream stays in frame, sometimes with memfds / eventfds attached, plus pure random bytes. The
+// server (a ServerConnection hosting an in-process sim card over a socketpair) must answer with
+// replies only, never throw, never hang, and hold no fds after the connection is closed: the
+// process's /proc/self/fd count before == after.
+import { readdirSync } from 'node:fs';
+import { createSimCard } from '../../src/sim/sim-device.js';
+import type { SimDevice } from '../../src/sim/sim-device.js';
+import { ServerConnection, type ServerLimits } from '../../src/vfio-user/server-connection.js';
+import { closeQuietly, createEventfd, createMemfd, dup, unixSocketPair } from '../../src/sys/libc.js';
+import { SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../../src/sys/constants.js';
+import { MessageSocket } from '../../src/vfio-user/unix-socket.js';
+import { buildCommand, Command, HEADER_SIZE, isReply, putSize, seedMessages } from '../vfio-user/fuzz-seeds.js';
+import { FuzzFinding, mutate, newStats, Rng, runCase, type FuzzTarget, type FuzzStats } from './lib.js';
+import { encodeVersion } from '../../src/vfio-user/capabilities.js';
+
+const LIMITS: ServerLimits = { maxMsgFds: 8, maxDataXferSize: 64 * 1024, pgsizes: 4096, maxDmaMaps: 64, twinSocket: false };
+const MEMFD_SIZE = 64 * 1024;
+
+const openFds = (): number => readdirSync('/proc/self/fd').length;
+
+class Harness {
+  device: SimDevice;
+  conn!: ServerConnection;
+  peer!: MessageSocket;
+  memfd: number;
+  eventfds: number[];
+  replies = 0;
+
+  constructor() {
+    this.device = createSimCard('n3000');
+    this.memfd = createMemfd('vfio-user-fuzz', MEMFD_SIZE);
+    this.eventfds = [createEventfd(), createEventfd(), createEventfd(), createEventfd()];
+    this.connect();
+  }
+
+  connect(): void {
+    const [server, client] = unixSocketPair(SOCK_STREAM, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    this.conn = new ServerConnection(server, this.device, LIMITS, { name: 'fuzz server' });
+    this.peer = new MessageSocket(client, { name: 'fuzz client', maxPayload: 1 << 22, maxFds: 16 });
+    this.send(buildCommand(0, Command.VERSION, encodeVersion(0, 1, { maxMsgFds: 8 })), []);
+    this.drain();
+  }
+
+  reconnect(): void {
+    this.peer.close();
+    this.conn.service(); // sees the close, drops DMA windows and IRQ eventfds
+    this.conn.close();
+    this.connect();
+  }
+
+  send(bytes: Uint8Array, fds: number[]): void {
+    const dups = fds.map((fd) => dup(fd));
+    try {
+      this.peer.send(bytes, dups, 1000);
+    } finally {
+      for (const fd of dups) closeQuietly(fd); // the server got its own copies
+    }
+  }
+
+  /** Read every reply; each must be a well-framed reply. */
+  drain(): void {
+    for (;;) {
+      const r = this.peer.receive();
+      if (r.kind === 'again' || r.kind === 'closed') return;
+      if (r.kind === 'refused') throw new FuzzFinding(`server sent a malformed message: ${r.error.message}`);
+      for (const fd of r.message.fds) closeQuietly(fd);
+      if (!isReply(r.message.header)) throw new FuzzFinding(`server sent a non-reply (command ${r.message.header.command}) to the fuzzer`);
+      this.replies++;
+    }
+  }
+
+  close(): void {
+    this.peer.close();
+    this.conn.close();
+    this.device.close();
+    closeQuietly(this.memfd);
+    for (const fd of this.eventfds) closeQuietly(fd);
+  }
+}
+
+export function fuzzVfioUser(cases: number, seed: number): FuzzStats {
+  const stats = newStats('vfio-user');
+  const rng = new Rng(seed);
+  // Warm-up: process-wide watchers (the eventfd watcher's epoll fd) open once and stay open.
+  const warm = createSimCard('n3000');
+  warm.enableInterrupts(2, 0, 1)[0]!.onEvent(() => {})();
+  warm.close();
+  const before = openFds();
+  const h = new Harness();
+  const seeds = seedMessages();
+  try {
+    for (let i = 0; i < cases; i++) {
+      const seedMsg = rng.pick(seeds);
+      let bytes: Uint8Array;
+      const kind = rng.int(10);
+      if (kind === 0) bytes = rng.bytes(rng.int(64));
+      else if (kind <= 3) bytes = seedMsg.bytes;
+      else bytes = mutate(rng, seedMsg.bytes);
+      if (bytes.length >= HEADER_SIZE && rng.bool(0.8)) putSize(bytes, bytes.length);
+      const fds: number[] = [];
+      if (seedMsg.fds === 'memfd' ? rng.bool(0.9) : rng.bool(0.05)) fds.push(h.memfd);
+      if (seedMsg.fds === 'eventfds') for (let k = 0; k < seedMsg.count && k < 4; k++) fds.push(h.eventfds[k]!);
+      else if (rng.bool(0.03)) fds.push(h.eventfds[0]!);
+      runCase(stats, bytes, () => {
+        h.send(bytes, fds);
+        h.conn.service();
+        h.drain();
+        if (h.conn.closed) h.reconnect();
+      });
+      // A header that promised more bytes than came leaves the server waiting: start afresh.
+      if (h.conn.socket.buffered > 0 || rng.bool(0.01)) h.reconnect();
+    }
+  } finally {
+    h.close();
+  }
+  const after = openFds();
+  if (after !== before) throw new FuzzFinding(`fd leak: ${before} fds open before the run, ${after} after`);
+  return stats;
+}
+
+export const target: FuzzTarget = {
+  name: 'vfio-user',
+  fuzz: ({ cases, seed }) => fuzzVfioUser(cases, seed),
+};
