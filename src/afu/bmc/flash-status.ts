@@ -31,12 +31,19 @@ export interface FlashStatus {
   stale?: boolean;
 }
 
+/** One key per card however it is named: "3b:00.0", "0000:3b:00.0" and "vfio:0000:3b:00.0" agree. */
+export function statusKey(url: string): string {
+  const m = /^(?:vfio:)?((?:[0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7])$/i.exec(url);
+  const canonical = m ? `vfio:${m[1]!.length === 7 ? `0000:${m[1]!}` : m[1]!}`.toLowerCase() : url;
+  return deviceKey(canonical);
+}
+
 export function statusPath(url: string): string {
-  return join(stateDir('flash'), `${deviceKey(url)}.json`);
+  return join(stateDir('flash'), `${statusKey(url)}.json`);
 }
 
 export function cancelRequestPath(url: string): string {
-  return join(stateDir('flash'), `${deviceKey(url)}.cancel`);
+  return join(stateDir('flash'), `${statusKey(url)}.cancel`);
 }
 
 /** Atomically replace the status record. */
