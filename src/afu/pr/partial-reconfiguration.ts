@@ -262,7 +262,7 @@ export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: Pr
     if (!options.force) {
       throw failure(
         'EPR_INTERFACE_MISMATCH',
-        `the GBS was built for PR interface ${gbs.interfaceUuid} but the card's ${reg(PR_INTFC_ID_H)}:${regName(PR_INTFC_ID_L)} is ${fmeInterfaceUuid}; ` +
+        `the GBS was built for PR interface ${gbs.interfaceUuid} but the card's PR interface ID (PR_INTFC_ID_H:PR_INTFC_ID_L at ${region.name}+${hex(base + PR_INTFC_ID_H)}/${hex(base + PR_INTFC_ID_L)}) is ${fmeInterfaceUuid}; ` +
           'use a GBS built for this FIM (or --force to let the card judge, which may leave the region unusable)',
         { register: 'PR_INTFC_ID_H:PR_INTFC_ID_L', expected: fmeInterfaceUuid, found: gbs.interfaceUuid },
       );
