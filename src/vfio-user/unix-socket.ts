@@ -2,9 +2,10 @@
 // - MessageSocket.send: one sendmsg per message (fds ride with its first byte), partial writes
 //   and EAGAIN finished with poll(POLLOUT) up to a deadline.
 // - MessageSocket.receive: reads whatever is available (non-blocking recvmsg) into a linear
-//   buffer and cuts complete messages out of it; fds are assigned to the message whose bytes
-//   start the read that brought them (Linux never merges an skb carrying fds into a read that
-//   already copied data, so a read with fds starts at the sending message's first byte).
+//   buffer and cuts complete messages out of it. Fds go to the message holding the LAST byte of
+//   the read that brought them: a Linux stream read may start with earlier sends' bytes but stops
+//   right after the skb carrying fds (net/unix/af_unix.c unix_stream_read_generic: "if (scm.fp)
+//   break"), and the fds ride on the first skb of the sendmsg, so that byte is the sender's.
 // The msghdr, iovec and control buffers are allocated once per socket (the hot path allocates
 // nothing but the message it returns).
 import koffi from 'koffi';
@@ -226,7 +227,7 @@ export class MessageSocket {
         }
         off += cmsgAlign(len);
       }
-      if (fds.length > 0) this.#fdMarks.push({ at: this.#pos + this.#end, fds });
+      if (fds.length > 0) this.#fdMarks.push({ at: this.#pos + this.#end + Math.max(0, n - 1), fds });
     }
     this.#end += n;
     return n;

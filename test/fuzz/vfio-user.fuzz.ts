@@ -14,6 +14,7 @@ import { MessageSocket } from '../../src/vfio-user/unix-socket.js';
 import { buildCommand, Command, HEADER_SIZE, isReply, putSize, seedMessages } from '../vfio-user/fuzz-seeds.js';
 import { FuzzFinding, mutate, newStats, Rng, runCase, type FuzzTarget, type FuzzStats } from './lib.js';
 import { encodeVersion } from '../../src/vfio-user/capabilities.js';
+import { VirtualClock } from '../../src/util/clock.js';
 
 const LIMITS: ServerLimits = { maxMsgFds: 8, maxDataXferSize: 64 * 1024, pgsizes: 4096, maxDmaMaps: 64, twinSocket: false };
 const MEMFD_SIZE = 64 * 1024;
@@ -40,6 +41,7 @@ class Harness {
     this.conn = new ServerConnection(server, this.device, LIMITS, { name: 'fuzz server' });
     this.peer = new MessageSocket(client, { name: 'fuzz client', maxPayload: 1 << 22, maxFds: 16 });
     this.send(buildCommand(0, Command.VERSION, encodeVersion(0, 1, { maxMsgFds: 8 })), []);
+    this.conn.service();
     this.drain();
   }
 
@@ -96,8 +98,15 @@ export function fuzzVfioUser(cases: number, seed: number): FuzzStats {
       let bytes: Uint8Array;
       const kind = rng.int(10);
       if (kind === 0) bytes = rng.bytes(rng.int(64));
-      else if (kind <= 3) bytes = seedMsg.bytes;
-      else bytes = mutate(rng, seedMsg.bytes);
+      else if (kind <= 2) bytes = seedMsg.bytes;
+      else if (kind <= 4) bytes = mutate(rng, seedMsg.bytes);
+      else {
+        // keep the header (a command the server will parse), mutate the payload
+        const payload = mutate(rng, seedMsg.bytes.subarray(HEADER_SIZE));
+        bytes = new Uint8Array(HEADER_SIZE + payload.length);
+        bytes.set(seedMsg.bytes.subarray(0, HEADER_SIZE));
+        bytes.set(payload, HEADER_SIZE);
+      }
       if (bytes.length >= HEADER_SIZE && rng.bool(0.8)) putSize(bytes, bytes.length);
       const fds: number[] = [];
       if (seedMsg.fds === 'memfd' ? rng.bool(0.9) : rng.bool(0.05)) fds.push(h.memfd);
@@ -106,6 +115,8 @@ export function fuzzVfioUser(cases: number, seed: number): FuzzStats {
       runCase(stats, bytes, () => {
         h.send(bytes, fds);
         h.conn.service();
+        // let the model's scheduled work (DMA copies into the mapped memfd, reset ACKs) run
+        if (h.device.clock instanceof VirtualClock) h.device.clock.advance(0.05);
         h.drain();
         if (h.conn.closed) h.reconnect();
       });
