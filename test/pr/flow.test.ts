@@ -135,7 +135,7 @@ describe('partial reconfiguration flow', () => {
     const { gbs } = gbsFor(8);
     const err = await prError(partialReconfigure(target, gbs, { port: 2 }));
     expect(err.code).toBe('EPR_PORT');
-    expect(err.message).toMatch(/FME_CAP\[19:17\] reports 2 port/);
+    expect(err.message).toMatch(/FME_CAP\[19:17\] reports 2 port\(s\); choose a port 0\.\.1/);
     expect((await prError(partialReconfigure(target, gbs, { port: -1 }))).code).toBe('EPR_PORT');
     const holes: PrTarget = { ...target, port: () => undefined };
     expect((await prError(partialReconfigure(holes, gbs, { port: 1 }))).code).toBe('EPR_PORT');
@@ -264,13 +264,18 @@ describe('partial reconfiguration flow', () => {
     const { gbs } = gbsFor(20_000);
     const job = startPartialReconfiguration(target, gbs, { chunkWords: 500 });
     let events = 0;
+    const steps: string[] = [];
     job.on('progress', () => events++);
+    job.on('step', (s: string) => steps.push(s));
     const iterated: PrProgress[] = [];
     for await (const p of job) iterated.push(p);
     const result = await job.done;
     expect(result.acceleratorUuid).toBe(AFU);
     expect(iterated.length).toBe(events);
     expect(iterated.at(-1)!.step).toBe('done');
+    expect(steps[0]).toBe('validate');
+    expect(steps).toContain('stream');
+    expect(new Set(steps).size).toBe(steps.length);
   });
 
   it('the async iterator rethrows the failure at its end', async () => {

@@ -181,9 +181,14 @@ export class PrJob extends EventEmitter implements AsyncIterable<PrProgress> {
 
   constructor(run: (emit: (p: PrProgress) => void) => Promise<PrResult>) {
     super();
+    let lastStep: PrStep | undefined;
     const emit = (p: PrProgress): void => {
       this.#queue.push(p);
       this.#wake?.();
+      if (p.step !== lastStep) {
+        lastStep = p.step;
+        this.emit('step', p.step);
+      }
       this.emit('progress', p);
     };
     // Start on the next microtask, so listeners attached right after construction see every event.
@@ -252,7 +257,8 @@ export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: Pr
   progress('validate');
   if (!Number.isInteger(portIndex) || portIndex < 0) throw failure('EPR_PORT', `port index ${String(options.port)} is not a non-negative integer`);
   if (portIndex >= target.portCount) {
-    throw failure('EPR_PORT', `port ${portIndex} does not exist: FME_CAP[19:17] reports ${target.portCount} port(s); use --port 0..${target.portCount - 1}`, { portCount: target.portCount });
+    const choose = target.portCount > 0 ? `choose a port 0..${target.portCount - 1}` : 'this FME has no port to reconfigure';
+    throw failure('EPR_PORT', `port ${portIndex} does not exist: FME_CAP[19:17] reports ${target.portCount} port(s); ${choose}`, { portCount: target.portCount });
   }
   const port = target.port(portIndex);
   if (!port) throw failure('EPR_PORT', `port ${portIndex} is not implemented on this card (FME PORT_OFFSET[60] = 0)`, { portCount: target.portCount });
