@@ -74,7 +74,7 @@ export interface PrTarget {
   pr: PrFeatureRef;
   /** FME_CAP[19:17] number of ports. */
   portCount: number;
-  /** The port with FME port index `index`, or undefined when it is not implemented. */
+  /** The port with FME port index `index`, or undefined when the card has none there. */
   port(index: number): PrPort | undefined;
 }
 
@@ -261,7 +261,7 @@ export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: Pr
     throw failure('EPR_PORT', `port ${portIndex} does not exist: FME_CAP[19:17] reports ${target.portCount} port(s); ${choose}`, { portCount: target.portCount });
   }
   const port = target.port(portIndex);
-  if (!port) throw failure('EPR_PORT', `port ${portIndex} is not implemented on this card (FME PORT_OFFSET[60] = 0)`, { portCount: target.portCount });
+  if (!port) throw failure('EPR_PORT', `port ${portIndex} is absent on this card (FME PORT_OFFSET[60], the implemented bit, is 0)`, { portCount: target.portCount });
   if (gbs.bitstreamLength === 0) throw failure('EPR_EMPTY', 'the GBS has no bitstream after its metadata; rebuild it with the packager');
   const fmeInterfaceUuid = halvesToUuid(region.read64(base + PR_INTFC_ID_H), region.read64(base + PR_INTFC_ID_L));
   if (gbs.interfaceUuid !== fmeInterfaceUuid) {
