@@ -8,7 +8,7 @@ import { openDevice, activeConfig } from '../device/registry.js';
 import type { Device } from '../device/device.js';
 import { DeviceError } from '../errors.js';
 
-/** Turn a device argument into the canonical device URL (what reservations are kept under). */
+/** Turn a device argument into the device URL to open (canonical form; reservations key it without its options). */
 export function resolveDevice(arg: string | undefined): string {
   if (arg === undefined || arg === '') {
     throw new UsageError('EUSAGE', 'missing DEVICE: give a PCI address (3b:00.0), a device URL (sim:n3000) or a reservation id (r-1a2b3c4d)');
@@ -19,7 +19,9 @@ export function resolveDevice(arg: string | undefined): string {
     return device;
   }
   try {
-    return canonicalDevice(arg);
+    // Options after "?" (sim faults, clock) stay on the URL for opening; reservations ignore them.
+    const query = arg.indexOf('?');
+    return query > 0 ? canonicalDevice(arg.slice(0, query)) + arg.slice(query) : canonicalDevice(arg);
   } catch (err) {
     throw new UsageError('EUSAGE', (err as Error).message);
   }

@@ -17,6 +17,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FormatError, ArgumentError } from '../errors.js';
 import { logger } from '../util/log.js';
+import { jsonErrorAt } from './json-position.js';
 
 const log = logger('config');
 
@@ -114,13 +115,10 @@ function parseJson(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    const message = (err as Error).message;
-    // V8 reports "... in JSON at position N"; "Unexpected end of JSON input" means at the end.
-    const m = /at position (\d+)/.exec(message);
-    const offset = m ? Number(m[1]) : text.length;
-    const { line, column } = lineColumn(text, offset);
-    const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/ \(line \d+ column \d+\)$/, '');
-    throw new ConfigError('ECONFIG_JSON', `${file}:${line}:${column}: invalid JSON: ${reason}; fix the file or point VFIOKIT_CONFIG at another`, { file, line, column, offset });
+    // V8 gives a position for some errors only; locate the first offending character ourselves.
+    const at = jsonErrorAt(text) ?? { offset: text.length, reason: (err as Error).message };
+    const { line, column } = lineColumn(text, at.offset);
+    throw new ConfigError('ECONFIG_JSON', `${file}:${line}:${column}: invalid JSON: ${at.reason}; fix the file or point VFIOKIT_CONFIG at another`, { file, line, column, offset: at.offset });
   }
 }
 

@@ -79,7 +79,7 @@ describe('configuration file', () => {
 
   it('truncated JSON points at the end of the file', () => {
     const path = writeConfig('{\n  "plugins": [\n');
-    expect(() => loadConfig({ VFIOKIT_CONFIG: path })).toThrow(new RegExp(`${path}:3:1: invalid JSON: Unexpected end`));
+    expect(() => loadConfig({ VFIOKIT_CONFIG: path })).toThrow(`${path}:3:1: invalid JSON: expected a value, unexpected end of input`);
   });
 
   it('rejects a bad shape with the JSON path of the offending value', () => {
@@ -235,5 +235,48 @@ describe('plugin loading', () => {
     expect(parseDeviceUrl('3b:00.1')).toEqual({ scheme: 'vfio', rest: '3b:00.1' });
     expect(parseDeviceUrl('vfio-user:/run/x.sock')).toEqual({ scheme: 'vfio-user', rest: '/run/x.sock' });
     expect(() => parseDeviceUrl('nothing')).toThrow(DeviceError);
+  });
+});
+
+describe('JSON error positions', () => {
+  it('finds the first offending character for every kind of mistake', async () => {
+    const { jsonErrorAt } = await import('../../src/device/json-position.js');
+    expect(jsonErrorAt('{"a": [1, 2]}')).toBeUndefined();
+    expect(jsonErrorAt(' "x\\u00e9" ')).toBeUndefined();
+    expect(jsonErrorAt('{"plugins": ["sim",]}')).toEqual({ offset: 19, reason: 'expected a value, unexpected "]"' });
+    expect(jsonErrorAt('{"a": 1,}')).toEqual({ offset: 8, reason: 'expected a property name in double quotes, unexpected "}"' });
+    expect(jsonErrorAt("{'a': 1}")).toMatchObject({ offset: 1 });
+    expect(jsonErrorAt('{"a" 1}')).toMatchObject({ offset: 5, reason: expect.stringContaining("expected ':'") });
+    expect(jsonErrorAt('[1 2]')).toMatchObject({ offset: 3, reason: expect.stringContaining("expected ',' or ']'") });
+    expect(jsonErrorAt('{"a": tru}')).toMatchObject({ offset: 6 });
+    expect(jsonErrorAt('{"a": "x')).toMatchObject({ offset: 8, reason: 'unterminated string' });
+    expect(jsonErrorAt('{} x')).toMatchObject({ offset: 3 });
+    expect(jsonErrorAt('')).toMatchObject({ offset: 0 });
+    expect(jsonErrorAt('-')).toMatchObject({ offset: 0 });
+    expect(jsonErrorAt('"\\q"')).toMatchObject({ offset: 2, reason: 'bad escape' });
+  });
+
+  it('agrees with JSON.parse on random mutations of a configuration', async () => {
+    const { jsonErrorAt } = await import('../../src/device/json-position.js');
+    const base = JSON.stringify({ configurations: { sim: { enabled: true, plugin: 'sim', configuration: { n: -1.5e3, s: 'a\\"b', z: null } } }, plugins: ['sim'] }, null, 2);
+    let seed = 12345;
+    const rnd = (k: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % k; };
+    const alphabet = '{}[]:,"\\ tfn0-.eE1\n';
+    for (let round = 0; round < 3000; round++) {
+      const chars = base.split('');
+      for (let m = 0; m < 1 + rnd(3); m++) {
+        const at = rnd(chars.length);
+        const op = rnd(3);
+        if (op === 0) chars.splice(at, 1);
+        else if (op === 1) chars.splice(at, 0, alphabet[rnd(alphabet.length)]!);
+        else chars[at] = alphabet[rnd(alphabet.length)]!;
+      }
+      const text = chars.join('');
+      let valid = true;
+      try { JSON.parse(text); } catch { valid = false; }
+      const found = jsonErrorAt(text);
+      expect(found === undefined, text).toBe(valid);
+      if (found) expect(found.offset).toBeLessThanOrEqual(text.length);
+    }
   });
 });
