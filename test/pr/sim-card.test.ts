@@ -135,3 +135,18 @@ describe('PR on the sim card', () => {
     expect(Card.discover(device).afu(0)!.guid).toBe(NEW_AFU);
   });
 });
+
+describe('buildSimGbs (demo helper)', () => {
+  it('builds a GBS the sim card loads, with metadata naming the same UUIDs', async () => {
+    const { buildSimGbs } = await import('../../src/sim/pr-engine-gbs.js');
+    const bytes = buildSimGbs({ afuGuid: NEW_AFU, payloadBytes: 5000, name: 'demo', power: 25 });
+    const gbs = parseGbs(bytes);
+    expect(gbs.interfaceUuid).toBe(SIM_PR_INTERFACE_ID);
+    expect(gbs.acceleratorUuid).toBe(NEW_AFU);
+    expect(gbs.metadata!.acceleratorClusters[0]!.name).toBe('demo');
+    expect(gbs.bitstreamLength).toBe(5064);
+    using device = createSimCard('n3000');
+    await reconfigureCard(Card.discover(device), gbs);
+    expect(Card.discover(device).afu(0)!.guid).toBe(NEW_AFU);
+  });
+});
