@@ -94,6 +94,9 @@ export function locateDfls(dev: DflSource, options: WalkOptions = {}): { discove
     const lists: DflList[] = [{ bar: 0, offset: 0, source: 'fme' }];
     if (region.size < FmeReg.CAP + 8) throw dflError('EDFL_HEADER_SHORT', 0, 0, `BAR0 (size ${hex(region.size)}) ends inside the FME header; FME_CAP at +0x30 is missing`);
     const ports = field(region.read64(FmeReg.CAP), FME_CAP.NUM_PORTS);
+    if (ports <= MAX_PORTS && region.size < fmePortOffsetReg(ports)) {
+      throw dflError('EDFL_HEADER_SHORT', 0, 0, `BAR0 (size ${hex(region.size)}) ends inside the FME's port table (${ports} PORT_OFFSET registers from +0x38)`, { size: region.size });
+    }
     if (ports > MAX_PORTS) {
       throw dflError('EDFL_PORT_COUNT', 0, FmeReg.CAP, `FME_CAP[19:17] says ${ports} ports, more than the ${MAX_PORTS} an FME can have (dfl.h MAX_DFL_FPGA_PORT_NUM); the FME header is corrupt`, { register: 'FME_CAP', count: ports, limit: MAX_PORTS });
     }
@@ -112,8 +115,8 @@ export function locateDfls(dev: DflSource, options: WalkOptions = {}): { discove
       if (size === 0) {
         throw dflError('EDFL_PORT_BAR', 0, reg, `PORT_OFFSET(${n}) names BAR${bar}, which the device does not have; the FME header is corrupt`, { register: `PORT_OFFSET(${n})`, port: n, portBar: bar });
       }
-      if (offset + DFH_SIZE > size) {
-        throw dflError('EDFL_PORT_OFFSET', 0, reg, `PORT_OFFSET(${n}) puts port ${n} at BAR${bar}+${hex(offset)}, outside the BAR (size ${hex(size)})`, { register: `PORT_OFFSET(${n})`, port: n, portBar: bar, portOffset: offset, size });
+      if (offset + DFH_SIZE > size || (offset & 7) !== 0) {
+        throw dflError('EDFL_PORT_OFFSET', 0, reg, `PORT_OFFSET(${n}) puts port ${n} at BAR${bar}+${hex(offset)}, ${(offset & 7) !== 0 ? 'not on a 64-bit boundary' : `outside the BAR (size ${hex(size)})`}`, { register: `PORT_OFFSET(${n})`, port: n, portBar: bar, portOffset: offset, size });
       }
       lists.push({ bar, offset, source: 'port-table', port: n });
     }
@@ -173,6 +176,7 @@ class Walker {
     };
     let offset = start;
     if (offset + DFH_SIZE > barSize) throw dflError('EDFL_OUTSIDE', bar, offset, `the list starts outside BAR${bar} (size ${hex(barSize)})`, { size: barSize });
+    if ((offset & 7) !== 0) throw dflError('EDFL_MISALIGNED', bar, offset, 'the list does not start on a 64-bit boundary');
     for (;;) {
       this.#visit(bar, offset);
       const dfh = decodeDfh(region.read64(offset));
@@ -211,8 +215,12 @@ class Walker {
       }
       return Math.min(DEFAULT_FEATURE_SIZE, barSize - offset);
     }
-    if (dfh.eol && dfh.next > barSize - offset) {
-      throw dflError('EDFL_FEATURE_SIZE', bar, offset, `the last feature's size ${hex(dfh.next)} runs past the end of BAR${bar} (size ${hex(barSize)})`, { size: dfh.next, barSize });
+    if (dfh.next > barSize - offset) {
+      if (dfh.eol) throw dflError('EDFL_FEATURE_SIZE', bar, offset, `the last feature's size ${hex(dfh.next)} runs past the end of BAR${bar} (size ${hex(barSize)})`, { size: dfh.next, barSize });
+      throw dflError('EDFL_NEXT_OUTSIDE', bar, offset, `next offset ${hex(dfh.next)} points to ${hex(offset + dfh.next)}, outside BAR${bar} (size ${hex(barSize)})`, { next: dfh.next, target: offset + dfh.next, size: barSize });
+    }
+    if ((dfh.next & 7) !== 0) {
+      throw dflError('EDFL_MISALIGNED', bar, offset, `next offset ${hex(dfh.next)} is not a multiple of 8; every DFH is a 64-bit register`, { next: dfh.next });
     }
     return dfh.next;
   }
@@ -247,6 +255,9 @@ class Walker {
         this.warn(`BAR${bar}+${hex(offset)}: ${node.name} has NEXT_AFU ${hex(nextAfu)}; only a Port has an AFU (dfl.c), ignored`);
       } else {
         const afuOffset = offset + nextAfu;
+        if ((nextAfu & 7) !== 0) {
+          throw dflError('EDFL_MISALIGNED', bar, offset, `NEXT_AFU ${hex(nextAfu)} is not a multiple of 8; the AFU's DFH must be a 64-bit register`, { register: 'NEXT_AFU', next: nextAfu });
+        }
         if (afuOffset + DfhReg.NEXT_AFU > region.size) {
           throw dflError('EDFL_NEXT_OUTSIDE', bar, offset, `NEXT_AFU ${hex(nextAfu)} points to ${hex(afuOffset)}, outside BAR${bar} (size ${hex(region.size)})`, { register: 'NEXT_AFU', target: afuOffset, size: region.size });
         }
@@ -288,6 +299,7 @@ class Walker {
     try {
       while (!dfh.eol) {
         if (dfh.next === 0) throw dflError('EDFL_ZERO_SIZE', afu.bar, offset, 'next offset 0 without EOL in the AFU chain');
+        if ((dfh.next & 7) !== 0) throw dflError('EDFL_MISALIGNED', afu.bar, offset, `AFU chain next offset ${hex(dfh.next)} is not a multiple of 8`);
         offset += dfh.next;
         if (offset + DFH_SIZE > end) throw dflError('EDFL_NEXT_OUTSIDE', afu.bar, offset - dfh.next, `AFU chain next offset points to ${hex(offset)}, outside the AFU's MMIO (ends at ${hex(end)})`);
         this.#visit(afu.bar, offset);

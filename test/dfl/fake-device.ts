@@ -11,11 +11,11 @@ import { DeviceError } from '../../src/errors.js';
 export class FakeDflDevice implements DflSource {
   readonly identity = { vendor: 0x8086 };
   readonly regionCount = 9;
-  readonly bars: (Uint8Array | undefined)[];
-  readonly config: Uint8Array;
+  readonly bars: (Uint8Array<ArrayBufferLike> | undefined)[];
+  readonly config: Uint8Array<ArrayBufferLike>;
   #regions = new Map<number, Region>();
 
-  constructor(bars: Record<number, Uint8Array>, config = new Uint8Array(4096), vendor = 0x8086) {
+  constructor(bars: Record<number, Uint8Array<ArrayBufferLike>>, config: Uint8Array<ArrayBufferLike> = new Uint8Array(4096), vendor = 0x8086) {
     this.bars = [];
     for (let i = 0; i < 6; i++) this.bars[i] = bars[i];
     this.config = config;

@@ -186,6 +186,15 @@ describe('guards: every malformed list is a DflError naming the BAR and offset',
     expectDflError(() => walkDfl(new FakeDflDevice({ 0: bar0 })), 'EDFL_AFU_SIZE', 0, 0x1000);
   });
 
+  it('a next offset or NEXT_AFU that is not 64-bit aligned', () => {
+    const bar0 = new Uint8Array(0x3000);
+    putFme(bar0, 0, { next: 0x1004, eol: false });
+    expectDflError(() => walkDfl(new FakeDflDevice({ 0: bar0 })), 'EDFL_MISALIGNED', 0, 0);
+    const bar1 = new Uint8Array(0x3000);
+    putPort(bar1, 0, { eol: true, nextAfu: 0x1002, mmioKiB: 4 });
+    expectDflError(() => walkDfl(new FakeDflDevice({ 0: bar1 })), 'EDFL_MISALIGNED', 0, 0);
+  });
+
   it('a zero-size feature that is not EOL', () => {
     const bar0 = new Uint8Array(0x2000);
     putFme(bar0, 0, { next: 0x1000, eol: false });
