@@ -30,7 +30,6 @@ import type { PollOptions, PollResult, Region } from './region.js';
 import { DEFAULT_POLL_INTERVAL_US, DEFAULT_POLL_TIMEOUT_MS } from './region.js';
 import { accessError, checkSpan, checkWidth, value32Error, value64Error } from './checks.js';
 
-const MAX_U64 = 0xffff_ffff_ffff_ffffn;
 const EMPTY = new ArrayBuffer(0);
 
 export interface MappedRegionOptions {
@@ -150,26 +149,33 @@ export class MappedRegion implements Region {
     return this.#size === 0 ? undefined : this.#sab;
   }
 
+  // The hot paths: one combined check against the view's own length (the same length the
+  // element access checks, so TurboFan loads it once), then one full-width load or one store.
   read32(offset: number): number {
-    if (offset !== (offset >>> 0) || (offset & 3) !== 0 || offset + 4 > this.#size) throw accessError(this.name, this.#size, this.#size === 0, offset, 4);
-    return Atomics.load(this.#i32, offset >>> 2) >>> 0;
+    const a = this.#i32;
+    if (offset !== (offset >>> 0) || (offset & 3) !== 0 || (offset >>> 2) >= a.length) throw accessError(this.name, this.#size, this.#size === 0, offset, 4);
+    return Atomics.load(a, offset >>> 2) >>> 0;
   }
 
   read64(offset: number): bigint {
-    if (offset !== (offset >>> 0) || (offset & 7) !== 0 || offset + 8 > this.#size) throw accessError(this.name, this.#size, this.#size === 0, offset, 8);
-    return Atomics.load(this.#u64, offset >>> 3);
+    const a = this.#u64;
+    if (offset !== (offset >>> 0) || (offset & 7) !== 0 || (offset >>> 3) >= a.length) throw accessError(this.name, this.#size, this.#size === 0, offset, 8);
+    return Atomics.load(a, offset >>> 3);
   }
 
   write32(offset: number, value: number): void {
-    if (offset !== (offset >>> 0) || (offset & 3) !== 0 || offset + 4 > this.#size) throw accessError(this.name, this.#size, this.#size === 0, offset, 4);
+    const a = this.#u32;
+    if (offset !== (offset >>> 0) || (offset & 3) !== 0 || (offset >>> 2) >= a.length) throw accessError(this.name, this.#size, this.#size === 0, offset, 4);
     if (typeof value !== 'number' || value !== (value >>> 0)) throw value32Error(this.name, offset, value);
-    this.#u32[offset >>> 2] = value;
+    a[offset >>> 2] = value;
   }
 
   write64(offset: number, value: bigint): void {
-    if (offset !== (offset >>> 0) || (offset & 7) !== 0 || offset + 8 > this.#size) throw accessError(this.name, this.#size, this.#size === 0, offset, 8);
-    if (typeof value !== 'bigint' || value < 0n || value > MAX_U64) throw value64Error(this.name, offset, value);
-    this.#u64[offset >>> 3] = value;
+    const a = this.#u64;
+    if (offset !== (offset >>> 0) || (offset & 7) !== 0 || (offset >>> 3) >= a.length) throw accessError(this.name, this.#size, this.#size === 0, offset, 8);
+    // One BigIntEqual (asUintN(64) is lowered inline); two range comparisons would be two calls.
+    if (typeof value !== 'bigint' || BigInt.asUintN(64, value) !== value) throw value64Error(this.name, offset, value);
+    a[offset >>> 3] = value;
   }
 
   poll32(offset: number, mask: number, expected: number, options: PollOptions = {}): PollResult<number> {
