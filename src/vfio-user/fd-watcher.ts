@@ -23,6 +23,18 @@ class Watcher {
   #buffer = Buffer.alloc(POLLFD_SIZE);
   #fds: number[] = [];
 
+  /** Set at process exit: end the pending poll and arm no more. */
+  #exiting = false;
+
+  constructor() {
+    // An in-flight poll() would keep process.exit() waiting for the pool thread forever (the
+    // FFI waits for pending async calls at teardown): wake it on the way out.
+    process.once('exit', () => {
+      this.#exiting = true;
+      if (this.#pending && this.#wakeFd >= 0) eventfdWrite(this.#wakeFd, 1);
+    });
+  }
+
   watch(fd: number, callback: ReadyCallback): () => void {
     this.#callbacks.set(fd, callback);
     this.#kick();
@@ -50,6 +62,7 @@ class Watcher {
   }
 
   #arm(): void {
+    if (this.#exiting) return;
     if (this.#callbacks.size === 0) {
       if (this.#wakeFd >= 0) {
         closeQuietly(this.#wakeFd);
