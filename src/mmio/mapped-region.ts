@@ -3,8 +3,8 @@
 // Register access rules (DESIGN.md; measurements in reference/js-mmio.md):
 // - reads are full width: Atomics.load on an Int32Array (>>> 0) / BigUint64Array view. A plain
 //   indexed read can be narrowed by TurboFan ((u32[i] & 0xff) becomes a 1-byte load);
-// - writes are plain typed-array stores (one mov of the access width); never Atomics.store (a
-//   locked xchg), never DataView (byte-by-byte in the builtins);
+// - writes are plain typed-array stores (one mov of the access width); never an atomic store (a
+//   locked xchg), never a data view (byte-by-byte accesses in the builtins);
 // - every access is checked with one combined comparison (integer, aligned, inside); the error is
 //   built only on failure (checks.ts). A closed region swaps its views for empty ones and its size
 //   for 0, so every access fails the check with EREGION_CLOSED and never touches unmapped memory.
