@@ -102,6 +102,14 @@ interface FeatureSpec {
 }
 
 const ALL_ONES = 0xffff_ffff_ffff_ffffn;
+
+const loggers = new Map<string, Logger>();
+/** One debug namespace per variant, made once (creating a debug instance per card is costly). */
+function variantLogger(variant: string): Logger {
+  let log = loggers.get(variant);
+  if (!log) loggers.set(variant, (log = logger(`sim:${variant}`)));
+  return log;
+}
 const PRIVATE_GUID_HIGH = 0x5ee0_0000_0000_4000n;
 const PRIVATE_GUID_LOW = 0x8000_5c1a_7ed0_0000n;
 
@@ -151,7 +159,7 @@ export class SimCard {
     }
     this.variant = variant;
     this.clock = options.clock ?? new VirtualClock();
-    this.log = logger(`sim:${variant}`);
+    this.log = variantLogger(variant);
     this.#faults = normalizeFaults(options.faults);
     this.prInterfaceId = (options.prInterfaceId ?? SIM_PR_INTERFACE_ID).toLowerCase();
     parseGuid(this.prInterfaceId);
