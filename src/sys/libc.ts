@@ -7,7 +7,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { ArgumentError } from '../errors.js';
 import { SysError, type SysErrorContext } from './sys-error.js';
 import {
-  AF_UNIX, EFD_CLOEXEC, EFD_NONBLOCK, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_NONBLOCK, MAP_FAILED, MAP_SHARED, MFD_CLOEXEC,
+  AF_UNIX, EFD_CLOEXEC, EFD_NONBLOCK, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_CLOEXEC, O_NONBLOCK, MAP_FAILED, MAP_SHARED, MFD_CLOEXEC,
   MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_TRUNC, PROT_READ, PROT_WRITE, SCM_MAX_FD, SCM_RIGHTS, SOCK_CLOEXEC,
   SOCK_STREAM, SOL_SOCKET, UNIX_PATH_MAX, _SC_PAGESIZE,
 } from './constants.js';
@@ -51,6 +51,7 @@ export const libc = {
   shutdown: lib.func('int shutdown(int fd, int how)'),
   sendmsg: lib.func('intptr_t sendmsg(int fd, void *msg, int flags)'),
   recvmsg: lib.func('intptr_t recvmsg(int fd, void *msg, int flags)'),
+  pipe2: lib.func('int pipe2(void *fds, int flags)'),
   getpid: lib.func('int getpid()'),
   sysconf: lib.func('long sysconf(int name)'),
 };
@@ -482,6 +483,13 @@ export function recvmsg(fd: number, into: Uint8Array, maxFds = 0, flags = 0): Re
     controlTruncated = true;
   }
   return { bytes: n, fds, truncated: (hdr.msg_flags & MSG_TRUNC) !== 0, controlTruncated };
+}
+
+/** pipe2(flags): [read end, write end]; default close-on-exec. */
+export function pipe(flags = O_CLOEXEC): [number, number] {
+  const fds = new Int32Array(2);
+  if (libc.pipe2(fds, flags) < 0) fail('pipe2');
+  return [fds[0]!, fds[1]!];
 }
 
 export function getpid(): number {

@@ -7,8 +7,8 @@ import type { Region } from '../../src/mmio/region.js';
 import { RegionError, ArgumentError } from '../../src/errors.js';
 import { MappedRegion } from '../../src/mmio/mapped-region.js';
 import { SysError } from '../../src/sys/sys-error.js';
-import { close, createMemfd, open, unixSocketPair } from '../../src/sys/libc.js';
-import { O_RDONLY } from '../../src/sys/constants.js';
+import { close, createMemfd, open, pipe, unixSocketPair } from '../../src/sys/libc.js';
+import { O_RDONLY, O_RDWR } from '../../src/sys/constants.js';
 
 const live: MemfdRegion[] = [];
 afterEach(() => {
@@ -141,7 +141,7 @@ describe('mapped-only bad input', () => {
     expect(() => r.writeStream64(0, [1n, 2n] as unknown as BigUint64Array)).toThrow(/needs a BigUint64Array/);
   });
 
-  it('mmap of an fd that cannot be mapped (a socket, /proc file) names the region', () => {
+  it('mmap of an fd that cannot be mapped (socket, pipe, /dev/null, /proc file) names the region', () => {
     const [a, b] = unixSocketPair();
     try {
       let err: unknown;
@@ -156,6 +156,19 @@ describe('mapped-only bad input', () => {
     } finally {
       close(a);
       close(b);
+    }
+    const [rd, wr] = pipe();
+    try {
+      expect(() => MappedRegion.mapFd('fifo BAR', rd, 4096, 0, { writable: false })).toThrow(expect.objectContaining({ code: 'ENODEV' }) as Error);
+    } finally {
+      close(rd);
+      close(wr);
+    }
+    const devNull = open('/dev/null', O_RDWR);
+    try {
+      expect(() => MappedRegion.mapFd('null BAR', devNull, 4096)).toThrow(/mmap on fd \d+ \(mapping null BAR: 4096 bytes at offset 0x0\) failed: ENODEV/);
+    } finally {
+      close(devNull);
     }
     const fd = open('/proc/self/status', O_RDONLY);
     try {
