@@ -7,8 +7,10 @@
 // On a mapped region with the shim and a real clock the loop runs in C, one call per chunk, with
 // progress reported between chunks. Otherwise (trapped regions, virtual clock, no shim) it runs in
 // JS on region.clock, writing each batch the credits allow with one writeStream64.
-// Note: the kernel's wait budget (PR_WAIT_TIMEOUT, 8 s) is one counter for the whole transfer;
-// here the timeout applies to each wait for credits, which is never stricter.
+// Timeout: in the kernel (fme_mgr_write) the `delay` counter against PR_WAIT_TIMEOUT (8 s of 1 us
+// steps) is set to 0 once and never reset, so it is one budget for the whole bitstream; DPDK's
+// ifpga (fme_pr_write) resets it for every word. Here, as in DPDK, timeoutMs bounds each wait for
+// credits: never stricter than the kernel, and a slow but progressing engine is not cut off.
 import { ArgumentError } from '../errors.js';
 import type { Region } from './region.js';
 import { accessError } from './checks.js';
