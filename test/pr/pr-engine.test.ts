@@ -247,3 +247,28 @@ describe('sim PR engine against the kernel sequence', () => {
     expect(() => engine.inject('nope' as PrFault)).toThrow(/unknown PR fault/);
   });
 });
+
+describe('sim PR engine robustness', () => {
+  it('takes any sequence of host register writes without throwing, and its fields stay in range', async () => {
+    const { Rng } = await import('../fuzz/lib.js');
+    const rng = new Rng(0xbeef);
+    const offsets = [PR_CTRL, PR_STS, PR_DATA, PR_ERR, PR_INTFC_ID_L, PR_INTFC_ID_H, 0x28, 0xff8];
+    const bad: string[] = [];
+    for (let run = 0; run < 40; run++) {
+      const { region, engine, clock } = setup({ fifoDepth: 2 + rng.int(510), drainWordsPerUs: 1 + rng.int(4), faults: rng.bool(0.3) ? [rng.pick(['crc', 'complete-hang', 'busy-stuck', 'reset-ack-never'] as PrFault[])] : [] });
+      for (let i = 0; i < 2000; i++) {
+        const off = rng.pick(offsets);
+        const value = rng.bool(0.7) ? BigInt(rng.u32()) | (BigInt(rng.u32()) << 32n) : BigInt(rng.pick([1, 0x10, 0x1000, 0x2000, 0x3000, 0x1001, 0]));
+        region.write64(off, value);
+        if (rng.bool(0.2)) clock.advance(rng.int(50) / 1000);
+        const credits = Number(region.read64(PR_STS) & 0x1ffn);
+        const errors = region.read64(PR_ERR);
+        if (credits > engine.fifoDepth || (errors & ~0x7fn) !== 0n) bad.push(`run ${run} op ${i}: credits ${credits}, PR_ERR ${errors}`);
+      }
+      // Whatever happened, the kernel sequence still works once the faults are gone.
+      engine.clearFaults();
+      expect(kernelPr(region, image(100), 0).result).toBe('ok');
+    }
+    expect(bad).toEqual([]);
+  });
+});
