@@ -114,6 +114,33 @@ describe('MappedRegion over a memfd, cross-checked through the file system', () 
     expect(m.fsRead(4, 4).readUInt32LE(0)).toBe(42);
   });
 
+  it('a worker thread rebuilds the region from the SharedArrayBuffer and address and drives it', async () => {
+    const m = make();
+    const sab = m.region.sharedBuffer;
+    if (!sab) return; // no SharedArrayBuffer without the shim: workers map the fd themselves then
+    m.region.write64(0x28, 0x1234_5678_9abc_def0n);
+    // The worker loads the TypeScript fixture through tsx's loader API.
+    const fixture = new URL('./fixtures/region-worker.ts', import.meta.url).href;
+    const worker = new Worker(
+      `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(fixture)}, ${JSON.stringify(import.meta.url)}))`,
+      { eval: true, workerData: { sab, address: m.region.address, size: m.region.size } },
+    );
+    const reply = new Promise<{ seen: bigint; poll: { value: number; timedOut: boolean } }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    // The worker polls for bit 0 of 0x30: set it once it has written 0x20.
+    const wrote = m.region.poll32(0x20, 0xffffffff, 0xc0ffee, { timeoutMs: 10_000, intervalUs: 100 });
+    expect(wrote.timedOut).toBe(false);
+    m.region.write32(0x30, 1);
+    const r = await reply;
+    await worker.terminate();
+    expect(r.seen).toBe(0x1234_5678_9abc_def0n);
+    expect(r.poll).toEqual({ value: 1, timedOut: false });
+    expect(m.fsRead(0x38, 8).readBigUInt64LE(0)).toBe(0xabcdn);
+    expect(m.fsRead(0x20, 4).readUInt32LE(0)).toBe(0xc0ffee);
+  }, 30_000);
+
   it('a region constructed over an existing mapping: onClose runs once, after which access throws', () => {
     const fd = createMemfd('raw', 4096);
     const map = mmapFd(fd, 4096);
