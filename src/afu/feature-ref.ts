@@ -11,7 +11,8 @@ export interface FeatureRef {
   offset: number;
   /**
    * Offset of the feature's register block in `region`: the DFH in v0; in v1 the CSR block the
-   * DFH points to (relative CSR address; an absolute address is used as is).
+   * DFH points to when its address is relative. An absolute CSR address (non-PCIe use, dfl.h) is
+   * not a BAR offset: csrOffset stays at the DFH and `feature.csr` holds the address.
    */
   csrOffset: number;
   region: Region;
@@ -28,7 +29,7 @@ export interface FeatureRef {
 
 export function featureRef(device: Device, f: Feature): FeatureRef {
   let csrOffset = f.offset;
-  if (f.csr) csrOffset = f.csr.absolute ? Number(f.csr.address) : f.offset + Number(f.csr.address);
+  if (f.csr && !f.csr.absolute) csrOffset = f.offset + Number(f.csr.address);
   return {
     id: f.id,
     name: f.name,

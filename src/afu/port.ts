@@ -8,7 +8,7 @@ import type { Device } from '../device/device.js';
 import type { Region } from '../mmio/region.js';
 import type { Feature } from '../dfl/feature.js';
 import { findPrivateFeature } from '../dfl/feature.js';
-import { PORT_CAP, PORT_CTRL, PORT_STS, PortReg, field } from '../dfl/fiu-regs.js';
+import { PORT_CAP, PORT_CTRL, PORT_ERROR_MASK_ALL, PORT_STS, PortErrorReg, PortReg, field } from '../dfl/fiu-regs.js';
 import { PortFeatureId } from '../dfl/names.js';
 import { DeviceError, VfiokitError } from '../errors.js';
 import { hex } from '../util/bytes.js';
@@ -21,17 +21,6 @@ const log = logger('afu:port');
 /** Poll interval and timeout of the soft-reset handshake (dfl-afu-main.c RST_POLL_INVL / RST_POLL_TIMEOUT). */
 export const PORT_RESET_POLL_US = 10;
 export const PORT_RESET_TIMEOUT_US = 1000;
-
-/** Port error feature 0x10 registers (dfl-afu-error.c), relative to its register block. */
-export const PortErrorReg = {
-  MASK: 0x08,
-  ERROR: 0x10,
-  FIRST_ERROR: 0x18,
-  MALFORMED_REQ0: 0x20,
-  MALFORMED_REQ1: 0x28,
-} as const;
-/** All error bits masked (dfl-afu-error.c ERROR_MASK). */
-export const PORT_ERROR_MASK_ALL = 0xffff_ffff_ffff_ffffn;
 
 export interface PortCapabilities {
   raw: bigint;

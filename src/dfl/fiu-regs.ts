@@ -98,6 +98,22 @@ export function putField(value: number | bigint, [low, width]: readonly [number,
 // ---- interrupt capability registers of v0 private features (dfl.md "IRQ capability registers";
 // dfl.c parse_feature_irqs) ----
 
+/** Port error feature 0x10 registers (dfl-afu-error.c PORT_ERROR_MASK etc.), relative to its register block. */
+export const PortErrorReg = {
+  /** Error reporting mask: a set bit suppresses that error's interrupt. */
+  MASK: 0x08,
+  /** Latched errors; write 1s to clear (the host writes back the value it read). */
+  ERROR: 0x10,
+  /** The first error latched; write 1s to clear. */
+  FIRST_ERROR: 0x18,
+  MALFORMED_REQ0: 0x20,
+  MALFORMED_REQ1: 0x28,
+  /** PORT_ERROR_CAP, see below. */
+  CAP: 0x38,
+} as const;
+/** All error bits masked (dfl-afu-error.c ERROR_MASK). */
+export const PORT_ERROR_MASK_ALL = 0xffff_ffff_ffff_ffffn;
+
 /** Port UINT feature +0x08: [11:0] vector count, [23:12] first vector (dfl.h PORT_UINT_CAP_*). */
 export const PORT_UINT_CAP = { OFFSET: 0x08, INT_NUM: [0, 12], FST_VECT: [12, 12] } as const;
 /** Port error feature +0x38: [0] supported, [12:1] vector (dfl.h PORT_ERROR_CAP_*). */

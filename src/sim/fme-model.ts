@@ -2,7 +2,7 @@
 // FME_CAP, PORT_OFFSET(n), BITSTREAM_ID/MD. Read only, like the hardware's capability registers.
 import type { SimBlock } from './register-file.js';
 import { DfhReg } from '../dfl/dfh.js';
-import { FME_CAP, FME_PORT_OFST, FmeReg, putField } from '../dfl/fiu-regs.js';
+import { FME_CAP, FME_ERROR_CAP, FME_PORT_OFST, FmeReg, putField } from '../dfl/fiu-regs.js';
 import { parseGuid, FME_GUID } from '../dfl/guid.js';
 
 export interface SimPortLocation {
@@ -44,7 +44,7 @@ export class FmeHeaderBlock implements SimBlock {
       case FmeReg.BITSTREAM_MD: return this.#bitstreamMd;
       default:
         if (rel >= FmeReg.PORT_OFFSET0 && rel < FmeReg.PORT_OFFSET0 + 8 * 4) {
-          // Unused PORT_OFFSET slots read "not implemented, BAR 7" (no port).
+          // Unused PORT_OFFSET slots read IMP = 0 with BAR 7 (no port there).
           return this.#portOffsets[(rel - FmeReg.PORT_OFFSET0) >> 3] ?? BigInt(FME_PORT_OFST.BAR_SKIP) << FME_PORT_OFST.BAR_SHIFT;
         }
         return 0n;
@@ -60,10 +60,10 @@ export class FmeHeaderBlock implements SimBlock {
 export class FmeGlobalErrorBlock implements SimBlock {
   readonly #cap: bigint;
   constructor(vector: number) {
-    this.#cap = 1n | (BigInt(vector) << 1n);
+    this.#cap = putField(1, FME_ERROR_CAP.SUPP_INT) | putField(vector, FME_ERROR_CAP.INT_VECT);
   }
   read64(rel: number): bigint {
-    return rel === 0x70 ? this.#cap : 0n;
+    return rel === FME_ERROR_CAP.OFFSET ? this.#cap : 0n;
   }
   write64(): void {}
 }

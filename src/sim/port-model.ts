@@ -10,18 +10,8 @@
 import type { SimBlock } from './register-file.js';
 import type { Clock } from '../util/clock.js';
 import { DfhReg } from '../dfl/dfh.js';
-import { PORT_CAP, PORT_CTRL, PORT_UINT_CAP, PortReg, putField } from '../dfl/fiu-regs.js';
+import { PORT_CAP, PORT_CTRL, PORT_ERROR_CAP, PORT_UINT_CAP, PortErrorReg, PortReg, putField } from '../dfl/fiu-regs.js';
 import { parseGuid, PORT_GUID } from '../dfl/guid.js';
-
-/** Port error feature registers (dfl-afu-error.c PORT_ERROR_MASK etc.), relative to the feature. */
-export const PortErrorReg = {
-  MASK: 0x08,
-  ERROR: 0x10,
-  FIRST_ERROR: 0x18,
-  MALFORMED_REQ0: 0x20,
-  MALFORMED_REQ1: 0x28,
-  CAP: 0x38,
-} as const;
 
 export interface PortState {
   readonly number: number;
@@ -118,7 +108,7 @@ export class PortErrorBlock implements SimBlock {
   readonly #raise: () => void;
 
   constructor(vector: number, raise: () => void) {
-    this.#cap = 1n | (BigInt(vector) << 1n); // PORT_ERROR_CAP: [0] interrupt supported, [12:1] vector
+    this.#cap = putField(1, PORT_ERROR_CAP.SUPP_INT) | putField(vector, PORT_ERROR_CAP.INT_VECT);
     this.#raise = raise;
   }
 
