@@ -73,6 +73,8 @@ export class ServerConnection {
   #twin: MessageSocket | undefined;
   #closed = false;
   #nextId = 1;
+  /** Messages handled so far. */
+  handled = 0;
   /** Per IRQ index: vector -> client's eventfd state. */
   #irqs = new Map<number, Map<number, IrqVector>>();
   /** Per IRQ index: the hosted device's armed interrupts and our subscriptions. */
@@ -133,6 +135,7 @@ export class ServerConnection {
   }
 
   #dispatch(message: Message): void {
+    this.handled++;
     const { header } = message;
     if (isReply(header)) {
       // A reply we are not waiting for (a late DMA reply): drop it.

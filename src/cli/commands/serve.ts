@@ -26,7 +26,7 @@ function parseOwner(text: string | undefined): { uid: number; gid: number } | un
 
 export const command: Command = {
   summary: 'serve a device over vfio-user on a UNIX socket (sim:n3000 for a simulated card)',
-  help: `usage: vfiokit serve DEVICE --socket PATH [--mode 0600] [--owner UID:GID] [--no-twin] [--json]
+  help: `usage: vfiokit serve DEVICE --socket PATH [--mode 0600] [--owner UID:GID] [--no-twin] [--spin-us N] [--json]
 
 Hosts DEVICE (a device URL, e.g. sim:n3000, or a PCI address) for one vfio-user client at a time
 on the UNIX socket PATH, created with mode 0600 (or --mode) before anyone can connect. Clients
@@ -41,6 +41,8 @@ options:
   --mode MODE      octal permission mode of the socket file (default 0600)
   --owner U:G      chown the socket file (numeric uid:gid)
   --no-twin        do not offer the twin socket for server-to-client DMA messages
+  --spin-us N      after each message keep reading the socket for N us (default 0) so back-to-back
+                   register accesses skip a thread wake-up (costs a core while a client is busy)
   --json           print {"socket", "device", "pid"} once listening
 
 exit codes: 0 stopped by a signal, 2 bad arguments, 4 device or socket path unavailable
@@ -55,16 +57,19 @@ examples:
       mode: { type: 'string' },
       owner: { type: 'string' },
       'no-twin': { type: 'boolean' },
+      'spin-us': { type: 'string' },
       json: { type: 'boolean' },
     });
     if (positionals.length !== 1) throw new UsageError('EUSAGE', `serve takes one DEVICE (got ${positionals.length}); see --help`);
     if (!values.socket) throw new UsageError('EUSAGE', 'serve needs --socket PATH (where clients connect)');
     const mode = parseMode(values.mode);
     const owner = parseOwner(values.owner);
+    const spinUs = values['spin-us'] === undefined ? undefined : Number(values['spin-us']);
+    if (spinUs !== undefined && (!Number.isInteger(spinUs) || spinUs < 0 || spinUs > 100_000)) throw new UsageError('EUSAGE', `--spin-us "${values['spin-us']}" is not an integer 0..100000`);
     const device = await openDevice(servedUrl(positionals[0]!));
     let server: VfioUserServer;
     try {
-      server = new VfioUserServer(device, values.socket, { mode, ...(owner ? { owner } : {}), twinSocket: !values['no-twin'] });
+      server = new VfioUserServer(device, values.socket, { mode, ...(owner ? { owner } : {}), twinSocket: !values['no-twin'], ...(spinUs !== undefined ? { spinUs } : {}) });
     } catch (err) {
       device.close();
       throw err;
