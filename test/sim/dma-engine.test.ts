@@ -155,6 +155,27 @@ describe('AFU DMA copy engine', () => {
     expect(buf.bytes[4096]).toBe(0);
   });
 
+  it('faults when asked to signal a user interrupt the port does not have', () => {
+    const { dev, afu, clock } = setup();
+    using _ = dev;
+    using buf = allocateDma(dev, 8192);
+    startCopy(afu, buf.iova, buf.iova + 4096n, 64, true, 5);
+    clock.advance(1);
+    expect(statusOf(afu)).toMatchObject({ fault: true, code: DmaFault.BAD_IRQ });
+    expect(dev.sim.raised.reduce((a, b) => a + b, 0)).toBe(0);
+  });
+
+  it('ignores a start while a copy is in flight', () => {
+    const { dev, afu, clock } = setup();
+    using _ = dev;
+    using buf = allocateDma(dev, 8192);
+    startCopy(afu, buf.iova, buf.iova + 4096n, 4096, false);
+    afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.START);
+    expect(dev.sim.afu.copiesStarted).toBe(1);
+    clock.advance(1);
+    expect(afu.read64(SimAfuReg.DMA_COMPLETED)).toBe(1n);
+  });
+
   it('abandons a copy in flight when the port is reset', () => {
     const { dev, afu, clock } = setup();
     using _ = dev;

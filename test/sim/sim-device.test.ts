@@ -172,6 +172,23 @@ describe('feature model hooks', () => {
     expect(() => ctx!.raiseInterrupt(8)).toThrow(ArgumentError);
   });
 
+  it('signals the port error vector when an unmasked error latches, and sets MSI-X enable', async () => {
+    using dev = createSimCard('n3000');
+    expect(dev.configRead(SIM_CAP_MSIX + 2, 2) & 0x8000).toBe(0);
+    const irqs = dev.enableInterrupts(IrqIndex.MSIX, 0, 8);
+    expect(dev.configRead(SIM_CAP_MSIX + 2, 2) & 0x8000).toBe(0x8000);
+    const fired = irqs[SimVector.PORT_ERROR]!.wait({ timeoutMs: 2000 });
+    dev.sim.portError.inject(0x2n);
+    expect(await fired).toBe(1);
+    // Masked errors latch without an interrupt.
+    dev.sim.portError.mask = 0x4n;
+    dev.sim.portError.inject(0x4n);
+    expect(dev.sim.raised[SimVector.PORT_ERROR]).toBe(1);
+    expect(dev.sim.portError.errors).toBe(0x6n);
+    dev.disableInterrupts(IrqIndex.MSIX);
+    expect(dev.configRead(SIM_CAP_MSIX + 2, 2) & 0x8000).toBe(0);
+  });
+
   it('rejects models for features the card does not have, and bad sizes', () => {
     expect(() => createSimCard('n3000', { featureModels: { 'fme:0x6': () => ({ size: 0x1000, read64: () => 0n, write64: () => {} }) } })).toThrow(/no feature "fme:0x6"/);
     expect(() => createSimCard('n3000', { featureModels: { 'fme:0x5': () => ({ size: 12, read64: () => 0n, write64: () => {} }) } })).toThrow(ArgumentError);
