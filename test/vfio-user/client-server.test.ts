@@ -7,7 +7,15 @@ import { VfioUserConnectionError, VfioUserRemoteError } from '../../src/vfio-use
 import { allocateDma } from '../../src/dma/dma-buffer.js';
 import { IrqIndex } from '../../src/device/device.js';
 import { spawnServer, openFds, settle, type SpawnedServer } from './helpers/spawn.js';
-import { REG_DST, REG_GO, REG_LEN, REG_SCRATCH, REG_SRC, REG_STATUS } from './fixtures/memory-device.js';
+import { REG_DST, REG_GO, REG_LEN, REG_MSG_GO, REG_MSG_LATER, REG_SCRATCH, REG_SRC, REG_STATUS } from './fixtures/memory-device.js';
+import type { DmaMemory } from '../../src/dma/mapper.js';
+import { addressOf } from '../../src/sys/libc.js';
+
+/** Client memory with no fd: the server reaches it only with DMA_READ / DMA_WRITE messages. */
+function plainMemory(size: number): DmaMemory {
+  const bytes = new Uint8Array(size);
+  return { address: addressOf(bytes), size, fd: -1, fdOffset: 0, bytes };
+}
 
 for (const mode of ['twin', 'no-twin'] as const) {
   describe(`vfio-user client against a served device (${mode})`, () => {
@@ -59,6 +67,40 @@ for (const mode of ['twin', 'no-twin'] as const) {
       expect(bar0.read64(REG_STATUS)).toBe(1n);
       expect(Buffer.compare(dst.memory.bytes, src.memory.bytes)).toBe(0);
       expect(await fired).toBe(1);
+      dev.disableInterrupts(IrqIndex.MSIX);
+    });
+
+    it('answers the server\'s DMA_READ/DMA_WRITE for memory without an fd, while waiting and while idle', async () => {
+      using dev = new VfioUserDevice(server.socket);
+      const [irq] = dev.enableInterrupts(IrqIndex.MSIX, 0, 1);
+      const src = plainMemory(3 * 4096);
+      const dst = plainMemory(3 * 4096);
+      for (let i = 0; i < src.size; i++) src.bytes[i] = (i * 13) & 0xff;
+      dev.dma.map(src, 0x100000n, { read: true, write: false });
+      dev.dma.map(dst, 0x200000n, { read: false, write: true });
+      const bar0 = dev.region(0);
+      bar0.write64(REG_SRC, 0x100000n);
+      bar0.write64(REG_DST, 0x200000n);
+      bar0.write64(REG_LEN, BigInt(src.size));
+      // Now: the server sends DMA_READ/DMA_WRITE while our REGION_WRITE waits for its reply.
+      bar0.write64(REG_MSG_GO, 1n);
+      expect(bar0.read64(REG_STATUS)).toBe(1n);
+      expect(Buffer.compare(src.bytes, dst.bytes)).toBe(0);
+      expect(await irq!.wait({ timeoutMs: 5000 })).toBe(1);
+      // Later: the client is idle (awaiting the interrupt) when the messages come.
+      dst.bytes.fill(0);
+      bar0.write64(REG_STATUS, 0n);
+      const later = irq!.wait({ timeoutMs: 5000 });
+      bar0.write64(REG_MSG_LATER, 1n);
+      expect(await later).toBe(1);
+      expect(bar0.read64(REG_STATUS)).toBe(1n);
+      expect(Buffer.compare(src.bytes, dst.bytes)).toBe(0);
+      // The device may not write memory mapped read-only: the client refuses (EFAULT), the copy faults.
+      bar0.write64(REG_DST, 0x100000n);
+      bar0.write64(REG_MSG_GO, 1n);
+      expect(bar0.read64(REG_STATUS)).toBe(2n);
+      dev.dma.unmap(0x100000n, src.size);
+      dev.dma.unmap(0x200000n, dst.size);
       dev.disableInterrupts(IrqIndex.MSIX);
     });
 
