@@ -39,10 +39,14 @@ function nodeDir() {
 }
 
 const dir = nodeDir();
-const args = [gyp, 'rebuild', '--directory', shimDir, ...(dir ? [`--nodedir=${dir}`] : []), ...(quiet ? ['--silent'] : [])];
+const args = [gyp, 'rebuild', '--directory', shimDir, ...(dir ? [`--nodedir=${dir}`] : [])];
 const r = spawnSync(process.execPath, args, { cwd: shimDir, stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit', encoding: 'utf8' });
 if (r.error || r.status !== 0 || !existsSync(output)) {
-  const detail = (r.stderr || r.stdout || r.error?.message || '').toString().trim().split('\n').filter(Boolean).pop() ?? `exit ${r.status}`;
+  // The first line that names the cause (a compiler error, a missing tool), else the last one.
+  const lines = `${r.stderr ?? ''}\n${r.stdout ?? ''}`.split('\n').map((l) => l.trim()).filter(Boolean);
+  const cause = lines.find((l) => /\berror:/i.test(l))
+    ?? lines.find((l) => /gyp ERR!/.test(l) && !/gyp ERR! (stack|System|command|cwd|node -v|node-gyp -v|not ok)/.test(l));
+  const detail = r.error?.message ?? cause ?? lines.pop() ?? `exit ${r.status}`;
   fallback(`node-gyp failed: ${detail.slice(0, 200)}`);
 }
 process.stdout.write(`vfiokit: C shim built: ${output}\n`);
