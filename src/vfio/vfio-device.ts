@@ -13,7 +13,7 @@ import { IrqIndex, RegionIndex } from '../device/device.js';
 import type { Interrupt } from '../device/interrupt.js';
 import type { DmaMapper } from '../dma/mapper.js';
 import type { Region } from '../mmio/region.js';
-import { MappedRegion } from '../mmio/mapped-region.js';
+import { mapRegion } from './bar-mapping.js';
 import { TrappedRegion } from '../mmio/trapped-region.js';
 import { ArgumentError, DeviceError } from '../errors.js';
 import { realClock, type Clock } from '../util/clock.js';
@@ -191,7 +191,7 @@ export class VfioDevice implements Device {
     let region: Region;
     const whole = info.mappable && (!info.mmapAreas || info.mmapAreas.some((a) => a.offset === 0 && a.size >= info.size));
     if (whole && info.size % 4096 === 0) {
-      region = MappedRegion.mapFd(name, this.#fd, info.size, Number(info.fdOffset), { clock: this.clock, writable: info.writable });
+      region = mapRegion(name, this.#fd, info.size, Number(info.fdOffset), { clock: this.clock, writable: info.writable });
     } else {
       region = this.#trappedRegion(name, info);
     }
@@ -207,7 +207,7 @@ export class VfioDevice implements Device {
       ? info.mmapAreas.filter((a) => a.offset % 4096 === 0 && a.size % 4096 === 0).map((a) => ({
         start: a.offset,
         end: a.offset + a.size,
-        region: MappedRegion.mapFd(`${name} [0x${a.offset.toString(16)}+0x${a.size.toString(16)}]`, fd, a.size, Number(base) + a.offset, { clock: this.clock, writable: info.writable }),
+        region: mapRegion(`${name} [0x${a.offset.toString(16)}+0x${a.size.toString(16)}]`, fd, a.size, Number(base) + a.offset, { clock: this.clock, writable: info.writable }),
       }))
       : [];
     const find = (offset: number, width: number) => {

@@ -1,0 +1,340 @@
+// Runs INSIDE the QEMU guest (test/kernel/run.ts boots it): drives the real vfio-pci through
+// vfiokit's public API (openDevice('vfio:...')) on QEMU's edu and ivshmem-plain devices and
+// prints one VFIOKIT-RESULT line per test on the console. Env: VFIOKIT_LANE = type1 | iommufd | noiommu.
+import fs from 'node:fs';
+import { openDevice } from '../../../src/device/registry.js';
+import { IrqIndex, type Device } from '../../../src/device/device.js';
+import type { Interrupt } from '../../../src/device/interrupt.js';
+import { listPciDevices } from '../../../src/pci/enumerate.js';
+import { allocateDma, iovaAllocatorFor } from '../../../src/dma/dma-buffer.js';
+import { allocateHostMemory } from '../../../src/dma/host-memory.js';
+import { walkDfl } from '../../../src/dfl/walk.js';
+import type { Region } from '../../../src/mmio/region.js';
+import { TrappedRegion } from '../../../src/mmio/trapped-region.js';
+import { getLe32, getLe64, putLe32, putLe64 } from '../../../src/util/bytes.js';
+import { VfioDevice } from '../../../src/vfio/vfio-device.js';
+import { VfioError } from '../../../src/vfio/errors.js';
+import { buildDflImage, summarizeFeatures, DFL_IMAGE_SIZE } from '../dfl-image.js';
+import { formatResult, IVSHMEM_MARKER, IVSHMEM_MARKER_OFFSET, type Status } from '../protocol.js';
+
+const lane = (process.env.VFIOKIT_LANE ?? 'type1') as 'type1' | 'iommufd' | 'noiommu';
+
+// edu registers (QEMU hw/misc/edu.c, docs/specs/edu.txt; reference/kernel-lane.md).
+const EDU = {
+  ID: 0x00, LIVENESS: 0x04, FACTORIAL: 0x08, STATUS: 0x20, IRQ_STATUS: 0x24, IRQ_RAISE: 0x60, IRQ_ACK: 0x64,
+  DMA_SRC: 0x80, DMA_DST: 0x88, DMA_COUNT: 0x90, DMA_CMD: 0x98,
+} as const;
+const EDU_STATUS_IRQ_ON_FACTORIAL = 0x80;
+const EDU_DMA_START = 1n;
+const EDU_DMA_TO_RAM = 2n;
+const EDU_DMA_IRQ = 4n;
+const EDU_DMA_BUFFER = 0x40000n;
+const EDU_IRQ_FACTORIAL = 0x1;
+const EDU_IRQ_DMA = 0x100;
+/** edu masks DMA addresses to 28 bits. */
+const EDU_MAX_IOVA = 0x0fff_ffffn;
+
+function emit(test: string, status: Status, ms: number, detail?: string): void {
+  process.stdout.write(`${formatResult({ test, status, ms: Math.round(ms), ...(detail ? { detail } : {}) })}\n`);
+}
+
+async function run(test: string, fn: () => Promise<string | void> | string | void): Promise<boolean> {
+  const t0 = performance.now();
+  try {
+    const detail = await fn();
+    if (typeof detail === 'string' && detail.startsWith('SKIP:')) emit(test, 'skip', performance.now() - t0, detail.slice(5).trim());
+    else emit(test, 'pass', performance.now() - t0, detail || undefined);
+    return true;
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    emit(test, 'fail', performance.now() - t0, `${err.code ? `${err.code}: ` : ''}${err.message}`.slice(0, 600));
+    return false;
+  }
+}
+
+function check(cond: boolean, what: string): void {
+  if (!cond) throw new Error(what);
+}
+
+function hex(n: number | bigint): string {
+  return `0x${n.toString(16)}`;
+}
+
+/** Wait for the edu DMA command register's start bit to clear (the transfer is done). */
+async function eduDmaDone(bar: Region, irq: Interrupt | undefined): Promise<void> {
+  if (irq) {
+    await irq.wait({ timeoutMs: 20000 });
+    const st = bar.read32(EDU.IRQ_STATUS);
+    bar.write32(EDU.IRQ_ACK, st);
+  }
+  const deadline = performance.now() + 20000;
+  while ((bar.read64(EDU.DMA_CMD) & EDU_DMA_START) !== 0n) {
+    if (performance.now() > deadline) throw new Error('edu DMA did not complete within 20 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function main(): Promise<void> {
+  const edu = listPciDevices({ vendor: 0x1234, device: 0x11e8 })[0];
+  const ivshmem = listPciDevices({ vendor: 0x1af4, device: 0x1110 })[0];
+  let device: Device | undefined;
+  let bar: Region | undefined;
+  let msi: Interrupt | undefined;
+
+  await run('enumerate: edu and ivshmem bound to vfio-pci', () => {
+    check(edu !== undefined && edu.driver === 'vfio-pci', `edu: ${JSON.stringify(edu)}`);
+    check(ivshmem !== undefined && ivshmem.driver === 'vfio-pci', `ivshmem: ${JSON.stringify(ivshmem)}`);
+    return `edu ${edu!.bdf} group ${edu!.iommuGroup}, ivshmem ${ivshmem!.bdf}`;
+  });
+  if (!edu) return;
+
+  const opened = await run(`open vfio:${edu.bdf} (auto-picked ${lane})`, async () => {
+    device = await openDevice(`vfio:${edu.bdf}`);
+    check(device instanceof VfioDevice, 'not a VfioDevice');
+    check((device as VfioDevice).mode === lane, `opened in ${(device as VfioDevice).mode} mode, lane is ${lane}`);
+    check(device.identity.vendor === 0x1234 && device.identity.device === 0x11e8, `identity ${JSON.stringify(device.identity)}`);
+    return `${device.regionCount} regions, ${device.irqCount} irq indexes, class ${hex(device.identity.classCode)}`;
+  });
+  if (!opened || !device) return;
+  const dev = device as VfioDevice;
+
+  await run('BAR0 region info and mmap', () => {
+    const info = dev.regionInfo(0);
+    check(info.size === 1 << 20 && info.mappable && info.readable && info.writable, JSON.stringify(info, (_k, v) => typeof v === 'bigint' ? hex(v) : v));
+    bar = dev.region(0);
+    check(bar.kind === 'mapped', `BAR0 is ${bar.kind}`);
+    return `size ${hex(info.size)} at fd offset ${hex(info.fdOffset)}`;
+  });
+  if (!bar) return;
+  const r = bar;
+
+  await run('edu ID register reads 0x010000ed', () => {
+    const id = r.read32(EDU.ID);
+    check(id === 0x010000ed, `ID ${hex(id)}`);
+  });
+
+  await run('edu liveness inverts what was written', () => {
+    for (const v of [0x12345678, 0, 0xffffffff, 0xa5a55a5a]) {
+      r.write32(EDU.LIVENESS, v);
+      const got = r.read32(EDU.LIVENESS);
+      check(got === (~v >>> 0), `wrote ${hex(v)} read ${hex(got)}`);
+    }
+  });
+
+  await run('full-width reads in optimized code: (read32(0) & 0xff) stays 0xed', () => {
+    const probe = new Function('r', 'return r.read32(0) & 0xff') as (x: Region) => number;
+    let natives = false;
+    try {
+      const prep = new Function('f', 'r', '%PrepareFunctionForOptimization(f); f(r); f(r); %OptimizeFunctionOnNextCall(f); return f(r);') as (f: unknown, x: Region) => number;
+      check(prep(probe, r) === 0xed, 'wrong value at the first optimized call');
+      natives = true;
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) throw e;
+    }
+    for (let i = 0; i < 200_000; i++) {
+      const v = probe(r);
+      if (v !== 0xed) throw new Error(`iteration ${i}: read ${hex(v)} (a narrowed 1-byte access reads all ones on edu)`);
+    }
+    let status = -1;
+    if (natives) status = (new Function('f', 'return %GetOptimizationStatus(f)') as (f: unknown) => number)(probe);
+    // V8 OptimizationStatus: bit 4 optimized, bit 5 Maglev, bit 6 TurboFan.
+    if (natives) check((status & 0x10) !== 0, `probe not optimized (status ${hex(status)})`);
+    return natives ? `V8 status ${hex(status)} after %OptimizeFunctionOnNextCall and 200000 calls` : '200000 calls (no --allow-natives-syntax)';
+  });
+
+  await run('config space: IDs and command register (memory + bus master on)', () => {
+    check(dev.configRead(0, 2) === 0x1234 && dev.configRead(2, 2) === 0x11e8, 'IDs');
+    const cmd = dev.configRead(4, 2);
+    check((cmd & 0x6) === 0x6, `command ${hex(cmd)}`);
+    return `command ${hex(cmd)}`;
+  });
+
+  await run('MSI on factorial completion arrives as an event', async () => {
+    const info = dev.irqInfo(IrqIndex.MSI);
+    check(info.count >= 1 && info.eventfd, `MSI info ${JSON.stringify(info)}`);
+    [msi] = dev.enableInterrupts(IrqIndex.MSI, 0, 1);
+    const events: number[] = [];
+    const off = msi!.onEvent((n) => events.push(n));
+    r.write32(EDU.STATUS, EDU_STATUS_IRQ_ON_FACTORIAL);
+    const waited = msi!.wait({ timeoutMs: 20000 });
+    r.write32(EDU.FACTORIAL, 10);
+    await waited;
+    off();
+    const st = r.read32(EDU.IRQ_STATUS);
+    r.write32(EDU.IRQ_ACK, st);
+    const f = r.read32(EDU.FACTORIAL);
+    check(f === 3628800, `10! read ${f}`);
+    check((st & EDU_IRQ_FACTORIAL) !== 0, `irq status ${hex(st)}`);
+    check(events.length >= 1, 'listener saw no event');
+    return `10! = ${f}, irq status ${hex(st)}, ${events.length} event(s)`;
+  });
+
+  await run('software-triggered MSI (SET_IRQS DATA_NONE|TRIGGER) reaches the eventfd', async () => {
+    if (!msi) return 'SKIP: MSI not armed';
+    const w = msi.wait({ timeoutMs: 5000 });
+    dev.triggerInterrupts(IrqIndex.MSI, 0, 1);
+    await w;
+  });
+
+  if (lane === 'noiommu') {
+    await run('no-IOMMU: DMA mapping refused with a typed error', () => {
+      try {
+        allocateDma(dev, 4096);
+      } catch (e) {
+        check(e instanceof VfioError && e.code === 'EVFIO_NOIOMMU_DMA', `got ${(e as Error).message}`);
+        return (e as Error).message.slice(0, 120);
+      }
+      throw new Error('allocateDma succeeded without an IOMMU');
+    });
+  } else {
+    await run('IOMMU reports IOVA ranges, page size and budget', () => {
+      const ranges = dev.dma.iovaRanges();
+      check(ranges.length > 0, 'no IOVA ranges');
+      const msiWindow = 0xfee00000n;
+      const covers = ranges.some((x) => x.start <= msiWindow && msiWindow <= x.end);
+      check(!covers, 'the MSI window 0xfee00000 is inside a usable range');
+      return `${ranges.map((x) => `[${hex(x.start)}, ${hex(x.end)}]`).join(' ')} page ${dev.dma.pageSize} budget ${dev.dma.mappingsAvailable}`;
+    });
+
+    await run('DMA round trip RAM -> device -> RAM through allocator IOVAs', async () => {
+      const n = 4000; // < 4096: QEMU 7.2 edu aborts on a DMA touching its buffer's last byte
+      using src = allocateDma(dev, 4096, { maxIova: EDU_MAX_IOVA, access: 'read' });
+      using dst = allocateDma(dev, 4096, { maxIova: EDU_MAX_IOVA, access: 'write' });
+      for (let i = 0; i < n; i++) src.bytes[i] = (i * 7 + 3) & 0xff;
+      r.write64(EDU.DMA_SRC, src.iova);
+      r.write64(EDU.DMA_DST, EDU_DMA_BUFFER);
+      r.write64(EDU.DMA_COUNT, BigInt(n));
+      r.write64(EDU.DMA_CMD, EDU_DMA_START | EDU_DMA_IRQ);
+      await eduDmaDone(r, msi);
+      r.write64(EDU.DMA_SRC, EDU_DMA_BUFFER);
+      r.write64(EDU.DMA_DST, dst.iova);
+      r.write64(EDU.DMA_COUNT, BigInt(n));
+      r.write64(EDU.DMA_CMD, EDU_DMA_START | EDU_DMA_TO_RAM | EDU_DMA_IRQ);
+      await eduDmaDone(r, msi);
+      let bad = 0;
+      for (let i = 0; i < n; i++) if (dst.bytes[i] !== src.bytes[i]) bad++;
+      check(bad === 0, `${bad} of ${n} bytes differ`);
+      return `${n} bytes via IOVAs ${hex(src.iova)} -> edu -> ${hex(dst.iova)}`;
+    });
+
+    await run('DMA to an unmapped IOVA (and to a read-only mapping) is refused by the IOMMU', async () => {
+      const n = 256;
+      const allocator = iovaAllocatorFor(dev.dma);
+      const iova = allocator.allocate(4096, { limit: EDU_MAX_IOVA });
+      using host = allocateHostMemory(4096);
+      using pattern = allocateDma(dev, 4096, { maxIova: EDU_MAX_IOVA, access: 'read' });
+      const load = async (byte: number) => {
+        pattern.bytes.fill(byte, 0, n);
+        r.write64(EDU.DMA_SRC, pattern.iova);
+        r.write64(EDU.DMA_DST, EDU_DMA_BUFFER);
+        r.write64(EDU.DMA_COUNT, BigInt(n));
+        r.write64(EDU.DMA_CMD, EDU_DMA_START | EDU_DMA_IRQ);
+        await eduDmaDone(r, msi);
+      };
+      const store = async (to: bigint) => {
+        r.write64(EDU.DMA_SRC, EDU_DMA_BUFFER);
+        r.write64(EDU.DMA_DST, to);
+        r.write64(EDU.DMA_COUNT, BigInt(n));
+        r.write64(EDU.DMA_CMD, EDU_DMA_START | EDU_DMA_TO_RAM | EDU_DMA_IRQ);
+        await eduDmaDone(r, msi);
+      };
+      try {
+        // Mapped: the device's write lands in host memory.
+        dev.dma.map(host, iova, { read: true, write: true });
+        await load(0xa1);
+        await store(iova);
+        check(host.bytes[0] === 0xa1 && host.bytes[n - 1] === 0xa1, `mapped write did not land (${hex(host.bytes[0]!)})`);
+        // Unmapped: the same IOVA now faults; host memory keeps the old bytes.
+        dev.dma.unmap(iova, 4096);
+        await load(0xb2);
+        await store(iova);
+        check(host.bytes[0] === 0xa1 && host.bytes[n - 1] === 0xa1, `unmapped IOVA was written (${hex(host.bytes[0]!)})`);
+      } finally {
+        allocator.free(iova);
+      }
+      // Read-only for the device: its write is refused too.
+      using ro = allocateDma(dev, 4096, { maxIova: EDU_MAX_IOVA, access: 'read' });
+      ro.bytes.fill(0x11, 0, n);
+      await load(0xc3);
+      await store(ro.iova);
+      check(ro.bytes[0] === 0x11, `read-only mapping was written (${hex(ro.bytes[0]!)})`);
+      return `IOVA ${hex(iova)} written while mapped, untouched after unmap; read-only ${hex(ro.iova)} untouched`;
+    });
+  }
+
+  await run('device reset', () => {
+    if (!dev.resettable) {
+      try {
+        dev.reset();
+      } catch (e) {
+        check(e instanceof VfioError && e.code === 'EVFIO_NO_RESET', (e as Error).message);
+        return 'SKIP: edu has no reset method (typed EVFIO_NO_RESET checked)';
+      }
+      throw new Error('reset() did not refuse');
+    }
+    dev.reset();
+    check(r.read32(EDU.ID) === 0x010000ed, 'ID after reset');
+  });
+
+  if (ivshmem) {
+    await run('ivshmem BAR2: DFL walked through the real mmap matches the host image', async () => {
+      const shm = await openDevice(`vfio:${ivshmem.bdf}`);
+      try {
+        const info = shm.regionInfo(2);
+        check(info.size === DFL_IMAGE_SIZE && info.mappable, `BAR2 ${JSON.stringify(info, (_k, v) => typeof v === 'bigint' ? hex(v) : v)}`);
+        const bar2 = shm.region(2);
+        check(bar2.kind === 'mapped', `BAR2 is ${bar2.kind}`);
+        // The walker looks for the FME at BAR0; ivshmem keeps the list in BAR2.
+        const source = {
+          identity: shm.identity,
+          regionCount: 1,
+          regionInfo: () => shm.regionInfo(2),
+          region: () => bar2,
+          configRead: (o: number, w: 1 | 2 | 4) => shm.configRead(o, w),
+        } as unknown as Parameters<typeof walkDfl>[0];
+        const walk = walkDfl(source);
+        const expected = walkDfl(inMemorySource(buildDflImage()));
+        const got = summarizeFeatures(walk.features);
+        const want = summarizeFeatures(expected.features);
+        check(JSON.stringify(got) === JSON.stringify(want), `walked ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+        bar2.write64(IVSHMEM_MARKER_OFFSET, IVSHMEM_MARKER);
+        return `${walk.count} features (${walk.discovery}): ${got.join(', ')}`;
+      } finally {
+        shm.close();
+      }
+    });
+  }
+
+  await run('sysfs remove while open: REQ arrives and the close path completes', async () => {
+    let requests = 0;
+    dev.onRequest(() => {
+      requests++;
+      dev.close();
+    });
+    // The kernel's remove waits for the release; write it off the JS thread (libuv pool).
+    const removal = fs.promises.writeFile(`/sys/bus/pci/devices/${edu.bdf}/remove`, '1');
+    await Promise.race([removal, new Promise((_, rej) => setTimeout(() => rej(new Error('remove did not complete in 30 s')), 30000))]);
+    check(requests >= 1, 'no REQ event');
+    check(dev.closed, 'device not closed');
+    check(!fs.existsSync(`/sys/bus/pci/devices/${edu.bdf}`), 'device still present');
+    return `${requests} REQ event(s), device closed and removed`;
+  });
+}
+
+function inMemorySource(img: Uint8Array): Parameters<typeof walkDfl>[0] {
+  const region = new TrappedRegion('host image', img.length, {
+    read32: (o) => getLe32(img, o), read64: (o) => getLe64(img, o), write32: (o, v) => putLe32(img, o, v), write64: (o, v) => putLe64(img, o, v),
+  });
+  return {
+    identity: { vendor: 0x1af4 },
+    regionCount: 1,
+    regionInfo: () => ({ size: img.length }),
+    region: () => region,
+    configRead: () => 0,
+  } as unknown as Parameters<typeof walkDfl>[0];
+}
+
+main().then(() => process.exit(0), (e) => {
+  process.stdout.write(`${formatResult({ test: 'guest suite', status: 'fail', ms: 0, detail: String((e as Error).stack ?? e).slice(0, 600) })}\n`);
+  process.exit(1);
+});

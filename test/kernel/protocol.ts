@@ -1,0 +1,50 @@
+// Lines the guest prints on the serial console and the host parses.
+export const RESULT_PREFIX = 'VFIOKIT-RESULT ';
+export const BENCH_PREFIX = 'VFIOKIT-BENCH ';
+
+/** Where the guest writes into ivshmem BAR2 (the host checks the file afterwards). */
+export const IVSHMEM_MARKER_OFFSET = 0xf0000;
+export const IVSHMEM_MARKER = 0x2154494b4f494656n; // "VFIOKIT!" little-endian
+
+export type Status = 'pass' | 'fail' | 'skip';
+
+export interface ResultLine {
+  test: string;
+  status: Status;
+  ms: number;
+  detail?: string;
+}
+
+export function formatResult(r: ResultLine): string {
+  return RESULT_PREFIX + JSON.stringify(r);
+}
+
+/** Results in console output (other lines, kernel messages and partial lines are ignored). */
+export function parseResults(output: string): ResultLine[] {
+  const out: ResultLine[] = [];
+  for (const raw of output.split(/\r?\n/)) {
+    const at = raw.indexOf(RESULT_PREFIX);
+    if (at < 0) continue;
+    try {
+      const r = JSON.parse(raw.slice(at + RESULT_PREFIX.length)) as ResultLine;
+      if (typeof r.test === 'string' && (r.status === 'pass' || r.status === 'fail' || r.status === 'skip')) out.push(r);
+    } catch {
+      // a line cut by the console: ignored
+    }
+  }
+  return out;
+}
+
+export function parseBench(output: string): unknown[] {
+  const out: unknown[] = [];
+  for (const raw of output.split(/\r?\n/)) {
+    const at = raw.indexOf(BENCH_PREFIX);
+    if (at < 0) continue;
+    try {
+      out.push(JSON.parse(raw.slice(at + BENCH_PREFIX.length)));
+    } catch {
+      // ignored
+    }
+  }
+  return out;
+}
