@@ -139,6 +139,7 @@ describe('vfiokit (spawned)', () => {
         });
         const codes = (await Promise.all([run(), run()])).sort();
         expect(codes, `round ${round}`).toEqual([0, 4]);
+        expect(vfiokit(['free', device, '--force']).status).toBe(0);
       }
     } finally {
       holder.kill('SIGKILL');
@@ -155,7 +156,7 @@ describe('vfiokit (spawned)', () => {
     expect(r.status).toBe(1);
     expect(oneLineError(r, 'reset')).toMatch(/PORT_CTRL .* bit 4/);
     // The failed reset left no reservation behind.
-    expect(json(vfiokit(['reservations', '--json'])).reservations).toEqual([]);
+    expect(json(vfiokit(['reservations', '--json'])).reservations.filter((x: { device: string }) => x.device === 'sim:n3000')).toEqual([]);
   }, 120_000);
 
   it('backends: the built-in default, a plugin by path, and bad configurations survived', () => {
