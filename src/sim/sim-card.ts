@@ -175,10 +175,9 @@ export class SimCard {
       prInterfaceId: this.prInterfaceId,
       variant,
       loadAfu: (port, guid) => this.loadAfu(port, guid),
-      portInReset: (port) => {
-        if (port !== 0) throw new ArgumentError('EARG_SIM_PORT', `the sim card has 1 port (0); port ${port} does not exist`, { port });
-        return this.port.inReset;
-      },
+      // A port the card does not have is never held in reset (a PR engine then refuses the
+      // region the host named, as hardware would, instead of failing the register write).
+      portInReset: (port) => port === 0 && this.port.inReset,
       raiseInterrupt: (vector) => this.raiseInterrupt(vector),
     };
 

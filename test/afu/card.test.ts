@@ -9,6 +9,7 @@ import { createSimCard } from '../../src/sim/sim-device.js';
 import { SIM_AFU_GUID, SIM_BITSTREAM_ID, SIM_BITSTREAM_MD, SIM_PR_INTERFACE_ID, SIM_VARIANTS } from '../../src/sim/identity.js';
 import { SimAfuReg } from '../../src/sim/afu-regs.js';
 import { SIM_RESET_ACK_DELAY_US } from '../../src/sim/sim-card.js';
+import { realClock } from '../../src/util/clock.js';
 
 describe('Card.discover', () => {
   for (const variant of SIM_VARIANTS) {
@@ -148,6 +149,17 @@ describe('port reset', () => {
     dev.setFault('reset-ack', false);
     port.reset();
     expect(port.disableCount).toBe(0);
+  });
+
+  it('works on the real clock: the ACK is evaluated at each read while the host spins', () => {
+    using dev = createSimCard('n3000', { clock: realClock, resetAckDelayUs: 50 });
+    const port = Card.discover(dev).ports[0]!;
+    const t0 = performance.now();
+    port.disable();
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(0.05);
+    expect(port.control.softResetAck).toBe(true);
+    port.enable();
+    expect(port.control.softResetAck).toBe(false);
   });
 
   it('resets the AFU with the port, which does not answer while held in reset', () => {

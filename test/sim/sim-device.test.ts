@@ -151,6 +151,7 @@ describe('feature model hooks', () => {
     expect(ctx!.portInReset(0)).toBe(false);
     card.ports[0]!.disable();
     expect(ctx!.portInReset(0)).toBe(true);
+    expect(ctx!.portInReset(3)).toBe(false);
     card.ports[0]!.enable();
     ctx!.loadAfu(0, '99999999-8888-7777-6666-555555555555');
     expect(Card.discover(dev).afus[0]!.guid).toBe('99999999-8888-7777-6666-555555555555');
