@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import { openDevice } from '../../../src/device/registry.js';
 import { IrqIndex, type Device } from '../../../src/device/device.js';
 import type { Interrupt } from '../../../src/device/interrupt.js';
-import { listPciDevices } from '../../../src/pci/enumerate.js';
+import { listPciDevices, readPciDevice } from '../../../src/pci/enumerate.js';
+import { bindDriver, unbindDriver } from '../../../src/pci/driver.js';
 import { allocateDma, iovaAllocatorFor } from '../../../src/dma/dma-buffer.js';
 import { allocateHostMemory } from '../../../src/dma/host-memory.js';
 import { walkDfl } from '../../../src/dfl/walk.js';
@@ -277,6 +278,16 @@ async function main(): Promise<void> {
   });
 
   if (ivshmem) {
+    await run('unbind and bind again through sysfs (driver_override, drivers_probe)', () => {
+      const stateDirectory = '/run/vfiokit/pci-test';
+      const u = unbindDriver(ivshmem.bdf, { stateDirectory });
+      check(u.changed && u.driver === undefined && readPciDevice(ivshmem.bdf).driver === undefined, `after unbind: ${JSON.stringify(u)}`);
+      const b = bindDriver(ivshmem.bdf, 'vfio-pci', { stateDirectory });
+      check(b.changed && readPciDevice(ivshmem.bdf).driver === 'vfio-pci', `after bind: ${JSON.stringify(b)}`);
+      check(!bindDriver(ivshmem.bdf, 'vfio-pci', { stateDirectory }).changed, 'second bind changed something');
+      return `${ivshmem.bdf}: vfio-pci -> unbound -> vfio-pci (override ${readPciDevice(ivshmem.bdf).driverOverride})`;
+    });
+
     await run('ivshmem BAR2: DFL walked through the real mmap matches the host image', async () => {
       const shm = await openDevice(`vfio:${ivshmem.bdf}`);
       try {
