@@ -15,10 +15,12 @@
 // - without a SharedArrayBuffer, the views are over koffi.view()'s external ArrayBuffer and
 //   close() calls onClose (mapFd: munmap) after dropping them;
 // - with the shim's SharedArrayBuffer created with unmap-on-free (mapFd does this when the shim is
-//   built), close() only drops this region's views: the munmap happens in the SharedArrayBuffer's
-//   deleter when the LAST reference to it dies (it may have been posted to worker threads, which
-//   keep the mapping, and the file behind it, alive). Call close() anyway: it makes this region
-//   throw, and lets the GC release the mapping.
+//   built), the mapping belongs to the buffer. If the buffer was never handed out (the
+//   `sharedBuffer` getter never read), close() munmaps at once (shim unmapNow), so the file behind
+//   it (a VFIO device fd) is released deterministically. Once handed out, it may have been posted
+//   to worker threads: close() then only drops this region's views, and the munmap happens in the
+//   buffer's deleter when the LAST reference to it (in any thread) is garbage collected; until
+//   then the mapping keeps the file open.
 import { ArgumentError, RegionError } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import { realClock } from '../util/clock.js';
@@ -79,6 +81,10 @@ export class MappedRegion implements Region {
   #u32: Uint32Array;
   #u64: BigUint64Array;
   #sab: SharedArrayBuffer | undefined;
+  /** The SharedArrayBuffer owns the mapping (mapFd with the shim): unmapNow on close if not handed out. */
+  #sabOwnsMapping = false;
+  /** The `sharedBuffer` getter was read: others may hold the buffer. */
+  #sabHandedOut = false;
   #onClose: (() => void) | undefined;
   /** The shim (streams, blocks; and polls when the clock is real), undefined without it. */
   #shim: ShimFunctions | undefined;
@@ -120,7 +126,9 @@ export class MappedRegion implements Region {
     try {
       if (s) {
         const sab = s.sharedBuffer(address, size, true);
-        return new MappedRegion(name, address, size, { clock: options.clock, onClose: options.onClose, sharedBuffer: sab, useShim: options.useShim });
+        const region = new MappedRegion(name, address, size, { clock: options.clock, onClose: options.onClose, sharedBuffer: sab, useShim: options.useShim });
+        region.#sabOwnsMapping = true;
+        return region;
       }
       return new MappedRegion(name, address, size, {
         clock: options.clock,
@@ -146,7 +154,9 @@ export class MappedRegion implements Region {
 
   /** The memory as a SharedArrayBuffer (shim built), else undefined. Undefined once closed. */
   get sharedBuffer(): SharedArrayBuffer | undefined {
-    return this.#size === 0 ? undefined : this.#sab;
+    if (this.#size === 0 || !this.#sab) return undefined;
+    this.#sabHandedOut = true;
+    return this.#sab;
   }
 
   // The hot paths: one combined check against the view's own length (the same length the
@@ -328,8 +338,10 @@ export class MappedRegion implements Region {
     this.#i32 = new Int32Array(EMPTY);
     this.#u32 = new Uint32Array(EMPTY);
     this.#u64 = new BigUint64Array(EMPTY);
+    const unmapNow = this.#sabOwnsMapping && !this.#sabHandedOut;
     this.#sab = undefined;
     this.#shim = undefined;
+    if (unmapNow) shim()?.unmapNow(this.address);
     const onClose = this.#onClose;
     this.#onClose = undefined;
     onClose?.();

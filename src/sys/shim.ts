@@ -41,6 +41,11 @@ export interface ShimFunctions {
    * the last reference (in any thread) is garbage collected.
    */
   sharedBuffer(address: bigint, length: number, unmap: boolean): SharedArrayBuffer;
+  /**
+   * munmap a mapping wrapped with unmap = true now, instead of when its buffer is collected; the
+   * later deleter then skips it. Only when nothing will touch the buffer again. False if unknown.
+   */
+  unmapNow(address: bigint): boolean;
 }
 
 const SHIM_FILE = join('shim', 'build', 'Release', 'vfiokit_shim.node');
@@ -74,7 +79,7 @@ function load(): void {
     return;
   }
   try {
-    const addon = createRequire(import.meta.url)(path) as { sharedBuffer: ShimFunctions['sharedBuffer'] };
+    const addon = createRequire(import.meta.url)(path) as Pick<ShimFunctions, 'sharedBuffer' | 'unmapNow'>;
     const lib = koffi.load(path);
     const f = (decl: string) => lib.func(decl);
     const fns = {
@@ -94,6 +99,7 @@ function load(): void {
       benchWrite32: f('void vk_bench_write32(void *base, size_t off, size_t n)'),
       benchWrite64: f('void vk_bench_write64(void *base, size_t off, size_t n)'),
       sharedBuffer: addon.sharedBuffer,
+      unmapNow: addon.unmapNow,
     };
     library = lib;
     functions = fns as unknown as ShimFunctions;

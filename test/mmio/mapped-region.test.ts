@@ -5,6 +5,9 @@ import { MappedRegion } from '../../src/mmio/mapped-region.js';
 import { VirtualClock } from '../../src/util/clock.js';
 import { shim } from '../../src/sys/shim.js';
 import { close, createMemfd, mmapFd, viewOf } from '../../src/sys/libc.js';
+import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 const live: MemfdRegion[] = [];
 function make(size = 4096, options = {}): MemfdRegion {
@@ -154,6 +157,31 @@ describe('MappedRegion over a memfd, cross-checked through the file system', () 
     expect(map.unmapped).toBe(true);
     expect(() => r.read32(8)).toThrow(expect.objectContaining({ code: 'EREGION_CLOSED' }) as Error);
     close(fd);
+  });
+});
+
+describe('MappedRegion mapping lifetime', () => {
+  const mapped = (address: bigint): boolean => readFileSync('/proc/self/maps', 'utf8').split('\n').some((l) => l.startsWith(`${address.toString(16)}-`));
+
+  it('close() unmaps at once when the buffer was never handed out', () => {
+    const fd = createMemfd('lifetime', 1 << 16);
+    try {
+      const r = MappedRegion.mapFd('lifetime BAR', fd, 1 << 16);
+      expect(mapped(r.address)).toBe(true);
+      r.close();
+      expect(mapped(r.address)).toBe(false);
+    } finally {
+      close(fd);
+    }
+  });
+
+  it('once handed out, the mapping lives as long as the SharedArrayBuffer, then the GC unmaps it', () => {
+    if (!shim()) return; // no SharedArrayBuffer without the shim: close() always munmaps
+    const fixture = fileURLToPath(new URL('./fixtures/gc-unmap.ts', import.meta.url));
+    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fixture], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '))!;
+    expect(JSON.parse(line.slice(7))).toEqual({ afterClose: true, stillReadable: 77, afterGc: false });
   });
 });
 
