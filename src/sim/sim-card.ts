@@ -14,7 +14,7 @@
 import type { Clock } from '../util/clock.js';
 import { VirtualClock } from '../util/clock.js';
 import { logger, type Logger } from '../util/log.js';
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, DeviceError, VfiokitError } from '../errors.js';
 import { hex } from '../util/bytes.js';
 import { DfhReg, DfhType, FiuId, encodeDfh, encodeMsixParam, encodeParamHeader, ParamId } from '../dfl/dfh.js';
 import { parseGuid } from '../dfl/guid.js';
@@ -158,6 +158,12 @@ export class SimCard {
       throw new ArgumentError('EARG_SIM_VARIANT', `unknown sim card variant "${String(variant)}"; known: ${SIM_VARIANTS.join(', ')}`, { variant });
     }
     this.variant = variant;
+    for (const [name, min] of [['resetAckDelayUs', 0], ['dmaLatencyUs', 0], ['dmaBytesPerUs', Number.MIN_VALUE]] as const) {
+      const v = options[name];
+      if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < min)) {
+        throw new ArgumentError('EARG_SIM_OPTION', `sim card option ${name} = ${String(v)} must be a finite number ${min === 0 ? '>= 0' : '> 0'}`, { option: name, value: String(v) });
+      }
+    }
     this.clock = options.clock ?? new VirtualClock();
     this.log = variantLogger(variant);
     this.#faults = normalizeFaults(options.faults);
@@ -234,7 +240,7 @@ export class SimCard {
     const privateSpec = (fiu: number, id: number, revision: number, body: SimBlock | undefined, irq?: { first: number; count: number }): FeatureSpec => {
       const key = `${fiu === FiuId.FME ? 'fme' : 'port'}:${hex(id)}`;
       const model = modelFor(key);
-      if (model) return { key, id, revision, body: model, model, size: Math.ceil(model.size / SIM_FEATURE_SIZE) * SIM_FEATURE_SIZE };
+      if (model) return { key, id, revision, body: guardModel(key, model), model, size: Math.ceil(model.size / SIM_FEATURE_SIZE) * SIM_FEATURE_SIZE };
       return { key, id, revision, body, size: SIM_FEATURE_SIZE, v1: dfhIndexed.has(key) ? undefined : v1Header(fiu, id, irq) };
     };
 
@@ -363,6 +369,33 @@ export class SimCard {
     this.afu.reset();
     this.iommu.close();
   }
+}
+
+/**
+ * A plugged model's registers, with any failure inside the model turned into a typed DeviceError
+ * (naming the feature and offset) instead of an untyped exception out of a register access.
+ */
+function guardModel(key: string, model: FeatureModel): SimBlock {
+  const fail = (what: string, rel: number, err: unknown): never => {
+    if (err instanceof VfiokitError) throw err;
+    throw new DeviceError('ESIM_MODEL', `sim feature model ${key}: ${what} at +${hex(rel)} failed: ${(err as Error)?.message ?? String(err)}`, { feature: key, offset: rel }, { cause: err });
+  };
+  return {
+    read64(rel: number): bigint {
+      try {
+        return model.read64(rel);
+      } catch (err) {
+        return fail('read', rel, err);
+      }
+    },
+    write64(rel: number, value: bigint): void {
+      try {
+        model.write64(rel, value);
+      } catch (err) {
+        fail('write', rel, err);
+      }
+    },
+  };
 }
 
 /** The AFU's DFH and v1 header, with the AFU model behind (GUID registers come from the model). */

@@ -190,6 +190,19 @@ describe('feature model hooks', () => {
     expect(dev.configRead(SIM_CAP_MSIX + 2, 2) & 0x8000).toBe(0);
   });
 
+  it('turns a failure inside a model into a typed DeviceError naming the feature', () => {
+    using dev = createSimCard('n3000', { featureModels: { 'port:0x12': () => ({ size: 0x1000, read64: (o) => { if (o === 0x100) throw new RangeError('boom'); return 0n; }, write64: () => {} }) } });
+    const uint = Card.discover(dev).ports[0]!.findFeature(0x12)!;
+    expect(() => uint.region.read64(uint.offset + 0x100)).toThrow(DeviceError);
+    expect(() => uint.region.read64(uint.offset + 0x100)).toThrow(/port:0x12: read at \+0x100 failed: boom/);
+  });
+
+  it('validates timing options', () => {
+    expect(() => createSimCard('n3000', { resetAckDelayUs: -1 })).toThrow(ArgumentError);
+    expect(() => createSimCard('n3000', { dmaBytesPerUs: 0 })).toThrow(/dmaBytesPerUs/);
+    expect(() => createSimCard('n3000', { dmaLatencyUs: Number.NaN })).toThrow(ArgumentError);
+  });
+
   it('rejects models for features the card does not have, and bad sizes', () => {
     expect(() => createSimCard('n3000', { featureModels: { 'fme:0x6': () => ({ size: 0x1000, read64: () => 0n, write64: () => {} }) } })).toThrow(/no feature "fme:0x6"/);
     expect(() => createSimCard('n3000', { featureModels: { 'fme:0x5': () => ({ size: 12, read64: () => 0n, write64: () => {} }) } })).toThrow(ArgumentError);
