@@ -205,6 +205,10 @@ describe('MappedRegion polls', () => {
     expect(elapsed).toBeGreaterThanOrEqual(14.5);
     const r64 = m.region.poll64(0x10, 0xffn, 0x6n, { timeoutMs: 2, intervalUs: 0 });
     expect(r64).toEqual({ value: 5n, timedOut: true });
+    // Long intervals sleep instead of spinning; the deadline still holds.
+    const t1 = performance.now();
+    expect(m.region.poll32(0x10, 0xff, 0x6, { timeoutMs: 10, intervalUs: 2000 })).toEqual({ value: 5, timedOut: true });
+    expect(performance.now() - t1).toBeGreaterThanOrEqual(9.5);
   });
 
   it('real clock: sees a change made by another thread', async () => {
