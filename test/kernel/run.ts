@@ -90,7 +90,7 @@ async function boot(lane: Lane, kernel: Kernel, args: Args): Promise<LaneResult>
     fs.writeFileSync(shm, buildDflImage());
     const guestScript = path.join(dir, 'run');
     const nodeFlags = '--allow-natives-syntax --import tsx';
-    const program = args.bench ? 'benchmarks/dma.ts --kernel-guest --json' : 'test/kernel/guest/suite.ts';
+    const program = args.bench ? 'benchmarks/run.ts dma --kernel-guest --json' : 'test/kernel/guest/suite.ts';
     fs.writeFileSync(guestScript, [
       'export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME=/run TMPDIR=/run/tmp VFIOKIT_STATE_DIR=/run/vfiokit',
       `export VFIOKIT_LANE=${lane}`,
