@@ -28,7 +28,7 @@ import {
 import {
   buildErrorReply, Command, commandName, encodeHeader, Errno, FLAG_ERROR, HEADER_SIZE, isReply, TYPE_COMMAND,
   TYPE_REPLY, VFIO_USER_MAJOR, VFIO_USER_MINOR, VfioUserConnectionError, VfioUserRemoteError, malformed,
-  type Message, DEFAULT_MAX_DATA_XFER_SIZE, MAX_MAX_MSG_FDS, MAX_MAX_DATA_XFER_SIZE,
+  type Header, type Message, DEFAULT_MAX_DATA_XFER_SIZE, FLAG_NO_REPLY, MAX_MAX_MSG_FDS, MAX_MAX_DATA_XFER_SIZE,
 } from './protocol.js';
 import { decodeRegionInfoReply, encodeRegionInfoRequest, REGION_FLAG_MMAP, REGION_FLAG_READ, REGION_FLAG_WRITE, sparseAreas } from './region-info.js';
 import { MessageSocket } from './unix-socket.js';
@@ -144,8 +144,17 @@ export class VfioUserDevice implements Device {
     const out = new Uint8Array(size);
     encodeHeader(out, { id, command, size, flags: TYPE_COMMAND, error: 0 });
     if (payload) out.set(payload, HEADER_SIZE);
-    this.#sock.send(out, fds);
+    this.#send(out, fds, command);
     return this.#await(id, command, context);
+  }
+
+  #send(bytes: Uint8Array, fds: readonly number[], command: number): void {
+    try {
+      this.#sock.send(bytes, fds, this.#timeoutMs);
+    } catch (err) {
+      if (err instanceof VfioUserConnectionError) this.#fail(`sending ${commandName(command)} failed (${err.message})`);
+      throw err;
+    }
   }
 
   #await(id: number, command: number, context: string): Message {
@@ -216,7 +225,11 @@ export class VfioUserDevice implements Device {
       }
       if (r.kind === 'refused') {
         for (const fd of r.fds) closeQuietly(fd);
-        twin.send(buildErrorReply(r.header ?? { id: 0, command: 0 }, r.error.errno));
+        try {
+          twin.send(buildErrorReply(r.header ?? { id: 0, command: 0 }, r.error.errno));
+        } catch {
+          return; // the twin socket is failing; the main socket reports it
+        }
         continue;
       }
       if (isReply(r.message.header)) {
@@ -259,40 +272,40 @@ export class VfioUserDevice implements Device {
   #serveCommand(sock: MessageSocket, m: Message): void {
     for (const fd of m.fds) closeQuietly(fd);
     const h = m.header;
-    const reply = (payload: Uint8Array): void => {
-      if ((h.flags & 0x10) !== 0) return;
-      const out = new Uint8Array(HEADER_SIZE + payload.length);
-      encodeHeader(out, { id: h.id, command: h.command, size: out.length, flags: TYPE_REPLY, error: 0 });
-      out.set(payload, HEADER_SIZE);
-      sock.send(out);
-    };
+    if ((h.flags & FLAG_NO_REPLY) !== 0 && h.command !== Command.DMA_WRITE) return;
+    let reply: Uint8Array;
     try {
-      if (h.command !== Command.DMA_READ && h.command !== Command.DMA_WRITE) {
-        throw Object.assign(malformed(commandName(h.command), 'the server may only send DMA_READ/DMA_WRITE to a client'), {});
-      }
-      const write = h.command === Command.DMA_WRITE;
-      const a = decodeDmaAccess(m.payload, write, this.#maxXfer);
-      const w = this.#windows.find((x) => a.address >= x.iova && a.address + BigInt(a.count) <= x.iova + BigInt(x.size));
-      if (!w || (write ? !w.access.write : !w.access.read)) {
-        sock.send(buildErrorReply(h, Errno.EFAULT));
-        return;
-      }
-      const at = Number(a.address - w.iova);
-      const head = new Uint8Array(DMA_ACCESS_SIZE);
-      head.set(m.payload.subarray(0, DMA_ACCESS_SIZE));
-      if (write) {
-        w.memory.bytes.set(a.data!, at);
-        reply(head);
-      } else {
-        const out = new Uint8Array(DMA_ACCESS_SIZE + a.count);
-        out.set(head);
-        out.set(w.memory.bytes.subarray(at, at + a.count), DMA_ACCESS_SIZE);
-        reply(out);
-      }
+      reply = this.#dmaAccess(h, m.payload);
     } catch (err) {
       const errno = (err as { errno?: number }).errno ?? Errno.EINVAL;
-      if ((h.flags & 0x10) === 0) sock.send(buildErrorReply(h, errno));
+      reply = buildErrorReply(h, errno);
     }
+    if ((h.flags & FLAG_NO_REPLY) !== 0) return;
+    try {
+      sock.send(reply);
+    } catch (err) {
+      // The connection is failing; the next receive on it reports that.
+      log('%s: could not answer %s: %s', this.url, commandName(h.command), (err as Error).message);
+    }
+  }
+
+  /** Perform a server DMA_READ/DMA_WRITE on our memory; returns the whole reply message. */
+  #dmaAccess(h: Header, payload: Uint8Array): Uint8Array {
+    if (h.command !== Command.DMA_READ && h.command !== Command.DMA_WRITE) {
+      throw malformed(commandName(h.command), 'the server may only send DMA_READ/DMA_WRITE to a client');
+    }
+    const write = h.command === Command.DMA_WRITE;
+    const a = decodeDmaAccess(payload, write, this.#maxXfer);
+    const end = a.address + BigInt(a.count);
+    const w = this.#windows.find((x) => a.address >= x.iova && end <= x.iova + BigInt(x.size));
+    if (!w || (write ? !w.access.write : !w.access.read)) return buildErrorReply(h, Errno.EFAULT);
+    const at = Number(a.address - w.iova);
+    const out = new Uint8Array(HEADER_SIZE + DMA_ACCESS_SIZE + (write ? 0 : a.count));
+    encodeHeader(out, { id: h.id, command: h.command, size: out.length, flags: TYPE_REPLY, error: 0 });
+    out.set(payload.subarray(0, DMA_ACCESS_SIZE), HEADER_SIZE);
+    if (write) w.memory.bytes.set(a.data!, at);
+    else out.set(w.memory.bytes.subarray(at, at + a.count), HEADER_SIZE + DMA_ACCESS_SIZE);
+    return out;
   }
 
   // ---- setup ----
@@ -427,7 +440,7 @@ export class VfioUserDevice implements Device {
     putLe32(out, 24, index);
     putLe32(out, 28, count);
     if (this.#closed) throw new DeviceError('EDEVICE_CLOSED', `${this.url} is closed; open it again`);
-    this.#sock.send(size === out.length ? out : out.subarray(0, size));
+    this.#send(size === out.length ? out : out.subarray(0, size), [], command);
     return this.#await(id, command, `region ${index} offset 0x${offset.toString(16)}`);
   }
 
@@ -598,10 +611,18 @@ export class VfioUserDevice implements Device {
   }
 
   #dmaUnmap(iova: bigint, size: number): void {
+    // Once the connection is gone the server has dropped every mapping of ours (vfio-user.rst
+    // "Client Disconnection"): nothing is left to unmap, and the memory is ours again.
+    if (this.#closed) return;
     const i = this.#windows.findIndex((w) => w.iova === iova && w.size === size);
     if (i < 0) throw new ArgumentError('EARG_DMA_UNMAP', `${this.url}: no DMA mapping of ${size} bytes at IOVA 0x${iova.toString(16)}`, { iova, size });
-    // The server releases its references before it replies; only then is our memory free again.
-    this.#call(Command.DMA_UNMAP, encodeDmaUnmap({ flags: 0, address: iova, size: BigInt(size) }), [], `DMA unmap 0x${iova.toString(16)}`);
+    try {
+      // The server releases its references (in-flight DMA included) before it replies.
+      this.#call(Command.DMA_UNMAP, encodeDmaUnmap({ flags: 0, address: iova, size: BigInt(size) }), [], `DMA unmap 0x${iova.toString(16)}`);
+    } catch (err) {
+      if (!(err instanceof VfioUserConnectionError)) throw err;
+      log('%s: DMA unmap 0x%s after the connection failed: the server dropped it', this.url, iova.toString(16));
+    }
     this.#windows.splice(i, 1);
   }
 

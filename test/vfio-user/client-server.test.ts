@@ -144,8 +144,12 @@ describe('server death', () => {
     const dev = new VfioUserDevice(server.socket, { replyTimeoutMs: 3000 });
     const bar0 = dev.region(0);
     bar0.write32(0, 1);
+    const buf = allocateDma(dev, 4096);
     await server.kill('SIGKILL');
     expect(() => bar0.read32(0)).toThrow(VfioUserConnectionError);
+    expect(() => bar0.read32(0)).toThrow(/region is closed/);
+    // The server's mappings died with it: freeing the buffer still works.
+    buf.close();
     dev.close();
   });
   it('says how to start a server when none listens', () => {
