@@ -116,8 +116,9 @@ export class MappedRegion implements Region {
 
   /**
    * mmap `size` bytes of `fd` at `offset` (page aligned) and wrap them. With the shim built, the
-   * views are over a SharedArrayBuffer that munmaps when it is garbage collected (see the top of
-   * this file); without it, close() munmaps. mmap failures are SysErrors naming the region.
+   * views are over a SharedArrayBuffer that owns the mapping (close() munmaps it unless the buffer
+   * was handed out; then its garbage collection does, see the top of this file); without the
+   * shim, close() munmaps. mmap failures are SysErrors naming the region.
    */
   static mapFd(name: string, fd: number, size: number, offset = 0, options: MapFdOptions = {}): MappedRegion {
     const prot = options.writable === false ? PROT_READ : PROT_READ | PROT_WRITE;
@@ -139,7 +140,8 @@ export class MappedRegion implements Region {
         },
       });
     } catch (e) {
-      if (!s) munmap(address, size);
+      // Not wrapped yet, or wrapped but the region could not be built: release the mapping now.
+      if (!s?.unmapNow(address)) munmap(address, size);
       throw e;
     }
   }

@@ -9,6 +9,7 @@ import { MappedRegion } from '../../src/mmio/mapped-region.js';
 import { SysError } from '../../src/sys/sys-error.js';
 import { close, createMemfd, open, pipe, unixSocketPair } from '../../src/sys/libc.js';
 import { O_RDONLY, O_RDWR } from '../../src/sys/constants.js';
+import { readFileSync } from 'node:fs';
 
 const live: MemfdRegion[] = [];
 afterEach(() => {
@@ -181,6 +182,19 @@ describe('mapped-only bad input', () => {
     try {
       expect(() => MappedRegion.mapFd('offset BAR', memfd, 4096, 100)).toThrow(/multiple of the page size/);
       expect(() => MappedRegion.mapFd('size BAR', memfd, 0)).toThrow(/length 0 must be a positive integer/);
+      // mmap succeeds, the region refuses the size: the mapping is released, not leaked.
+      const mappingsOfMemfd = (): number => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('/memfd:vfiokit-odd-size ')).length;
+      const odd = createMemfd('vfiokit-odd-size', 4096);
+      try {
+        expect(() => MappedRegion.mapFd('odd BAR', odd, 4094)).toThrow(/positive multiple of 4 bytes/);
+        expect(mappingsOfMemfd()).toBe(0);
+        const ok = MappedRegion.mapFd('even BAR', odd, 4096);
+        expect(mappingsOfMemfd()).toBe(1);
+        ok.close();
+        expect(mappingsOfMemfd()).toBe(0);
+      } finally {
+        close(odd);
+      }
     } finally {
       close(memfd);
     }
