@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import {
+  capChain, decodeSparseMmap, decodeIovaRanges, decodeRegionInfo, encodeIrqSet, encodeMapDma, encodeUnmapDma,
+  encodeRegionInfo, IrqSetFlags, MapDmaFlags, UnmapDmaFlags, flagSet, ioctlName, VFIO_IOMMU_UNMAP_DMA,
+  VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, layouts,
+} from '../../src/vfio/uapi.js';
+import { getLe32, getLe64, putLe32, putLe64 } from '../../src/util/bytes.js';
+
+describe('uAPI encoders', () => {
+  it('MAP_DMA carries READ|WRITE; UNMAP_DMA flags are a separate namespace and default to 0', () => {
+    const m = encodeMapDma(flagSet(MapDmaFlags.READ, MapDmaFlags.WRITE), 0x7f00_0000_0000n, 0x1000n, 0x2000n);
+    expect([getLe32(m, 0), getLe32(m, 4), getLe64(m, 8), getLe64(m, 16), getLe64(m, 24)]).toEqual([32, 3, 0x7f00_0000_0000n, 0x1000n, 0x2000n]);
+    const u = encodeUnmapDma(0, 0x1000n, 0x2000n);
+    expect([getLe32(u, 0), getLe32(u, 4), getLe64(u, 8), getLe64(u, 16)]).toEqual([24, 0, 0x1000n, 0x2000n]);
+    expect(UnmapDmaFlags.ALL).toBe(2);
+    // @ts-expect-error map flags are not unmap flags (the peer bug reference/vfio-uapi.md names)
+    encodeUnmapDma(MapDmaFlags.WRITE, 0n, 4096n);
+  });
+
+  it('SET_IRQS with eventfds: argsz covers the s32 array, -1 unassigns', () => {
+    const b = encodeIrqSet(flagSet(IrqSetFlags.DATA_EVENTFD, IrqSetFlags.ACTION_TRIGGER), 2, 1, 3, { eventfds: [10, -1, 12] });
+    expect(b.length).toBe(20 + 12);
+    expect([getLe32(b, 0), getLe32(b, 4), getLe32(b, 8), getLe32(b, 12), getLe32(b, 16)]).toEqual([32, 0x24, 2, 1, 3]);
+    expect([getLe32(b, 20), getLe32(b, 24) | 0, getLe32(b, 28)]).toEqual([10, -1, 12]);
+    const bools = encodeIrqSet(flagSet(IrqSetFlags.DATA_BOOL, IrqSetFlags.ACTION_MASK), 0, 0, 2, { bools: [true, false] });
+    expect([...bools.subarray(20)]).toEqual([1, 0]);
+  });
+
+  it('region info: argsz grows with the buffer; decode reads size and offset as u64', () => {
+    const b = encodeRegionInfo(7, 128);
+    expect(getLe32(b, 0)).toBe(128);
+    expect(getLe32(b, 8)).toBe(7);
+    putLe64(b, 16, 0x100n);
+    putLe64(b, 24, 7n << 40n);
+    expect(decodeRegionInfo(b)).toMatchObject({ index: 7, size: 0x100n, offset: 7n << 40n });
+  });
+
+  it('names ioctls by fd class (0x3B72 is UNMAP_DMA on a container, not a device ioctl)', () => {
+    expect(ioctlName(VFIO_IOMMU_UNMAP_DMA, 'container')).toBe('VFIO_IOMMU_UNMAP_DMA');
+    expect(ioctlName(VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, 'device')).toBe('VFIO_DEVICE_GET_PCI_HOT_RESET_INFO');
+    expect(ioctlName(VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, 'container')).toBe('VFIO_IOMMU_GET_INFO');
+    expect(ioctlName(0x3bff, 'device')).toBe('ioctl 0x3bff');
+  });
+});
+
+describe('capability chains', () => {
+  function chain(): Uint8Array {
+    // region info (32) + sparse mmap cap at 32 (2 areas) + MSIX_MAPPABLE at 80
+    const b = new Uint8Array(96);
+    putLe32(b, 32, 1 | (1 << 16)); // id 1, version 1
+    putLe32(b, 36, 80); // next
+    putLe32(b, 40, 2); // nr_areas
+    putLe64(b, 48, 0n); putLe64(b, 56, 0x2000n);
+    putLe64(b, 64, 0x3000n); putLe64(b, 72, 0x1000n);
+    putLe32(b, 80, 3 | (1 << 16));
+    putLe32(b, 84, 0);
+    return b;
+  }
+
+  it('walks a chain and decodes sparse areas', () => {
+    const b = chain();
+    const caps = capChain(b, 32);
+    expect(caps.map((c) => [c.id, c.version, c.offset])).toEqual([[1, 1, 32], [3, 1, 80]]);
+    expect(decodeSparseMmap(b, 32)).toEqual([{ offset: 0n, size: 0x2000n }, { offset: 0x3000n, size: 0x1000n }]);
+    expect(layouts.vfio_region_info_cap_sparse_mmap.fields.areas).toBe(16);
+  });
+
+  it('stops on loops and on offsets past the buffer; clips area counts to the buffer', () => {
+    const b = chain();
+    putLe32(b, 84, 32); // loop back to the first cap
+    expect(capChain(b, 32).length).toBe(2);
+    putLe32(b, 84, 4000);
+    expect(capChain(b, 32).length).toBe(2);
+    putLe32(b, 40, 1_000_000);
+    expect(decodeSparseMmap(b, 32).length).toBe(3); // as many as fit in 96 bytes
+    expect(capChain(b, 200)).toEqual([]);
+  });
+
+  it('survives random bytes (bounded, never throws)', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) >>> 8) & 0xff;
+    for (let n = 0; n < 3000; n++) {
+      const b = new Uint8Array(16 + (rnd() % 200));
+      for (let i = 0; i < b.length; i++) b[i] = rnd();
+      const first = rnd() % (b.length + 8);
+      const caps = capChain(b, first);
+      expect(caps.length).toBeLessThanOrEqual(b.length);
+      for (const c of caps) {
+        if (c.id === 1) decodeSparseMmap(b, c.offset);
+        if (c.offset + 16 <= b.length) decodeIovaRanges(b, c.offset);
+      }
+    }
+  });
+});
