@@ -1,0 +1,7 @@
+// The card model in one import: Card.discover and the FME, Port and AFU objects it builds.
+export { Card } from './card.js';
+export { Fme, decodeFmeCap, decodeBitstreamVersion, PR_INTFC_ID_L, PR_INTFC_ID_H, type FmeCapabilities } from './fme.js';
+export { Port, PORT_RESET_POLL_US, PORT_RESET_TIMEOUT_US, type PortCapabilities, type PortStatus, type ClearedPortErrors } from './port.js';
+export { Afu } from './afu.js';
+export { featureRef, type FeatureRef } from './feature-ref.js';
+export { PortResetError } from './errors.js';
