@@ -11,7 +11,7 @@ import { ArgumentError, DeviceError } from '../errors.js';
 import { MappedRegion } from '../mmio/mapped-region.js';
 import type { Region } from '../mmio/region.js';
 import { TrappedRegion } from '../mmio/trapped-region.js';
-import { closeQuietly, connectUnix, libc, socket } from '../sys/libc.js';
+import { closeQuietly, connectUnix, libc, pageSize, socket } from '../sys/libc.js';
 import { AF_UNIX, POLLIN, SOCK_CLOEXEC, SOCK_STREAM } from '../sys/constants.js';
 import { SysError } from '../sys/sys-error.js';
 import { getLe32, getLe64, putLe32, putLe64 } from '../util/bytes.js';
@@ -32,6 +32,7 @@ import {
 } from './protocol.js';
 import { decodeRegionInfoReply, encodeRegionInfoRequest, REGION_FLAG_MMAP, REGION_FLAG_READ, REGION_FLAG_WRITE, sparseAreas } from './region-info.js';
 import { MessageSocket } from './unix-socket.js';
+import { SparseRegion, type MappedArea } from './sparse-region.js';
 
 const log = logger('vfio-user:client');
 
@@ -416,18 +417,44 @@ export class VfioUserDevice implements Device {
     if (state.region && !state.region.closed) return state.region;
     if (state.info.size === 0) throw new ArgumentError('EARG_REGION', `${this.url}: region ${index} has size 0 (not implemented by the device)`, { index });
     const name = `${this.url} region ${index}`;
-    const whole = state.info.mappable && (!state.info.mmapAreas || state.info.mmapAreas.some((a) => a.offset === 0 && a.size >= state.info.size));
-    if (whole && state.offset <= BigInt(Number.MAX_SAFE_INTEGER)) {
-      state.region = MappedRegion.mapFd(name, state.fd, state.info.size, Number(state.offset), { writable: state.info.writable, clock: this.clock });
-    } else {
-      state.region = new TrappedRegion(name, state.info.size, {
-        read32: (o) => this.#read32(index, o),
-        read64: (o) => this.#read64(index, o),
-        write32: (o, v) => this.#write(index, o, 4, v, 0n),
-        write64: (o, v) => this.#write(index, o, 8, 0, v),
-      }, { clock: this.clock });
-    }
+    const info = state.info;
+    const trapped = new TrappedRegion(name, info.size, {
+      read32: (o) => this.#read32(index, o),
+      read64: (o) => this.#read64(index, o),
+      write32: (o, v) => this.#write(index, o, 4, v, 0n),
+      write64: (o, v) => this.#write(index, o, 8, 0, v),
+    }, { clock: this.clock });
+    state.region = info.mappable && state.fd >= 0 ? this.#mapAreas(state, name, trapped) : trapped;
     return state.region;
+  }
+
+  /** mmap the region's (sparse) areas from the fd the server passed; the rest stays trapped. */
+  #mapAreas(state: RegionState, name: string, trapped: TrappedRegion): Region {
+    const info = state.info;
+    const areas = info.mmapAreas ?? [{ offset: 0, size: info.size }];
+    const page = BigInt(pageSize());
+    const mapped: MappedArea[] = [];
+    try {
+      for (const a of areas) {
+        const fileOffset = state.offset + BigInt(a.offset);
+        if (a.size <= 0 || a.size % 4 !== 0 || fileOffset % page !== 0n || fileOffset > BigInt(Number.MAX_SAFE_INTEGER)) {
+          log('%s: sparse area 0x%s+0x%s cannot be mmapped (alignment); it stays trapped', name, a.offset.toString(16), a.size.toString(16));
+          continue;
+        }
+        const whole = a.offset === 0 && a.size === info.size;
+        mapped.push({ offset: a.offset, size: a.size, region: MappedRegion.mapFd(whole ? name : `${name} [0x${a.offset.toString(16)}]`, state.fd, a.size, Number(fileOffset), { writable: info.writable, clock: this.clock }) });
+      }
+    } catch (err) {
+      for (const m of mapped) m.region.close();
+      trapped.close();
+      throw err;
+    }
+    if (mapped.length === 0) return trapped;
+    if (mapped.length === 1 && mapped[0]!.offset === 0 && mapped[0]!.size === info.size) {
+      trapped.close();
+      return mapped[0]!.region;
+    }
+    return new SparseRegion(name, trapped, mapped);
   }
 
   #rwRoundTrip(command: number, index: number, offset: number, count: number): Message {

@@ -7,7 +7,7 @@
 import type { Device, IrqInfo } from '../device/device.js';
 import { RegionIndex } from '../device/device.js';
 import type { Interrupt } from '../device/interrupt.js';
-import { closeQuietly, eventfdWrite, unixSocketPair } from '../sys/libc.js';
+import { closeQuietly, dup, eventfdWrite, unixSocketPair } from '../sys/libc.js';
 import { SOCK_STREAM, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../sys/constants.js';
 import { RegionError, VfiokitError } from '../errors.js';
 import { logger } from '../util/log.js';
@@ -27,11 +27,26 @@ import {
   IRQ_SET_DATA_BOOL, IRQ_SET_DATA_EVENTFD, IRQ_SET_DATA_NONE, IRQ_SET_DATA_TYPE_MASK, IRQ_SET_ACTION_TYPE_MASK,
   REGION_ACCESS_SIZE, DMA_ACCESS_SIZE,
 } from './messages.js';
-import { decodeRegionInfoRequest, encodeRegionInfoReply, REGION_FLAG_READ, REGION_FLAG_WRITE } from './region-info.js';
+import { decodeRegionInfoRequest, encodeRegionInfoReply, REGION_FLAG_READ, REGION_FLAG_WRITE, REGION_FLAG_MMAP, CAP_SPARSE_MMAP, type RegionCap } from './region-info.js';
 import { DmaTable, DmaRequestError, errnoOf } from './server-dma.js';
 import { MessageSocket } from './unix-socket.js';
 
 const log = logger('vfio-user:server');
+
+/**
+ * Optional method of a hosted Device whose region `index` is memory another process may mmap: the
+ * fd to pass (the server sends a dup), the offset to mmap it at, and the areas that may be mapped
+ * (absent: the whole region). The server then sets REGION_FLAG_MMAP, passes the fd and adds a
+ * SPARSE_MMAP capability (vfio-user.rst "VFIO_USER_DEVICE_GET_REGION_INFO").
+ */
+export interface MmapSource {
+  mmapSource(index: number): { fd: number; offset: bigint; areas?: { offset: bigint; size: bigint }[] } | undefined;
+}
+
+function mmapSourceOf(device: Device): MmapSource['mmapSource'] | undefined {
+  const f = (device as Partial<MmapSource>).mmapSource;
+  return typeof f === 'function' ? f.bind(device) : undefined;
+}
 
 /** What the server offers in its VERSION reply. */
 export interface ServerLimits {
@@ -206,8 +221,13 @@ export class ServerConnection {
         expectNoFds();
         const req = decodeRegionInfoRequest(p);
         const info = this.#regionInfo(req.index);
-        const flags = (info.readable ? REGION_FLAG_READ : 0) | (info.writable ? REGION_FLAG_WRITE : 0);
-        return { payload: encodeRegionInfoReply({ flags, index: req.index, size: BigInt(info.size), offset: BigInt(req.index) << 40n, caps: [] }, req.argsz) };
+        let flags = (info.readable ? REGION_FLAG_READ : 0) | (info.writable ? REGION_FLAG_WRITE : 0);
+        const source = req.index < this.device.regionCount && info.size > 0 ? mmapSourceOf(this.device)?.(req.index) : undefined;
+        if (!source) return { payload: encodeRegionInfoReply({ flags, index: req.index, size: BigInt(info.size), offset: BigInt(req.index) << 40n, caps: [] }, req.argsz) };
+        flags |= REGION_FLAG_MMAP;
+        const caps: RegionCap[] = source.areas ? [{ id: CAP_SPARSE_MMAP, version: 1, areas: source.areas }] : [];
+        // A dup goes out (and is closed here after sending); the device keeps its own fd.
+        return { payload: encodeRegionInfoReply({ flags, index: req.index, size: BigInt(info.size), offset: source.offset, caps }, req.argsz), fds: [dup(source.fd)] };
       }
       case Command.DEVICE_GET_REGION_IO_FDS: {
         expectNoFds();

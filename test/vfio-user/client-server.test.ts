@@ -104,6 +104,27 @@ for (const mode of ['twin', 'no-twin'] as const) {
       dev.disableInterrupts(IrqIndex.MSIX);
     });
 
+    it('mmaps regions the server passes an fd for: whole (BAR3) and sparse (BAR2, the hole trapped)', () => {
+      using dev = new VfioUserDevice(server.socket);
+      expect(dev.regionInfo(3)).toMatchObject({ size: 0x4000, mappable: true });
+      expect(dev.regionInfo(2).mmapAreas).toEqual([{ offset: 0, size: 0x1000 }, { offset: 0x3000, size: 0xd000 }]);
+      const bar3 = dev.region(3);
+      expect(bar3.kind).toBe('mapped');
+      bar3.write64(0x3ff8, 0xfeedn);
+      const bar2 = dev.region(2);
+      expect(bar2.constructor.name).toBe('SparseRegion');
+      bar2.write32(0x10, 0x11111111); // mapped area 0
+      bar2.write32(0x2000, 0x22222222); // the hole: REGION_WRITE
+      bar2.write64(0x3008, 0x3333333344444444n); // mapped area 1
+      // Every byte is the same memory whichever path reaches it: read it all back through the socket.
+      const all = dev.readRegion(2, 0, 0x10000);
+      expect(Buffer.from(all).readUInt32LE(0x10)).toBe(0x11111111);
+      expect(Buffer.from(all).readUInt32LE(0x2000)).toBe(0x22222222);
+      expect(Buffer.from(all).readBigUInt64LE(0x3008)).toBe(0x3333333344444444n);
+      expect(bar2.read32(0x2000)).toBe(0x22222222);
+      expect(dev.readRegion(3, 0x3ff8, 8)[0]).toBe(0xed);
+    });
+
     it('turns error replies into typed errors with the errno name', () => {
       using dev = new VfioUserDevice(server.socket);
       const bar0 = dev.region(0);
