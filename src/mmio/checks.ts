@@ -1,6 +1,8 @@
 // Access checks shared by both Region backings. The fast path is one comparison per access; the
 // slow path (building the error) only runs when the check fails.
-import { RegionError } from '../errors.js';
+import { ArgumentError, RegionError } from '../errors.js';
+import type { PollOptions } from './region.js';
+import { DEFAULT_POLL_INTERVAL_US, DEFAULT_POLL_TIMEOUT_MS } from './region.js';
 
 const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
@@ -54,3 +56,17 @@ export function checkWidth(name: string, width: number): 4 | 8 {
   if (width === 64) return 8;
   throw new RegionError('EREGION_WIDTH', `${name}: access width ${String(width)} is not 32 or 64`, { region: name, width });
 }
+
+/** Validated poll timing (both Region kinds and credit-stream.ts). NaN or negative would never end. */
+export function pollTiming(name: string, options: PollOptions): { timeoutMs: number; intervalUs: number } {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_POLL_TIMEOUT_MS;
+  const intervalUs = options.intervalUs ?? DEFAULT_POLL_INTERVAL_US;
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+    throw new ArgumentError('EARG_TIMEOUT', `${name}: poll timeoutMs ${String(timeoutMs)} must be a finite number >= 0`, { region: name, timeoutMs });
+  }
+  if (!Number.isFinite(intervalUs) || intervalUs < 0) {
+    throw new ArgumentError('EARG_INTERVAL', `${name}: poll intervalUs ${String(intervalUs)} must be a finite number >= 0`, { region: name, intervalUs });
+  }
+  return { timeoutMs, intervalUs };
+}
+

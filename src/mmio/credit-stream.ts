@@ -14,7 +14,8 @@
 import { ArgumentError } from '../errors.js';
 import type { Region } from './region.js';
 import { accessError } from './checks.js';
-import { MappedRegion, pollTiming } from './mapped-region.js';
+import { MappedRegion } from './mapped-region.js';
+import { pollTiming } from './checks.js';
 
 export interface CreditStreamOptions {
   /** Offset of the data register (PR_DATA, 0x18 from the PR feature). */

@@ -29,8 +29,7 @@ import { mmap, munmap, viewOf } from '../sys/libc.js';
 import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../sys/constants.js';
 import { shim, type ShimFunctions } from '../sys/shim.js';
 import type { PollOptions, PollResult, Region } from './region.js';
-import { DEFAULT_POLL_INTERVAL_US, DEFAULT_POLL_TIMEOUT_MS } from './region.js';
-import { accessError, checkSpan, checkWidth, value32Error, value64Error } from './checks.js';
+import { accessError, checkSpan, checkWidth, pollTiming, value32Error, value64Error } from './checks.js';
 
 const EMPTY = new ArrayBuffer(0);
 
@@ -55,19 +54,6 @@ export interface MapFdOptions {
   shared?: boolean;
   /** Run polls/streams/blocks in the C shim when it is built (default true). */
   useShim?: boolean;
-}
-
-/** Validated poll timing (shared with credit-stream.ts). NaN or negative would never end. */
-export function pollTiming(name: string, options: PollOptions): { timeoutMs: number; intervalUs: number } {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_POLL_TIMEOUT_MS;
-  const intervalUs = options.intervalUs ?? DEFAULT_POLL_INTERVAL_US;
-  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
-    throw new ArgumentError('EARG_TIMEOUT', `${name}: poll timeoutMs ${String(timeoutMs)} must be a finite number >= 0`, { region: name, timeoutMs });
-  }
-  if (!Number.isFinite(intervalUs) || intervalUs < 0) {
-    throw new ArgumentError('EARG_INTERVAL', `${name}: poll intervalUs ${String(intervalUs)} must be a finite number >= 0`, { region: name, intervalUs });
-  }
-  return { timeoutMs, intervalUs };
 }
 
 export class MappedRegion implements Region {

@@ -4,8 +4,7 @@
 import type { Clock } from '../util/clock.js';
 import { realClock } from '../util/clock.js';
 import type { PollOptions, PollResult, Region } from './region.js';
-import { DEFAULT_POLL_INTERVAL_US, DEFAULT_POLL_TIMEOUT_MS } from './region.js';
-import { accessError, checkSpan, checkWidth, value32Error, value64Error } from './checks.js';
+import { accessError, checkSpan, checkWidth, pollTiming, value32Error, value64Error } from './checks.js';
 import { getLe32, getLe64, putLe32, putLe64 } from '../util/bytes.js';
 
 export interface RegisterAccess {
@@ -58,7 +57,7 @@ export class TrappedRegion implements Region {
 
   write32(offset: number, value: number): void {
     this.#check(offset, 4);
-    if (value !== (value >>> 0)) throw value32Error(this.name, offset, value);
+    if (typeof value !== 'number' || value !== (value >>> 0)) throw value32Error(this.name, offset, value);
     this.#access.write32(offset, value);
   }
 
@@ -77,8 +76,8 @@ export class TrappedRegion implements Region {
   }
 
   #poll<T>(read: () => T, done: (v: T) => boolean, options: PollOptions): PollResult<T> {
-    const timeoutMs = options.timeoutMs ?? DEFAULT_POLL_TIMEOUT_MS;
-    const intervalMs = (options.intervalUs ?? DEFAULT_POLL_INTERVAL_US) / 1000;
+    const { timeoutMs, intervalUs } = pollTiming(this.name, options);
+    const intervalMs = intervalUs / 1000;
     const clock = this.clock;
     const deadline = clock.now() + timeoutMs;
     for (;;) {
