@@ -15,12 +15,12 @@ import { iommuGroupMembers } from '../pci/topology.js';
 import { readPciDevice } from '../pci/enumerate.js';
 import type { PciSysfs } from '../pci/sysfs.js';
 import { GroupNotViableError, VfioError, openNode, vfioIoctl } from './errors.js';
+import { parseType1Info, type Type1Info } from './info-parse.js';
 import {
-  GroupStatusFlags, IommuInfoFlags, MapDmaFlags, VFIO_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_GET_API_VERSION,
+  GroupStatusFlags, MapDmaFlags, VFIO_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_GET_API_VERSION,
   VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_GET_STATUS, VFIO_GROUP_SET_CONTAINER, VFIO_GROUP_UNSET_CONTAINER,
-  VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
-  VFIO_IOMMU_UNMAP_DMA, VFIO_NOIOMMU_IOMMU, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU, capChain, decodeDmaAvail,
-  decodeGroupStatus, decodeIommuInfo, decodeIovaRanges, decodeUnmapDmaSize, encodeGroupStatus, encodeIommuInfo,
+  VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_NOIOMMU_IOMMU, VFIO_SET_IOMMU,
+  VFIO_TYPE1v2_IOMMU, decodeGroupStatus, decodeIommuInfo, decodeUnmapDmaSize, encodeGroupStatus, encodeIommuInfo,
   encodeMapDma, encodeUnmapDma, flagSet, type Flag,
 } from './uapi.js';
 
@@ -29,41 +29,18 @@ const log = logger('vfio');
 /** Default type1 mapping budget (drivers/vfio/vfio_iommu_type1.c dma_entry_limit). */
 export const TYPE1_DEFAULT_DMA_ENTRY_LIMIT = 65535;
 
-export interface Type1Info {
-  /** Bitmap of IOMMU page sizes (bit n = 2^n bytes supported). */
-  iovaPgsizes: bigint;
-  iovaRanges: IovaRange[];
-  /** Mappings still available when the info was read (DMA_AVAIL); undefined when not reported. */
-  dmaAvail: number | undefined;
-}
+export type { Type1Info } from './info-parse.js';
 
 /** VFIO_IOMMU_GET_INFO with its capability chain; re-issued with the size the kernel asks for. */
 export function readType1Info(containerFd: number, device: string): Type1Info {
   let buf = encodeIommuInfo(256);
   vfioIoctl(containerFd, VFIO_IOMMU_GET_INFO, buf, 'container', device);
-  let info = decodeIommuInfo(buf);
-  if (info.argsz > buf.length) {
-    buf = encodeIommuInfo(info.argsz);
+  const argsz = decodeIommuInfo(buf).argsz;
+  if (argsz > buf.length) {
+    buf = encodeIommuInfo(argsz);
     vfioIoctl(containerFd, VFIO_IOMMU_GET_INFO, buf, 'container', device);
-    info = decodeIommuInfo(buf);
   }
-  let iovaRanges: IovaRange[] = [];
-  let dmaAvail: number | undefined;
-  let sawRanges = false;
-  if (info.flags & IommuInfoFlags.CAPS) {
-    for (const cap of capChain(buf, info.capOffset)) {
-      if (cap.id === VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
-        iovaRanges = decodeIovaRanges(buf, cap.offset);
-        sawRanges = true;
-      } else if (cap.id === VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL) {
-        dmaAvail = decodeDmaAvail(buf, cap.offset);
-      }
-    }
-  }
-  // Kernels before 5.4 report no ranges: assume 39 bits, the narrowest Intel VT-d address width.
-  if (!sawRanges) iovaRanges = [{ start: 0n, end: (1n << 39n) - 1n }];
-  const pgsizes = info.flags & IommuInfoFlags.PGSIZES ? info.iovaPgsizes : 4096n;
-  return { iovaPgsizes: pgsizes, iovaRanges, dmaAvail };
+  return parseType1Info(buf);
 }
 
 function lowestPage(pgsizes: bigint): number {

@@ -20,12 +20,11 @@ import { realClock, type Clock } from '../util/clock.js';
 import { logger } from '../util/log.js';
 import { VfioError, vfioIoctl } from './errors.js';
 import { preadUint, pread64, pwriteUint, pwrite64 } from './device-io.js';
+import { parseRegionInfo, type ParsedRegionInfo } from './info-parse.js';
 import {
   DeviceInfoFlags, IrqInfoFlags, IrqSetFlags, RegionInfoFlags, VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_IRQ_INFO,
-  VFIO_DEVICE_GET_REGION_INFO, VFIO_DEVICE_RESET, VFIO_DEVICE_SET_IRQS, VFIO_REGION_INFO_CAP_MSIX_MAPPABLE,
-  VFIO_REGION_INFO_CAP_SPARSE_MMAP, VFIO_REGION_INFO_CAP_TYPE, capChain, decodeDeviceInfo, decodeIrqInfo,
-  decodeRegionInfo, decodeRegionType, decodeSparseMmap, encodeDeviceInfo, encodeIrqInfo, encodeIrqSet,
-  encodeRegionInfo, flagSet,
+  VFIO_DEVICE_GET_REGION_INFO, VFIO_DEVICE_RESET, VFIO_DEVICE_SET_IRQS, decodeDeviceInfo, decodeIrqInfo,
+  decodeRegionInfo, encodeDeviceInfo, encodeIrqInfo, encodeIrqSet, encodeRegionInfo, flagSet,
 } from './uapi.js';
 
 const log = logger('vfio');
@@ -44,14 +43,7 @@ export const PCI_SUBSYSTEM_ID = 0x2e;
 
 const IRQ_NAMES = ['INTx', 'MSI', 'MSI-X', 'ERR', 'REQ'];
 
-export interface VfioRegionInfo extends RegionInfo {
-  /** Offset of the region in the device fd (for mmap and pread/pwrite). */
-  fdOffset: bigint;
-  /** Device-specific region type (TYPE capability), for regions >= 9. */
-  type?: { type: number; subtype: number };
-  /** The MSI-X table may be mmapped (MSIX_MAPPABLE capability). */
-  msixMappable: boolean;
-}
+export type VfioRegionInfo = RegionInfo & ParsedRegionInfo;
 
 /** How the device fd was obtained, and what to release on close. */
 export interface VfioDeviceParts {
@@ -146,35 +138,13 @@ export class VfioDevice implements Device {
     }
     let buf = encodeRegionInfo(index);
     vfioIoctl(this.#fd, VFIO_DEVICE_GET_REGION_INFO, buf, 'device', this.url);
-    let r = decodeRegionInfo(buf);
+    const first = decodeRegionInfo(buf);
     // Capabilities did not fit: the kernel raised argsz (and left cap_offset 0). Ask again.
-    if ((r.flags & RegionInfoFlags.CAPS) && r.argsz > buf.length) {
-      buf = encodeRegionInfo(index, r.argsz);
+    if ((first.flags & RegionInfoFlags.CAPS) && first.argsz > buf.length) {
+      buf = encodeRegionInfo(index, first.argsz);
       vfioIoctl(this.#fd, VFIO_DEVICE_GET_REGION_INFO, buf, 'device', this.url);
-      r = decodeRegionInfo(buf);
     }
-    let mmapAreas: { offset: number; size: number }[] | undefined;
-    let type: { type: number; subtype: number } | undefined;
-    let msixMappable = false;
-    if ((r.flags & RegionInfoFlags.CAPS) && r.capOffset !== 0) {
-      for (const cap of capChain(buf, r.capOffset)) {
-        if (cap.id === VFIO_REGION_INFO_CAP_SPARSE_MMAP) {
-          mmapAreas = decodeSparseMmap(buf, cap.offset).filter((a) => a.size > 0n && a.offset + a.size <= r.size).map((a) => ({ offset: Number(a.offset), size: Number(a.size) }));
-        } else if (cap.id === VFIO_REGION_INFO_CAP_TYPE) type = decodeRegionType(buf, cap.offset);
-        else if (cap.id === VFIO_REGION_INFO_CAP_MSIX_MAPPABLE) msixMappable = true;
-      }
-    }
-    const info: VfioRegionInfo = {
-      index,
-      size: Number(r.size),
-      readable: (r.flags & RegionInfoFlags.READ) !== 0,
-      writable: (r.flags & RegionInfoFlags.WRITE) !== 0,
-      mappable: (r.flags & RegionInfoFlags.MMAP) !== 0,
-      ...(mmapAreas ? { mmapAreas } : {}),
-      fdOffset: r.offset,
-      ...(type ? { type } : {}),
-      msixMappable,
-    };
+    const info: VfioRegionInfo = parseRegionInfo(buf, index);
     this.#regionInfo.set(index, info);
     return info;
   }
