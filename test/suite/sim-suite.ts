@@ -8,7 +8,22 @@ import { allocateDma } from '../../src/dma/dma-buffer.js';
 import { SimAfuReg, DmaCtrl, DmaStatus, DmaFault } from '../../src/sim/afu-regs.js';
 import { SIM_AFU_OFFSET, SIM_PORT_OFFSET, SimVector, SIM_MSIX_VECTORS } from '../../src/sim/sim-card.js';
 import { SIM_PCI_VENDOR, SIM_PCI_DEVICE } from '../../src/sim/identity.js';
+import { buildGbs, parseGbs, type Gbs } from '../../src/afu/pr/gbs.js';
+import { reconfigureCard } from '../../src/afu/pr/card-pr.js';
+import { PrError } from '../../src/afu/pr/partial-reconfiguration.js';
+import { buildSimImage } from '../../src/sim/pr-engine-image.js';
+import { SIM_AFU_GUID, SIM_PR_INTERFACE_ID } from '../../src/sim/identity.js';
 import type { DeviceFactory } from './factories.js';
+
+/** A GBS the sim's PR engine accepts: it loads an AFU with GUID `afu`. */
+function simGbs(afu: string, interfaceId = SIM_PR_INTERFACE_ID): Gbs {
+  const payload = Uint8Array.from({ length: 8189 }, (_, i) => (i * 11) & 0xff);
+  const image = buildSimImage({ interfaceUuid: interfaceId, afuGuid: afu, payload });
+  return parseGbs(buildGbs({ interfaceUuid: interfaceId, acceleratorClusters: [{ acceleratorTypeUuid: afu }] }, image));
+}
+
+const NEW_AFU = '6f4e5d3c-2b1a-4c9d-8e7f-0a1b2c3d4e5f';
+const NEW_AFU_2 = '1d2c3b4a-5f6e-4a8b-9c0d-e1f2a3b4c5d6';
 
 /** Run a DMA copy on the AFU engine and wait for DONE or FAULT through the device's clock. */
 function runDma(device: Device, card: Card, src: bigint, dst: bigint, length: number, irq?: number): bigint {
@@ -100,6 +115,23 @@ export function defineSimSuite(factory: DeviceFactory): void {
       expect(irqs.map((i) => i.count)).toEqual([1, 1, 1, 1]);
       device.disableInterrupts(IrqIndex.MSIX);
       await expect(irqs[0]!.wait({ timeoutMs: 100 })).rejects.toThrow();
+    });
+
+    it('partially reconfigures the AFU: a new walk shows the new GUID; a wrong interface ID is refused', async () => {
+      using device = factory.open();
+      const card = Card.discover(device);
+      const before = card.afu(0)!.guid;
+      expect([SIM_AFU_GUID, NEW_AFU, NEW_AFU_2]).toContain(before);
+      const next = before === NEW_AFU ? NEW_AFU_2 : NEW_AFU;
+      const written: number[] = [];
+      const result = await reconfigureCard(card, simGbs(next), { onProgress: (p) => written.push(p.written) });
+      expect(result.bytesWritten).toBeGreaterThanOrEqual(8189);
+      expect(written[written.length - 1]).toBe(result.bytesWritten);
+      expect(Card.discover(device).afu(0)!.guid).toBe(next);
+      const wrong = await reconfigureCard(Card.discover(device), simGbs(NEW_AFU_2, '00000000-0000-4000-8000-000000000000')).then(() => undefined, (e: unknown) => e);
+      expect(wrong).toBeInstanceOf(PrError);
+      expect(Card.discover(device).afu(0)!.guid).toBe(next);
+      expect(Card.discover(device).port(0)!.control.softReset).toBe(false);
     });
 
     it('resets the whole device (FLR): scratch registers return to 0', () => {
