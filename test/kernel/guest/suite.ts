@@ -9,6 +9,7 @@ import { listPciDevices, readPciDevice } from '../../../src/pci/enumerate.js';
 import { bindDriver, unbindDriver } from '../../../src/pci/driver.js';
 import { allocateDma, iovaAllocatorFor } from '../../../src/dma/dma-buffer.js';
 import { allocateHostMemory } from '../../../src/dma/host-memory.js';
+import { hugePagePools } from '../../../src/dma/hugepages.js';
 import { walkDfl } from '../../../src/dfl/walk.js';
 import type { Region } from '../../../src/mmio/region.js';
 import { TrappedRegion } from '../../../src/mmio/trapped-region.js';
@@ -216,6 +217,30 @@ async function main(): Promise<void> {
       for (let i = 0; i < n; i++) if (dst.bytes[i] !== src.bytes[i]) bad++;
       check(bad === 0, `${bad} of ${n} bytes differ`);
       return `${n} bytes via IOVAs ${hex(src.iova)} -> edu -> ${hex(dst.iova)}`;
+    });
+
+    await run('DMA into a 2 MiB huge-page buffer (3 MiB asked -> two 2 MiB pages, 2 MiB-aligned IOVA)', async () => {
+      const pool = hugePagePools().find((p) => p.size === '2M');
+      if (!pool || pool.usable < 2) return `SKIP: ${pool ? pool.usable : 'no'} free 2 MiB huge pages`;
+      using big = allocateDma(dev, 3 * 1024 * 1024, { hugePages: '2M', maxIova: EDU_MAX_IOVA, access: 'write' });
+      check(big.size === 4 * 1024 * 1024 && big.pageSize === 2 * 1024 * 1024, `size ${big.size} page ${big.pageSize}`);
+      check(big.iova % (2n * 1024n * 1024n) === 0n, `IOVA ${hex(big.iova)} not 2 MiB aligned`);
+      using src = allocateDma(dev, 4096, { maxIova: EDU_MAX_IOVA, access: 'read' });
+      const n = 1024;
+      for (let i = 0; i < n; i++) src.bytes[i] = (i * 13) & 0xff;
+      const at = 3 * 1024 * 1024 - 512; // straddles the two huge pages
+      r.write64(EDU.DMA_SRC, src.iova);
+      r.write64(EDU.DMA_DST, EDU_DMA_BUFFER);
+      r.write64(EDU.DMA_COUNT, BigInt(n));
+      r.write64(EDU.DMA_CMD, EDU_DMA_START | EDU_DMA_IRQ);
+      await eduDmaDone(r, msi);
+      r.write64(EDU.DMA_SRC, EDU_DMA_BUFFER);
+      r.write64(EDU.DMA_DST, big.iovaAt(at));
+      r.write64(EDU.DMA_COUNT, BigInt(n));
+      r.write64(EDU.DMA_CMD, EDU_DMA_START | EDU_DMA_TO_RAM | EDU_DMA_IRQ);
+      await eduDmaDone(r, msi);
+      for (let i = 0; i < n; i++) if (big.bytes[at + i] !== src.bytes[i]) throw new Error(`byte ${i} differs`);
+      return `IOVA ${hex(big.iova)}, ${n} bytes written across the 2 MiB page boundary at +${hex(at)}`;
     });
 
     await run('DMA to an unmapped IOVA (and to a read-only mapping) is refused by the IOMMU', async () => {
