@@ -2,6 +2,7 @@
 // by a separate process (`vfiokit serve sim:n3000`) over a UNIX socket.
 // - read32 / write32: one trapped 32-bit AFU register access (in-process: a call into the model;
 //   vfio-user: a REGION_READ/WRITE round trip: sendmsg, poll, recvmsg on both sides).
+// - stream64: 4096 64-bit writes to one register (vfio-user: REGION_WRITE_MULTI, 200 per message).
 // - bulk-read: 64 KiB of BAR0 (vfio-user: one REGION_READ, data through the socket).
 // - dma-copy: the AFU DMA engine copying 16 MiB between two DMA buffers. Over vfio-user the
 //   buffers are memfds the server mmapped (no data crosses the socket); the served sim runs on the
@@ -53,6 +54,9 @@ function measure(path: string, device: Device, rows: BenchRow[], quick: boolean)
   const n = quick ? 500 : 5000;
   rows.push({ path, op: 'read32', usPerOp: usPer((k) => { for (let i = 0; i < k; i++) bar0.read32(SCRATCH); }, n) });
   rows.push({ path, op: 'write32', usPerOp: usPer((k) => { for (let i = 0; i < k; i++) bar0.write32(SCRATCH, i); }, n) });
+  const words = new BigUint64Array(4096);
+  const streamUs = usPer((k) => { for (let i = 0; i < k; i++) bar0.writeStream64(SCRATCH, words); }, quick ? 3 : 10);
+  rows.push({ path, op: 'stream64', bytesPerSec: words.byteLength / (streamUs / 1e6) });
   const into = new Uint8Array(BULK);
   const bulk = device instanceof VfioUserDevice
     ? () => device.readRegion(0, SIM_AFU_OFFSET, BULK)
@@ -104,7 +108,7 @@ export async function run(options: { json: boolean; args: string[] }): Promise<B
     }
   }
   // Show rows grouped by op.
-  const order = ['read32', 'write32', 'bulk-read', 'dma-copy'];
+  const order = ['read32', 'write32', 'stream64', 'bulk-read', 'dma-copy'];
   rows.sort((a, b) => order.indexOf(a.op) - order.indexOf(b.op));
   return {
     benchmark: 'vfio-user',

@@ -10,7 +10,7 @@ import type { DmaAccess as DmaAccessRights, DmaMapper, DmaMemory, IovaRange } fr
 import { ArgumentError, DeviceError } from '../errors.js';
 import { MappedRegion } from '../mmio/mapped-region.js';
 import type { Region } from '../mmio/region.js';
-import { TrappedRegion } from '../mmio/trapped-region.js';
+import { RemoteRegion } from './remote-region.js';
 import { closeQuietly, connectUnix, libc, pageSize, socket } from '../sys/libc.js';
 import { AF_UNIX, POLLIN, SOCK_CLOEXEC, SOCK_STREAM } from '../sys/constants.js';
 import { SysError } from '../sys/sys-error.js';
@@ -24,6 +24,7 @@ import {
   decodeDeviceInfo, decodeDmaAccess, decodeIrqInfo, DMA_ACCESS_SIZE, DMA_FLAG_READ, DMA_FLAG_WRITE, encodeDeviceInfo,
   encodeDmaMap, encodeDmaUnmap, encodeIrqInfo, encodeIrqSet, IRQ_INFO_AUTOMASKED, IRQ_INFO_EVENTFD, IRQ_INFO_MASKABLE,
   IRQ_SET_ACTION_TRIGGER, IRQ_SET_DATA_EVENTFD, IRQ_SET_DATA_NONE, REGION_ACCESS_SIZE, DEVICE_FLAG_RESET,
+  encodeWriteMulti, decodeWriteMultiReply, type MultiWrite,
 } from './messages.js';
 import {
   buildErrorReply, Command, commandName, encodeHeader, Errno, FLAG_ERROR, HEADER_SIZE, isReply, TYPE_COMMAND,
@@ -315,6 +316,7 @@ export class VfioUserDevice implements Device {
     const payload = encodeVersion(VFIO_USER_MAJOR, VFIO_USER_MINOR, {
       maxMsgFds: MAX_MAX_MSG_FDS,
       maxDataXferSize: this.#maxXfer,
+      writeMultiple: true,
       ...(twin ? { twinSocket: { supported: true } } : {}),
     });
     const m = this.#call(Command.VERSION, payload, [], 'version negotiation');
@@ -418,18 +420,25 @@ export class VfioUserDevice implements Device {
     if (state.info.size === 0) throw new ArgumentError('EARG_REGION', `${this.url}: region ${index} has size 0 (not implemented by the device)`, { index });
     const name = `${this.url} region ${index}`;
     const info = state.info;
-    const trapped = new TrappedRegion(name, info.size, {
+    const trapped = new RemoteRegion(name, info.size, index, {
       read32: (o) => this.#read32(index, o),
       read64: (o) => this.#read64(index, o),
       write32: (o, v) => this.#write(index, o, 4, v, 0n),
       write64: (o, v) => this.#write(index, o, 8, 0, v),
-    }, { clock: this.clock });
+    }, { clock: this.clock, ...(this.server.writeMultiple ? { writeMulti: (w: MultiWrite[]) => this.#writeMulti(w) } : {}) });
     state.region = info.mappable && state.fd >= 0 ? this.#mapAreas(state, name, trapped) : trapped;
     return state.region;
   }
 
   /** mmap the region's (sparse) areas from the fd the server passed; the rest stays trapped. */
-  #mapAreas(state: RegionState, name: string, trapped: TrappedRegion): Region {
+  /** One REGION_WRITE_MULTI; the reply says how many writes completed (all, or an error). */
+  #writeMulti(writes: MultiWrite[]): void {
+    const m = this.#call(Command.REGION_WRITE_MULTI, encodeWriteMulti(writes), [], `${writes.length} coalesced writes`);
+    const done = decodeWriteMultiReply(m.payload);
+    if (done !== writes.length) this.#fail(`REGION_WRITE_MULTI completed ${done} of ${writes.length} writes`);
+  }
+
+  #mapAreas(state: RegionState, name: string, trapped: RemoteRegion): Region {
     const info = state.info;
     const areas = info.mmapAreas ?? [{ offset: 0, size: info.size }];
     const page = BigInt(pageSize());

@@ -311,7 +311,8 @@ export class ServerConnection {
       maxDataXferSize: this.limits.maxDataXferSize,
       pgsizes: this.limits.pgsizes,
       maxDmaMaps: this.limits.maxDmaMaps,
-      writeMultiple: true,
+      // The reply's capabilities are a subset of the client's (vfio-user.rst "Version").
+      ...(c.writeMultiple ? { writeMultiple: true } : {}),
       ...(c.twinSocket?.supported ? { twinSocket: twinFds ? { supported: true, fdIndex: 0 } : { supported: false } } : {}),
     });
     this.#negotiated = true;

@@ -7,7 +7,7 @@ import { VfioUserConnectionError, VfioUserRemoteError } from '../../src/vfio-use
 import { allocateDma } from '../../src/dma/dma-buffer.js';
 import { IrqIndex } from '../../src/device/device.js';
 import { spawnServer, openFds, settle, type SpawnedServer } from './helpers/spawn.js';
-import { REG_DST, REG_GO, REG_LEN, REG_MSG_GO, REG_MSG_LATER, REG_SCRATCH, REG_SRC, REG_STATUS } from './fixtures/memory-device.js';
+import { REG_FIFO, REG_FIFO_COUNT, REG_FIFO_SUM, REG_DST, REG_GO, REG_LEN, REG_MSG_GO, REG_MSG_LATER, REG_SCRATCH, REG_SRC, REG_STATUS } from './fixtures/memory-device.js';
 import type { DmaMemory } from '../../src/dma/mapper.js';
 import { addressOf } from '../../src/sys/libc.js';
 
@@ -50,6 +50,22 @@ for (const mode of ['twin', 'no-twin'] as const) {
       expect(dev.configRead(4, 4)).toBe(0x0006);
       const big = dev.readRegion(0, 0, 0x10000);
       expect(big.length).toBe(0x10000);
+    });
+
+    it('coalesces block writes and 64-bit streams into REGION_WRITE_MULTI, in order, at the asked width', () => {
+      using dev = new VfioUserDevice(server.socket);
+      expect(dev.server.writeMultiple).toBe(true);
+      const bar0 = dev.region(0);
+      const words = BigUint64Array.from({ length: 1000 }, (_, i) => BigInt(i) * 3n + 1n);
+      bar0.writeStream64(REG_FIFO, words);
+      expect(bar0.read64(REG_FIFO_COUNT)).toBe(1000n);
+      expect(bar0.read64(REG_FIFO_SUM)).toBe(words.reduce((a, b) => a + b, 0n));
+      expect(bar0.read64(REG_FIFO)).toBe(words[999]);
+      const block = Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) & 0xff);
+      bar0.writeBlock(0x1000, block, 32);
+      expect(Buffer.compare(dev.readRegion(0, 0x1000, 4096), block)).toBe(0);
+      bar0.writeBlock(0x3000, block, 64);
+      expect(Buffer.compare(bar0.readBlock(0x3000, 4096, 64), block)).toBe(0);
     });
 
     it('passes DMA memory as a memfd: the device copies between two client buffers and interrupts', async () => {
