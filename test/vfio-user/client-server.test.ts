@@ -189,6 +189,31 @@ describe('server death', () => {
     buf.close();
     dev.close();
   });
+  it('times out with a typed error when the server stops answering (SIGSTOP)', async () => {
+    const server = await spawnServer('test/vfio-user/fixtures/serve-memory.ts', ['{socket}']);
+    try {
+      const dev = new VfioUserDevice(server.socket, { replyTimeoutMs: 300 });
+      const bar0 = dev.region(0);
+      server.child.kill('SIGSTOP');
+      const t0 = performance.now();
+      let err: unknown;
+      try {
+        bar0.read32(0);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(VfioUserConnectionError);
+      expect((err as VfioUserConnectionError).code).toBe('EVFIO_USER_TIMEOUT');
+      expect(performance.now() - t0).toBeLessThan(3000);
+      expect(dev.regionInfo(0).size).toBe(0x10000); // info stays readable; accesses say closed
+      expect(() => bar0.read32(0)).toThrow(/closed/);
+      dev.close();
+    } finally {
+      server.child.kill('SIGCONT');
+      await server.kill();
+    }
+  });
+
   it('says how to start a server when none listens', () => {
     expect(() => new VfioUserDevice('/tmp/does-not-exist.sock')).toThrow(/vfiokit serve/);
   });
