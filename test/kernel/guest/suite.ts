@@ -341,6 +341,19 @@ async function main(): Promise<void> {
     });
   }
 
+  if (ivshmem && lane === 'iommufd') {
+    await run("the iommu option overrides the pick: ivshmem through the legacy type1 container", async () => {
+      const d = await openDevice(`vfio:${ivshmem.bdf}`, { iommu: 'type1' });
+      try {
+        check((d as VfioDevice).mode === 'type1', `mode ${(d as VfioDevice).mode}`);
+        check(d.region(2).read64(0) !== 0n, 'BAR2 reads zero');
+        return `pages ${d.dma.pageSize}, budget ${d.dma.mappingsAvailable}`;
+      } finally {
+        d.close();
+      }
+    });
+  }
+
   await run('sysfs remove while open: REQ arrives and the close path completes', async () => {
     let requests = 0;
     dev.onRequest(() => {
