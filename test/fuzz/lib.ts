@@ -25,23 +25,27 @@ export interface FuzzTarget {
 
 export class FuzzFinding extends Error {}
 
-/** xorshift128+ seeded PRNG: deterministic per seed. */
+/** sfc32 seeded PRNG (128-bit state, period at least 2^32, about 2^127 on average): deterministic per seed. */
 export class Rng {
-  #s0: number;
-  #s1: number;
+  #a: number;
+  #b: number;
+  #c: number;
+  #d: number;
   constructor(seed: number) {
-    this.#s0 = (seed ^ 0x9e3779b9) >>> 0 || 1;
-    this.#s1 = (Math.imul(seed, 0x85ebca6b) ^ 0xc2b2ae35) >>> 0 || 2;
+    this.#a = 0x9e3779b9;
+    this.#b = 0x243f6a88;
+    this.#c = 0xb7e15162;
+    this.#d = seed >>> 0;
+    for (let i = 0; i < 15; i++) this.u32(); // mix the seed into every word
   }
   u32(): number {
-    let s1 = this.#s0;
-    const s0 = this.#s1;
-    this.#s0 = s0;
-    s1 ^= s1 << 23;
-    s1 ^= s1 >>> 17;
-    s1 ^= s0 ^ (s0 >>> 26);
-    this.#s1 = s1 >>> 0;
-    return (this.#s1 + s0) >>> 0;
+    const t = (((this.#a + this.#b) | 0) + this.#d) | 0;
+    this.#d = (this.#d + 1) | 0;
+    this.#a = this.#b ^ (this.#b >>> 9);
+    this.#b = (this.#c + (this.#c << 3)) | 0;
+    this.#c = (this.#c << 21) | (this.#c >>> 11);
+    this.#c = (this.#c + t) | 0;
+    return t >>> 0;
   }
   int(n: number): number {
     return n <= 0 ? 0 : this.u32() % n;
