@@ -222,7 +222,12 @@ export class VfioUserDevice implements Device {
       const r = twin.receive();
       if (r.kind === 'again') return;
       if (r.kind === 'closed') {
+        // Server-to-client commands have nowhere to come from now; stop polling the dead socket.
         log('%s: the server closed the twin socket', this.url);
+        if (this.#twin === twin) {
+          this.#twin = undefined;
+          twin.close();
+        }
         return;
       }
       if (r.kind === 'refused') {
@@ -415,6 +420,7 @@ export class VfioUserDevice implements Device {
   }
 
   region(index: number): Region {
+    if (this.#closed) throw new DeviceError('EDEVICE_CLOSED', `${this.url} is closed; open it again`);
     const state = this.#regionState(index);
     if (state.region && !state.region.closed) return state.region;
     if (state.info.size === 0) throw new ArgumentError('EARG_REGION', `${this.url}: region ${index} has size 0 (not implemented by the device)`, { index });

@@ -153,10 +153,14 @@ export class DmaTable {
   }
 }
 
-/** An errno for a thrown error: its code when that is an errno name, else EINVAL. */
+/**
+ * An errno for a thrown error: its own (DmaRequestError), its code when that is an errno name,
+ * EINVAL for other typed errors (bad arguments as the device saw them), EIO for anything else
+ * (a fault inside the device model).
+ */
 export function errnoOf(err: unknown): number {
   if (err instanceof DmaRequestError) return err.errno;
   const code = (err as { code?: unknown })?.code;
   if (typeof code === 'string' && code in Errno) return Errno[code as keyof typeof Errno];
-  return Errno.EINVAL;
+  return err instanceof VfiokitError ? Errno.EINVAL : Errno.EIO;
 }
