@@ -3,7 +3,8 @@
 // stream stays in frame, sometimes with memfds / eventfds attached, plus pure random bytes. The
 // server (a ServerConnection hosting an in-process sim card over a socketpair) must answer with
 // replies only, never throw, never hang, and hold no fds after the connection is closed: the
-// process's /proc/self/fd count before == after.
+// process's /proc/self/fd count before == after. Then every decoder a client runs on server
+// bytes (region info cap chains, VERSION JSON, io-fds, accesses) on mutated replies.
 import { readdirSync } from 'node:fs';
 import { createSimCard } from '../../src/sim/sim-device.js';
 import type { SimDevice } from '../../src/sim/sim-device.js';
@@ -13,7 +14,12 @@ import { SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../../src/sys/constant
 import { MessageSocket } from '../../src/vfio-user/unix-socket.js';
 import { buildCommand, Command, HEADER_SIZE, isReply, putSize, seedMessages } from '../vfio-user/fuzz-seeds.js';
 import { FuzzFinding, mutate, newStats, Rng, runCase, type FuzzTarget, type FuzzStats } from './lib.js';
-import { encodeVersion } from '../../src/vfio-user/capabilities.js';
+import { encodeVersion, decodeVersion } from '../../src/vfio-user/capabilities.js';
+import { decodeRegionInfoReply, encodeRegionInfoReply, CAP_SPARSE_MMAP, CAP_TYPE, CAP_MSIX_MAPPABLE } from '../../src/vfio-user/region-info.js';
+import {
+  decodeIoFdsReply, encodeIoFdsReply, decodeRegionAccess, encodeRegionAccess, decodeDmaAccess, encodeDmaAccess,
+  decodeWriteMulti, encodeWriteMulti, decodeIrqSet, encodeIrqSet, decodeDeviceFeature, encodeDeviceFeature,
+} from '../../src/vfio-user/messages.js';
 import { VirtualClock } from '../../src/util/clock.js';
 
 const LIMITS: ServerLimits = { maxMsgFds: 8, maxDataXferSize: 64 * 1024, pgsizes: 4096, maxDmaMaps: 64, twinSocket: false };
@@ -131,7 +137,45 @@ export function fuzzVfioUser(cases: number, seed: number): FuzzStats {
   return stats;
 }
 
+/** Replies a client parses (server to client bytes), as the spec lays them out. */
+function replySeeds(): { decode: (p: Uint8Array) => unknown; bytes: Uint8Array }[] {
+  const info = encodeRegionInfoReply({ flags: 0xf, index: 2, size: 0x10000n, offset: 0x20000n, caps: [
+    { id: CAP_SPARSE_MMAP, version: 1, areas: [{ offset: 0n, size: 0x1000n }, { offset: 0x3000n, size: 0xd000n }] },
+    { id: CAP_TYPE, version: 1, type: 3, subtype: 1 },
+    { id: CAP_MSIX_MAPPABLE, version: 1 },
+  ] }, 4096);
+  return [
+    { decode: decodeRegionInfoReply, bytes: info },
+    { decode: decodeVersion, bytes: encodeVersion(0, 1, { maxMsgFds: 8, maxDataXferSize: 1 << 20, pgsizes: 0x201000, maxDmaMaps: 100, twinSocket: { supported: true, fdIndex: 0 }, writeMultiple: true, migration: { pgsize: 4096 } }) },
+    { decode: decodeIoFdsReply, bytes: encodeIoFdsReply(0, [{ offset: 0x100n, size: 4n, fdIndex: 0, type: 0, flags: 1, data: 7n }, { offset: 0x200n, size: 8n, fdIndex: 1, type: 1, flags: 0, data: 9n }], 4096) },
+    { decode: (p) => decodeRegionAccess(p, true, 1 << 20, 'REGION_READ reply'), bytes: encodeRegionAccess({ offset: 8n, region: 0, count: 4, data: Uint8Array.of(1, 2, 3, 4) }) },
+    { decode: (p) => decodeDmaAccess(p, true, 1 << 20), bytes: encodeDmaAccess({ address: 0x1000n, count: 3, data: Uint8Array.of(1, 2, 3) }) },
+    { decode: decodeWriteMulti, bytes: encodeWriteMulti([{ offset: 0n, region: 0, data: Uint8Array.of(1, 2, 3, 4) }]) },
+    { decode: decodeIrqSet, bytes: encodeIrqSet({ flags: 0x22, index: 2, start: 0, count: 3, bools: Uint8Array.of(1, 0, 1) }) },
+    { decode: decodeDeviceFeature, bytes: encodeDeviceFeature({ argsz: 16, flags: 0x10001, data: new Uint8Array(8) }) },
+  ];
+}
+
+/** Every decoder on mutated spec-shaped bytes: a typed error or a value, nothing else. */
+export function fuzzDecoders(cases: number, seed: number): FuzzStats {
+  const stats = newStats('vfio-user-decoders');
+  const rng = new Rng(seed);
+  const seeds = replySeeds();
+  for (let i = 0; i < cases; i++) {
+    const s = rng.pick(seeds);
+    const bytes = rng.bool(0.1) ? rng.bytes(rng.int(128)) : mutate(rng, s.bytes);
+    runCase(stats, bytes, () => { s.decode(bytes); });
+  }
+  return stats;
+}
+
 export const target: FuzzTarget = {
   name: 'vfio-user',
-  fuzz: ({ cases, seed }) => fuzzVfioUser(cases, seed),
+  fuzz: ({ cases, seed }) => {
+    const server = fuzzVfioUser(cases, seed);
+    const decoders = fuzzDecoders(cases, seed ^ 0x5a5a);
+    const codes: Record<string, number> = { ...server.codes };
+    for (const [k, v] of Object.entries(decoders.codes)) codes[`decode:${k}`] = v;
+    return { target: 'vfio-user', cases: server.cases + decoders.cases, accepted: server.accepted + decoders.accepted, typedErrors: server.typedErrors + decoders.typedErrors, codes, ms: 0 };
+  },
 };

@@ -1,6 +1,6 @@
 // Bounded run of the vfio-user fuzz target (the full run: npm run fuzz -- vfio-user --cases 100000).
 import { describe, expect, it } from 'vitest';
-import { fuzzVfioUser } from '../fuzz/vfio-user.fuzz.js';
+import { fuzzDecoders, fuzzVfioUser } from '../fuzz/vfio-user.fuzz.js';
 
 describe('vfio-user server fuzz (bounded)', () => {
   it('answers 3000 random and mutated messages with replies only, no crash, no fd leak', () => {
@@ -10,5 +10,11 @@ describe('vfio-user server fuzz (bounded)', () => {
   });
   it('with another seed', () => {
     expect(fuzzVfioUser(2000, 99).cases).toBe(2000);
+  });
+  it('decodes 5000 mutated server replies to a value or a typed error', () => {
+    const stats = fuzzDecoders(5000, 7);
+    expect(stats.cases).toBe(5000);
+    expect(stats.typedErrors).toBeGreaterThan(0);
+    expect(stats.accepted).toBeGreaterThan(0);
   });
 });
