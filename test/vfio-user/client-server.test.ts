@@ -6,7 +6,7 @@ import { VfioUserDevice } from '../../src/vfio-user/client.js';
 import { VfioUserConnectionError, VfioUserRemoteError } from '../../src/vfio-user/protocol.js';
 import { allocateDma } from '../../src/dma/dma-buffer.js';
 import { IrqIndex } from '../../src/device/device.js';
-import { spawnServer, openFds, settle, type SpawnedServer } from './helpers/spawn.js';
+import { spawnServer, spawnExecutable, openFds, settle, type SpawnedServer } from './helpers/spawn.js';
 import { REG_FIFO, REG_FIFO_COUNT, REG_FIFO_SUM, REG_DST, REG_GO, REG_LEN, REG_MSG_GO, REG_MSG_LATER, REG_SCRATCH, REG_SRC, REG_STATUS } from './fixtures/memory-device.js';
 import type { DmaMemory } from '../../src/dma/mapper.js';
 import { addressOf } from '../../src/sys/libc.js';
@@ -216,5 +216,80 @@ describe('server death', () => {
 
   it('says how to start a server when none listens', () => {
     expect(() => new VfioUserDevice('/tmp/does-not-exist.sock')).toThrow(/vfiokit serve/);
+  });
+});
+
+describe('an independent client in C (from the spec\'s structs) against the server', () => {
+  it('negotiates, accesses registers, passes a memfd and an eventfd, gets errnos', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'vfu-c-'));
+    const exe = join(dir, 'c-client');
+    try {
+      execFileSync('cc', ['-O1', '-Wall', '-Werror', '-o', exe, join(import.meta.dirname, 'fixtures/c-client.c')]);
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`cannot build the C client (cc missing?): ${(err as Error).message}`);
+    }
+    const server = await spawnServer('test/vfio-user/fixtures/serve-memory.ts', ['{socket}', 'no-twin']);
+    try {
+      const out = execFileSync(exe, [server.socket], { encoding: 'utf8', timeout: 20_000 });
+      expect(out.trim()).toBe('OK');
+    } finally {
+      await server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the client against an independent server in C (from the spec\'s structs)', () => {
+  it('mmaps sparse areas, passes fds, answers DMA_READ/DMA_WRITE on the main socket, gets interrupts', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'vfu-cs-'));
+    const exe = join(dir, 'c-server');
+    let server: SpawnedServer | undefined;
+    try {
+      execFileSync('cc', ['-O1', '-Wall', '-Werror', '-o', exe, join(import.meta.dirname, 'fixtures/c-server.c')]);
+      server = await spawnExecutable(exe, ['{socket}']);
+      using dev = new VfioUserDevice(server.socket);
+      expect(dev.identity).toMatchObject({ vendor: 0x1af4, device: 0x1111, revision: 1, classCode: 0x120000 });
+      expect(dev.server).toMatchObject({ maxMsgFds: 4, maxDataXferSize: 4096, maxDmaMaps: 8 });
+      expect(dev.regionInfo(2)).toMatchObject({ size: 0x4000, mappable: true, mmapAreas: [{ offset: 0, size: 0x1000 }, { offset: 0x2000, size: 0x2000 }] });
+      const bar2 = dev.region(2);
+      const pattern = (i: number): number => (i * 7 + 1) & 0xff;
+      expect(bar2.read32(0x10)).toBe(Buffer.from([pattern(0x10), pattern(0x11), pattern(0x12), pattern(0x13)]).readUInt32LE(0));
+      expect(bar2.read32(0x1800)).toBe(Buffer.from([pattern(0x1800), pattern(0x1801), pattern(0x1802), pattern(0x1803)]).readUInt32LE(0)); // the hole: trapped
+      bar2.write32(0x2004, 0xcafef00d); // mapped: the C server sees it in its own mapping
+      expect(dev.readRegion(2, 0x2004, 4)).toEqual(Uint8Array.from([0x0d, 0xf0, 0xfe, 0xca]));
+      expect(dev.readRegion(0, 0, 4096).length).toBe(4096); // exactly max_data_xfer_size
+      // fd-backed DMA: the server writes our memfd through its own mmap.
+      using buf = allocateDma(dev, 4096);
+      dev.region(0).write64(0x28, buf.iova);
+      expect(buf.memory.bytes[0]).toBe(0xab);
+      // fd-less memory: DMA_READ + DMA_WRITE on the main socket while our REGION_WRITE waits.
+      const mem = plainMemory(4096);
+      for (let i = 0; i < 16; i++) mem.bytes[i] = i + 1;
+      dev.dma.map(mem, 0x400000n, { read: true, write: true });
+      dev.region(0).write64(0x18, 0x400000n);
+      dev.region(0).write32(0x10, 1);
+      expect(dev.region(0).read32(0x30)).toBe(1);
+      expect([...mem.bytes.subarray(16, 32)]).toEqual([16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+      dev.dma.unmap(0x400000n, 4096);
+      // Interrupts through our eventfd.
+      const [irq] = dev.enableInterrupts(IrqIndex.MSIX, 0, 2);
+      const fired = irq!.wait({ timeoutMs: 5000 });
+      dev.region(0).write32(0x20, 1);
+      expect(await fired).toBe(1);
+      dev.disableInterrupts(IrqIndex.MSIX);
+      dev.reset();
+    } finally {
+      await server?.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -17,11 +17,17 @@ export interface SpawnedServer {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** Run a native program (built by a test) the same way: `{socket}` replaced, "ready" awaited. */
+export async function spawnExecutable(exe: string, args: string[], ready = /^ready/): Promise<SpawnedServer> {
+  return spawnServer(exe, args, ready, true);
+}
+
 /** Run `node --import tsx <script> <args...>` (one process, so signals reach the server itself) (script relative to the repo); `{socket}` in args is replaced. */
-export async function spawnServer(script: string, args: string[], ready = /^ready/): Promise<SpawnedServer> {
+export async function spawnServer(script: string, args: string[], ready = /^ready/, native = false): Promise<SpawnedServer> {
   const dir = mkdtempSync(join(tmpdir(), 'vfu-'));
   const socket = join(dir, 'dev.sock');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, script), ...args.map((a) => a.replace('{socket}', socket))], {
+  const argv = args.map((a) => a.replace('{socket}', socket));
+  const child = spawn(native ? script : process.execPath, native ? argv : ['--import', 'tsx', join(repoRoot, script), ...argv], {
     cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VFIOKIT_NO_PROGRESS: '1' },
   });
   const lines: string[] = [];
