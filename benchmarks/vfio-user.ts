@@ -17,7 +17,8 @@ import { median } from './lib.js';
 import type { Device } from '../src/device/device.js';
 import { createSimCard } from '../src/sim/sim-device.js';
 import { VfioUserDevice } from '../src/vfio-user/client.js';
-import { allocateDma } from '../src/dma/dma-buffer.js';
+import { allocateDma, type DmaBuffer } from '../src/dma/dma-buffer.js';
+import type { Region } from '../src/mmio/region.js';
 import { SimAfuReg, DmaCtrl, DmaStatus } from '../src/sim/afu-regs.js';
 import { SIM_AFU_OFFSET } from '../src/sim/sim-card.js';
 
@@ -26,15 +27,22 @@ const SCRATCH = SIM_AFU_OFFSET + SimAfuReg.SCRATCH0;
 const DMA_BYTES = 16 * 1024 * 1024;
 const BULK = 64 * 1024;
 
-function usPer(fn: (n: number) => void, n: number, reps = 7): number {
-  fn(Math.min(n, 200));
-  const samples: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const t0 = process.hrtime.bigint();
-    fn(n);
-    samples.push(Number(process.hrtime.bigint() - t0) / 1000 / n);
-  }
-  return median(samples);
+/** Microseconds per call of `fn(n)` / n, one sample. */
+function sampleUs(fn: (n: number) => void, n: number): number {
+  const t0 = process.hrtime.bigint();
+  fn(n);
+  return Number(process.hrtime.bigint() - t0) / 1000 / n;
+}
+
+/**
+ * Measure every path of one operation with interleaved repetitions (path A, B, C, A, B, C...), so
+ * a change in machine load hits all paths alike; the median of each path's samples is reported.
+ */
+function interleaved(paths: { name: string; fn: (n: number) => void }[], n: number, reps: number): Map<string, number> {
+  for (const p of paths) p.fn(Math.max(1, Math.min(n, 50)));
+  const samples = new Map<string, number[]>(paths.map((p) => [p.name, []]));
+  for (let r = 0; r < reps; r++) for (const p of paths) samples.get(p.name)!.push(sampleUs(p.fn, n));
+  return new Map([...samples].map(([k, v]) => [k, median(v)]));
 }
 
 function dmaCopy(device: Device, src: bigint, dst: bigint, length: number): void {
@@ -49,26 +57,35 @@ function dmaCopy(device: Device, src: bigint, dst: bigint, length: number): void
   if (r.timedOut) throw new Error(`DMA did not finish: status 0x${r.value.toString(16)}`);
 }
 
-function measure(path: string, device: Device, rows: BenchRow[], quick: boolean): void {
-  const bar0 = device.region(0);
-  const n = quick ? 500 : 5000;
-  rows.push({ path, op: 'read32', usPerOp: usPer((k) => { for (let i = 0; i < k; i++) bar0.read32(SCRATCH); }, n) });
-  rows.push({ path, op: 'write32', usPerOp: usPer((k) => { for (let i = 0; i < k; i++) bar0.write32(SCRATCH, i); }, n) });
+interface Target {
+  path: string;
+  device: Device;
+  src: DmaBuffer;
+  dst: DmaBuffer;
+}
+
+function measureAll(targets: Target[], rows: BenchRow[], quick: boolean): void {
+  const reps = quick ? 5 : 15;
+  const n = quick ? 300 : 2000;
+  const bar = (t: Target): Region => t.device.region(0);
+  const per = (op: string, build: (t: Target) => (k: number) => void, count: number, toRow: (us: number) => Partial<BenchRow>): void => {
+    const result = interleaved(targets.map((t) => ({ name: t.path, fn: build(t) })), count, reps);
+    for (const t of targets) rows.push({ path: t.path, op, ...toRow(result.get(t.path)!) });
+  };
+  per('read32', (t) => { const r = bar(t); return (k) => { for (let i = 0; i < k; i++) r.read32(SCRATCH); }; }, n, (us) => ({ usPerOp: us }));
+  per('write32', (t) => { const r = bar(t); return (k) => { for (let i = 0; i < k; i++) r.write32(SCRATCH, i); }; }, n, (us) => ({ usPerOp: us }));
   const words = new BigUint64Array(4096);
-  const streamUs = usPer((k) => { for (let i = 0; i < k; i++) bar0.writeStream64(SCRATCH, words); }, quick ? 3 : 10);
-  rows.push({ path, op: 'stream64', bytesPerSec: words.byteLength / (streamUs / 1e6) });
+  per('stream64', (t) => { const r = bar(t); return (k) => { for (let i = 0; i < k; i++) r.writeStream64(SCRATCH, words); }; }, 1, (us) => ({ bytesPerSec: words.byteLength / (us / 1e6) }));
   const into = new Uint8Array(BULK);
-  const bulk = device instanceof VfioUserDevice
-    ? () => device.readRegion(0, SIM_AFU_OFFSET, BULK)
-    : () => bar0.readBlock(SIM_AFU_OFFSET, BULK, 64, into);
-  const bulkUs = usPer((k) => { for (let i = 0; i < k; i++) bulk(); }, quick ? 10 : 50);
-  rows.push({ path, op: 'bulk-read', bytesPerSec: BULK / (bulkUs / 1e6) });
-  using src = allocateDma(device, DMA_BYTES, { access: 'read' });
-  using dst = allocateDma(device, DMA_BYTES, { access: 'write' });
-  src.memory.bytes.fill(0x5a);
-  const copyUs = usPer(() => dmaCopy(device, src.iova, dst.iova, DMA_BYTES), 1, quick ? 3 : 7);
-  if (dst.memory.bytes[DMA_BYTES - 1] !== 0x5a) throw new Error('DMA copy did not reach the destination buffer');
-  rows.push({ path, op: 'dma-copy', bytesPerSec: DMA_BYTES / (copyUs / 1e6) });
+  per('bulk-read', (t) => {
+    const d = t.device;
+    const r = bar(t);
+    return d instanceof VfioUserDevice
+      ? (k) => { for (let i = 0; i < k; i++) d.readRegion(0, SIM_AFU_OFFSET, BULK); }
+      : (k) => { for (let i = 0; i < k; i++) r.readBlock(SIM_AFU_OFFSET, BULK, 64, into); };
+  }, 2, (us) => ({ bytesPerSec: BULK / (us / 1e6) }));
+  per('dma-copy', (t) => () => dmaCopy(t.device, t.src.iova, t.dst.iova, DMA_BYTES), 1, (us) => ({ bytesPerSec: DMA_BYTES / (us / 1e6) }));
+  for (const t of targets) if (t.dst.memory.bytes[DMA_BYTES - 1] !== 0x5a) throw new Error(`${t.path}: DMA copy did not reach the destination buffer`);
 }
 
 async function startServer(socket: string, spinUs: number): Promise<() => Promise<void>> {
@@ -91,21 +108,30 @@ async function startServer(socket: string, spinUs: number): Promise<() => Promis
 export async function run(options: { json: boolean; args: string[] }): Promise<BenchReport> {
   const quick = options.args.includes('--quick');
   const rows: BenchRow[] = [];
-  {
-    using sim = createSimCard('n3000');
-    measure('sim', sim, rows, quick);
-  }
-  for (const spinUs of [0, 50]) {
-    const dir = mkdtempSync(join(tmpdir(), 'vfu-bench-'));
-    const socket = join(dir, 'card.sock');
-    const stop = await startServer(socket, spinUs);
-    try {
-      using remote = new VfioUserDevice(socket);
-      measure(`vfio-user spin${spinUs}`, remote, rows, quick);
-    } finally {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
+  const cleanup: (() => Promise<void> | void)[] = [];
+  const targets: Target[] = [];
+  const add = (path: string, device: Device): void => {
+    cleanup.push(() => device.close());
+    const src = allocateDma(device, DMA_BYTES, { access: 'read' });
+    const dst = allocateDma(device, DMA_BYTES, { access: 'write' });
+    cleanup.push(() => { src.close(); dst.close(); });
+    src.memory.bytes.fill(0x5a);
+    targets.push({ path, device, src, dst });
+  };
+  try {
+    add('sim', createSimCard('n3000'));
+    // Two servers side by side: plain, and busy-reading 50 us after each message (serve --spin-us).
+    for (const spinUs of [0, 50]) {
+      // The client spins the same time (its default is 20 us) so the paths differ in one knob.
+      const dir = mkdtempSync(join(tmpdir(), 'vfu-bench-'));
+      cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+      const socket = join(dir, 'card.sock');
+      cleanup.push(await startServer(socket, spinUs));
+      add(`vfio-user spin${spinUs}`, new VfioUserDevice(socket, { spinUs: Math.min(spinUs, 20) }));
     }
+    measureAll(targets, rows, quick);
+  } finally {
+    for (const c of cleanup.reverse()) await c();
   }
   // Show rows grouped by op.
   const order = ['read32', 'write32', 'stream64', 'bulk-read', 'dma-copy'];

@@ -46,7 +46,11 @@ export interface VfioUserClientOptions {
   twinSocket?: boolean;
   /** Clock for polls on this device (default: the real clock; a served device runs on real time). */
   clock?: Clock;
+  /** Re-read the socket this long (microseconds) before sleeping in poll() for a reply (default 20). */
+  spinUs?: number;
 }
+
+export const DEFAULT_CLIENT_SPIN_US = 20;
 
 export const DEFAULT_REPLY_TIMEOUT_MS = 10_000;
 /** Region info argsz asked first (room for a sparse cap with a dozen areas). */
@@ -94,6 +98,7 @@ export class VfioUserDevice implements Device {
   #twin: MessageSocket | undefined;
   #unwatch: (() => void) | undefined;
   #timeoutMs: number;
+  #spinMs: number;
   #maxXfer: number;
   #nextId = 0;
   #regions: RegionState[] = [];
@@ -111,6 +116,7 @@ export class VfioUserDevice implements Device {
     this.url = `vfio-user:${path}`;
     this.clock = options.clock ?? realClock;
     this.#timeoutMs = options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
+    this.#spinMs = (options.spinUs ?? DEFAULT_CLIENT_SPIN_US) / 1000;
     this.#maxXfer = options.maxDataXferSize ?? DEFAULT_MAX_DATA_XFER_SIZE;
     const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
     try {
@@ -163,6 +169,7 @@ export class VfioUserDevice implements Device {
     const sock = this.#sock;
     const twin = this.#twin;
     let deadline = 0;
+    let spinUntil = 0;
     for (;;) {
       const r = sock.receive();
       if (r.kind === 'message') {
@@ -188,8 +195,14 @@ export class VfioUserDevice implements Device {
       }
       if (r.kind === 'closed') this.#fail(`the server closed the connection while waiting for the ${commandName(command)} reply`);
       if (twin) this.#serviceTwin();
-      if (deadline === 0) deadline = performance.now() + this.#timeoutMs;
-      const left = deadline - performance.now();
+      const now = performance.now();
+      if (deadline === 0) {
+        deadline = now + this.#timeoutMs;
+        spinUntil = now + this.#spinMs;
+      }
+      // A register round trip is a few microseconds: re-read for a moment before sleeping in poll.
+      if (now < spinUntil) continue;
+      const left = deadline - now;
       if (left <= 0) this.#fail(`no ${commandName(command)} reply within ${this.#timeoutMs} ms (the server is stuck)`, 'EVFIO_USER_TIMEOUT');
       this.#pollBoth(Math.ceil(left));
     }

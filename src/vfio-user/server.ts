@@ -25,11 +25,11 @@ export interface ServerOptions extends Partial<ServerLimits> {
   owner?: { uid: number; gid: number };
   /** Remove a stale socket file nobody listens on (default true). */
   replaceStale?: boolean;
-  /** Busy-read the client this many microseconds after each message (default 0 = never). */
+  /** Busy-read the client this many microseconds after each message (default 50; 0 = never). */
   spinUs?: number;
 }
 
-export const DEFAULT_SPIN_US = 0;
+export const DEFAULT_SPIN_US = 50;
 
 export interface VfioUserServerEvents {
   connect: [ServerConnection];

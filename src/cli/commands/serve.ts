@@ -41,7 +41,7 @@ options:
   --mode MODE      octal permission mode of the socket file (default 0600)
   --owner U:G      chown the socket file (numeric uid:gid)
   --no-twin        do not offer the twin socket for server-to-client DMA messages
-  --spin-us N      after each message keep reading the socket for N us (default 0) so back-to-back
+  --spin-us N      after each message keep reading the socket for N us (default 50) so back-to-back
                    register accesses skip a thread wake-up (costs a core while a client is busy)
   --json           print {"socket", "device", "pid"} once listening
 
