@@ -162,6 +162,9 @@ function mapperOf(target: Device | DmaMapper): DmaMapper {
 export function allocateDma(target: Device | DmaMapper, size: number, options: DmaOptions = {}): DmaBuffer {
   const mapper = mapperOf(target);
   const access = toAccess(options.access);
+  if (mapper.unavailable !== undefined) {
+    throw new DmaError('EDMA_UNAVAILABLE', `DMA is not available: ${mapper.unavailable}`);
+  }
   if (mapper.mappingsAvailable < 1) {
     throw new IovaExhaustedError('EDMA_MAPPINGS', `the IOMMU has no DMA mappings left (mapping budget used up): free DMA buffers you no longer need, or use fewer, larger buffers`, { available: mapper.mappingsAvailable });
   }

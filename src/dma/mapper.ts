@@ -32,6 +32,8 @@ export interface DmaMapper {
   readonly pageSize: number;
   /** Mappings still available (type1 DMA_AVAIL, vfio-user max_dma_maps); Infinity when unlimited. */
   readonly mappingsAvailable: number;
+  /** Set when this mapper can never map (e.g. VFIO no-IOMMU mode): why, and what to do. */
+  readonly unavailable?: string;
   /** Map `memory` at `iova` with the given device access. */
   map(memory: DmaMemory, iova: bigint, access: DmaAccess): void;
   unmap(iova: bigint, size: number): void;

@@ -114,15 +114,17 @@ export class Type1Mapper implements DmaMapper {
 export class NoIommuMapper implements DmaMapper {
   readonly pageSize = 4096;
   readonly mappingsAvailable = 0;
+  readonly unavailable: string;
   readonly #device: string;
   constructor(device: string) {
     this.#device = device;
+    this.unavailable = `${device} is in VFIO no-IOMMU mode: there is no IOMMU to map DMA through and the device would see physical addresses; use a system with an IOMMU (intel_iommu=on / amd_iommu=on) for DMA`;
   }
   iovaRanges(): IovaRange[] {
     return [];
   }
   map(): void {
-    throw new VfioError('EVFIO_NOIOMMU_DMA', `${this.#device} is in VFIO no-IOMMU mode: there is no IOMMU to map DMA through and the device would see physical addresses; use a system with an IOMMU (intel_iommu=on / amd_iommu=on) for DMA`, { device: this.#device });
+    throw new VfioError('EVFIO_NOIOMMU_DMA', this.unavailable, { device: this.#device });
   }
   unmap(): void {
     // Nothing was ever mapped.

@@ -118,3 +118,13 @@ describe('allocateDma', () => {
     buf.close();
   });
 });
+
+describe('a mapper that can never map', () => {
+  it('allocateDma says why before allocating anything', () => {
+    const mapper = Object.assign(new RecordingMapper([]), { unavailable: 'vfio:x is in VFIO no-IOMMU mode' });
+    const before = fs.readdirSync('/proc/self/fd').length;
+    expect(() => allocateDma(mapper, 4096)).toThrow(/DMA is not available: vfio:x is in VFIO no-IOMMU mode/);
+    expect(fs.readdirSync('/proc/self/fd').length).toBe(before);
+    expect(mapper.log).toEqual([]);
+  });
+});

@@ -10,6 +10,7 @@ import { bindDriver, unbindDriver } from '../../../src/pci/driver.js';
 import { allocateDma, iovaAllocatorFor } from '../../../src/dma/dma-buffer.js';
 import { allocateHostMemory } from '../../../src/dma/host-memory.js';
 import { hugePagePools } from '../../../src/dma/hugepages.js';
+import { DmaError } from '../../../src/dma/errors.js';
 import { walkDfl } from '../../../src/dfl/walk.js';
 import type { Region } from '../../../src/mmio/region.js';
 import { TrappedRegion } from '../../../src/mmio/trapped-region.js';
@@ -180,13 +181,21 @@ async function main(): Promise<void> {
 
   if (lane === 'noiommu') {
     await run('no-IOMMU: DMA mapping refused with a typed error', () => {
+      check(dev.dma.unavailable !== undefined && dev.dma.iovaRanges().length === 0, 'the mapper claims it can map');
       try {
         allocateDma(dev, 4096);
+        throw new Error('allocateDma succeeded without an IOMMU');
+      } catch (e) {
+        check(e instanceof DmaError && e.code === 'EDMA_UNAVAILABLE' && /no-IOMMU mode/.test(e.message), `got ${(e as Error).message}`);
+      }
+      using mem = allocateHostMemory(4096);
+      try {
+        dev.dma.map(mem, 0x1000n, { read: true, write: true });
+        throw new Error('map succeeded without an IOMMU');
       } catch (e) {
         check(e instanceof VfioError && e.code === 'EVFIO_NOIOMMU_DMA', `got ${(e as Error).message}`);
-        return (e as Error).message.slice(0, 120);
+        return (e as Error).message.slice(0, 140);
       }
-      throw new Error('allocateDma succeeded without an IOMMU');
     });
   } else {
     await run('IOMMU reports IOVA ranges, page size and budget', () => {
