@@ -109,7 +109,8 @@ async function boot(lane: Lane, kernel: Kernel, args: Args): Promise<LaneResult>
       // The vIOMMU must come before the devices it translates for.
       qemu.push('-device', 'intel-iommu,intremap=on,caching-mode=on');
     }
-    qemu.push('-device', 'edu', '-object', `memory-backend-file,id=shm,share=on,mem-path=${shm},size=${fs.statSync(shm).size}`, '-device', 'ivshmem-plain,memdev=shm');
+    // edu alone below a PCIe root port: vfio-pci can reset it with a secondary bus reset.
+    qemu.push('-device', 'pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1', '-device', 'edu,bus=rp1', '-object', `memory-backend-file,id=shm,share=on,mem-path=${shm},size=${fs.statSync(shm).size}`, '-device', 'ivshmem-plain,memdev=shm');
     qemu.push('-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap');
     qemu.push('-append', append.join(' '));
     const started = Date.now();

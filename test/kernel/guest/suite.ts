@@ -309,6 +309,10 @@ async function main(): Promise<void> {
     }
     dev.reset();
     check(r.read32(EDU.ID) === 0x010000ed, 'ID after reset');
+    r.write32(EDU.LIVENESS, 0x0f0f0f0f);
+    check(r.read32(EDU.LIVENESS) === 0xf0f0f0f0, 'liveness after reset');
+    check((dev.configRead(4, 2) & 0x6) === 0x6, 'command register not restored after reset');
+    return 'VFIO_DEVICE_RESET done; the device answers and its command register was restored';
   });
 
   if (ivshmem) {
