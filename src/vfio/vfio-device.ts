@@ -155,7 +155,7 @@ export class VfioDevice implements Device {
     if (cached && !cached.closed) return cached;
     const info = this.regionInfo(index);
     if (info.size === 0) {
-      throw new DeviceError('EDEVICE_NO_REGION', `${this.url} region ${index} is not implemented (size 0): check the BAR number (lspci -vv shows the device's BARs)`, { device: this.url, index });
+      throw new DeviceError('EDEVICE_NO_REGION', `${this.url} region ${index} does not exist on this device (size 0): check the BAR number (lspci -vv shows the device's BARs)`, { device: this.url, index });
     }
     const name = `${this.url} ${index <= 5 ? `BAR${index}` : index === RegionIndex.ROM ? 'ROM' : index === RegionIndex.CONFIG ? 'config' : `region ${index}`}`;
     let region: Region;
