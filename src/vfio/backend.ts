@@ -1,6 +1,8 @@
 // The kernel VFIO backend: enumerates PCI functions bound to vfio-pci and opens them
-// ("vfio:0000:3b:00.0"; options { iommu: 'type1' | 'iommufd' | 'noiommu' }).
+// ("vfio:0000:3b:00.0"; the IOMMU path is picked automatically, or forced by the open option
+// { iommu: 'type1' | 'iommufd' | 'noiommu' } or the URL form "vfio:0000:3b:00.0?iommu=type1").
 import type { Backend, DeviceFilter, DeviceToken, OpenOptions } from '../device/backend.js';
+import { ArgumentError } from '../errors.js';
 import { listPciDevices } from '../pci/enumerate.js';
 import { openVfioDevice, type IommuChoice } from './open.js';
 
@@ -25,7 +27,25 @@ export const backend: Backend = {
       }));
   },
   open(url: string, options?: OpenOptions) {
-    const iommu = options?.iommu as IommuChoice | undefined;
-    return openVfioDevice(url, { ...(iommu ? { iommu } : {}) });
+    const { base, iommu: fromUrl } = splitVfioUrl(url);
+    const iommu = (options?.iommu as IommuChoice | undefined) ?? fromUrl;
+    return openVfioDevice(base, { ...(iommu ? { iommu } : {}) });
   },
 };
+
+const IOMMU_CHOICES: readonly IommuChoice[] = ['type1', 'iommufd', 'noiommu'];
+
+/** "vfio:BDF?iommu=type1" -> the URL without options and the IOMMU choice; other options are refused. */
+export function splitVfioUrl(url: string): { base: string; iommu: IommuChoice | undefined } {
+  const q = url.indexOf('?');
+  if (q < 0) return { base: url, iommu: undefined };
+  const params = new URLSearchParams(url.slice(q + 1));
+  let iommu: IommuChoice | undefined;
+  for (const [key, value] of params) {
+    if (key !== 'iommu' || !IOMMU_CHOICES.includes(value as IommuChoice)) {
+      throw new ArgumentError('EDEVICE_URL', `${url}: unknown option ${key}=${value}; the vfio backend takes only iommu=${IOMMU_CHOICES.join('|')}`, { url, key, value });
+    }
+    iommu = value as IommuChoice;
+  }
+  return { base: url.slice(0, q), iommu };
+}

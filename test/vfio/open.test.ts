@@ -68,3 +68,13 @@ describe('openVfioDevice', () => {
     expect(backend.schemes).toEqual(['vfio']);
   });
 });
+
+describe('vfio URL options', () => {
+  it('takes iommu=type1|iommufd|noiommu and refuses anything else with a typed error', async () => {
+    const { splitVfioUrl } = await import('../../src/vfio/backend.js');
+    expect(splitVfioUrl('vfio:0000:3b:00.0')).toEqual({ base: 'vfio:0000:3b:00.0', iommu: undefined });
+    expect(splitVfioUrl('vfio:0000:3b:00.0?iommu=iommufd')).toEqual({ base: 'vfio:0000:3b:00.0', iommu: 'iommufd' });
+    expect(() => splitVfioUrl('vfio:0000:3b:00.0?iommu=magic')).toThrow(/iommu=type1\|iommufd\|noiommu/);
+    expect(() => splitVfioUrl('vfio:0000:3b:00.0?fast=1')).toThrow(expect.objectContaining({ code: 'EDEVICE_URL' }));
+  });
+});
