@@ -29,39 +29,25 @@
 // Latched PR_ERR bits survive PR reset until written back (pr.md step 1 clears them).
 import type { FeatureModel, FeatureModelFactory, SimContext } from './feature-model.js';
 import type { Clock } from '../util/clock.js';
+import {
+  PR_CTRL, PR_STS, PR_DATA, PR_ERR, PR_INTFC_ID_L, PR_INTFC_ID_H,
+  PR_CTRL_PR_RST, PR_CTRL_PR_RSTACK, PR_CTRL_RGN_ID, PR_CTRL_RGN_ID_SHIFT, PR_CTRL_PR_START, PR_CTRL_PR_COMPLETE, PR_CTRL_CONFIG_DATA,
+  PR_STS_PR_CREDIT, PR_STS_PR_STS, PR_STS_HOST_STS_SHIFT, PR_ERR_KNOWN_MASK,
+  PR_ERR_OPERATION, PR_ERR_CRC, PR_ERR_INCOMPATIBLE, PR_ERR_PROTOCOL, PR_ERR_FIFO_OVERFLOW, PR_ERR_TIMEOUT, PR_ERR_SECURE_LOAD,
+} from '../dfl/regs/pr.js';
 import { decodeSimImageHeader, crc32, SIM_IMAGE_HEADER_LENGTH, uuidHalves, uuidString } from './pr-engine-image.js';
 
-// Register offsets (pr.md; dfl-fme-mgr.c FME_PR_*).
-export const PR_CTRL = 0x08;
-export const PR_STS = 0x10;
-export const PR_DATA = 0x18;
-export const PR_ERR = 0x20;
-export const PR_INTFC_ID_L = 0xa8;
-export const PR_INTFC_ID_H = 0xb0;
+// The register map is shared with the host (src/dfl/regs/pr.ts); the offsets are re-exported for
+// tests that drive the model register by register.
+export { PR_CTRL, PR_STS, PR_DATA, PR_ERR, PR_INTFC_ID_L, PR_INTFC_ID_H } from '../dfl/regs/pr.js';
+export {
+  PR_ERR_OPERATION, PR_ERR_CRC, PR_ERR_INCOMPATIBLE, PR_ERR_PROTOCOL, PR_ERR_FIFO_OVERFLOW, PR_ERR_TIMEOUT, PR_ERR_SECURE_LOAD,
+} from '../dfl/regs/pr.js';
 
-// PR_CTRL fields.
-const CTRL_PR_RST = 1n << 0n;
-const CTRL_PR_RSTACK = 1n << 4n;
-const CTRL_RGN_ID_SHIFT = 7n;
-const CTRL_RGN_ID_MASK = 0x7n << CTRL_RGN_ID_SHIFT;
-const CTRL_PR_START = 1n << 12n;
-const CTRL_PR_COMPLETE = 1n << 13n;
-const CTRL_CONFIG_DATA_MASK = 0xffff_ffffn << 32n;
-
-// PR_STS fields.
-const STS_CREDIT_MASK = 0x1ff;
-const STS_PR_STATUS = 1n << 16n;
-const STS_HOST_STATUS_SHIFT = 24n;
-
-// PR_ERR bits.
-export const PR_ERR_OPERATION = 1 << 0;
-export const PR_ERR_CRC = 1 << 1;
-export const PR_ERR_INCOMPATIBLE = 1 << 2;
-export const PR_ERR_PROTOCOL = 1 << 3;
-export const PR_ERR_FIFO_OVERFLOW = 1 << 4;
-export const PR_ERR_TIMEOUT = 1 << 5;
-export const PR_ERR_SECURE_LOAD = 1 << 6;
-const PR_ERR_ALL = 0x7f;
+/** PR_STS[8:0] as a number: the FIFO depth can be at most this. */
+const STS_CREDIT_MASK = Number(PR_STS_PR_CREDIT);
+/** PR_ERR bits the model latches and clears, as a number. */
+const PR_ERR_ALL = Number(PR_ERR_KNOWN_MASK);
 
 /**
  * Host status field PR_STS[27:24] as this model reports it. The kernel names only 0 (idle,
@@ -276,13 +262,13 @@ export class PrEngine implements FeatureModel {
   // ---- internals ----
 
   #readCtrl(): bigint {
-    let v = this.#configData | (BigInt(this.#regionId) << CTRL_RGN_ID_SHIFT);
+    let v = this.#configData | (BigInt(this.#regionId) << PR_CTRL_RGN_ID_SHIFT);
     if (this.#resetHeld) {
-      v |= CTRL_PR_RST;
-      if (!this.#faults.has('reset-ack-never') && this.#clock.now() >= this.#resetAt + this.resetAckDelayUs / 1000) v |= CTRL_PR_RSTACK;
+      v |= PR_CTRL_PR_RST;
+      if (!this.#faults.has('reset-ack-never') && this.#clock.now() >= this.#resetAt + this.resetAckDelayUs / 1000) v |= PR_CTRL_PR_RSTACK;
     }
-    if (this.#start) v |= CTRL_PR_START;
-    if (this.#complete) v |= CTRL_PR_COMPLETE;
+    if (this.#start) v |= PR_CTRL_PR_START;
+    if (this.#complete) v |= PR_CTRL_PR_COMPLETE;
     return v;
   }
 
@@ -293,14 +279,14 @@ export class PrEngine implements FeatureModel {
     if (this.#phase === 'receiving') { host = SimHostStatus.RECEIVING; busy = true; }
     else if (this.#phase === 'programming') { host = SimHostStatus.PROGRAMMING; busy = true; }
     else if (this.#failed) host = SimHostStatus.FAILED;
-    return BigInt(credits) | (busy ? STS_PR_STATUS : 0n) | (BigInt(host) << STS_HOST_STATUS_SHIFT);
+    return BigInt(credits) | (busy ? PR_STS_PR_STS : 0n) | (BigInt(host) << PR_STS_HOST_STS_SHIFT);
   }
 
   #writeCtrl(value: bigint): void {
     const now = this.#clock.now();
-    const reset = (value & CTRL_PR_RST) !== 0n;
-    this.#regionId = Number((value & CTRL_RGN_ID_MASK) >> CTRL_RGN_ID_SHIFT);
-    this.#configData = value & CTRL_CONFIG_DATA_MASK;
+    const reset = (value & PR_CTRL_PR_RST) !== 0n;
+    this.#regionId = Number((value & PR_CTRL_RGN_ID) >> PR_CTRL_RGN_ID_SHIFT);
+    this.#configData = value & PR_CTRL_CONFIG_DATA;
     if (reset && !this.#resetHeld) {
       // PR reset: abort whatever runs, empty the FIFO. Latched PR_ERR bits stay.
       if (this.#phase !== 'idle') this.#record(true);
@@ -319,8 +305,8 @@ export class PrEngine implements FeatureModel {
       this.#busyUntil = this.#faults.has('busy-stuck') ? Infinity : now + this.initDelayUs / 1000;
     }
     if (this.#resetHeld) return; // start/complete are ignored while the engine is held in reset
-    const start = (value & CTRL_PR_START) !== 0n;
-    const complete = (value & CTRL_PR_COMPLETE) !== 0n;
+    const start = (value & PR_CTRL_PR_START) !== 0n;
+    const complete = (value & PR_CTRL_PR_COMPLETE) !== 0n;
     if (start && !this.#start) this.#beginOperation(now);
     if (complete && !this.#complete) this.#beginProgramming(now);
   }

@@ -1,0 +1,78 @@
+// FME partial reconfiguration feature (FME private feature ID 0x5): the register map, written once
+// for both sides of the protocol, the host flow (src/afu/pr) and the device model (src/sim/
+// pr-engine.ts). Offsets are relative to the feature's DFH; fields are named masks
+// (reference/pr.md; drivers/fpga/dfl-fme-mgr.c FME_PR_*).
+
+/** FME private feature ID of the PR engine (dfl.md "Feature IDs"). */
+export const FME_FEATURE_ID_PR = 0x5;
+
+/** PR control (dfl-fme-mgr.c FME_PR_CTRL). */
+export const PR_CTRL = 0x08;
+/** PR status (FME_PR_STS). */
+export const PR_STS = 0x10;
+/** PR data: one bitstream word per 64-bit store (FME_PR_DATA). */
+export const PR_DATA = 0x18;
+/** PR error, write 1 to clear (FME_PR_ERR). */
+export const PR_ERR = 0x20;
+/** PR interface ID, low and high halves (FME_PR_INTFC_ID_L/H). */
+export const PR_INTFC_ID_L = 0xa8;
+export const PR_INTFC_ID_H = 0xb0;
+
+export const PR_REGISTER_NAMES: Readonly<Record<number, string>> = {
+  [PR_CTRL]: 'PR_CTRL',
+  [PR_STS]: 'PR_STS',
+  [PR_DATA]: 'PR_DATA',
+  [PR_ERR]: 'PR_ERR',
+  [PR_INTFC_ID_L]: 'PR_INTFC_ID_L',
+  [PR_INTFC_ID_H]: 'PR_INTFC_ID_H',
+};
+
+// PR_CTRL
+/** [0] PR reset: hold the PR engine in reset (FME_PR_CTRL_PR_RST). */
+export const PR_CTRL_PR_RST = 1n << 0n;
+/** [4] PR reset ACK (engine) (FME_PR_CTRL_PR_RSTACK). */
+export const PR_CTRL_PR_RSTACK = 1n << 4n;
+/** [9:7] PR region (port) ID (kernel FME_PR_CTRL_PR_RGN_ID; DPDK uses 2 bits at [9:8]). */
+export const PR_CTRL_RGN_ID_SHIFT = 7n;
+export const PR_CTRL_RGN_ID = 0x7n << PR_CTRL_RGN_ID_SHIFT;
+/** [12] PR start: request PR service; the engine clears it when done (FME_PR_CTRL_PR_START). */
+export const PR_CTRL_PR_START = 1n << 12n;
+/** [13] PR complete: the host has pushed all data (FME_PR_CTRL_PR_COMPLETE). */
+export const PR_CTRL_PR_COMPLETE = 1n << 13n;
+/** [63:32] config data (FME_PR_CTRL_CONFIG_DATA): stored and read back. */
+export const PR_CTRL_CONFIG_DATA = 0xffff_ffffn << 32n;
+
+// PR_STS
+/** [8:0] credits: free entries in the engine's data FIFO (FME_PR_STS_PR_CREDIT). */
+export const PR_STS_PR_CREDIT = 0x1ffn;
+/** [16] PR status: 0 = idle (FME_PR_STS_PR_STS). */
+export const PR_STS_PR_STS = 1n << 16n;
+/** [22:20] PR controller status (FME_PR_STS_PR_CTRLR_STS). */
+export const PR_STS_CTRLR_STS_SHIFT = 20n;
+export const PR_STS_CTRLR_STS = 0x7n << PR_STS_CTRLR_STS_SHIFT;
+/** [27:24] PR host status (0 = idle, PR_HOST_STATUS_IDLE) (FME_PR_STS_PR_HOST_STS). */
+export const PR_STS_HOST_STS_SHIFT = 24n;
+export const PR_STS_HOST_STS = 0xfn << PR_STS_HOST_STS_SHIFT;
+/** [63:32] security block status. */
+export const PR_STS_SECURITY_SHIFT = 32n;
+
+/** PR_DATA carries one 32-bit word in [31:0], written as a 64-bit store. */
+export const PR_DATA_WORD_BYTES = 4;
+
+// PR_ERR: [4:0] are the kernel's FME_PR_ERR_*; pr.md adds [5] timeout and [6] secure load (OPAE/DPDK).
+/** [0] operation error (FME_PR_ERR_OPERATION_ERR). */
+export const PR_ERR_OPERATION = 1 << 0;
+/** [1] CRC error (FME_PR_ERR_CRC_ERR). */
+export const PR_ERR_CRC = 1 << 1;
+/** [2] incompatible bitstream (FME_PR_ERR_INCOMPATIBLE_BS). */
+export const PR_ERR_INCOMPATIBLE = 1 << 2;
+/** [3] IP protocol error (FME_PR_ERR_PROTOCOL_ERR). */
+export const PR_ERR_PROTOCOL = 1 << 3;
+/** [4] FIFO overflow (FME_PR_ERR_FIFO_OVERFLOW). */
+export const PR_ERR_FIFO_OVERFLOW = 1 << 4;
+/** [5] timeout (pr.md). */
+export const PR_ERR_TIMEOUT = 1 << 5;
+/** [6] secure load error (pr.md). */
+export const PR_ERR_SECURE_LOAD = 1 << 6;
+/** Every PR_ERR bit with a meaning, [6:0]. */
+export const PR_ERR_KNOWN_MASK = 0x7fn;
