@@ -1,34 +1,16 @@
 // Avalon-ST bytes-to-packets and Avalon-MM transaction codec, host side (the SPI slave to
 // Avalon master bridge protocol of drivers/base/regmap/regmap-spi-avmm.c; reference/
-// secure-update.md "Transport to the BMC"). Three layers:
-//   transaction: 8-byte request header {u8 code, u8 rsvd, be16 size, be32 address} + LE data;
-//                a write answers a 4-byte header {code | 0x80, rsvd, be16 size}, a read answers data.
-//   packet:      SOP, CHANNEL, channel 0, bytes, EOP placed before the LAST byte; SOP/EOP/CHANNEL/
-//                ESC bytes escaped as ESC, byte ^ 0x20.
-//   phy:         PHY_IDLE (0x4a) fills gaps and is dropped by the receiver; IDLE and PHY_ESC bytes
-//                of the packet are escaped as PHY_ESC, byte ^ 0x20.
+// secure-update.md "Transport to the BMC"). The byte codes and the three layers (transaction,
+// packet, phy) are described and defined once in src/dfl/regs/avalon.ts, shared with the sim's
+// bridge, and re-exported here.
 // The byte loops here are the JS fallback of shim/spi_avmm.c (same contracts, same results).
 import { FormatError } from '../../errors.js';
+import {
+  PKT_SOP, PKT_EOP, PKT_CHANNEL, PKT_ESC, PHY_IDLE, PHY_ESC, ESC_XOR, TRANS_REQ_HEADER_SIZE, MAX_TRANS_DATA,
+} from '../../dfl/regs/avalon.js';
 
-export const PKT_SOP = 0x7a;
-export const PKT_EOP = 0x7b;
-export const PKT_CHANNEL = 0x7c;
-export const PKT_ESC = 0x7d;
-export const PHY_IDLE = 0x4a;
-export const PHY_ESC = 0x4d;
-export const ESC_XOR = 0x20;
+export * from '../../dfl/regs/avalon.js';
 
-export const TRANS_CODE_WRITE = 0x00;
-export const TRANS_CODE_SEQ_WRITE = 0x04;
-export const TRANS_CODE_READ = 0x10;
-export const TRANS_CODE_SEQ_READ = 0x14;
-export const TRANS_CODE_NO_TRANS = 0x7f;
-export const TRANS_RESP_FLAG = 0x80;
-
-export const TRANS_REQ_HEADER_SIZE = 8;
-export const TRANS_RESP_HEADER_SIZE = 4;
-/** At most 1,024 data bytes per transaction (regmap-spi-avmm: 256 words). */
-export const MAX_TRANS_DATA = 1024;
 /** Worst case phy bytes of one request: every byte escaped, plus SOP, CHANNEL, 0, EOP, word aligned. */
 export const MAX_PHY_REQUEST = (2 * (TRANS_REQ_HEADER_SIZE + MAX_TRANS_DATA) + 4 + 3) & ~3;
 

@@ -6,10 +6,9 @@ import {
   DOORBELL, DRBL_CONFIG_SEL, FPGA_PAGE_MASK, M10BMC_SYS_BASE, SYS_BUILD_VER, SYS_FPGA_PAGE_INFO, SYS_FW_VERSION, SYS_MAC_HIGH,
   SYS_MAC_LOW, SYS_PKVL_A_VERSION, SYS_PKVL_B_VERSION, SYS_PKVL_LINK_STATUS,
 } from './registers.js';
+import { LEGACY_BUILD_VER, VER_LEGACY_INVALID } from '../../dfl/regs/max10-bmc.js';
 
-/** M10BMC_N3000_LEGACY_BUILD_VER: reads 0xffffffff on a secure (non-legacy) BMC. */
-export const LEGACY_BUILD_VER = 0x300468;
-export const VER_LEGACY_INVALID = 0xffffffff;
+export { LEGACY_BUILD_VER, VER_LEGACY_INVALID } from '../../dfl/regs/max10-bmc.js';
 /** The N3000 has two retimers (PKVL A and B), four lines each. */
 export const N3000_RETIMERS = 2;
 

@@ -1,97 +1,21 @@
-// MAX10 BMC register map and secure-update constants (N3000), from include/linux/mfd/
-// intel-m10-bmc.h, drivers/fpga/intel-m10-bmc-sec-update.c, DPDK drivers/raw/ifpga/base/
-// opae_intel_max10.h and reference/secure-update.md.
+// MAX10 BMC register map and secure-update constants (N3000), host side: the address map and the
+// doorbell fields live in src/dfl/regs/max10-bmc.ts (shared with the sim's BMC model) and are
+// re-exported here; this file adds the names for logs and errors, the state predicates and the
+// kernel's timings (include/linux/mfd/intel-m10-bmc.h, drivers/fpga/intel-m10-bmc-sec-update.c,
+// DPDK drivers/raw/ifpga/base/opae_intel_max10.h, reference/secure-update.md).
+import {
+  DRBL_CONFIG_SEL, DRBL_REBOOT_DISABLED, DRBL_REBOOT_REQ, DRBL_RSU_REQUEST, RsuProgress, RsuStatus, hostStatus, rsuProgress, rsuStatus,
+} from '../../dfl/regs/max10-bmc.js';
 
-/** System register base (M10BMC_N3000_SYS_BASE); the offsets below are relative to it. */
-export const M10BMC_SYS_BASE = 0x300800;
-/** NIOS2 firmware version (NIOS2_N3000_FW_VERSION): [31:24] board, [23:16] major, [15:8] minor, [7:0] patch. */
-export const SYS_FW_VERSION = 0x00;
-/** MAC address low/high (M10BMC_N3000_MAC_LOW/HIGH). */
-export const SYS_MAC_LOW = 0x10;
-export const SYS_MAC_HIGH = 0x14;
-/** FPGA reconfiguration (DPDK FPGA_RECONF_REG): [23] request, [22:20] page, [18] countdown start. */
-export const SYS_FPGA_RECONF = 0x30;
-export const FPGA_RECONF_REQUEST = 1 << 23;
-export const FPGA_RECONF_PAGE_SHIFT = 20;
-export const FPGA_RECONF_PAGE_MASK = 0x7 << FPGA_RECONF_PAGE_SHIFT;
-export const FPGA_RECONF_COUNTDOWN_START = 1 << 18;
-/** Scratch/test register (M10BMC_N3000_TEST_REG). */
-export const SYS_TEST = 0x3c;
-/** BMC build version (M10BMC_N3000_BUILD_VER): [31:24] PCB info, [23:16] major, [15:8] minor, [7:0] patch. */
-export const SYS_BUILD_VER = 0x68;
-/** FPGA boot page info (DPDK FPGA_PAGE_INFO): [2:0] page the FPGA booted from (0 factory, 1 user). */
-export const SYS_FPGA_PAGE_INFO = 0x6c;
-export const FPGA_PAGE_MASK = 0x7;
-/** Retimer (PKVL) registers (DPDK opae_intel_max10.h): link status bit per line, versions. */
-export const SYS_PKVL_POLLING_CTRL = 0x80;
-export const SYS_PKVL_LINK_STATUS = 0x164;
-export const SYS_PKVL_A_VERSION = 0x254;
-export const SYS_PKVL_B_VERSION = 0x258;
-/** Secure update doorbell and authentication result (M10BMC_N3000_DOORBELL / AUTH_RESULT). */
-export const SYS_DOORBELL = 0x400;
-export const SYS_AUTH_RESULT = 0x404;
-
-export const DOORBELL = M10BMC_SYS_BASE + SYS_DOORBELL;
-export const AUTH_RESULT = M10BMC_SYS_BASE + SYS_AUTH_RESULT;
-
-/** Staging area in the BMC's flash window (M10BMC_STAGING_BASE / _SIZE). */
-export const STAGING_BASE = 0x18000000;
-export const STAGING_SIZE = 0x3800000;
-
-// DOORBELL fields (DRBL_*).
-export const DRBL_RSU_REQUEST = 1 << 0;
-export const DRBL_RSU_PROGRESS_SHIFT = 4;
-export const DRBL_RSU_PROGRESS = 0xf << 4;
-export const DRBL_HOST_STATUS_SHIFT = 8;
-export const DRBL_HOST_STATUS = 0xf << 8;
-export const DRBL_RSU_STATUS_SHIFT = 16;
-export const DRBL_RSU_STATUS = 0xff << 16;
-export const DRBL_PKVL_EEPROM_LOAD_SEC = 1 << 24;
-export const DRBL_PKVL1_POLL_EN = 1 << 25;
-export const DRBL_PKVL2_POLL_EN = 1 << 26;
-export const DRBL_CONFIG_SEL = 1 << 28;
-export const DRBL_REBOOT_REQ = 1 << 29;
-export const DRBL_REBOOT_DISABLED = 1 << 30;
-
-export const rsuProgress = (doorbell: number): number => (doorbell & DRBL_RSU_PROGRESS) >>> DRBL_RSU_PROGRESS_SHIFT;
-export const hostStatus = (doorbell: number): number => (doorbell & DRBL_HOST_STATUS) >>> DRBL_HOST_STATUS_SHIFT;
-export const rsuStatus = (doorbell: number): number => (doorbell & DRBL_RSU_STATUS) >>> DRBL_RSU_STATUS_SHIFT;
-
-/** RSU progress (RSU_PROG_*). */
-export const RsuProgress = {
-  IDLE: 0x0,
-  PREPARE: 0x1,
-  READY: 0x3,
-  AUTHENTICATING: 0x4,
-  COPYING: 0x5,
-  UPDATE_CANCEL: 0x6,
-  PROGRAM_KEY_HASH: 0x7,
-  RSU_DONE: 0x8,
-  PKVL_PROM_DONE: 0x9,
-} as const;
-
-/** RSU status (RSU_STAT_*). */
-export const RsuStatus = {
-  NORMAL: 0x0,
-  TIMEOUT: 0x1,
-  AUTH_FAIL: 0x2,
-  COPY_FAIL: 0x3,
-  FATAL: 0x4,
-  PKVL_REJECT: 0x5,
-  NON_INC: 0x6,
-  ERASE_FAIL: 0x7,
-  WEAROUT: 0x8,
-  NIOS_OK: 0x80,
-  USER_OK: 0x81,
-  FACTORY_OK: 0x82,
-  USER_FAIL: 0x83,
-  FACTORY_FAIL: 0x84,
-  NIOS_FLASH_ERR: 0x85,
-  FPGA_FLASH_ERR: 0x86,
-} as const;
-
-/** HOST_STATUS_* */
-export const HostStatus = { IDLE: 0x0, WRITE_DONE: 0x1, ABORT_RSU: 0x2 } as const;
+export {
+  M10BMC_SYS_BASE, SYS_FW_VERSION, SYS_MAC_LOW, SYS_MAC_HIGH, SYS_FPGA_RECONF, FPGA_RECONF_REQUEST, FPGA_RECONF_PAGE_SHIFT,
+  FPGA_RECONF_PAGE_MASK, FPGA_RECONF_COUNTDOWN_START, SYS_TEST, SYS_BUILD_VER, SYS_FPGA_PAGE_INFO, FPGA_PAGE_MASK,
+  SYS_PKVL_POLLING_CTRL, SYS_PKVL_LINK_STATUS, SYS_PKVL_A_VERSION, SYS_PKVL_B_VERSION, SYS_DOORBELL, SYS_AUTH_RESULT,
+  DOORBELL, AUTH_RESULT, STAGING_BASE, STAGING_SIZE,
+  DRBL_RSU_REQUEST, DRBL_RSU_PROGRESS_SHIFT, DRBL_RSU_PROGRESS, DRBL_HOST_STATUS_SHIFT, DRBL_HOST_STATUS, DRBL_RSU_STATUS_SHIFT,
+  DRBL_RSU_STATUS, DRBL_PKVL_EEPROM_LOAD_SEC, DRBL_PKVL1_POLL_EN, DRBL_PKVL2_POLL_EN, DRBL_CONFIG_SEL, DRBL_REBOOT_REQ,
+  DRBL_REBOOT_DISABLED, rsuProgress, hostStatus, rsuStatus, RsuProgress, RsuStatus, HostStatus,
+} from '../../dfl/regs/max10-bmc.js';
 
 const progressNames: Record<number, string> = {
   0x0: 'idle', 0x1: 'preparing (erasing staging)', 0x3: 'ready (host writes staging)', 0x4: 'authenticating', 0x5: 'copying',

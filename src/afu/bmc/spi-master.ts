@@ -13,34 +13,25 @@ import { DeviceError, TimeoutError } from '../../errors.js';
 import type { Region } from '../../mmio/region.js';
 import { hex } from '../../util/bytes.js';
 
-export const SPI_CORE_PARAMETER = 0x08;
-export const CORE_DATA_WIDTH_SHIFT = 2n;
-export const CORE_DATA_WIDTH_MASK = 0x3fn;
-export const CORE_NUM_CHIPSELECT_SHIFT = 8n;
-export const CORE_NUM_CHIPSELECT_MASK = 0x3fn;
-export const SPI_INDIRECT_ADDR = 0x10;
-export const INDIRECT_WR = 1n << 8n;
-export const INDIRECT_RD = 1n << 9n;
-export const SPI_INDIRECT_RD_DATA = 0x18;
-export const INDIRECT_DATA_MASK = 0xffffffffn;
-export const SPI_INDIRECT_WR_DATA = 0x20;
+import {
+  SPI_CORE_PARAMETER, CORE_DATA_WIDTH_SHIFT, CORE_DATA_WIDTH_MASK, CORE_NUM_CHIPSELECT_SHIFT, CORE_NUM_CHIPSELECT_MASK,
+  CORE_CPOL_SHIFT, CORE_CPHA_SHIFT, SPI_INDIRECT_ADDR, INDIRECT_WR, INDIRECT_RD, SPI_INDIRECT_RD_DATA, INDIRECT_DATA_MASK,
+  SPI_INDIRECT_WR_DATA, ALTERA_SPI_RXDATA, ALTERA_SPI_TXDATA, ALTERA_SPI_STATUS, ALTERA_SPI_CONTROL, ALTERA_SPI_SLAVE_SEL,
+  STATUS_RRDY, CONTROL_SSO,
+} from '../../dfl/regs/max10-bmc.js';
+
+// The register map (src/dfl/regs/max10-bmc.ts, shared with the sim's SPI master model), re-exported.
+export {
+  SPI_CORE_PARAMETER, CORE_DATA_WIDTH_SHIFT, CORE_DATA_WIDTH_MASK, CORE_NUM_CHIPSELECT_SHIFT, CORE_NUM_CHIPSELECT_MASK,
+  SPI_INDIRECT_ADDR, INDIRECT_WR, INDIRECT_RD, SPI_INDIRECT_RD_DATA, INDIRECT_DATA_MASK, SPI_INDIRECT_WR_DATA,
+  ALTERA_SPI_RXDATA, ALTERA_SPI_TXDATA, ALTERA_SPI_STATUS, ALTERA_SPI_CONTROL, ALTERA_SPI_SLAVE_SEL,
+  STATUS_ROE, STATUS_TOE, STATUS_TMT, STATUS_TRDY, STATUS_RRDY, STATUS_E, CONTROL_SSO,
+} from '../../dfl/regs/max10-bmc.js';
+
 /** spi-altera-dfl.c INDIRECT_TIMEOUT: polls of INDIRECT_ADDR before giving up. */
 export const INDIRECT_TIMEOUT_POLLS = 10000;
 /** Polls of STATUS.RRDY per word before giving up (the kernel spins without bound). */
 export const RRDY_TIMEOUT_POLLS = 10000;
-
-export const ALTERA_SPI_RXDATA = 0x0;
-export const ALTERA_SPI_TXDATA = 0x4;
-export const ALTERA_SPI_STATUS = 0x8;
-export const ALTERA_SPI_CONTROL = 0xc;
-export const ALTERA_SPI_SLAVE_SEL = 0x14;
-export const STATUS_ROE = 0x8;
-export const STATUS_TOE = 0x10;
-export const STATUS_TMT = 0x20;
-export const STATUS_TRDY = 0x40;
-export const STATUS_RRDY = 0x80;
-export const STATUS_E = 0x100;
-export const CONTROL_SSO = 0x400;
 
 export interface SpiCoreParameters {
   dataWidth: number;
@@ -64,8 +55,8 @@ export class AlteraSpiMaster {
     this.params = {
       dataWidth: Number((v >> CORE_DATA_WIDTH_SHIFT) & CORE_DATA_WIDTH_MASK),
       chipSelects: Number((v >> CORE_NUM_CHIPSELECT_SHIFT) & CORE_NUM_CHIPSELECT_MASK),
-      cpol: ((v >> 14n) & 1n) === 1n,
-      cpha: ((v >> 15n) & 1n) === 1n,
+      cpol: ((v >> CORE_CPOL_SHIFT) & 1n) === 1n,
+      cpha: ((v >> CORE_CPHA_SHIFT) & 1n) === 1n,
     };
     if (this.params.dataWidth < 32 || this.params.chipSelects < 1) {
       throw new DeviceError('ESPI_PARAMS', `${this.#name}: SPI_CORE_PARAMETER ${hex(v)} reports ${this.params.dataWidth}-bit words and ${this.params.chipSelects} chip selects; the MAX10 bridge needs 32-bit words and chip select 0. Is this an N3000-class card?`, { coreParameter: `0x${v.toString(16)}` });

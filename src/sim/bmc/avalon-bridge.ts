@@ -6,21 +6,15 @@
 // answer: a 4-byte {code | 0x80, 0, be16 size} for writes, the data for reads. Answers are
 // packetised and escaped the same way; while nothing is queued the bridge sends PHY_IDLE.
 
-export const PKT_SOP = 0x7a;
-export const PKT_EOP = 0x7b;
-export const PKT_CHANNEL = 0x7c;
-export const PKT_ESC = 0x7d;
-export const PHY_IDLE = 0x4a;
-export const PHY_ESC = 0x4d;
+// The byte codes are shared with the host codec (src/dfl/regs/avalon.ts).
+import {
+  PKT_SOP, PKT_EOP, PKT_CHANNEL, PKT_ESC, PHY_IDLE, PHY_ESC, ESC_XOR,
+  TRANS_CODE_WRITE, TRANS_CODE_SEQ_WRITE, TRANS_CODE_READ, TRANS_CODE_SEQ_READ, TRANS_CODE_NO_TRANS, TRANS_RESP_FLAG,
+  TRANS_REQ_HEADER_SIZE, TRANS_RESP_HEADER_SIZE, MAX_TRANS_DATA,
+} from '../../dfl/regs/avalon.js';
 
-export const CODE_WRITE = 0x00;
-export const CODE_SEQ_WRITE = 0x04;
-export const CODE_READ = 0x10;
-export const CODE_SEQ_READ = 0x14;
-export const CODE_NO_TRANS = 0x7f;
-export const RESP_FLAG = 0x80;
 /** Largest transaction the bridge buffers (header + 1 KiB of data). */
-export const MAX_PACKET = 8 + 1024;
+export const MAX_PACKET = TRANS_REQ_HEADER_SIZE + MAX_TRANS_DATA;
 
 /** The Avalon-MM bus behind the bridge (the BMC's address map). */
 export interface AvalonBus {
@@ -87,7 +81,7 @@ export class AvalonBridge {
     let b = raw;
     if (this.#phyEsc) {
       this.#phyEsc = false;
-      b ^= 0x20;
+      b ^= ESC_XOR;
       this.#packetByte(b, true);
       return;
     }
@@ -129,7 +123,7 @@ export class AvalonBridge {
     }
     if (this.#pktEsc) {
       this.#pktEsc = false;
-      b ^= 0x20;
+      b ^= ESC_XOR;
     }
     if (this.#len < MAX_PACKET) this.#buf[this.#len++] = b;
     else this.#overflow = true;
@@ -144,7 +138,7 @@ export class AvalonBridge {
     this.stats.packets++;
     const buf = this.#buf;
     const len = this.#len;
-    if (this.#overflow || this.#channel !== 0 || len < 8) {
+    if (this.#overflow || this.#channel !== 0 || len < TRANS_REQ_HEADER_SIZE) {
       this.stats.dropped++;
       return;
     }
@@ -152,20 +146,20 @@ export class AvalonBridge {
     const size = (buf[2]! << 8) | buf[3]!;
     const address = ((buf[4]! << 24) | (buf[5]! << 16) | (buf[6]! << 8) | buf[7]!) >>> 0;
     const bus = this.#bus;
-    if ((code === CODE_WRITE || code === CODE_SEQ_WRITE) && size > 0 && (size & 3) === 0 && len === 8 + size && size <= 1024) {
-      const step = code === CODE_SEQ_WRITE ? 4 : 0;
+    if ((code === TRANS_CODE_WRITE || code === TRANS_CODE_SEQ_WRITE) && size > 0 && (size & 3) === 0 && len === TRANS_REQ_HEADER_SIZE + size && size <= MAX_TRANS_DATA) {
+      const step = code === TRANS_CODE_SEQ_WRITE ? 4 : 0;
       for (let i = 0; i < size; i += 4) {
         const v = (buf[8 + i]! | (buf[9 + i]! << 8) | (buf[10 + i]! << 16) | (buf[11 + i]! << 24)) >>> 0;
         bus.write32((address + (step ? i : 0)) >>> 0, v);
       }
       this.stats.writes++;
-      const resp = [code | RESP_FLAG, 0, (size >>> 8) & 0xff, size & 0xff];
-      this.#queue(resp, 4);
+      const resp = [code | TRANS_RESP_FLAG, 0, (size >>> 8) & 0xff, size & 0xff];
+      this.#queue(resp, TRANS_RESP_HEADER_SIZE);
       return;
     }
-    if ((code === CODE_READ || code === CODE_SEQ_READ) && size > 0 && (size & 3) === 0 && len === 8 && size <= 1024) {
+    if ((code === TRANS_CODE_READ || code === TRANS_CODE_SEQ_READ) && size > 0 && (size & 3) === 0 && len === TRANS_REQ_HEADER_SIZE && size <= MAX_TRANS_DATA) {
       const data = new Array<number>(size);
-      const step = code === CODE_SEQ_READ ? 4 : 0;
+      const step = code === TRANS_CODE_SEQ_READ ? 4 : 0;
       for (let i = 0; i < size; i += 4) {
         const v = bus.read32((address + (step ? i : 0)) >>> 0);
         data[i] = v & 0xff;
@@ -179,7 +173,7 @@ export class AvalonBridge {
     }
     // Unknown code or inconsistent size: answer "no transaction" (0x7f | 0x80) with size 0.
     this.stats.dropped++;
-    this.#queue([CODE_NO_TRANS | RESP_FLAG, 0, 0, 0], 4);
+    this.#queue([TRANS_CODE_NO_TRANS | TRANS_RESP_FLAG, 0, 0, 0], TRANS_RESP_HEADER_SIZE);
   }
 
   #put(b: number): void {
@@ -189,10 +183,10 @@ export class AvalonBridge {
   #putEscaped(b: number): void {
     if (b === PKT_SOP || b === PKT_EOP || b === PKT_CHANNEL || b === PKT_ESC) {
       this.#put(PKT_ESC);
-      this.#put(b ^ 0x20);
+      this.#put(b ^ ESC_XOR);
     } else if (b === PHY_IDLE || b === PHY_ESC) {
       this.#put(PHY_ESC);
-      this.#put(b ^ 0x20);
+      this.#put(b ^ ESC_XOR);
     } else {
       this.#put(b);
     }

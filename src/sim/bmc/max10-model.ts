@@ -11,26 +11,31 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../util/clock.js';
 import type { AvalonBus } from './avalon-bridge.js';
+import {
+  M10BMC_SYS_BASE, LEGACY_BUILD_VER, DOORBELL, AUTH_RESULT, STAGING_BASE, STAGING_SIZE, SYS_FW_VERSION, SYS_MAC_LOW, SYS_MAC_HIGH,
+  SYS_FPGA_RECONF, SYS_TEST, SYS_BUILD_VER, SYS_FPGA_PAGE_INFO, SYS_PKVL_POLLING_CTRL, SYS_PKVL_LINK_STATUS, SYS_PKVL_A_VERSION,
+  SYS_PKVL_B_VERSION, FPGA_RECONF_REQUEST, FPGA_RECONF_PAGE_SHIFT, FPGA_RECONF_PAGE_MASK, FPGA_RECONF_COUNTDOWN_START, FPGA_PAGE_MASK,
+  DRBL_RSU_REQUEST, DRBL_RSU_PROGRESS_SHIFT, DRBL_HOST_STATUS, DRBL_HOST_STATUS_SHIFT, DRBL_RSU_STATUS_SHIFT, DRBL_CONFIG_SEL,
+  DRBL_REBOOT_REQ, DRBL_REBOOT_DISABLED, RsuProgress, RsuStatus, HostStatus,
+} from '../../dfl/regs/max10-bmc.js';
 
-export const SYS_BASE = 0x300800;
-export const LEGACY_BUILD_VER = 0x300468;
-export const FW_VERSION = SYS_BASE + 0x00;
-export const MAC_LOW = SYS_BASE + 0x10;
-export const MAC_HIGH = SYS_BASE + 0x14;
-export const FPGA_RECONF = SYS_BASE + 0x30;
-export const TEST_REG = SYS_BASE + 0x3c;
-export const BUILD_VER = SYS_BASE + 0x68;
-export const FPGA_PAGE_INFO = SYS_BASE + 0x6c;
-export const PKVL_POLLING_CTRL = SYS_BASE + 0x80;
-export const PKVL_LINK_STATUS = SYS_BASE + 0x164;
-export const PKVL_A_VERSION = SYS_BASE + 0x254;
-export const PKVL_B_VERSION = SYS_BASE + 0x258;
-export const DOORBELL = SYS_BASE + 0x400;
-export const AUTH_RESULT = SYS_BASE + 0x404;
+// The address map and the doorbell fields are shared with the host (src/dfl/regs/max10-bmc.ts);
+// the model's absolute names for the system registers follow.
+export const SYS_BASE = M10BMC_SYS_BASE;
+export { LEGACY_BUILD_VER, DOORBELL, AUTH_RESULT, STAGING_BASE, STAGING_SIZE };
+export const FW_VERSION = SYS_BASE + SYS_FW_VERSION;
+export const MAC_LOW = SYS_BASE + SYS_MAC_LOW;
+export const MAC_HIGH = SYS_BASE + SYS_MAC_HIGH;
+export const FPGA_RECONF = SYS_BASE + SYS_FPGA_RECONF;
+export const TEST_REG = SYS_BASE + SYS_TEST;
+export const BUILD_VER = SYS_BASE + SYS_BUILD_VER;
+export const FPGA_PAGE_INFO = SYS_BASE + SYS_FPGA_PAGE_INFO;
+export const PKVL_POLLING_CTRL = SYS_BASE + SYS_PKVL_POLLING_CTRL;
+export const PKVL_LINK_STATUS = SYS_BASE + SYS_PKVL_LINK_STATUS;
+export const PKVL_A_VERSION = SYS_BASE + SYS_PKVL_A_VERSION;
+export const PKVL_B_VERSION = SYS_BASE + SYS_PKVL_B_VERSION;
 export const FLASH_BASE = 0x10000000;
 export const FLASH_END = 0x1fffffff;
-export const STAGING_BASE = 0x18000000;
-export const STAGING_SIZE = 0x3800000;
 export const FLASH_COUNT_ADDR = 0x17ffb000;
 export const FLASH_COUNT_SIZE = 4096;
 /** Root entry hash areas: {prog address, magic}; the hash follows at +4 (intel-m10-bmc.h). */
@@ -40,22 +45,18 @@ export const REH_AREAS = [
   { name: 'pr', contentType: 2, prog: 0x17ffe000, magic: 0x5250 },
 ] as const;
 
-const RECONF_REQUEST = 1 << 23;
-const RECONF_PAGE_SHIFT = 20;
-const RECONF_COUNTDOWN = 1 << 18;
+/** Doorbell bits the host may write: [0], [11:8], [28], [29]; the rest belongs to the BMC. */
+const HOST_WRITABLE = DRBL_RSU_REQUEST | DRBL_HOST_STATUS | DRBL_CONFIG_SEL | DRBL_REBOOT_REQ;
 
-const D_RSU_REQUEST = 1 << 0;
-const D_HOST_SHIFT = 8;
-const D_HOST = 0xf << D_HOST_SHIFT;
-const D_CONFIG_SEL = 1 << 28;
-const D_REBOOT_REQ = 1 << 29;
-const D_REBOOT_DISABLED = 1 << 30;
-const HOST_WRITABLE = D_RSU_REQUEST | D_HOST | D_CONFIG_SEL | D_REBOOT_REQ;
-
-export const Progress = { IDLE: 0, PREPARE: 1, READY: 3, AUTHENTICATING: 4, COPYING: 5, UPDATE_CANCEL: 6, PROGRAM_KEY_HASH: 7, RSU_DONE: 8 } as const;
-export const Status = { NORMAL: 0, TIMEOUT: 1, AUTH_FAIL: 2, COPY_FAIL: 3, ERASE_FAIL: 7, WEAROUT: 8, NIOS_OK: 0x80 } as const;
-const HOST_WRITE_DONE = 1;
-const HOST_ABORT = 2;
+/** The RSU progress and status codes this model reports (a subset of RsuProgress / RsuStatus). */
+export const Progress = {
+  IDLE: RsuProgress.IDLE, PREPARE: RsuProgress.PREPARE, READY: RsuProgress.READY, AUTHENTICATING: RsuProgress.AUTHENTICATING,
+  COPYING: RsuProgress.COPYING, UPDATE_CANCEL: RsuProgress.UPDATE_CANCEL, PROGRAM_KEY_HASH: RsuProgress.PROGRAM_KEY_HASH, RSU_DONE: RsuProgress.RSU_DONE,
+} as const;
+export const Status = {
+  NORMAL: RsuStatus.NORMAL, TIMEOUT: RsuStatus.TIMEOUT, AUTH_FAIL: RsuStatus.AUTH_FAIL, COPY_FAIL: RsuStatus.COPY_FAIL,
+  ERASE_FAIL: RsuStatus.ERASE_FAIL, WEAROUT: RsuStatus.WEAROUT, NIOS_OK: RsuStatus.NIOS_OK,
+} as const;
 
 /**
  * AUTH_RESULT codes of this model (the register's encoding is not public; the kernel and DPDK
@@ -228,8 +229,8 @@ export class Max10Model implements AvalonBus {
   reset(): void {}
 
   #doorbellValue(): number {
-    return ((this.#rsuRequest ? D_RSU_REQUEST : 0) | (this.#progress << 4) | (this.#hostStatus << D_HOST_SHIFT) | (this.#status << 16) |
-      (this.#configSel ? D_CONFIG_SEL : 0) | (this.#phase === 'rebooting' ? D_REBOOT_REQ : 0) | (this.#rebootDisabled ? D_REBOOT_DISABLED : 0)) >>> 0;
+    return ((this.#rsuRequest ? DRBL_RSU_REQUEST : 0) | (this.#progress << DRBL_RSU_PROGRESS_SHIFT) | (this.#hostStatus << DRBL_HOST_STATUS_SHIFT) | (this.#status << DRBL_RSU_STATUS_SHIFT) |
+      (this.#configSel ? DRBL_CONFIG_SEL : 0) | (this.#phase === 'rebooting' ? DRBL_REBOOT_REQ : 0) | (this.#rebootDisabled ? DRBL_REBOOT_DISABLED : 0)) >>> 0;
   }
 
   #enter(phase: Phase, durationMs: number): void {
@@ -373,7 +374,7 @@ export class Max10Model implements AvalonBus {
       case FPGA_RECONF: return this.#fpgaReconf;
       case TEST_REG: return this.#test;
       case BUILD_VER: return this.buildVersion;
-      case FPGA_PAGE_INFO: return this.fpgaPage & 0x7;
+      case FPGA_PAGE_INFO: return this.fpgaPage & FPGA_PAGE_MASK;
       case PKVL_POLLING_CTRL: return 0x0011_0000 | 0x1; // A/B preload done, polling on
       case PKVL_LINK_STATUS: return this.linkStatus;
       case PKVL_A_VERSION: return 0x0109_20a6;
@@ -441,15 +442,15 @@ export class Max10Model implements AvalonBus {
 
   #writeDoorbell(value: number): void {
     const t = this.timing;
-    const host = (value & D_HOST) >>> D_HOST_SHIFT;
+    const host = (value & DRBL_HOST_STATUS) >>> DRBL_HOST_STATUS_SHIFT;
     const prevHost = this.#hostStatus;
     this.#hostStatus = host;
-    this.#configSel = (value & D_CONFIG_SEL) !== 0;
-    if ((value & D_REBOOT_REQ) !== 0 && !this.#rebootDisabled && (this.#phase === 'idle')) {
+    this.#configSel = (value & DRBL_CONFIG_SEL) !== 0;
+    if ((value & DRBL_REBOOT_REQ) !== 0 && !this.#rebootDisabled && (this.#phase === 'idle')) {
       this.#enter('rebooting', t.rebootMs);
       return;
     }
-    if ((value & D_RSU_REQUEST) !== 0 && !this.#rsuRequest) {
+    if ((value & DRBL_RSU_REQUEST) !== 0 && !this.#rsuRequest) {
       if (this.#phase === 'idle' && (this.#progress === Progress.IDLE || this.#progress === Progress.RSU_DONE)) {
         this.#rsuRequest = true;
         this.#enter('handshake', t.handshakeMs);
@@ -457,8 +458,8 @@ export class Max10Model implements AvalonBus {
       return;
     }
     if (host !== prevHost && this.#phase === 'ready') {
-      if (host === HOST_WRITE_DONE) this.#enter('write-done', t.handshakeMs);
-      else if (host === HOST_ABORT) {
+      if (host === HostStatus.WRITE_DONE) this.#enter('write-done', t.handshakeMs);
+      else if (host === HostStatus.ABORT_RSU) {
         this.#progress = Progress.UPDATE_CANCEL;
         this.#enter('cancel', t.handshakeMs);
       }
@@ -467,12 +468,12 @@ export class Max10Model implements AvalonBus {
 
   #writeReconf(value: number): void {
     const prev = this.#fpgaReconf;
-    this.#fpgaReconf = value & (RECONF_REQUEST | (0x7 << RECONF_PAGE_SHIFT) | RECONF_COUNTDOWN);
+    this.#fpgaReconf = value & (FPGA_RECONF_REQUEST | FPGA_RECONF_PAGE_MASK | FPGA_RECONF_COUNTDOWN_START);
     const rising = (bit: number): boolean => (prev & bit) === 0 && (value & bit) !== 0;
     // DPDK n3000_reload_fpga (secure BMC): clear RP_LOAD [23], then set it with the page in [22:20].
     // reference/secure-update.md adds a toggle of the countdown start [18]; either edge starts the reload.
-    if (rising(RECONF_REQUEST) || ((value & RECONF_REQUEST) !== 0 && rising(RECONF_COUNTDOWN))) {
-      const page = (value >>> RECONF_PAGE_SHIFT) & 0x7;
+    if (rising(FPGA_RECONF_REQUEST) || ((value & FPGA_RECONF_REQUEST) !== 0 && rising(FPGA_RECONF_COUNTDOWN_START))) {
+      const page = (value >>> FPGA_RECONF_PAGE_SHIFT) & 0x7;
       this.fpgaPage = page;
       this.counters.fpgaReloads++;
       this.events.onFpgaReload?.(page);

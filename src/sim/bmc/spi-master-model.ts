@@ -11,30 +11,29 @@
 // CONTROL 0xC (SSO 10), SLAVE_SEL 0x14. A TXDATA write shifts 32 bits out MSB first (the host
 // swaps bytes so the first phy byte is in [31:24], regmap-spi-avmm br_swap_words_32).
 import type { AvalonBridge } from './avalon-bridge.js';
+import {
+  SPI_CORE_PARAMETER, CORE_DATA_WIDTH_SHIFT, CORE_NUM_CHIPSELECT_SHIFT, SPI_INDIRECT_ADDR, SPI_INDIRECT_RD_DATA, SPI_INDIRECT_WR_DATA,
+  INDIRECT_WR, INDIRECT_RD, INDIRECT_VALID,
+  INDIRECT_REG_MASK, INDIRECT_DATA_MASK, ALTERA_SPI_RXDATA, ALTERA_SPI_TXDATA, ALTERA_SPI_STATUS, ALTERA_SPI_CONTROL, ALTERA_SPI_SLAVE_SEL,
+  STATUS_ROE, STATUS_TOE, STATUS_TMT, STATUS_TRDY, STATUS_RRDY, STATUS_E, CONTROL_SSO,
+} from '../../dfl/regs/max10-bmc.js';
 
-export const SPI_CORE_PARAMETER = 0x08;
-export const INDIRECT_ADDR = 0x10;
-export const INDIRECT_RD_DATA = 0x18;
-export const INDIRECT_WR_DATA = 0x20;
-export const INDIRECT_WR = 1n << 8n;
-export const INDIRECT_RD = 1n << 9n;
-export const INDIRECT_VALID = 1n << 32n;
+// The register map is shared with the host driver (src/dfl/regs/max10-bmc.ts). The window's
+// offsets keep the model's names; the SPI master registers are used as indices (offset >> 2),
+// which is how INDIRECT_ADDR[2:0] names them.
+export { SPI_CORE_PARAMETER, INDIRECT_WR, INDIRECT_RD, INDIRECT_VALID };
+export const INDIRECT_ADDR = SPI_INDIRECT_ADDR;
+export const INDIRECT_RD_DATA = SPI_INDIRECT_RD_DATA;
+export const INDIRECT_WR_DATA = SPI_INDIRECT_WR_DATA;
 
-const RXDATA = 0;
-const TXDATA = 1;
-const STATUS = 2;
-const CONTROL = 3;
-const SLAVE_SEL = 5;
-const ST_ROE = 0x8;
-const ST_TOE = 0x10;
-const ST_TMT = 0x20;
-const ST_TRDY = 0x40;
-const ST_RRDY = 0x80;
-const ST_E = 0x100;
-const CTL_SSO = 0x400;
+const RXDATA = ALTERA_SPI_RXDATA >> 2;
+const TXDATA = ALTERA_SPI_TXDATA >> 2;
+const STATUS = ALTERA_SPI_STATUS >> 2;
+const CONTROL = ALTERA_SPI_CONTROL >> 2;
+const SLAVE_SEL = ALTERA_SPI_SLAVE_SEL >> 2;
 
 /** DATA_WIDTH 32 in [7:2], NUM_CHIPSELECT 1 in [13:8], SPI clock 12.5 MHz code in [31:22]. */
-export const CORE_PARAMETER_VALUE = (32n << 2n) | (1n << 8n) | (25n << 22n);
+export const CORE_PARAMETER_VALUE = (32n << CORE_DATA_WIDTH_SHIFT) | (1n << CORE_NUM_CHIPSELECT_SHIFT) | (25n << 22n);
 
 export class SpiMasterModel {
   /** Polls of INDIRECT_ADDR that still show the command bit (0 = completes at once). */
@@ -47,7 +46,7 @@ export class SpiMasterModel {
   #rdData = 0n;
   #wrData = 0;
   #rx = 0;
-  #status = ST_TMT | ST_TRDY;
+  #status = STATUS_TMT | STATUS_TRDY;
   #control = 0;
   #slaveSel = 0;
 
@@ -61,7 +60,7 @@ export class SpiMasterModel {
     this.#rdData = 0n;
     this.#wrData = 0;
     this.#rx = 0;
-    this.#status = ST_TMT | ST_TRDY;
+    this.#status = STATUS_TMT | STATUS_TRDY;
     this.#control = 0;
     this.#slaveSel = 0;
     this.#bridge.reset();
@@ -85,11 +84,11 @@ export class SpiMasterModel {
   write64(offset: number, value: bigint): void {
     switch (offset) {
       case INDIRECT_WR_DATA:
-        this.#wrData = Number(value & 0xffffffffn);
+        this.#wrData = Number(value & INDIRECT_DATA_MASK);
         return;
       case INDIRECT_ADDR: {
         this.#cmd = value & 0x3ffn;
-        const reg = Number(value & 0x7n);
+        const reg = Number(value & INDIRECT_REG_MASK);
         if ((value & INDIRECT_RD) !== 0n) this.#rdData = BigInt(this.#readReg(reg)) | INDIRECT_VALID;
         else if ((value & INDIRECT_WR) !== 0n) this.#writeReg(reg, this.#wrData);
         this.#pendingPolls = (value & (INDIRECT_RD | INDIRECT_WR)) !== 0n ? this.indirectLatency : 0;
@@ -101,15 +100,15 @@ export class SpiMasterModel {
   }
 
   #selected(): boolean {
-    return (this.#control & CTL_SSO) !== 0 && (this.#slaveSel & 1) !== 0;
+    return (this.#control & CONTROL_SSO) !== 0 && (this.#slaveSel & 1) !== 0;
   }
 
   #readReg(reg: number): number {
     switch (reg) {
       case RXDATA:
-        this.#status &= ~ST_RRDY;
+        this.#status &= ~STATUS_RRDY;
         return this.#rx;
-      case STATUS: return this.#status | ((this.#status & (ST_ROE | ST_TOE)) !== 0 ? ST_E : 0);
+      case STATUS: return this.#status | ((this.#status & (STATUS_ROE | STATUS_TOE)) !== 0 ? STATUS_E : 0);
       case CONTROL: return this.#control;
       case SLAVE_SEL: return this.#slaveSel;
       default: return 0;
@@ -119,7 +118,7 @@ export class SpiMasterModel {
   #writeReg(reg: number, value: number): void {
     switch (reg) {
       case TXDATA: {
-        if ((this.#status & ST_RRDY) !== 0) this.#status |= ST_ROE; // previous word never read
+        if ((this.#status & STATUS_RRDY) !== 0) this.#status |= STATUS_ROE; // previous word never read
         let rx = 0xffffffff; // MISO floats high with no slave selected
         if (this.#selected()) {
           const bridge = this.#bridge;
@@ -127,11 +126,11 @@ export class SpiMasterModel {
           this.words++;
         }
         this.#rx = rx >>> 0;
-        this.#status |= ST_RRDY;
+        this.#status |= STATUS_RRDY;
         return;
       }
       case STATUS:
-        this.#status &= ~(ST_ROE | ST_TOE);
+        this.#status &= ~(STATUS_ROE | STATUS_TOE);
         return;
       case CONTROL: {
         const was = this.#selected();
