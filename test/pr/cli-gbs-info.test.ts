@@ -3,18 +3,11 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
+import { capture } from './helpers.js';
 import { buildGbs, buildLegacyGbs } from '../../src/afu/pr/gbs.js';
 
 const IFC = '9346116d-a52d-5ca8-b06a-a9a389ef7c8d';
 const AFU = 'c000c966-0d82-4272-9aef-fe5f84570612';
-
-function capture() {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
-  return { out: () => out, err: () => err };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'vfiokit-gbs-'));
 afterEach(() => vi.restoreAllMocks());

@@ -3,8 +3,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
-import { buildGbs } from '../../src/afu/pr/gbs.js';
-import { buildSimImage } from '../../src/sim/pr-engine-image.js';
+import { capture, simGbs } from './helpers.js';
 import { SIM_PR_INTERFACE_ID } from '../../src/sim/identity.js';
 
 const AFU = '6f4e5d3c-2b1a-4c9d-8e7f-0a1b2c3d4e5f';
@@ -14,16 +13,8 @@ process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 function gbsFile(name: string, interfaceUuid: string, bytes = 10_001): string {
   const payload = Uint8Array.from({ length: bytes }, (_, i) => i & 0xff);
   const path = join(dir, name);
-  writeFileSync(path, buildGbs({ interfaceUuid, acceleratorClusters: [{ name: 'demo', acceleratorTypeUuid: AFU }] }, buildSimImage({ interfaceUuid, afuGuid: AFU, payload })));
+  writeFileSync(path, simGbs({ interfaceUuid, afuGuid: AFU, payload, name: 'demo' }).file);
   return path;
-}
-
-function capture() {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
-  return { out: () => out, err: () => err };
 }
 
 beforeAll(() => {

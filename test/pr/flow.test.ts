@@ -6,10 +6,10 @@ import { VirtualClock } from '../../src/util/clock.js';
 import { logger } from '../../src/util/log.js';
 import type { SimContext } from '../../src/sim/feature-model.js';
 import { PrEngine, createPrEngineFactory, type PrEngineOptions, type PrFault } from '../../src/sim/pr-engine.js';
-import { buildSimImage } from '../../src/sim/pr-engine-image.js';
 import { buildGbs, buildLegacyGbs, parseGbs } from '../../src/afu/pr/gbs.js';
 import { PrError, bitstreamWords, partialReconfigure, startPartialReconfiguration, type PrProgress, type PrTarget } from '../../src/afu/pr/partial-reconfiguration.js';
 import { DeviceError } from '../../src/errors.js';
+import { prError, simGbs } from './helpers.js';
 
 const IFC = '9346116d-a52d-5ca8-b06a-a9a389ef7c8d';
 const AFU = 'c000c966-0d82-4272-9aef-fe5f84570612';
@@ -57,19 +57,8 @@ function rig(options: PrEngineOptions = {}, portCount = 2) {
 
 function gbsFor(payloadBytes: number, opts: { interfaceUuid?: string; afu?: string; imageInterface?: string } = {}) {
   const payload = Uint8Array.from({ length: payloadBytes }, (_, i) => (i * 13 + 1) & 0xff);
-  const image = buildSimImage({ interfaceUuid: opts.imageInterface ?? opts.interfaceUuid ?? IFC, afuGuid: opts.afu ?? AFU, payload });
-  const file = buildGbs({ interfaceUuid: opts.interfaceUuid ?? IFC, acceleratorClusters: [{ name: 'test', acceleratorTypeUuid: opts.afu ?? AFU }] }, image);
-  return { gbs: parseGbs(file), image };
-}
-
-async function prError(p: Promise<unknown>): Promise<PrError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(PrError);
-    return err as PrError;
-  }
-  throw new Error('expected a PrError');
+  const { gbs, image } = simGbs({ interfaceUuid: opts.interfaceUuid ?? IFC, imageInterfaceUuid: opts.imageInterface ?? opts.interfaceUuid ?? IFC, afuGuid: opts.afu ?? AFU, payload, name: 'test' });
+  return { gbs, image };
 }
 
 describe('partial reconfiguration flow', () => {

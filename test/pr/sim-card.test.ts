@@ -5,35 +5,23 @@ import { openDevice } from '../../src/device/registry.js';
 import { createSimCard, type SimDevice } from '../../src/sim/sim-device.js';
 import { SIM_AFU_GUID, SIM_PR_INTERFACE_ID } from '../../src/sim/identity.js';
 import { prEngineOf, type PrFault } from '../../src/sim/pr-engine.js';
-import { buildSimImage } from '../../src/sim/pr-engine-image.js';
 import { Card } from '../../src/afu/card.js';
-import { buildGbs, parseGbs } from '../../src/afu/pr/gbs.js';
+import { parseGbs } from '../../src/afu/pr/gbs.js';
 import { reconfigureCard, startCardReconfiguration } from '../../src/afu/pr/card-pr.js';
-import { PrError } from '../../src/afu/pr/partial-reconfiguration.js';
+import { simGbs as simGbsFile, prError } from './helpers.js';
 
 const NEW_AFU = '6f4e5d3c-2b1a-4c9d-8e7f-0a1b2c3d4e5f';
 
 function simGbs(interfaceUuid: string, afuGuid = NEW_AFU, payloadBytes = 12_345) {
   const payload = Uint8Array.from({ length: payloadBytes }, (_, i) => (i * 31 + 7) & 0xff);
-  const image = buildSimImage({ interfaceUuid, afuGuid, payload });
-  const file = buildGbs({ interfaceUuid, platformName: 'sim n3000', power: 10, clockFrequencyHigh: 400, clockFrequencyLow: 200, acceleratorClusters: [{ name: 'sim_afu', acceleratorTypeUuid: afuGuid }] }, image);
-  return { gbs: parseGbs(file), image };
+  const { gbs, image } = simGbsFile({ interfaceUuid, afuGuid, payload, metadata: { platformName: 'sim n3000', power: 10, clockFrequencyHigh: 400, clockFrequencyLow: 200 } });
+  return { gbs, image };
 }
 
 function engineOf(device: SimDevice) {
   const engine = prEngineOf(device.sim.context);
   if (!engine) throw new Error('the sim card has no PR engine model');
   return engine;
-}
-
-async function prError(p: Promise<unknown>): Promise<PrError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(PrError);
-    return err as PrError;
-  }
-  throw new Error('expected a PrError');
 }
 
 describe('PR on the sim card', () => {
@@ -138,7 +126,7 @@ describe('PR on the sim card', () => {
 
 describe('buildSimGbs (demo helper)', () => {
   it('builds a GBS the sim card loads, with metadata naming the same UUIDs', async () => {
-    const { buildSimGbs } = await import('../../src/sim/pr-engine-gbs.js');
+    const { buildSimGbs } = await import('../../src/cli/sim-gbs.js');
     const bytes = buildSimGbs({ afuGuid: NEW_AFU, payloadBytes: 5000, name: 'demo', power: 25 });
     const gbs = parseGbs(bytes);
     expect(gbs.interfaceUuid).toBe(SIM_PR_INTERFACE_ID);

@@ -60,14 +60,4 @@ export function buildSignedImage(spec: SignedImageSpec): Uint8Array {
 }
 
 /** A deterministic pseudo-random payload of `length` bytes (tests, benchmarks, the demo). */
-export function patternPayload(length: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = (seed * 0x9e3779b1) >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+export { patternPayload } from '../../util/pattern.js';

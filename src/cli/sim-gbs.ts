@@ -1,10 +1,14 @@
 // A GBS file the simulated card's PR engine accepts, for the demo, tests and benchmarks: a sim
-// image (pr-engine-image.ts: header with interface ID, AFU GUID, length, CRC + payload) wrapped
-// in an ordinary JSON-metadata GBS naming the same interface UUID and accelerator-type-uuid, as
-// a packager would write it.
+// image (src/sim/pr-engine-image.ts: header with interface ID, AFU GUID, length, CRC + payload)
+// wrapped in an ordinary JSON-metadata GBS naming the same interface UUID and
+// accelerator-type-uuid, as a packager would write it.
+// It lives in cli/ because it joins two layers: the GBS container is the host's file format
+// (src/afu/pr/gbs.ts) and the image inside is the sim engine's; src/sim, a device model beside
+// the transports, must not import from src/afu (DESIGN.md), while cli/ sits above both.
 import { buildGbs } from '../afu/pr/gbs.js';
-import { buildSimImage } from './pr-engine-image.js';
-import { SIM_PR_INTERFACE_ID } from './identity.js';
+import { buildSimImage } from '../sim/pr-engine-image.js';
+import { SIM_PR_INTERFACE_ID } from '../sim/identity.js';
+import { patternPayload } from '../util/pattern.js';
 
 export interface SimGbsOptions {
   /** The AFU GUID the port shows after PR. */
@@ -24,17 +28,7 @@ export interface SimGbsOptions {
 }
 
 /** Deterministic payload pattern (so a received bitstream can be compared byte for byte). */
-export function simPayload(length: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = (seed * 0x9e3779b1) >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+export const simPayload = patternPayload;
 
 /** Build the GBS bytes. */
 export function buildSimGbs(options: SimGbsOptions): Uint8Array {
