@@ -1,12 +1,9 @@
 // Fme: the FPGA Management Engine of a card (reference/dfl.md "FME header"; dfl-fme-main.c).
-import type { Device } from '../device/device.js';
-import type { Region } from '../mmio/region.js';
-import type { Feature } from '../dfl/feature.js';
 import { findPrivateFeature } from '../dfl/feature.js';
 import { FME_CAP, FmeReg, field } from '../dfl/fiu-regs.js';
 import { formatGuid } from '../dfl/guid.js';
 import { FmeFeatureId } from '../dfl/names.js';
-import { featureRef, type FeatureRef } from './feature-ref.js';
+import { Fiu } from './fiu.js';
 
 /** PR interface ID registers of the PR feature 0x5 (reference/pr.md PR_INTFC_ID_L/H). */
 export const PR_INTFC_ID_L = 0xa8;
@@ -51,22 +48,7 @@ export function decodeBitstreamVersion(id: bigint): { major: number; minor: numb
   return { major, minor, patch, text: `${major}.${minor}.${patch}` };
 }
 
-export class Fme {
-  readonly device: Device;
-  /** The FME's node in the feature tree. */
-  readonly feature: Feature;
-  readonly region: Region;
-  readonly offset: number;
-  readonly guid: string;
-
-  constructor(device: Device, feature: Feature) {
-    this.device = device;
-    this.feature = feature;
-    this.region = device.region(feature.bar);
-    this.offset = feature.offset;
-    this.guid = feature.guid ?? '';
-  }
-
+export class Fme extends Fiu {
   /** FME_CAP, decoded. */
   get capabilities(): FmeCapabilities {
     return decodeFmeCap(this.region.read64(this.offset + FmeReg.CAP));
@@ -95,16 +77,5 @@ export class Fme {
     if (!pr) return undefined;
     const region = this.device.region(pr.bar);
     return formatGuid(region.read64(pr.offset + PR_INTFC_ID_H), region.read64(pr.offset + PR_INTFC_ID_L));
-  }
-
-  /** The FME private feature with this ID (0x5 PR, 0xe MAX10 SPI, ...), or undefined. */
-  findFeature(id: number): FeatureRef | undefined {
-    const f = findPrivateFeature(this.feature, id);
-    return f ? featureRef(this.device, f) : undefined;
-  }
-
-  /** Every private feature of the FME. */
-  get features(): FeatureRef[] {
-    return this.feature.children.filter((c) => c.type === 'private').map((c) => featureRef(this.device, c));
   }
 }

@@ -5,15 +5,14 @@
 // enable that brings the count back to 0 releases it. The count belongs to the device and port,
 // so a fresh Card.discover() of the same device (after PR) sees the same count.
 import type { Device } from '../device/device.js';
-import type { Region } from '../mmio/region.js';
 import type { Feature } from '../dfl/feature.js';
-import { findPrivateFeature } from '../dfl/feature.js';
 import { PORT_CAP, PORT_CTRL, PORT_ERROR_MASK_ALL, PORT_STS, PortErrorReg, PortReg, field } from '../dfl/fiu-regs.js';
 import { PortFeatureId } from '../dfl/names.js';
+import { Fiu } from './fiu.js';
 import { DeviceError, VfiokitError } from '../errors.js';
 import { hex } from '../util/bytes.js';
 import { logger } from '../util/log.js';
-import { featureRef, type FeatureRef } from './feature-ref.js';
+import type { FeatureRef } from './feature-ref.js';
 import { PortResetError } from './errors.js';
 
 const log = logger('afu:port');
@@ -47,21 +46,12 @@ export interface ClearedPortErrors {
 
 const disableCounts = new WeakMap<Device, Map<string, number>>();
 
-export class Port {
-  readonly device: Device;
-  readonly feature: Feature;
-  readonly region: Region;
-  readonly offset: number;
-  readonly guid: string;
+export class Port extends Fiu {
   /** PORT_CAP[1:0]. */
   readonly number: number;
 
   constructor(device: Device, feature: Feature) {
-    this.device = device;
-    this.feature = feature;
-    this.region = device.region(feature.bar);
-    this.offset = feature.offset;
-    this.guid = feature.guid ?? '';
+    super(device, feature);
     this.number = field(this.region.read64(this.offset + PortReg.CAP), PORT_CAP.PORT_NUM);
   }
 
@@ -157,16 +147,6 @@ export class Port {
         (asserted ? 'the AFU did not drain its outstanding requests: the port stays held in reset, call enable() to release it, then reset the device' : 'the port did not leave reset; reset the device (FLR) or reload the FPGA'),
       { register: 'PORT_CTRL', bar: this.feature.bar, offset: reg, bit: 4, expected: asserted ? 1 : 0, value: hex(r.value, 16), port: this.number, timeoutUs: PORT_RESET_TIMEOUT_US },
     );
-  }
-
-  /** The Port private feature with this ID (0x10 error, 0x12 UINT, ...), or undefined. */
-  findFeature(id: number): FeatureRef | undefined {
-    const f = findPrivateFeature(this.feature, id);
-    return f ? featureRef(this.device, f) : undefined;
-  }
-
-  get features(): FeatureRef[] {
-    return this.feature.children.filter((c) => c.type === 'private').map((c) => featureRef(this.device, c));
   }
 
   /** PORT_ERROR and PORT_FIRST_ERROR as read now (port error feature 0x10). */
