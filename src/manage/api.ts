@@ -21,6 +21,16 @@ import type { DriverOptions } from '../pci/driver.js';
 
 const errno = constants.errno as Record<string, number>;
 
+/** The bytes of an input file (`what`: 'image', 'GBS'); VfiokitError(errno code) naming it when it cannot be read. */
+function readInputFile(file: string, what: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new VfiokitError(code, `cannot read ${what} ${file}: ${code}`, { file });
+  }
+}
+
 /** get_property type bits (the seed API's OPAE_PROP_*). */
 export const PropertyMask = { PCI: 1, FME: 2, PORT: 4, BMC: 8, ALL: 15 } as const;
 
@@ -375,13 +385,7 @@ export class ManagementApi {
    */
   getImageInfo(file: string): Promise<Record<string, unknown> | null> {
     return this.#query('get_image_info', async () => {
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(file);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-        throw new VfiokitError(code, `cannot read image ${file}: ${code}`, { file });
-      }
+      const bytes = readInputFile(file, 'image');
       const { imageInfo } = await import('../afu/image/signed-image.js');
       const info = imageInfo(bytes);
       if (info) {
@@ -436,13 +440,7 @@ export class ManagementApi {
   pr(args: { id: string; port?: number; file: string; force?: boolean }): Promise<number> {
     return this.#status('pr', async () => {
       const p = this.probed(args.id);
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(args.file);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-        throw new VfiokitError(code, `cannot read GBS ${args.file}: ${code}`, { file: args.file });
-      }
+      const bytes = readInputFile(args.file, 'GBS');
       const port = args.port ?? 0;
       if (!Number.isInteger(port) || port < 0) throw new ArgumentError('EINVAL', `port ${String(args.port)} is not a port index (0..3)`);
       const [{ parseGbs }, { Card }, { reconfigureCard }, { prReservationHook }, { createHash }] = await Promise.all([
@@ -470,13 +468,7 @@ export class ManagementApi {
   flash(args: { id: string; file: string; confirm?: boolean; onProgress?: (p: { state: string; progress: number }) => void }): Promise<number> {
     return this.#status('flash', async () => {
       const p = this.probed(args.id);
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(args.file);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-        throw new VfiokitError(code, `cannot read image ${args.file}: ${code}`, { file: args.file });
-      }
+      const bytes = readInputFile(args.file, 'image');
       const { openBmc } = await import('../afu/bmc/bmc.js');
       const { flashReserveHook } = await import('../lock/hooks.js');
       using bmc = openBmc(p.device);

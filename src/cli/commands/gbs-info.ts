@@ -1,9 +1,8 @@
 // `vfiokit gbs-info FILE [--json]`: show a GBS file's metadata and where its bitstream lies.
-import { readFile } from 'node:fs/promises';
+import { readInputFile } from '../input-file.js';
 import type { Command } from '../command.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
-import { DeviceError } from '../../errors.js';
 import { parseGbs, type Gbs } from '../../afu/pr/gbs.js';
 
 export const command: Command = {
@@ -29,13 +28,7 @@ examples:
     const { values, positionals } = parseCommandLine(argv, { json: { type: 'boolean' } });
     if (positionals.length !== 1) throw new UsageError('EUSAGE', positionals.length ? `expected one FILE, got ${positionals.length}; see --help` : 'missing FILE: give the path of a .gbs file');
     const path = positionals[0]!;
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(path);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw new DeviceError(e.code ?? 'EIO', `cannot read ${path}: ${e.message}`, { path });
-    }
+    const bytes = await readInputFile(path);
     const gbs = parseGbs(bytes, path);
     if (values.json) {
       printJson(gbsSummary(gbs, path));

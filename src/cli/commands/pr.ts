@@ -1,5 +1,5 @@
 // `vfiokit pr DEVICE FILE [--port N] [--force] [--dry-run] [--json]`: partial reconfiguration.
-import { readFile } from 'node:fs/promises';
+import { readInputFile } from '../input-file.js';
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Command } from '../command.js';
@@ -7,7 +7,6 @@ import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
 import { progressBar } from '../progress.js';
 import { openDeviceArg, resolveDevice } from '../resolve-device.js';
-import { DeviceError } from '../../errors.js';
 import { Card } from '../../afu/card.js';
 import { parseGbs } from '../../afu/pr/gbs.js';
 import { reconfigureCard } from '../../afu/pr/card-pr.js';
@@ -66,13 +65,7 @@ examples:
     const port = values.port === undefined ? 0 : Number(values.port);
     if (!/^\d+$/.test(values.port ?? '0') || !Number.isSafeInteger(port)) throw new UsageError('EUSAGE', `--port ${values.port} is not a port number (0, 1, ...)`);
 
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(path);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw new DeviceError(e.code ?? 'EIO', `cannot read ${path}: ${e.message}`, { path });
-    }
+    const bytes = await readInputFile(path);
     const gbs = parseGbs(bytes, path);
     const url = resolveDevice(deviceArg);
     using device = await openDeviceArg(deviceArg);
