@@ -5,17 +5,9 @@ import type { Region } from '../mmio/region.js';
 import type { Clock } from '../util/clock.js';
 import type { DmaMapper } from '../dma/mapper.js';
 import type { Interrupt } from './interrupt.js';
+import type { PciIdentity } from '../pci/identity.js';
 
-/** PCI identity from config space (or sysfs). */
-export interface PciIdentity {
-  vendor: number;
-  device: number;
-  subsystemVendor: number;
-  subsystemDevice: number;
-  /** 24-bit class code: base class << 16 | subclass << 8 | prog-if. */
-  classCode: number;
-  revision: number;
-}
+export type { PciIdentity } from '../pci/identity.js';
 
 /** PCI region indexes as VFIO numbers them (include/uapi/linux/vfio.h). */
 export const RegionIndex = { BAR0: 0, BAR1: 1, BAR2: 2, BAR3: 3, BAR4: 4, BAR5: 5, ROM: 6, CONFIG: 7, VGA: 8 } as const;

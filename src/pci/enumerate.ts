@@ -4,17 +4,12 @@ import path from 'node:path';
 import type { DeviceFilter } from '../device/backend.js';
 import { isBdf, normalizeBdf } from './address.js';
 import { PciError } from './errors.js';
+import type { PciIdentity } from './identity.js';
 import { PciSysfs, liveSysfs } from './sysfs.js';
 
-export interface PciDeviceInfo {
+/** A function as sysfs shows it: its IDs (PciIdentity) plus address, driver and topology. */
+export interface PciDeviceInfo extends PciIdentity {
   bdf: string;
-  vendor: number;
-  device: number;
-  subsystemVendor: number;
-  subsystemDevice: number;
-  /** 24-bit class code (base << 16 | sub << 8 | prog-if). */
-  classCode: number;
-  revision: number;
   /** Bound driver name, or undefined when unbound. */
   driver: string | undefined;
   /** driver_override contents, or undefined when empty/absent. */

@@ -6,6 +6,7 @@
 // mask back) and read-only fields behave like hardware.
 import { RegionError } from '../errors.js';
 import { getLe32, hex, putLe32 } from '../util/bytes.js';
+import type { PciIdentity } from '../pci/identity.js';
 import {
   PCI_EXT_CAP_ID_VNDR, PCI_VNDR_DFLS_CNT, PCI_VNDR_DFLS_RES, PCI_VNDR_HEADER, PCI_VSEC_ID_INTEL_DFLS,
 } from '../dfl/vsec.js';
@@ -59,13 +60,7 @@ export interface BarDescription {
   address: bigint;
 }
 
-export interface ConfigSpaceLayout {
-  vendor: number;
-  device: number;
-  subsystemVendor: number;
-  subsystemDevice: number;
-  classCode: number;
-  revision: number;
+export interface ConfigSpaceLayout extends PciIdentity {
   bars: BarDescription[];
   msix: { vectors: number; tableBar: number; tableOffset: number; pbaBar: number; pbaOffset: number };
   /** DFLs the VSEC lists; undefined = no VSEC. */

@@ -2,19 +2,15 @@
 // capability chains. Pure functions over bytes (fuzzed in test/fuzz/vfio-info.fuzz.ts): chains
 // that loop or point outside the buffer end the walk; areas outside the region are dropped.
 import type { IovaRange } from '../dma/mapper.js';
+import type { RegionInfo } from '../device/device.js';
 import {
   IommuInfoFlags, RegionInfoFlags, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
   VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, VFIO_REGION_INFO_CAP_SPARSE_MMAP, VFIO_REGION_INFO_CAP_TYPE, capChain,
   decodeDmaAvail, decodeIommuInfo, decodeIovaRanges, decodeRegionInfo, decodeRegionType, decodeSparseMmap, layouts,
 } from './uapi.js';
 
-export interface ParsedRegionInfo {
-  index: number;
-  size: number;
-  readable: boolean;
-  writable: boolean;
-  mappable: boolean;
-  mmapAreas?: { offset: number; size: number }[];
+/** RegionInfo as the Device reports it, plus what only the kernel transport needs. */
+export interface ParsedRegionInfo extends RegionInfo {
   fdOffset: bigint;
   type?: { type: number; subtype: number };
   msixMappable: boolean;
