@@ -1,5 +1,6 @@
 // Fixed identity of the simulated N3000-class card. The README documents these values; tests and
 // examples may rely on them.
+import type { PciIdentity } from '../pci/identity.js';
 
 /** PCI identity (Intel PAC N3000: 8086:0b30, class 0x120000 processing accelerator). */
 export const SIM_PCI_VENDOR = 0x8086;
@@ -8,6 +9,15 @@ export const SIM_PCI_SUBSYSTEM_VENDOR = 0x8086;
 export const SIM_PCI_SUBSYSTEM_DEVICE = 0x0000;
 export const SIM_PCI_CLASS = 0x12_0000;
 export const SIM_PCI_REVISION = 0x02;
+/** The same IDs as one PciIdentity (the Device's identity and the config space header). */
+export const SIM_PCI_IDENTITY: Readonly<PciIdentity> = Object.freeze({
+  vendor: SIM_PCI_VENDOR,
+  device: SIM_PCI_DEVICE,
+  subsystemVendor: SIM_PCI_SUBSYSTEM_VENDOR,
+  subsystemDevice: SIM_PCI_SUBSYSTEM_DEVICE,
+  classCode: SIM_PCI_CLASS,
+  revision: SIM_PCI_REVISION,
+});
 
 /** GUID of the AFU the card powers up with (the sim's "native loopback + DMA" AFU). */
 export const SIM_AFU_GUID = 'a5d1b2c3-7e4f-4b8a-9c6d-1f2e3d4c5b6a';

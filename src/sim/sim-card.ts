@@ -29,8 +29,7 @@ import { AfuModel } from './afu-model.js';
 import { SimDmaMapper } from './sim-dma-mapper.js';
 import { SimConfigSpace } from './config-space.js';
 import {
-  SIM_AFU_GUID, SIM_BITSTREAM_ID, SIM_BITSTREAM_MD, SIM_PCI_CLASS, SIM_PCI_DEVICE, SIM_PCI_REVISION,
-  SIM_PCI_SUBSYSTEM_DEVICE, SIM_PCI_SUBSYSTEM_VENDOR, SIM_PCI_VENDOR, SIM_PR_INTERFACE_ID, SIM_VARIANTS, type SimVariant,
+  SIM_AFU_GUID, SIM_BITSTREAM_ID, SIM_BITSTREAM_MD, SIM_PCI_IDENTITY, SIM_PR_INTERFACE_ID, SIM_VARIANTS, type SimVariant,
 } from './identity.js';
 
 export const SIM_BAR0_SIZE = 0x8_0000;
@@ -307,12 +306,7 @@ export class SimCard {
     this.bar4.add(SIM_MSIX_PBA_OFFSET, 0x1000, { read64: (rel) => (rel === 0 ? this.#pending : 0n), write64: () => {} });
 
     this.config = new SimConfigSpace(`sim:${variant}`, {
-      vendor: SIM_PCI_VENDOR,
-      device: SIM_PCI_DEVICE,
-      subsystemVendor: SIM_PCI_SUBSYSTEM_VENDOR,
-      subsystemDevice: SIM_PCI_SUBSYSTEM_DEVICE,
-      classCode: SIM_PCI_CLASS,
-      revision: SIM_PCI_REVISION,
+      ...SIM_PCI_IDENTITY,
       bars: [
         { index: 0, size: SIM_BAR0_SIZE, address: 0x38_0000_0000n },
         { index: SIM_MSIX_BAR, size: SIM_BAR4_SIZE, address: 0x38_0008_0000n },

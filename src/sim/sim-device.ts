@@ -15,8 +15,7 @@ import { SimCard, SIM_BAR0_SIZE, SIM_BAR4_SIZE, SIM_MSIX_VECTORS, type SimCardOp
 import type { SimDmaMapper } from './sim-dma-mapper.js';
 import { SimInterrupts } from './sim-interrupts.js';
 import {
-  SIM_PCI_CLASS, SIM_PCI_DEVICE, SIM_PCI_REVISION, SIM_PCI_SUBSYSTEM_DEVICE, SIM_PCI_SUBSYSTEM_VENDOR, SIM_PCI_VENDOR,
-  type SimVariant,
+  SIM_PCI_IDENTITY, type SimVariant,
 } from './identity.js';
 
 const log = logger('sim');
@@ -29,14 +28,7 @@ export class SimDevice implements Device {
   readonly url: string;
   readonly transport = 'sim';
   readonly bdf = undefined;
-  readonly identity: PciIdentity = Object.freeze({
-    vendor: SIM_PCI_VENDOR,
-    device: SIM_PCI_DEVICE,
-    subsystemVendor: SIM_PCI_SUBSYSTEM_VENDOR,
-    subsystemDevice: SIM_PCI_SUBSYSTEM_DEVICE,
-    classCode: SIM_PCI_CLASS,
-    revision: SIM_PCI_REVISION,
-  });
+  readonly identity: PciIdentity = SIM_PCI_IDENTITY;
   readonly regionCount = NUM_REGIONS;
   readonly irqCount = NUM_IRQS;
   /** The card behind the device: faults, models, injected errors, counters (tests, demos). */

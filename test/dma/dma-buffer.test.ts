@@ -4,15 +4,7 @@ import { allocateDma, iovaAllocatorFor, DmaBuffer } from '../../src/dma/dma-buff
 import { DmaError, IovaExhaustedError } from '../../src/dma/errors.js';
 import { ArgumentError } from '../../src/errors.js';
 import { RecordingMapper } from './recording-mapper.js';
-
-function fdIsOpen(fd: number): boolean {
-  try {
-    fs.fstatSync(fd);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { fdIsOpen } from './fd.js';
 
 describe('allocateDma', () => {
   it('allocates, maps at an IOVA from the allocator, and the device sees what the host wrote', () => {

@@ -6,15 +6,7 @@ import { allocateHostMemory, BASE_PAGE_SIZE } from '../../src/dma/host-memory.js
 import { autoHugePageSize, hugePagePools, HUGE_PAGE_BYTES } from '../../src/dma/hugepages.js';
 import { DmaError } from '../../src/dma/errors.js';
 import { ArgumentError } from '../../src/errors.js';
-
-function fdIsOpen(fd: number): boolean {
-  try {
-    fs.fstatSync(fd);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { fdIsOpen } from './fd.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vfiokit-hp-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
