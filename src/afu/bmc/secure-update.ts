@@ -101,9 +101,9 @@ export class SecureUpdate {
     return { ...decodeDoorbell(doorbell), authResult };
   }
 
-  #fail(code: string, doorbell: number, what: string, todo: string): FlashError {
+  #fail(code: string, doorbell: number, what: string, remedy: string): FlashError {
     const d = this.#details(doorbell);
-    return new FlashError(code, `secure update: ${what} (DOORBELL ${d.doorbell as string}: progress ${d.progress as string}, RSU status ${d.rsuStatus as string}, host status ${d.hostStatus as string}; AUTH_RESULT ${String(d.authResult)}); ${todo}`, d);
+    return new FlashError(code, `secure update: ${what} (DOORBELL ${d.doorbell as string}: progress ${d.progress as string}, RSU status ${d.rsuStatus as string}, host status ${d.hostStatus as string}; AUTH_RESULT ${String(d.authResult)}); ${remedy}`, d);
   }
 
   #emit(onProgress: FlashOptions['onProgress'], p: FlashProgress, image?: SignedImage): void {
