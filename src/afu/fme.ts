@@ -3,11 +3,11 @@ import { findPrivateFeature } from '../dfl/feature.js';
 import { FME_CAP, FmeReg, field } from '../dfl/fiu-regs.js';
 import { formatGuid } from '../dfl/guid.js';
 import { FmeFeatureId } from '../dfl/names.js';
+import { PR_INTFC_ID_H, PR_INTFC_ID_L } from '../dfl/regs/pr.js';
 import { Fiu } from './fiu.js';
 
-/** PR interface ID registers of the PR feature 0x5 (reference/pr.md PR_INTFC_ID_L/H). */
-export const PR_INTFC_ID_L = 0xa8;
-export const PR_INTFC_ID_H = 0xb0;
+/** PR interface ID registers of the PR feature 0x5 (reference/pr.md PR_INTFC_ID_L/H; src/dfl/regs/pr.ts). */
+export { PR_INTFC_ID_L, PR_INTFC_ID_H };
 
 /** FME_CAP decoded (dfl.h FME_CAP_*). */
 export interface FmeCapabilities {

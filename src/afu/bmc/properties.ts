@@ -14,13 +14,10 @@ import { readPciDevice } from '../../pci/enumerate.js';
 import { parseDeviceUrl } from '../../device/registry.js';
 import { hex } from '../../util/bytes.js';
 import { openBmc } from './bmc.js';
+import { PR_INTFC_ID_H, PR_INTFC_ID_L } from '../../dfl/regs/pr.js';
 import type { BmcInfo, PhyInfo } from './bmc-info.js';
 
 export const PropertyMask = { PCI: 0x1, FME: 0x2, PORT: 0x4, BMC: 0x8, ALL: 0xf } as const;
-
-/** PR interface ID registers of the FME PR feature (reference/pr.md). */
-const PR_INTFC_ID_L = 0xa8;
-const PR_INTFC_ID_H = 0xb0;
 
 export interface PciProperties {
   address: string | undefined;
