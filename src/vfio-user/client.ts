@@ -24,7 +24,7 @@ import {
   decodeDeviceInfo, decodeDmaAccess, decodeIrqInfo, DMA_ACCESS_SIZE, DMA_FLAG_READ, DMA_FLAG_WRITE, encodeDeviceInfo,
   encodeDmaMap, encodeDmaUnmap, encodeIrqInfo, encodeIrqSet, IRQ_INFO_AUTOMASKED, IRQ_INFO_EVENTFD, IRQ_INFO_MASKABLE,
   IRQ_SET_ACTION_TRIGGER, IRQ_SET_DATA_EVENTFD, IRQ_SET_DATA_NONE, REGION_ACCESS_SIZE, DEVICE_FLAG_RESET,
-  encodeWriteMulti, decodeWriteMultiReply, type MultiWrite,
+  decodeWriteMultiReply,
 } from './messages.js';
 import {
   buildErrorReply, Command, commandName, encodeHeader, Errno, FLAG_ERROR, HEADER_SIZE, isReply, TYPE_COMMAND,
@@ -444,17 +444,17 @@ export class VfioUserDevice implements Device {
       read64: (o) => this.#read64(index, o),
       write32: (o, v) => this.#write(index, o, 4, v, 0n),
       write64: (o, v) => this.#write(index, o, 8, 0, v),
-    }, { clock: this.clock, ...(this.server.writeMultiple ? { writeMulti: (w: MultiWrite[]) => this.#writeMulti(w) } : {}) });
+    }, { clock: this.clock, ...(this.server.writeMultiple ? { writeMulti: (payload: Uint8Array, count: number) => this.#writeMulti(payload, count) } : {}) });
     state.region = info.mappable && state.fd >= 0 ? this.#mapAreas(state, name, trapped) : trapped;
     return state.region;
   }
 
   /** mmap the region's (sparse) areas from the fd the server passed; the rest stays trapped. */
   /** One REGION_WRITE_MULTI; the reply says how many writes completed (all, or an error). */
-  #writeMulti(writes: MultiWrite[]): void {
-    const m = this.#call(Command.REGION_WRITE_MULTI, encodeWriteMulti(writes), [], `${writes.length} coalesced writes`);
+  #writeMulti(payload: Uint8Array, count: number): void {
+    const m = this.#call(Command.REGION_WRITE_MULTI, payload, [], `${count} coalesced writes`);
     const done = decodeWriteMultiReply(m.payload);
-    if (done !== writes.length) this.#fail(`REGION_WRITE_MULTI completed ${done} of ${writes.length} writes`);
+    if (done !== count) this.#fail(`REGION_WRITE_MULTI completed ${done} of ${count} writes`);
   }
 
   #mapAreas(state: RegionState, name: string, trapped: RemoteRegion): Region {

@@ -22,6 +22,8 @@ class Watcher {
   #dispatching = false;
   #buffer = Buffer.alloc(POLLFD_SIZE);
   #fds: number[] = [];
+  /** The callback each polled fd had when the poll was armed (an fd number may be reused meanwhile). */
+  #armedCallbacks: (ReadyCallback | undefined)[] = [];
 
   /** Set at process exit: end the pending poll and arm no more. */
   #exiting = false;
@@ -72,6 +74,7 @@ class Watcher {
     }
     if (this.#wakeFd < 0) this.#wakeFd = createEventfd();
     this.#fds = [this.#wakeFd, ...this.#callbacks.keys()];
+    this.#armedCallbacks = [undefined, ...this.#callbacks.values()];
     if (this.#buffer.length < this.#fds.length * POLLFD_SIZE) this.#buffer = Buffer.alloc(this.#fds.length * POLLFD_SIZE * 2);
     const buf = this.#buffer;
     this.#fds.forEach((fd, i) => {
@@ -81,24 +84,27 @@ class Watcher {
     });
     this.#pending = true;
     const fds = this.#fds;
+    const armed = this.#armedCallbacks;
     libc.poll.async(addressOf(buf), fds.length, -1, (err: unknown, result: number) => {
       this.#pending = false;
       this.#dispatching = true;
       if (err) {
         log('poll failed: %s', String(err));
       } else if (result > 0) {
-        const ready: [number, number][] = [];
+        const ready: [number, number, ReadyCallback | undefined][] = [];
         for (let i = 0; i < fds.length; i++) {
           const revents = buf.readUInt16LE(i * POLLFD_SIZE + 6);
-          if (revents !== 0) ready.push([fds[i]!, revents]);
+          if (revents !== 0) ready.push([fds[i]!, revents, armed[i]]);
         }
-        for (const [fd, revents] of ready) {
+        for (const [fd, revents, armedCb] of ready) {
           if (fd === this.#wakeFd) {
             eventfdRead(fd);
             continue;
           }
+          // Only the watch the poll was armed for: if the fd was unwatched (and its number reused
+          // by a new watch) while the poll ran, these revents (often POLLNVAL) are the old file's.
           const cb = this.#callbacks.get(fd);
-          if (!cb) continue;
+          if (!cb || cb !== armedCb) continue;
           try {
             cb(revents);
           } catch (e) {

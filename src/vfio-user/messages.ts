@@ -268,6 +268,31 @@ export interface MultiWrite {
   data: Uint8Array;
 }
 
+/** Start a REGION_WRITE_MULTI payload for `count` writes; fill entries with putMultiWrite64/32. */
+export function allocWriteMulti(count: number): Uint8Array {
+  const out = new Uint8Array(8 + count * MULTI_ENTRY_SIZE);
+  putLe32(out, 0, count);
+  return out;
+}
+
+/** Entry `i` of a payload from allocWriteMulti: a 64-bit write of `value` at `offset` of `region`. */
+export function putMultiWrite64(out: Uint8Array, i: number, offset: number, region: number, value: bigint): void {
+  const at = 8 + i * MULTI_ENTRY_SIZE;
+  putLe32(out, at, offset);
+  putLe32(out, at + 8, region);
+  out[at + 12] = 8;
+  putLe64(out, at + 16, value);
+}
+
+/** Entry `i`: a write of `data` (1..8 bytes) at `offset` of `region`. */
+export function putMultiWrite(out: Uint8Array, i: number, offset: number, region: number, data: Uint8Array): void {
+  const at = 8 + i * MULTI_ENTRY_SIZE;
+  putLe32(out, at, offset);
+  putLe32(out, at + 8, region);
+  out[at + 12] = data.length;
+  out.set(data, at + 16);
+}
+
 export function encodeWriteMulti(writes: MultiWrite[]): Uint8Array {
   const out = new Uint8Array(8 + writes.length * MULTI_ENTRY_SIZE);
   putLe64(out, 0, BigInt(writes.length));
@@ -295,7 +320,7 @@ export function decodeWriteMulti(p: Uint8Array): MultiWrite[] {
     const at = 8 + i * MULTI_ENTRY_SIZE;
     const count = getLe32(p, at + 12);
     if (count === 0 || count > MULTI_DATA) throw malformed('REGION_WRITE_MULTI', `write ${i} has count ${count}; 1..8 allowed`, { index: i, count });
-    writes.push({ offset: getLe64(p, at), region: getLe32(p, at + 8), data: p.slice(at + 16, at + 16 + count) });
+    writes.push({ offset: getLe64(p, at), region: getLe32(p, at + 8), data: p.subarray(at + 16, at + 16 + count) });
   }
   return writes;
 }

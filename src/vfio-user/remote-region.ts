@@ -5,11 +5,10 @@
 import type { Clock } from '../util/clock.js';
 import { TrappedRegion, type RegisterAccess } from '../mmio/trapped-region.js';
 import { accessError, checkSpan, checkWidth } from '../mmio/checks.js';
-import { MULTI_MAX, type MultiWrite } from './messages.js';
-import { putLe64 } from '../util/bytes.js';
+import { MULTI_MAX, allocWriteMulti, putMultiWrite, putMultiWrite64 } from './messages.js';
 
-/** Sends one REGION_WRITE_MULTI (at most MULTI_MAX writes) and waits for its reply. */
-export type WriteMulti = (writes: MultiWrite[]) => void;
+/** Sends one REGION_WRITE_MULTI payload (from allocWriteMulti) of `count` writes and waits for its reply. */
+export type WriteMulti = (payload: Uint8Array, count: number) => void;
 
 export class RemoteRegion extends TrappedRegion {
   readonly #index: number;
@@ -25,15 +24,11 @@ export class RemoteRegion extends TrappedRegion {
     const multi = this.#writeMulti;
     if (!multi || words.length < 2) return super.writeStream64(offset, words);
     if (this.closed || !Number.isInteger(offset) || offset < 0 || (offset & 7) !== 0 || offset + 8 > this.size) throw accessError(this.name, this.size, this.closed, offset, 8);
-    const off = BigInt(offset);
     for (let at = 0; at < words.length; at += MULTI_MAX) {
-      const batch: MultiWrite[] = [];
-      for (let i = at; i < Math.min(words.length, at + MULTI_MAX); i++) {
-        const data = new Uint8Array(8);
-        putLe64(data, 0, words[i]!);
-        batch.push({ offset: off, region: this.#index, data });
-      }
-      multi(batch);
+      const n = Math.min(MULTI_MAX, words.length - at);
+      const payload = allocWriteMulti(n);
+      for (let i = 0; i < n; i++) putMultiWrite64(payload, i, offset, this.#index, words[at + i]!);
+      multi(payload, n);
     }
   }
 
@@ -42,12 +37,12 @@ export class RemoteRegion extends TrappedRegion {
     const w = checkWidth(this.name, width);
     if (!multi || data.length <= w) return super.writeBlock(offset, data, width);
     checkSpan(this.name, this.size, this.closed, offset, data.length, w);
-    for (let at = 0; at < data.length; at += MULTI_MAX * w) {
-      const batch: MultiWrite[] = [];
-      for (let i = at; i < Math.min(data.length, at + MULTI_MAX * w); i += w) {
-        batch.push({ offset: BigInt(offset + i), region: this.#index, data: data.slice(i, i + w) });
-      }
-      multi(batch);
+    const words = data.length / w;
+    for (let at = 0; at < words; at += MULTI_MAX) {
+      const n = Math.min(MULTI_MAX, words - at);
+      const payload = allocWriteMulti(n);
+      for (let i = 0; i < n; i++) putMultiWrite(payload, i, offset + (at + i) * w, this.#index, data.subarray((at + i) * w, (at + i + 1) * w));
+      multi(payload, n);
     }
   }
 }

@@ -11,7 +11,7 @@ import { closeQuietly, dup, eventfdWrite, unixSocketPair } from '../sys/libc.js'
 import { SOCK_STREAM, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../sys/constants.js';
 import { RegionError, VfiokitError } from '../errors.js';
 import { logger } from '../util/log.js';
-import { getLe32, putLe32 } from '../util/bytes.js';
+import { getLe32, getLe64, putLe32, putLe64 } from '../util/bytes.js';
 import {
   buildErrorReply, Command, commandName, Errno, errnoName, FLAG_NO_REPLY, HEADER_SIZE, encodeHeader, isReply,
   TYPE_REPLY, TYPE_COMMAND, VFIO_USER_MAJOR, VFIO_USER_MINOR, VfioUserConnectionError, VfioUserFormatError,
@@ -324,7 +324,18 @@ export class ServerConnection {
     return Math.max(this.device.regionCount, RegionIndex.CONFIG + 1);
   }
 
+  /** Region info per index, cached for the connection (a device's regions do not change size). */
+  #infoCache: ({ size: number; readable: boolean; writable: boolean } | undefined)[] = [];
+
   #regionInfo(index: number): { size: number; readable: boolean; writable: boolean } {
+    const cached = this.#infoCache[index];
+    if (cached) return cached;
+    const info = this.#queryRegionInfo(index);
+    this.#infoCache[index] = { size: info.size, readable: info.readable, writable: info.writable };
+    return info;
+  }
+
+  #queryRegionInfo(index: number): { size: number; readable: boolean; writable: boolean } {
     if (index >= this.#regionCount()) refuse(Errno.EINVAL, `region ${index} does not exist (the device has ${this.#regionCount()})`);
     if (index === RegionIndex.CONFIG) {
       const size = index < this.device.regionCount ? this.device.regionInfo(index).size : 0;
@@ -349,7 +360,14 @@ export class ServerConnection {
     try {
       if (index === RegionIndex.CONFIG) return this.#configAccess(offset, count, data, write);
       const region = this.device.region(index);
-      if ((offset & 7) === 0 && (count & 7) === 0) {
+      // Single register accesses (nearly every message) go straight to read/write32/64.
+      if (count === 8 && (offset & 7) === 0) {
+        if (write) region.write64(offset, getLe64(data, 0));
+        else putLe64(data, 0, region.read64(offset));
+      } else if (count === 4 && (offset & 3) === 0) {
+        if (write) region.write32(offset, getLe32(data, 0));
+        else putLe32(data, 0, region.read32(offset));
+      } else if ((offset & 7) === 0 && (count & 7) === 0) {
         if (write) region.writeBlock(offset, data, 64);
         else region.readBlock(offset, count, 64, data);
       } else if ((offset & 3) === 0 && (count & 3) === 0) {

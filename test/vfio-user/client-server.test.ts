@@ -102,11 +102,11 @@ for (const mode of ['twin', 'no-twin'] as const) {
       bar0.write64(REG_MSG_GO, 1n);
       expect(bar0.read64(REG_STATUS)).toBe(1n);
       expect(Buffer.compare(src.bytes, dst.bytes)).toBe(0);
-      expect(await irq!.wait({ timeoutMs: 5000 })).toBe(1);
+      expect(await irq!.wait({ timeoutMs: 10_000 })).toBe(1);
       // Later: the client is idle (awaiting the interrupt) when the messages come.
       dst.bytes.fill(0);
       bar0.write64(REG_STATUS, 0n);
-      const later = irq!.wait({ timeoutMs: 5000 });
+      const later = irq!.wait({ timeoutMs: 10_000 });
       bar0.write64(REG_MSG_LATER, 1n);
       expect(await later).toBe(1);
       expect(bar0.read64(REG_STATUS)).toBe(1n);
