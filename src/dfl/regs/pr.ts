@@ -2,9 +2,10 @@
 // for both sides of the protocol, the host flow (src/afu/pr) and the device model (src/sim/
 // pr-engine.ts). Offsets are relative to the feature's DFH; fields are named masks
 // (reference/pr.md; drivers/fpga/dfl-fme-mgr.c FME_PR_*).
+import { FmeFeatureId } from '../names.js';
 
-/** FME private feature ID of the PR engine (dfl.md "Feature IDs"). */
-export const FME_FEATURE_ID_PR = 0x5;
+/** FME private feature ID of the PR engine, 0x5 (dfl.md "Feature IDs"; FmeFeatureId.PR). */
+export const FME_FEATURE_ID_PR = FmeFeatureId.PR;
 
 /** PR control (dfl-fme-mgr.c FME_PR_CTRL). */
 export const PR_CTRL = 0x08;
