@@ -436,7 +436,7 @@ export class VfioUserDevice implements Device {
     if (this.#closed) throw new DeviceError('EDEVICE_CLOSED', `${this.url} is closed; open it again`);
     const state = this.#regionState(index);
     if (state.region && !state.region.closed) return state.region;
-    if (state.info.size === 0) throw new ArgumentError('EARG_REGION', `${this.url}: region ${index} has size 0 (not implemented by the device)`, { index });
+    if (state.info.size === 0) throw new ArgumentError('EARG_REGION', `${this.url}: region ${index} has size 0 (the device has no such region)`, { index });
     const name = `${this.url} region ${index}`;
     const info = state.info;
     const trapped = new RemoteRegion(name, info.size, index, {
