@@ -91,6 +91,11 @@ export class EventfdWatcher {
       throw e;
     }
     this.#epfd = epfd;
+    // process.exit() joins libuv's pool threads: one blocked in epoll_wait would hang the exit.
+    // Waking it through the control eventfd lets the thread finish (nothing is re-armed then).
+    process.once('exit', () => {
+      if (this.#running) eventfdWrite(this.#control, 1);
+    });
   }
 
   #unwatch(fd: number, listener: Listener): void {

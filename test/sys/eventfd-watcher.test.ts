@@ -117,4 +117,11 @@ describe('EventfdWatcher', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(mode === 'watch' ? /^event 3$/m : mode === 'interrupt' ? /^event 2$/m : /^armed \d+$/m);
   }, 30_000);
+
+  it('process.exit() while an interrupt is still watched exits at once with its code', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fixture, 'exit-while-watched'], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.signal, 'process.exit() hung on the in-flight epoll_wait').toBeNull();
+    expect(r.status, r.stderr).toBe(7);
+    expect(r.stdout).toMatch(/^exiting 7$/m);
+  }, 30_000);
 });
