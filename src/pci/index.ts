@@ -6,3 +6,5 @@ export { listPciDevices, readPciDevice, classMatches, type PciDeviceInfo, type P
 export { parentBridge, children, ancestors, physicalFunction, virtualFunctions, siblingFunctions, slotFunctions, iommuGroupOf, iommuGroupMembers } from './topology.js';
 export { deviceUses, describeUses, type UsageOptions } from './usage.js';
 export { bindDriver, unbindDriver, removeDevice, rescan, rememberedDriver, assertNotInUse, VFIO_PCI_DRIVER, type DriverOptions, type BindResult } from './driver.js';
+export * from './aer.js';
+export * from './reload.js';
