@@ -5,22 +5,40 @@ import { ExitCode } from './exit-codes.js';
 
 export class UsageError extends ArgumentError {}
 
+/** Errno codes of a device or file that is missing, busy or not ours: exit 4 (device unavailable). */
+const UNAVAILABLE_CODES = ['ENOENT', 'EACCES', 'EPERM', 'EBUSY', 'ENODEV', 'ERESERVED'];
+
 /** Print a one-line error ("vfiokit <cmd>: what happened; what to do") and return its exit code. */
 export function reportError(command: string, err: unknown): number {
   if (err instanceof VfiokitError) {
-    process.stderr.write(`vfiokit ${command}: ${err.message}\n`);
+    process.stderr.write(`vfiokit ${command}: ${oneLine(err.message)}\n`);
     if (process.env.DEBUG && err.stack) process.stderr.write(err.stack + '\n');
     return exitCodeFor(err);
   }
-  const e = err as Error;
-  process.stderr.write(`vfiokit ${command}: unexpected error: ${e?.message ?? String(err)}\n${e?.stack ?? ''}\n`);
+  const e = err as NodeJS.ErrnoException | undefined;
+  const message = oneLine(e?.message ?? String(err));
+  // A system error that escaped a typed wrapper (ENOENT, EACCES, ...): say what the system said.
+  if (e && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
+    process.stderr.write(`vfiokit ${command}: ${message}\n`);
+    if (process.env.DEBUG && e.stack) process.stderr.write(e.stack + '\n');
+    return UNAVAILABLE_CODES.includes(e.code) ? ExitCode.UNAVAILABLE : ExitCode.FAILURE;
+  }
+  process.stderr.write(`vfiokit ${command}: unexpected error: ${message} (a bug in vfiokit: run again with DEBUG=vfiokit:* for the stack and report it)\n`);
+  if (process.env.DEBUG && e?.stack) process.stderr.write(e.stack + '\n');
   return ExitCode.FAILURE;
 }
 
+/** Error messages are one line on stderr: fold any line breaks a message carries. */
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, '; ');
+}
+
 export function exitCodeFor(err: VfiokitError): number {
-  if (err instanceof UsageError || err.code === 'EUSAGE') return ExitCode.USAGE;
+  // Bad arguments from the command line, including ones the library refuses (a malformed BDF,
+  // an unknown sim option): exit 2.
+  if (err instanceof ArgumentError || err.code === 'EUSAGE') return ExitCode.USAGE;
   if (err instanceof FormatError) return ExitCode.BAD_INPUT;
-  if (err instanceof DeviceError || ['ENOENT', 'EACCES', 'EPERM', 'EBUSY', 'ENODEV', 'ERESERVED'].includes(err.code)) return ExitCode.UNAVAILABLE;
+  if (err instanceof DeviceError || UNAVAILABLE_CODES.includes(err.code)) return ExitCode.UNAVAILABLE;
   if (err.code === 'ECANCELED') return ExitCode.CANCELLED;
   return ExitCode.FAILURE;
 }

@@ -22,15 +22,24 @@ function formatDuration(s: number): string {
 export function progressBar(title: string, options: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}): ProgressBar {
   const stream = options.stream ?? process.stderr;
   const tty = Boolean(stream.isTTY);
-  const start = performance.now();
+  let phaseStart = performance.now();
+  let phaseLabel: string | undefined;
+  let phaseDone = 0;
   let lastDecile = -1;
   let lastLabel = '';
   return {
     update(done, total, label = '') {
       if (options.quiet) return;
       const frac = total > 0 ? Math.min(1, done / total) : 0;
-      const elapsed = (performance.now() - start) / 1000;
-      const rate = elapsed > 0 ? done / elapsed : 0;
+      if (label !== phaseLabel) {
+        // A new phase (PR: disabling, writing, ...; flash: preparing, writing, copying) counts
+        // from here, so its rate and ETA are its own and not diluted by the phase before.
+        phaseLabel = label;
+        phaseStart = performance.now();
+        phaseDone = done;
+      }
+      const elapsed = (performance.now() - phaseStart) / 1000;
+      const rate = elapsed > 0 ? (done - phaseDone) / elapsed : 0;
       const eta = rate > 0 ? (total - done) / rate : Infinity;
       const pct = (frac * 100).toFixed(1).padStart(5);
       const text = `${title}${label ? ` ${label}` : ''} ${pct}% ${formatBytes(done)}/${formatBytes(total)} ${formatBytes(rate)}/s ETA ${formatDuration(eta)}`;

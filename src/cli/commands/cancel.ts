@@ -1,62 +1,74 @@
-// `vfiokit cancel <device>`: cancel a running flash update while the image is being written.
+// `vfiokit cancel DEVICE`: cancel a running flash update while the image is being written.
 import type { Command } from '../command.js';
-import { parseCommandLine, UsageError } from '../output.js';
+import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
-import { openDevice } from '../../device/registry.js';
+import { openDeviceArg, resolveDevice, deviceKeyArg } from '../resolve-device.js';
 import { readFlashStatus } from '../../afu/bmc/flash-status.js';
-import { SecureUpdate } from '../../afu/bmc/secure-update.js';
+import { SecureUpdate, FlashError } from '../../afu/bmc/secure-update.js';
 import { openBmc } from '../../afu/bmc/bmc.js';
+import { TimeoutError } from '../../errors.js';
 
 /** How long to wait for the flashing process to confirm the cancel. */
 const CONFIRM_WAIT_MS = 10_000;
+/** How often to look at the flashing process's status record meanwhile. */
+const CONFIRM_POLL_MS = 100;
 
 export const command: Command = {
   summary: 'cancel a flash update of a card (only while the image is being written)',
-  help: `usage: vfiokit cancel <device>
+  help: `usage: vfiokit cancel DEVICE [--json]
 
-Cancels a secure update of <device>. This is only possible while the host writes the image into
-the BMC's staging area (status READY): the BMC then drops the staged image and the flash stays
-unchanged. Once the BMC authenticates or copies (COPYING), the update cannot be stopped: cancel
-refuses and names the state.
+Cancels a secure update of DEVICE (a PCI address, a device URL or a reservation id). This is
+only possible while the host writes the image into the BMC's staging area (status READY): the
+BMC then drops the staged image and the flash stays unchanged. Once the BMC authenticates or
+copies (COPYING), the update cannot be stopped: cancel refuses and names the state.
 
-When another process runs the flash, cancel asks it (through the state directory) and waits for
-it to stop; it does not touch the device while that process drives it. When no live process runs
-it but the BMC still waits for an image (a flash that was killed), cancel aborts it directly.
+When another process runs the flash, cancel asks it (through the state directory) and waits up
+to ${CONFIRM_WAIT_MS / 1000} s for it to stop; it does not touch the device while that process drives it. When
+no live process runs it but the BMC still waits for an image (a flash that was killed), cancel
+opens the card and aborts it directly.
 
-exit codes: 0 cancelled, 1 refused (the message says the state), 4 device unavailable
+options:
+  --json   print { device, cancelled: true, how } instead of the sentence
+
+exit codes: 0 cancelled, 1 refused or not confirmed (the message says the state), 2 bad
+arguments, 4 device unavailable
 
 examples:
   vfiokit cancel 0000:3b:00.0
-  vfiokit cancel sim:n3000`,
+  vfiokit cancel sim:n3000
+  vfiokit cancel r-1a2b3c4d --json`,
   async run(argv) {
-    const { positionals } = parseCommandLine(argv, {});
-    if (positionals.length !== 1) throw new UsageError('EUSAGE', 'missing <device>: give a device URL or PCI address');
-    const url = positionals[0]!;
-    const before = readFlashStatus(url);
+    const { values, positionals } = parseCommandLine(argv, { json: { type: 'boolean' } });
+    if (positionals.length !== 1) throw new UsageError('EUSAGE', `cancel takes one DEVICE (got ${positionals.length} arguments); see --help`);
+    const url = resolveDevice(positionals[0]);
+    const key = deviceKeyArg(url);
+    const say = (line: string): void => { if (!values.json) process.stdout.write(line + '\n'); };
+    const before = readFlashStatus(key);
     const liveOther = before.pid && before.pid !== process.pid && !before.stale && ['PREPARING', 'READY', 'COPYING', 'REBOOT'].includes(before.state);
     if (liveOther) {
-      const how = await new SecureUpdate(noDeviceTransport(url), { device: url }).cancel();
-      process.stdout.write(`asked process ${before.pid} to cancel the flash of ${url} (${how})\n`);
+      const how = await new SecureUpdate(noDeviceTransport(key), { device: key }).cancel();
+      say(`asked process ${before.pid} to cancel the flash of ${key} (${how})`);
       const deadline = Date.now() + CONFIRM_WAIT_MS;
       while (Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
-        const now = readFlashStatus(url);
+        await new Promise((r) => setTimeout(r, CONFIRM_POLL_MS));
+        const now = readFlashStatus(key);
         if (now.state === 'IDLE' || now.stale) {
-          process.stdout.write(now.error?.code === 'ECANCELED' ? 'cancelled: the flash is unchanged\n' : `the flash stopped: ${now.error?.message ?? now.state}\n`);
-          return now.error?.code === 'ECANCELED' ? ExitCode.OK : ExitCode.FAILURE;
+          if (now.error?.code !== 'ECANCELED') throw new FlashError('EFLASH_STOPPED', `the flash of ${key} stopped, but not by the cancel: ${now.error?.message ?? (now.stale ? `process ${before.pid} died` : now.state)}; check vfiokit status ${positionals[0]}`, { device: key });
+          if (values.json) printJson({ device: key, cancelled: true, how: 'process', pid: before.pid });
+          else say('cancelled: the flash is unchanged');
+          return ExitCode.OK;
         }
         if (now.state !== 'READY' && now.state !== 'PREPARING') {
-          process.stderr.write(`vfiokit cancel: too late: the update went on to ${now.state}\n`);
-          return ExitCode.FAILURE;
+          throw new FlashError('EFLASH_TOO_LATE', `too late: the update of ${key} went on to ${now.state}, which cannot be stopped; let it finish (vfiokit status ${positionals[0]})`, { device: key, state: now.state });
         }
       }
-      process.stderr.write(`vfiokit cancel: process ${before.pid} did not confirm within ${CONFIRM_WAIT_MS / 1000} s; check vfiokit status ${url}\n`);
-      return ExitCode.FAILURE;
+      throw new TimeoutError('ETIMEDOUT', `process ${before.pid} did not confirm the cancel within ${CONFIRM_WAIT_MS / 1000} s; check vfiokit status ${positionals[0]}`, { device: key, pid: before.pid });
     }
-    using device = await openDevice(url);
+    using device = await openDeviceArg(url);
     using bmc = openBmc(device);
-    await bmc.update.cancel();
-    process.stdout.write(`cancelled: the BMC dropped the staged image of ${url}; the flash is unchanged\n`);
+    await new SecureUpdate(bmc.transport, { device: key }).cancel();
+    if (values.json) printJson({ device: key, cancelled: true, how: 'device' });
+    else say(`cancelled: the BMC dropped the staged image of ${key}; the flash is unchanged`);
     return ExitCode.OK;
   },
 };

@@ -1,43 +1,48 @@
-// `vfiokit info <device> [--mask N] [--phy] [--json]`: card properties by group.
+// `vfiokit info DEVICE [--mask N] [--phy] [--json]`: card properties by group.
 import type { Command } from '../command.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
-import { openDevice } from '../../device/registry.js';
+import { openDeviceArg, resolveDevice } from '../resolve-device.js';
 import { PropertyMask, getPhyInfo, pciPropertiesForUrl, readCardProperties, type CardProperties } from '../../afu/bmc/properties.js';
 import type { PhyInfo } from '../../afu/bmc/bmc-info.js';
 
 export const command: Command = {
   summary: 'show card properties: PCI, FME (bitstream, ports, PR ID), ports (AFU IDs), BMC versions',
-  help: `usage: vfiokit info <device> [--mask N] [--phy] [--json]
+  help: `usage: vfiokit info DEVICE [--mask N] [--phy] [--json]
 
-Shows the properties of a card, grouped as the management API's mask: 1 PCI (IDs, address,
-driver; from sysfs, without opening the device), 2 FME (bitstream ID and version, port count, PR
-interface ID, boot page), 4 Port (per port: AFU ID, enabled or in reset), 8 BMC (BMC and NIOS
-firmware versions, FPGA and BMC boot pages, MAC). --mask adds the groups (0 or absent = all).
---phy adds the retimer (PKVL) link status through the BMC.
+Shows the properties of DEVICE (a PCI address, a device URL or a reservation id), grouped as the
+management API's mask: 1 PCI (IDs, address, driver; from sysfs, without opening the device),
+2 FME (bitstream ID and version, port count, PR interface ID, boot page), 4 Port (per port: AFU
+ID, enabled or in reset), 8 BMC (BMC and NIOS firmware versions, FPGA and BMC boot pages, MAC).
+--mask adds the groups (0 or absent = all). --phy adds the retimer (PKVL) link status through
+the BMC. Reading needs no reservation.
 
 options:
   --mask N   groups to read: 1 PCI, 2 FME, 4 Port, 8 BMC, sums allowed (default 0 = all)
   --phy      also show retimer / PHY information
-  --json     machine-readable output
+  --json     machine-readable output: { device, pci?, fme?, ports?, bmc?, phy? }
+
+exit codes: 0 ok, 1 a register read failed, 2 bad arguments, 3 the feature list is malformed,
+4 device unavailable
 
 examples:
   vfiokit info 0000:3b:00.0
   vfiokit info 0000:3b:00.0 --mask 1
-  vfiokit info sim:n3000 --mask 10 --json`,
+  vfiokit info sim:n3000 --mask 10 --json
+  vfiokit info r-1a2b3c4d --phy`,
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, { mask: { type: 'string', default: '0' }, phy: { type: 'boolean' }, json: { type: 'boolean' } });
-    if (positionals.length !== 1) throw new UsageError('EUSAGE', 'missing <device>: give a device URL or PCI address');
+    if (positionals.length !== 1) throw new UsageError('EUSAGE', `info takes one DEVICE (got ${positionals.length} arguments); see --help`);
     const mask = Number(values.mask);
     if (!Number.isInteger(mask) || mask < 0 || mask > 15) throw new UsageError('EUSAGE', `--mask ${String(values.mask)} is not 0..15 (1 PCI, 2 FME, 4 Port, 8 BMC)`);
-    const url = positionals[0]!;
+    const url = resolveDevice(positionals[0]);
     let props: CardProperties;
     let phy: PhyInfo | undefined;
     const sysfsOnly = mask === PropertyMask.PCI && !values.phy ? pciPropertiesForUrl(url) : undefined;
     if (sysfsOnly) {
       props = { pci: sysfsOnly };
     } else {
-      using device = await openDevice(url);
+      using device = await openDeviceArg(url);
       props = readCardProperties(device, mask);
       if (values.phy) phy = getPhyInfo(device);
     }

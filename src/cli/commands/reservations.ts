@@ -30,9 +30,13 @@ options:
   --all    include FREE devices (they remember their last bitstream)
   --json   machine-readable output: { lockDir, reservations: [...], corrupt: [...] }
 
+exit codes: 0 listed (also when there are none; corrupt lock files are reported on stderr),
+2 bad arguments
+
 examples:
   vfiokit reservations
-  vfiokit reservations --all --json`,
+  vfiokit reservations --all --json
+  vfiokit reservations --json | jq -r '.reservations[] | select(.stale) | .id'`,
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, { all: { type: 'boolean' }, json: { type: 'boolean' } });
     if (positionals.length) throw new UsageError('EUSAGE', `unexpected argument "${positionals[0]}"; see --help`);

@@ -1,33 +1,39 @@
-// `vfiokit status <device> [--json]`: the flash/reboot status of a card, as recorded by the
+// `vfiokit status DEVICE [--json]`: the flash/reboot status of a card, as recorded by the
 // process running the operation (readable from any process while it runs; no device access).
 import type { Command } from '../command.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
+import { deviceKeyArg } from '../resolve-device.js';
 import { readFlashStatus, type FlashStatus } from '../../afu/bmc/flash-status.js';
 
 export const command: Command = {
   summary: 'show the flash update status of a card (IDLE, PREPARING, READY %, COPYING %, DONE, REBOOT)',
-  help: `usage: vfiokit status <device> [--json]
+  help: `usage: vfiokit status DEVICE [--json]
 
-Prints the secure-update status of <device> as the management API reports it: 0 IDLE,
-1 PREPARING (the BMC erases its staging area), 2 READY (the host writes the image; progress =
-% written), 3 COPYING (the BMC authenticates and copies; progress = % copied, estimated at the
-N3000's 42,700 bytes/s), 4 DONE, 5 REBOOT. The record is written by the process running the
-flash or reboot (vfiokit flash, vfiokit reboot, or a program using the library), so this works
-from any process while it runs, without opening the device. A record whose process died in the
-middle is shown as stale; the last failure is shown with the state back at IDLE.
+Prints the secure-update status of DEVICE (a PCI address, a device URL or a reservation id) as
+the management API reports it: 0 IDLE, 1 PREPARING (the BMC erases its staging area), 2 READY
+(the host writes the image; progress = % written), 3 COPYING (the BMC authenticates and copies;
+progress = % copied, estimated at the N3000's 42,700 bytes/s), 4 DONE, 5 REBOOT. The record is
+written by the process running the flash or reboot (vfiokit flash, vfiokit reboot, or a program
+using the library), so this works from any process while it runs, without opening the device.
+A record whose process died in the middle is shown as stale; the last failure is shown with the
+state back at IDLE.
 
 options:
-  --json   machine-readable output ({"status": <0..5>, "state": ..., "progress": ..., ...})
+  --json   machine-readable output ({"device", "status": <0..5>, "state", "progress", "pid", ...})
+
+exit codes: 0 ok (whatever the state), 2 bad arguments, 4 no reservation with that id
 
 examples:
   vfiokit status sim:n3000
   watch -n1 vfiokit status 0000:3b:00.0
-  vfiokit status 0000:3b:00.0 --json | jq .progress`,
+  vfiokit status 0000:3b:00.0 --json | jq .progress
+  vfiokit status r-1a2b3c4d`,
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, { json: { type: 'boolean' } });
-    if (positionals.length !== 1) throw new UsageError('EUSAGE', 'missing <device>: give a device URL or PCI address');
-    const status = readFlashStatus(positionals[0]!);
+    if (positionals.length !== 1) throw new UsageError('EUSAGE', `status takes one DEVICE (got ${positionals.length} arguments); see --help`);
+    // No device access: the record is kept under the card's name, however the card is named here.
+    const status = readFlashStatus(deviceKeyArg(positionals[0]));
     if (values.json) printJson(status);
     else process.stdout.write(formatStatus(status) + '\n');
     return ExitCode.OK;
