@@ -492,9 +492,23 @@ export class ManagementApi {
       const p = this.probed(id);
       const { openBmc } = await import('../afu/bmc/bmc.js');
       const { withReservation } = await import('../lock/reservations.js');
+      const bdf = p.device.transport === 'vfio' ? p.device.bdf : undefined;
       await withReservation(p.url, 'RESET', async () => {
         using bmc = openBmc(p.device);
-        await bmc.reboot({ target: type === 0 ? 'fpga' : 'bmc', page: page === 0 ? 'factory' : 'user' });
+        // A local PCI function drops off the bus: mask AER upstream, remove, rescan, restore AER
+        // (src/pci/reload.ts); the device is released first and must be probed again afterwards.
+        const aroundReload = bdf
+          ? (await this.#pci()).pciReloadHook(bdf, {
+            ...this.#pciOptions(),
+            release: () => {
+              bmc.close();
+              p.device.close();
+              this.#probed.delete(p.url);
+            },
+            onStep: (m) => manageLog(3, '%s', m),
+          })
+          : undefined;
+        await bmc.reboot({ target: type === 0 ? 'fpga' : 'bmc', page: page === 0 ? 'factory' : 'user', device: p.url, aroundReload });
       });
       manageLog(3, 'rebooted %s (%s, %s page)', p.url, type === 0 ? 'FPGA' : 'BMC', page === 0 ? 'factory' : 'user');
     });
