@@ -72,11 +72,13 @@ export function printReport(report: BenchReport, json: boolean): void {
     return;
   }
   const out: string[] = [`benchmark: ${report.benchmark}${report.baseline ? ` (ratios against ${report.baseline})` : ''}`];
-  out.push(`${'op'.padEnd(12)}${'path'.padEnd(16)}${'value'.padStart(14)}  unit      ratio`);
+  const opWidth = Math.max(12, ...report.rows.map((r) => r.op.length + 2));
+  const pathWidth = Math.max(16, ...report.rows.map((r) => r.path.length + 2));
+  out.push(`${'op'.padEnd(opWidth)}${'path'.padEnd(pathWidth)}${'value'.padStart(14)}  unit      ratio`);
   for (const row of report.rows) {
     const m = metric(row);
     if (!m) {
-      out.push(`${row.op.padEnd(12)}${row.path.padEnd(16)}${'skipped'.padStart(14)}  ${row.skipped ?? ''}`);
+      out.push(`${row.op.padEnd(opWidth)}${row.path.padEnd(pathWidth)}${'skipped'.padStart(14)}  ${row.skipped ?? ''}`);
       continue;
     }
     let ratio = '';
@@ -86,7 +88,7 @@ export function printReport(report: BenchReport, json: boolean): void {
       const r = m.higherIsBetter ? bm.value / m.value : m.value / bm.value;
       ratio = `${r.toFixed(2)}x`;
     }
-    out.push(`${row.op.padEnd(12)}${row.path.padEnd(16)}${m.value.toFixed(m.value < 10 ? 2 : 1).padStart(14)}  ${m.unit.padEnd(9)} ${ratio}`);
+    out.push(`${row.op.padEnd(opWidth)}${row.path.padEnd(pathWidth)}${m.value.toFixed(m.value < 10 ? 2 : 1).padStart(14)}  ${m.unit.padEnd(9)} ${ratio}`);
   }
   for (const n of report.notes ?? []) out.push(`note: ${n}`);
   process.stdout.write(out.join('\n') + '\n');
