@@ -43,7 +43,7 @@ export function deviceKeyArg(arg: string | undefined): string {
 export function resolveBdf(arg: string | undefined): string {
   const key = deviceKeyArg(arg);
   if (!key.startsWith('vfio:')) {
-    throw new UsageError('EUSAGE', `${arg} is ${key}, not a local PCI function; give a PCI address such as 0000:3b:00.0 (see vfiokit ls)`);
+    throw new UsageError('EUSAGE', `${arg === key ? key : `${arg} is ${key}, which`} is not a local PCI function; give a PCI address such as 0000:3b:00.0 (see vfiokit ls)`);
   }
   return key.slice('vfio:'.length);
 }

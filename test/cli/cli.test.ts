@@ -36,17 +36,7 @@ function oneLineError(r: SpawnSyncReturns<string>, command: string): string {
 }
 
 describe('vfiokit (spawned)', () => {
-  it('every command answers --help with usage and examples', () => {
-    for (const cmd of ['backends', 'reserve', 'free', 'reservations', 'peek', 'poke', 'reset', 'demo']) {
-      const r = vfiokit([cmd, '--help']);
-      expect(r.status, cmd).toBe(0);
-      expect(r.stdout, cmd).toMatch(/^usage: vfiokit /);
-      expect(r.stdout, cmd).toContain('examples:');
-    }
-    expect(vfiokit([]).status).toBe(2);
-    expect(vfiokit(['no-such-command']).status).toBe(2);
-  }, 120_000);
-
+  // --help of every command, --json of every read command: conventions.test.ts.
   it('peek and poke a simulated card: values, --json, errors and exit codes', () => {
     const dfh = json(vfiokit(['peek', 'sim:n3000', '0x0', '--json']));
     expect(dfh).toMatchObject({ device: 'sim:n3000', region: 0, width: 64 });

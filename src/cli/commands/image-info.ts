@@ -1,10 +1,12 @@
 // `vfiokit image-info FILE [--json]`: what a PACSign-signed image is (type, action, lengths,
 // hashes, version) and whether its payload matches block0; `--create` writes a test image.
 import { writeFileSync } from 'node:fs';
+import { DeviceError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
-import { infoOf, readSignedImage } from '../../afu/image/signed-image.js';
+import { infoOf } from '../../afu/image/signed-image.js';
+import { readSignedImageFile } from '../input-file.js';
 import { buildSignedImage, patternPayload } from '../../afu/image/image-writer.js';
 
 export const command: Command = {
@@ -30,8 +32,8 @@ options:
   --size BYTES           payload size for --create (default 65536)
   --image-version TEXT   version string for --create (at most 32 ASCII characters)
 
-exit codes: 0 valid image, 2 bad arguments, 3 not a valid signed image (the message says which
-check failed), 1 payload hashes do not match block0
+exit codes: 0 valid image, 1 payload hashes do not match block0, 2 bad arguments, 3 not a valid
+signed image (the message says which check failed), 4 FILE cannot be read (or written)
 
 examples:
   vfiokit image-info n3000_fpga_update.bin
@@ -52,14 +54,19 @@ examples:
       const size = num(values.size, 'size', 65536);
       if (size > 0x3800000 - 1024) throw new UsageError('EUSAGE', `--size ${size} does not fit the 56 MiB staging area`);
       const image = buildSignedImage({ contentType: num(values.type, 'type', 0), subtype: num(values.subtype, 'subtype', 0), payload: patternPayload(size, size), version: values['image-version'] ?? '' });
-      writeFileSync(values.create, image);
-      if (values.json) printJson({ path: values.create, ...infoOf(readSignedImage(values.create)) });
+      try {
+        writeFileSync(values.create, image);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        throw new DeviceError(e.code ?? 'EIO', `cannot write ${values.create}: ${e.message}; check that the directory exists and is writable`, { path: values.create });
+      }
+      if (values.json) printJson({ path: values.create, ...infoOf(await readSignedImageFile(values.create)) });
       else process.stdout.write(`wrote ${values.create}: ${image.length} bytes\n`);
       return ExitCode.OK;
     }
     if (positionals.length !== 1) throw new UsageError('EUSAGE', positionals.length ? `expected one FILE, got ${positionals.length}; see --help` : 'missing FILE: give the path of a signed image');
     const path = positionals[0]!;
-    const image = readSignedImage(path);
+    const image = await readSignedImageFile(path);
     const info = infoOf(image);
     if (values.json) {
       printJson({ path, ...info, contentType: image.contentType, contentTypeName: image.contentTypeName, irreversible: image.irreversible, trailingBytes: image.trailingBytes });
