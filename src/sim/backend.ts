@@ -4,6 +4,8 @@
 import type { Backend, DeviceFilter, DeviceToken, OpenOptions } from '../device/backend.js';
 import { DeviceError } from '../errors.js';
 import { realClock } from '../util/clock.js';
+import { simBmcFeature, type SimBmcOptions } from './bmc/sim-bmc.js';
+import { MAX10_FAULTS, MAX10_TIMING_PRESETS, scaleTiming, type Max10Fault, type Max10TimingPreset } from './bmc/max10-model.js';
 import { SimDevice } from './sim-device.js';
 import { SIM_FAULTS, type SimCardOptions, type SimFault } from './sim-card.js';
 import {
@@ -11,10 +13,14 @@ import {
   SIM_VARIANT_DESCRIPTIONS, type SimVariant,
 } from './identity.js';
 
-const QUERY_KEYS = ['fault', 'afuGuid', 'prInterfaceId', 'resetAckDelayUs', 'clock'];
+const QUERY_KEYS = ['fault', 'afuGuid', 'prInterfaceId', 'resetAckDelayUs', 'clock', 'bmcTiming', 'bmcTimeScale', 'bmcFault'];
+const BMC_TIMING_PRESETS = Object.keys(MAX10_TIMING_PRESETS) as Max10TimingPreset[];
 
-/** Parse "sim:<variant>[?query]" into the variant and card options. */
-export function parseSimUrl(url: string): { variant: SimVariant; options: SimCardOptions } {
+/**
+ * Parse "sim:<variant>[?query]" into the variant and card options. BMC options become a
+ * featureModels entry for 'fme:0xe' in `options`, and are returned as `bmc` too.
+ */
+export function parseSimUrl(url: string): { variant: SimVariant; options: SimCardOptions; bmc?: SimBmcOptions } {
   if (!url.startsWith('sim:')) throw new DeviceError('EDEVICE_URL', `"${url}" is not a sim URL; use sim:${SIM_VARIANTS.join(', sim:')}`, { url });
   const rest = url.slice(4);
   const q = rest.indexOf('?');
@@ -26,6 +32,9 @@ export function parseSimUrl(url: string): { variant: SimVariant; options: SimCar
   if (q >= 0) {
     const params = new URLSearchParams(rest.slice(q + 1));
     const faults: SimFault[] = [];
+    const bmcFaults: Max10Fault[] = [];
+    let bmcPreset: Max10TimingPreset | undefined;
+    let bmcScale: number | undefined;
     for (const [key, value] of params) {
       switch (key) {
         case 'fault':
@@ -48,11 +57,42 @@ export function parseSimUrl(url: string): { variant: SimVariant; options: SimCar
           if (value !== 'real' && value !== 'virtual') throw new DeviceError('EDEVICE_URL', `${url}: clock must be "real" or "virtual", not "${value}"`, { url });
           if (value === 'real') options.clock = realClock;
           break;
+        case 'bmcTiming':
+          if (!(BMC_TIMING_PRESETS as string[]).includes(value)) {
+            throw new DeviceError('EDEVICE_URL', `${url}: bmcTiming "${value}" is not a BMC timing preset; known: ${BMC_TIMING_PRESETS.join(', ')} (or give bmcTimeScale=<factor>)`, { url, bmcTiming: value, known: BMC_TIMING_PRESETS });
+          }
+          if (bmcPreset !== undefined && bmcPreset !== value) throw new DeviceError('EDEVICE_URL', `${url}: bmcTiming is given twice ("${bmcPreset}", "${value}"); give it once`, { url });
+          bmcPreset = value as Max10TimingPreset;
+          break;
+        case 'bmcTimeScale': {
+          const n = value.trim() === '' ? NaN : Number(value);
+          if (!Number.isFinite(n) || n <= 0) {
+            throw new DeviceError('EDEVICE_URL', `${url}: bmcTimeScale "${value}" is not a positive number; e.g. 0.01 runs the BMC 100x faster, 1 keeps the card's real timings`, { url, bmcTimeScale: value });
+          }
+          if (bmcScale !== undefined && bmcScale !== n) throw new DeviceError('EDEVICE_URL', `${url}: bmcTimeScale is given twice (${bmcScale}, ${n}); give it once`, { url });
+          bmcScale = n;
+          break;
+        }
+        case 'bmcFault':
+          for (const f of value.split(',')) {
+            if (!(MAX10_FAULTS as readonly string[]).includes(f)) {
+              throw new DeviceError('EDEVICE_URL', `${url}: unknown BMC fault "${f}"; known: ${MAX10_FAULTS.join(', ')}`, { url, bmcFault: f, known: [...MAX10_FAULTS] });
+            }
+            bmcFaults.push(f as Max10Fault);
+          }
+          break;
         default:
           throw new DeviceError('EDEVICE_URL', `${url}: unknown option "${key}"; known: ${QUERY_KEYS.join(', ')}`, { url, option: key });
       }
     }
     if (faults.length) options.faults = faults;
+    if (bmcPreset !== undefined || bmcScale !== undefined || bmcFaults.length) {
+      const bmc: SimBmcOptions = {};
+      if (bmcPreset !== undefined || bmcScale !== undefined) bmc.timing = scaleTiming(MAX10_TIMING_PRESETS[bmcPreset ?? 'realistic'], bmcScale ?? 1);
+      if (bmcFaults.length) bmc.faults = bmcFaults;
+      options.featureModels = { 'fme:0xe': simBmcFeature(bmc) };
+      return { variant, options, bmc };
+    }
   }
   return { variant, options };
 }
@@ -85,7 +125,11 @@ export const backend: Backend = {
   },
   open(url: string, options?: OpenOptions): SimDevice {
     const parsed = parseSimUrl(url);
-    // Programmatic options (e.g. { clock, featureModels }) add to what the URL says.
-    return new SimDevice(parsed.variant, { ...parsed.options, ...(options as SimCardOptions | undefined) }, url);
+    // Programmatic options (e.g. { clock, featureModels }) add to what the URL says; a model
+    // given for the same feature replaces the URL's.
+    const extra = options as SimCardOptions | undefined;
+    const merged: SimCardOptions = { ...parsed.options, ...extra };
+    if (parsed.options.featureModels && extra?.featureModels) merged.featureModels = { ...parsed.options.featureModels, ...extra.featureModels };
+    return new SimDevice(parsed.variant, merged, url);
   },
 };

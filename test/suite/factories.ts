@@ -5,8 +5,11 @@
 //   --socket S`, spawned here) and opened as vfio-user:S. The served sim runs on the real clock
 //   (serve adds clock=real): model delays are microseconds, so flows run in real time quickly.
 //   One server serves the whole suite; each open() is a new client connection to the same card.
+//   The suite serves sim:n3000?bmcTiming=fast: on the real clock the BMC model's real timings
+//   (staging erase 15 s, authentication 5 s, copy >= 2 s) would make one secure update ~22 s.
 import type { Device } from '../../src/device/device.js';
-import { createSimCard } from '../../src/sim/sim-device.js';
+import { parseSimUrl } from '../../src/sim/backend.js';
+import { SimDevice } from '../../src/sim/sim-device.js';
 import { VfioUserDevice } from '../../src/vfio-user/client.js';
 import { spawnServer, type SpawnedServer } from '../vfio-user/helpers/spawn.js';
 
@@ -19,15 +22,24 @@ export interface DeviceFactory {
   open(): Device;
 }
 
-export const inProcessSim: DeviceFactory = {
-  name: 'sim (in-process, virtual clock)',
-  remote: false,
-  async setup() {},
-  async teardown() {},
-  open: () => createSimCard('n3000'),
-};
+/** The in-process sim at `url`: every open() is a fresh card on its own VirtualClock. */
+export function inProcessSimAt(url: string): DeviceFactory {
+  return {
+    name: `${url} (in-process, virtual clock)`,
+    remote: false,
+    async setup() {},
+    async teardown() {},
+    open: () => {
+      const { variant, options } = parseSimUrl(url);
+      return new SimDevice(variant, options, url);
+    },
+  };
+}
 
-export function servedSim(url = 'sim:n3000'): DeviceFactory {
+export const inProcessSim: DeviceFactory = inProcessSimAt('sim:n3000');
+
+/** The served sim at `url`: one server process for the suite, every open() a new connection to its card. */
+export function servedSim(url = 'sim:n3000?bmcTiming=fast'): DeviceFactory {
   let server: SpawnedServer | undefined;
   return {
     name: `${url} served over vfio-user (separate process, real clock)`,

@@ -1,5 +1,6 @@
 // The sim suite, written once against Device: DFL walk, port reset, the AFU's DMA engine through
-// DMA buffers the host maps, and MSI-X interrupts. defineSimSuite(factory) runs it on one transport.
+// DMA buffers the host maps, MSI-X interrupts, partial reconfiguration, FLR, and secure update
+// through the BMC (secure-update-cases.ts). defineSimSuite(factory) runs it on one transport.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import type { Device } from '../../src/device/device.js';
 import { IrqIndex } from '../../src/device/device.js';
@@ -14,6 +15,7 @@ import { PrError } from '../../src/afu/pr/partial-reconfiguration.js';
 import { buildSimImage } from '../../src/sim/pr-engine-image.js';
 import { SIM_AFU_GUID, SIM_PR_INTERFACE_ID } from '../../src/sim/identity.js';
 import type { DeviceFactory } from './factories.js';
+import { defineSecureUpdateCases } from './secure-update-cases.js';
 
 /** A GBS the sim's PR engine accepts: it loads an AFU with GUID `afu`. */
 function simGbs(afu: string, interfaceId = SIM_PR_INTERFACE_ID): Gbs {
@@ -141,5 +143,7 @@ export function defineSimSuite(factory: DeviceFactory): void {
       device.reset();
       expect(card.afu(0)!.read64(SimAfuReg.SCRATCH1)).toBe(0n);
     });
+
+    defineSecureUpdateCases(factory);
   });
 }

@@ -10,6 +10,7 @@
 // [11:8], [28], [29]; the rest belongs to the BMC.
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../util/clock.js';
+import { ArgumentError } from '../../errors.js';
 import type { AvalonBus } from './avalon-bridge.js';
 import {
   M10BMC_SYS_BASE, LEGACY_BUILD_VER, DOORBELL, AUTH_RESULT, STAGING_BASE, STAGING_SIZE, SYS_FW_VERSION, SYS_MAC_LOW, SYS_MAC_HIGH,
@@ -65,6 +66,8 @@ export const Status = {
 export const AuthResult = { PASS: 0, BLOCK0_MAGIC: 0x1, PAYLOAD_LENGTH: 0x2, SHA256: 0x4, SHA384: 0x8, INJECTED: 0x80 } as const;
 
 export type Max10Fault = 'wearout' | 'erase-fail' | 'auth-fail' | 'prepare-timeout' | 'copy-timeout' | 'busy';
+/** Every fault the model can inject (injectFault, Max10Options.faults, the sim URL's bmcFault=). */
+export const MAX10_FAULTS: readonly Max10Fault[] = ['wearout', 'erase-fail', 'auth-fail', 'prepare-timeout', 'copy-timeout', 'busy'];
 
 export interface Max10Timing {
   /** NIOS reaction to a doorbell write. */
@@ -99,8 +102,49 @@ export const DEFAULT_TIMING: Max10Timing = {
   rebootMs: 3_000,
 };
 
+/**
+ * The model's timings with the card's normal operation sped up (scale < 1) or slowed down
+ * (scale > 1): handshake, erase, authentication, copy (rate divided by `scale`), a competing
+ * update ('busy') and reboot. The failure horizons (stuckMs, readyWatchdogMs) are NOT scaled: they
+ * stand for "longer than the host's own timeouts" (RSU_PREP_TIMEOUT_MS, RSU_COMPLETE_TIMEOUT_MS),
+ * which the host keeps at the kernel's values, so a stuck-phase fault still ends in the host's
+ * timeout and an idle READY is still abandoned only after the host gave up.
+ */
+export function scaleTiming(timing: Max10Timing, scale: number): Max10Timing {
+  if (!Number.isFinite(scale) || scale <= 0) {
+    throw new ArgumentError('EARG_BMC_TIME_SCALE', `BMC time scale ${String(scale)} is not a positive number; use e.g. 0.01 (100x faster) or 1 (the card's real timings)`, { scale });
+  }
+  return {
+    handshakeMs: timing.handshakeMs * scale,
+    eraseMs: timing.eraseMs * scale,
+    authMs: timing.authMs * scale,
+    copyBytesPerSec: timing.copyBytesPerSec / scale,
+    copyMinMs: timing.copyMinMs * scale,
+    stuckMs: timing.stuckMs,
+    busyMs: timing.busyMs * scale,
+    readyWatchdogMs: timing.readyWatchdogMs,
+    rebootMs: timing.rebootMs * scale,
+  };
+}
+
+/**
+ * Named timing presets (the sim URL's bmcTiming=): 'realistic' is the N3000 as measured
+ * (DEFAULT_TIMING: a 100 KB update takes ~22 s); 'fast' runs normal operation 100x faster (erase
+ * 150 ms, authentication 50 ms, copy >= 20 ms), for a card served on the real clock.
+ */
+export const MAX10_TIMING_PRESETS = {
+  realistic: DEFAULT_TIMING,
+  fast: scaleTiming(DEFAULT_TIMING, 0.01),
+} as const satisfies Record<string, Max10Timing>;
+export type Max10TimingPreset = keyof typeof MAX10_TIMING_PRESETS;
+
 export interface Max10Options {
   timing?: Partial<Max10Timing>;
+  /**
+   * Faults armed at power-up, as if passed to injectFault one by one: each is taken by the next
+   * update that reaches its check ('busy' starts a competing update at power-up).
+   */
+  faults?: readonly Max10Fault[];
   /** NIOS firmware version: [31:24] board ('D'), [23:16] major, [15:8] minor, [7:0] patch. */
   fwVersion?: number;
   /** BMC build version: [31:24] PCB info, [23:16] major, [15:8] minor, [7:0] patch. */
@@ -166,6 +210,11 @@ export class Max10Model implements AvalonBus {
     this.#clock = clock;
     this.#at = clock.now();
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
+    for (const [name, value] of Object.entries(this.timing)) {
+      if (!Number.isFinite(value) || value < 0 || (name === 'copyBytesPerSec' && value === 0)) {
+        throw new ArgumentError('EARG_BMC_TIMING', `BMC timing ${name} = ${String(value)} is not ${name === 'copyBytesPerSec' ? 'a positive' : 'a non-negative'} finite number`, { name, value });
+      }
+    }
     this.fwVersion = options.fwVersion ?? 0x44020006;
     this.buildVersion = options.buildVersion ?? 0x44020105;
     this.linkStatus = options.linkStatus ?? 0xff;
@@ -177,10 +226,14 @@ export class Max10Model implements AvalonBus {
       ((mac[0]! << 24) | (mac[1]! << 16) | (mac[2]! << 8) | mac[3]!) >>> 0,
       ((2 << 16) | (mac[4]! << 8) | mac[5]!) >>> 0, // [23:16] MAC count: 2 ports
     ];
+    for (const fault of options.faults ?? []) this.injectFault(fault);
   }
 
   /** Arm a fault for the next update (or, for 'busy', start a competing update now). */
   injectFault(fault: Max10Fault): void {
+    if (!(MAX10_FAULTS as readonly string[]).includes(fault)) {
+      throw new ArgumentError('EARG_BMC_FAULT', `unknown BMC fault "${String(fault)}"; known: ${MAX10_FAULTS.join(', ')}`, { fault });
+    }
     this.#advance();
     if (fault === 'busy') {
       this.#progress = Progress.COPYING;
