@@ -23,9 +23,9 @@ BMC then drops the staged image and the flash stays unchanged. Once the BMC auth
 copies (COPYING), the update cannot be stopped: cancel refuses and names the state.
 
 When another process runs the flash, cancel asks it (through the state directory) and waits up
-to ${CONFIRM_WAIT_MS / 1000} s for it to stop; it does not touch the device while that process drives it. When
-no live process runs it but the BMC still waits for an image (a flash that was killed), cancel
-opens the card and aborts it directly.
+to ${CONFIRM_WAIT_MS / 1000} s for it to stop; it does not touch the device while that process drives it.
+When no live process runs it but the BMC still waits for an image (a flash that was killed),
+cancel opens the card and aborts it directly.
 
 options:
   --json   print { device, cancelled: true, how } instead of the sentence

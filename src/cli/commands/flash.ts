@@ -14,8 +14,9 @@ export const command: Command = {
   summary: 'flash a signed image (FPGA or BMC) through the card BMC (secure update)',
   help: `usage: vfiokit flash DEVICE IMAGE [--yes] [--json]
 
-Updates the flash of DEVICE (a PCI address, a device URL or a reservation id): runs the MAX10 BMC secure update with the Linux kernel's sequence and timeouts: asks the BMC to
-prepare (it erases its 56 MiB staging area, up to 2 minutes), writes IMAGE into staging in 16 KiB
+Updates the flash of DEVICE (a PCI address, a device URL or a reservation id) through its
+MAX10 BMC with the Linux kernel's secure-update sequence and timeouts: asks the BMC to prepare
+(it erases its 56 MiB staging area, up to 2 minutes), writes IMAGE into staging in 16 KiB
 blocks, hands over, and waits while the BMC authenticates the image and copies it to flash (up
 to 40 minutes). The progress bar shows PREPARING, READY (% written) and COPYING (% copied);
 vfiokit status DEVICE shows the same from another shell. The new image runs after a reload:
