@@ -15,7 +15,7 @@ import type { DmaMapper } from '../dma/mapper.js';
 import type { Region } from '../mmio/region.js';
 import { mapRegion } from './bar-mapping.js';
 import { TrappedRegion } from '../mmio/trapped-region.js';
-import { ArgumentError, DeviceError } from '../errors.js';
+import { ArgumentError, DeviceError, VfiokitError } from '../errors.js';
 import { realClock, type Clock } from '../util/clock.js';
 import { logger } from '../util/log.js';
 import { VfioError, vfioIoctl } from './errors.js';
@@ -173,13 +173,21 @@ export class VfioDevice implements Device {
   #trappedRegion(name: string, info: VfioRegionInfo): Region {
     const fd = this.#fd;
     const base = info.fdOffset;
-    const areas = info.mappable && info.mmapAreas
-      ? info.mmapAreas.filter((a) => a.offset % 4096 === 0 && a.size % 4096 === 0).map((a) => ({
-        start: a.offset,
-        end: a.offset + a.size,
-        region: mapRegion(`${name} [0x${a.offset.toString(16)}+0x${a.size.toString(16)}]`, fd, a.size, Number(base) + a.offset, { clock: this.clock, writable: info.writable }),
-      }))
-      : [];
+    const areas: { start: number; end: number; region: Region }[] = [];
+    try {
+      for (const a of info.mappable && info.mmapAreas ? info.mmapAreas : []) {
+        if (a.offset % 4096 !== 0 || a.size % 4096 !== 0) continue;
+        areas.push({
+          start: a.offset,
+          end: a.offset + a.size,
+          region: mapRegion(`${name} [0x${a.offset.toString(16)}+0x${a.size.toString(16)}]`, fd, a.size, Number(base) + a.offset, { clock: this.clock, writable: info.writable }),
+        });
+      }
+    } catch (e) {
+      // A later area failed to map: the ones already mapped hold the device file open; drop them.
+      for (const a of areas) a.region.close();
+      throw e;
+    }
     const find = (offset: number, width: number) => {
       for (const a of areas) if (offset >= a.start && offset + width <= a.end) return a;
       return undefined;
@@ -340,10 +348,23 @@ export class VfioDevice implements Device {
     vfioIoctl(this.#fd, VFIO_DEVICE_RESET, null, 'device', this.url);
   }
 
+  /**
+   * Unmap the regions, disable and close the interrupts, close the device fd and release the
+   * group/container or iommufd. Every step runs even when an earlier one throws; the first error
+   * is rethrown at the end.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const region of this.#regions.values()) region.close();
+    let first: unknown;
+    const attempt = (step: () => void): void => {
+      try {
+        step();
+      } catch (e) {
+        first ??= e;
+      }
+    };
+    for (const region of this.#regions.values()) attempt(() => region.close());
     this.#regions.clear();
     for (const [index, list] of this.#irqs) {
       try {
@@ -351,13 +372,18 @@ export class VfioDevice implements Device {
       } catch {
         // Closing the device fd below tears the interrupts down anyway.
       }
-      for (const irq of list) irq.close();
+      for (const irq of list) attempt(() => irq.close());
     }
     this.#irqs.clear();
+    this.#request = undefined;
     this.#requestListeners.clear();
     closeQuietly(this.#fd);
-    this.#release();
+    attempt(() => this.#release());
     log('closed %s', this.url);
+    if (first !== undefined) {
+      if (first instanceof VfiokitError) throw first;
+      throw new DeviceError('EDEVICE_CLOSE', `closing ${this.url}: ${first instanceof Error ? first.message : String(first)}; the device fd was closed and the group/iommufd released anyway`, { device: this.url }, { cause: first });
+    }
   }
 
   [Symbol.dispose](): void {
