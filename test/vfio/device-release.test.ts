@@ -10,6 +10,7 @@ import { VfioDevice } from '../../src/vfio/vfio-device.js';
 import { VfioError } from '../../src/vfio/errors.js';
 import { SysError } from '../../src/sys/sys-error.js';
 import { IrqIndex } from '../../src/device/device.js';
+import type { EventfdInterrupt } from '../../src/device/eventfd-interrupt.js';
 import { RegionInfoFlags } from '../../src/vfio/uapi.js';
 import { fakeVfioPci, type FakeVfioPci } from './fake-vfio-pci.js';
 import { NoIommuMapper } from '../../src/vfio/type1.js';
@@ -80,7 +81,7 @@ describe('VfioDevice resource release', () => {
     expect(openFds()).toBe(withReq + 4);
     dev.close();
     expect(bar.closed).toBe(true);
-    expect(vectors.every((v) => v.closed)).toBe(true);
+    expect(vectors.every((v) => (v as EventfdInterrupt).closed)).toBe(true);
     expect(deviceMappings()).toBe(mapsBefore);
     expect(released.count).toBe(1);
     // The device fd itself was closed too (the fake's memfd): one fd fewer than before open.
@@ -99,7 +100,7 @@ describe('VfioDevice resource release', () => {
     const vectors = dev.enableInterrupts(IrqIndex.MSIX, 0, 2);
     expect(() => dev.close()).toThrow(VfioError);
     expect(bar.closed).toBe(true);
-    expect(vectors.every((v) => v.closed)).toBe(true);
+    expect(vectors.every((v) => (v as EventfdInterrupt).closed)).toBe(true);
     expect(deviceMappings()).toBe(mapsBefore);
     expect(openFds()).toBe(fdsBefore - 1);
     dev.close(); // idempotent
