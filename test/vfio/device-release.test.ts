@@ -3,6 +3,11 @@
 // is a memfd behind the fake vfio-pci ioctls of fake-vfio-pci.ts; mmap, pread/pwrite, eventfd and
 // epoll are real.
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openVfioDevice } from '../../src/vfio/open.js';
+import { PciSysfs } from '../../src/pci/sysfs.js';
+import { n3000Tree } from '../pci/fake-sysfs.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeQuietly, createEventfd } from '../../src/sys/libc.js';
 import { watchEventfd } from '../../src/sys/eventfd-watcher.js';
@@ -104,5 +109,40 @@ describe('VfioDevice resource release', () => {
     expect(deviceMappings()).toBe(mapsBefore);
     expect(openFds()).toBe(fdsBefore - 1);
     dev.close(); // idempotent
+  });
+});
+
+describe('openVfioDevice releases what it opened when a later step fails', () => {
+  it('type1: the container is closed when the API version check fails; iommufd: /dev/iommu is closed when IOAS_ALLOC fails', () => {
+    const tree = n3000Tree();
+    const sysfs = new PciSysfs({ root: tree.root, onWrite: tree.kernel() });
+    const dev = fs.mkdtempSync(path.join(os.tmpdir(), 'vfiokit-dev-'));
+    try {
+      tree.link('0000:03:00.4', 'vfio-pci');
+      // Nodes that open for real but are not VFIO files: every VFIO ioctl on them is ENOTTY.
+      fs.mkdirSync(path.join(dev, 'vfio/devices'), { recursive: true });
+      fs.symlinkSync('/dev/null', path.join(dev, 'vfio/vfio'));
+      fs.symlinkSync('/dev/null', path.join(dev, 'vfio/4'));
+      const before = openFds();
+      let error: unknown;
+      try {
+        openVfioDevice('0000:03:00.4', { sysfs, devRoot: dev, iommu: 'type1' });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(VfioError);
+      expect((error as VfioError).code).toBe('EVFIO_ENOTTY');
+      expect((error as Error).message).toContain('VFIO_GET_API_VERSION');
+      expect(openFds()).toBe(before);
+
+      fs.mkdirSync(path.join(tree.dir('0000:03:00.4'), 'vfio-dev/vfio3'), { recursive: true });
+      fs.symlinkSync('/dev/null', path.join(dev, 'vfio/devices/vfio3'));
+      fs.symlinkSync('/dev/null', path.join(dev, 'iommu'));
+      expect(() => openVfioDevice('0000:03:00.4', { sysfs, devRoot: dev, iommu: 'iommufd' })).toThrow(/IOMMU_IOAS_ALLOC on vfio:0000:03:00.4 failed: ENOTTY/);
+      expect(openFds()).toBe(before);
+    } finally {
+      tree.dispose();
+      fs.rmSync(dev, { recursive: true, force: true });
+    }
   });
 });
