@@ -40,6 +40,14 @@ function hex(n: bigint): string {
   return `0x${n.toString(16)}`;
 }
 
+/** An IOVA (or IOVA limit) from the caller: a bigint in 0 .. 2^64-1. */
+function checkIova(what: string, value: unknown): bigint {
+  if (typeof value !== 'bigint' || value < 0n || value >= 1n << 64n) {
+    throw new ArgumentError('EARG_IOVA', `IOVA ${what} ${typeof value === 'bigint' ? (value < 0n ? `-${hex(-value)}` : hex(value)) : `${String(value)} (${typeof value})`} is not a bigint in 0..2^64-1: pass it as a bigint, e.g. 0x100000n`, { [what]: String(value) });
+  }
+  return value;
+}
+
 export class IovaAllocator {
   readonly pageSize: number;
   readonly mappingBudget: number;
@@ -119,7 +127,7 @@ export class IovaAllocator {
   allocate(size: number | bigint, request: IovaRequest = {}): bigint {
     const bytes = this.#checkSize(size);
     const align = this.#alignment(request.alignment);
-    const limit = request.limit ?? (1n << 64n) - 1n;
+    const limit = request.limit === undefined ? (1n << 64n) - 1n : checkIova('limit', request.limit);
     if (this.#used.size >= this.mappingBudget) {
       throw new IovaExhaustedError('EDMA_MAPPINGS', `the IOMMU mapping budget is used up (${this.#used.size} of ${this.mappingBudget} mappings live): free DMA buffers you no longer need, or allocate fewer, larger buffers and sub-allocate inside them`, { live: this.#used.size, budget: this.mappingBudget });
     }
@@ -141,6 +149,7 @@ export class IovaAllocator {
   /** Take exactly [iova, iova+size) (a fixed placement); throws if any of it is not free. */
   reserve(iova: bigint, size: number | bigint): bigint {
     const bytes = this.#checkSize(size);
+    checkIova('iova', iova);
     if (iova % this.#page !== 0n) {
       throw new ArgumentError('EARG_IOVA_ALIGN', `IOVA ${hex(iova)} is not aligned to the IOMMU page size ${hex(this.#page)}`, { iova });
     }
@@ -167,6 +176,7 @@ export class IovaAllocator {
 
   /** Return the allocation that starts at `iova`. */
   free(iova: bigint): void {
+    checkIova('iova', iova);
     const size = this.#used.get(iova);
     if (size === undefined) {
       throw new DmaError('EDMA_NOT_ALLOCATED', `IOVA ${hex(iova)} is not the start of a live allocation (double free, or an address inside a buffer): pass the iova allocate() returned`, { iova });
@@ -183,7 +193,7 @@ export class IovaAllocator {
 
   #alignment(alignment: number | bigint | undefined): bigint {
     if (alignment === undefined) return this.#page;
-    const a = BigInt(alignment);
+    const a = typeof alignment === 'bigint' ? alignment : Number.isSafeInteger(alignment) ? BigInt(alignment) : -1n;
     if (!isPowerOfTwo(a)) throw new ArgumentError('EARG_ALIGNMENT', `IOVA alignment ${String(alignment)} must be a power of two`, { alignment: String(alignment) });
     return a > this.#page ? a : this.#page;
   }

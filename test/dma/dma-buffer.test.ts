@@ -119,4 +119,14 @@ describe('a mapper that can never map', () => {
     expect(fs.readdirSync('/proc/self/fd').length).toBe(before);
     expect(mapper.log).toEqual([]);
   });
+
+  it('an IOVA of the wrong type is a typed error that says so, with no memfd or IOVA left behind', () => {
+    const mapper = new RecordingMapper();
+    const before = fs.readdirSync('/proc/self/fd').length;
+    expect(() => allocateDma(mapper, 4096, { iova: 0x10000 as unknown as bigint })).toThrow(ArgumentError);
+    expect(() => allocateDma(mapper, 4096, { alignment: 1.5 })).toThrow(/power of two/);
+    expect(fs.readdirSync('/proc/self/fd').length).toBe(before);
+    expect(iovaAllocatorFor(mapper).allocations).toBe(0);
+    expect(mapper.mappings.size).toBe(0);
+  });
 });

@@ -124,6 +124,15 @@ describe('IovaAllocator', () => {
     expect(() => a.allocate(0)).toThrow(ArgumentError);
     expect(() => a.allocate(1.5)).toThrow(ArgumentError);
     expect(() => a.allocate(4096, { alignment: 3000 })).toThrow(/power of two/);
+    // Addresses and alignments of the wrong JS type: typed errors, not TypeError/RangeError/SyntaxError.
+    expect(() => a.allocate(4096, { alignment: 1.5 })).toThrow(/alignment 1.5 must be a power of two/);
+    expect(() => a.allocate(4096, { alignment: 'x' as unknown as number })).toThrow(ArgumentError);
+    expect(() => a.allocate(4096, { limit: 0x8000 as unknown as bigint })).toThrow(/IOVA limit 32768 \(number\) is not a bigint.*0x100000n/);
+    expect(() => a.reserve(0x1000 as unknown as bigint, 4096)).toThrow(ArgumentError);
+    expect(() => a.reserve(-0x1000n, 4096)).toThrow(/IOVA iova -0x1000 is not a bigint in 0..2\^64-1/);
+    expect(() => a.free(0x1000 as unknown as bigint)).toThrow(ArgumentError);
+    expect(a.allocations).toBe(0);
+    expect(a.freeBytes).toBe(0xff000n);
   });
 
   it('an empty range list allocates nothing', () => {
