@@ -1,6 +1,7 @@
 // TrappedRegion: a Region whose accesses are calls (device models, vfio-user REGION_READ/WRITE,
 // pread/pwrite on a VFIO region that cannot be mmapped). The callbacks see the offset and the
 // access width, exactly as a device would.
+import { ArgumentError, RegionError } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import { realClock } from '../util/clock.js';
 import type { PollOptions, PollResult, Region } from './region.js';
@@ -90,6 +91,9 @@ export class TrappedRegion implements Region {
 
   writeStream64(offset: number, words: BigUint64Array): void {
     this.#check(offset, 8);
+    if (!(words instanceof BigUint64Array)) {
+      throw new ArgumentError('EARG_WORDS', `${this.name}: writeStream64 needs a BigUint64Array of words`, { region: this.name, offset });
+    }
     const access = this.#access;
     for (let i = 0; i < words.length; i++) access.write64(offset, words[i]!);
   }
@@ -98,6 +102,9 @@ export class TrappedRegion implements Region {
     const w = checkWidth(this.name, width);
     checkSpan(this.name, this.#size, this.closed, offset, length, w);
     const out = into ?? new Uint8Array(length);
+    if (out.length < length) {
+      throw new RegionError('EREGION_LENGTH', `${this.name}: readBlock destination holds ${out.length} bytes, less than the ${length} requested`, { region: this.name, length, limit: out.length });
+    }
     for (let i = 0; i < length; i += w) {
       if (w === 4) putLe32(out, i, this.#access.read32(offset + i));
       else putLe64(out, i, BigInt.asUintN(64, this.#access.read64(offset + i)));

@@ -101,6 +101,20 @@ describe.each([
     expectRegionError(() => r.readBlock(-8, 8), 'EREGION_OFFSET', name);
   });
 
+  it('readBlock into a destination that is too small is EREGION_LENGTH, not a silently short read', () => {
+    const r = make();
+    expectRegionError(() => r.readBlock(0, 16, 32, new Uint8Array(8)), 'EREGION_LENGTH', name, 'holds 8 bytes', '16');
+    expectRegionError(() => r.readBlock(0, 16, 64, new Uint8Array(15)), 'EREGION_LENGTH', name, 'holds 15 bytes');
+  });
+
+  it('writeStream64 of anything but a BigUint64Array is an ArgumentError, and nothing is written', () => {
+    const r = make();
+    r.write64(0, 0x55n);
+    expect(() => r.writeStream64(0, [1, 2] as unknown as BigUint64Array)).toThrow(ArgumentError);
+    expect(() => r.writeStream64(0, 7 as unknown as BigUint64Array)).toThrow(/needs a BigUint64Array/);
+    expect(r.read64(0)).toBe(0x55n);
+  });
+
   it('a closed region throws EREGION_CLOSED on every access and close is idempotent', () => {
     const r = make();
     r.write32(0, 7);
