@@ -378,7 +378,14 @@ export async function withReservation<T>(device: string, state: 'PROGRAM' | 'RES
   try {
     result = await fn(hold);
   } catch (err) {
-    hold.leave(false);
+    try {
+      hold.leave(false);
+    } catch (leaveErr) {
+      // The operation's own failure is what the caller must see; the reservation could not be
+      // stepped back (lock file broken or unwritable): say how to clear it.
+      log('%s: %s failed (%s) and its reservation could not be left (%s); clear it with: vfiokit free %s --force',
+        hold.device, state, (err as Error)?.message ?? String(err), (leaveErr as Error)?.message ?? String(leaveErr), hold.device);
+    }
     throw err;
   }
   hold.leave(true);

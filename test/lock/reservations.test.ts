@@ -1,7 +1,7 @@
 // Reservations: state machine, ownership (self, ancestors, others), permissions of the lock files,
 // the flock protocol, races between real processes, and stale owners after a kill.
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { mkdtempSync, rmSync, statSync, writeFileSync, chmodSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, chmodSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -197,6 +197,25 @@ describe('lock files', () => {
 });
 
 describe('withReservation (how PR and flash take the card)', () => {
+  it('an operation that fails keeps its own error when the reservation cannot be left (lock file broken meanwhile)', async () => {
+    const err = await withReservation('sim:broken', 'PROGRAM', () => {
+      // An administrator (or a bug) replaces the lock file by a directory during the operation.
+      const file = getReservation('sim:broken').file;
+      rmSync(file);
+      mkdirSync(file);
+      throw new TransitionError('EPR_CRC', 'CRC error in the bitstream');
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransitionError);
+    expect((err as TransitionError).code).toBe('EPR_CRC');
+    // Leaving after success still reports the lock failure (the state change was not recorded).
+    rmSync(getReservation('sim:broken2').file, { force: true });
+    await expect(withReservation('sim:broken2', 'PROGRAM', () => {
+      const file = getReservation('sim:broken2').file;
+      rmSync(file);
+      mkdirSync(file);
+    })).rejects.toBeInstanceOf(LockError);
+  });
+
   it('reserves a free card for the call, advances on success and frees it afterwards', async () => {
     const seen: string[] = [];
     const out = await withReservation('sim:pr', 'PROGRAM', (scope) => {
