@@ -6,11 +6,7 @@ import { openDeviceArg, resolveDevice, deviceKeyArg } from '../resolve-device.js
 import { openBmc } from '../../afu/bmc/bmc.js';
 import type { BootPage, RebootTarget } from '../../afu/bmc/reboot.js';
 import { withReservation } from '../../lock/reservations.js';
-import { removeDevice, rescan } from '../../pci/driver.js';
-import { parentBridge } from '../../pci/topology.js';
-
-/** DPDK opae_reboot_device waits this long for the FPGA or BMC to come back before rescanning. */
-const RELOAD_WAIT_MS = 10_000;
+import { pciReloadHook, RELOAD_WAIT_MS } from '../../pci/reload.js';
 
 export const command: Command = {
   summary: 'reload the FPGA or the BMC of a card from its user or factory flash page',
@@ -20,8 +16,8 @@ Asks the MAX10 BMC of DEVICE (a PCI address, a device URL or a reservation id) t
 FPGA (FPGA_RECONF: load request with the page) or to reboot itself (DOORBELL config select +
 reboot request), from the user (default) or factory page. Refused while a flash update runs.
 The card drops off the PCIe bus during the reload: for a local PCI function (vfio) vfiokit
-removes it, waits ${RELOAD_WAIT_MS / 1000} s and rescans the bus below its upstream bridge (DPDK's sequence; PCIe
-AER masking on the upstream port is not done here, so the kernel may log AER errors).
+masks AER on its upstream port, removes it, waits ${RELOAD_WAIT_MS / 1000} s, rescans the bus below the port
+and restores the AER masks (on every path).
 vfiokit status shows REBOOT meanwhile.
 
 The reboot holds the card's reservation in state RESET for its duration, like vfiokit reset: a
@@ -70,17 +66,16 @@ examples:
         page,
         // The REBOOT status record goes under the card's name, where vfiokit status looks.
         device: key,
-        aroundReload: bdf ? {
-          after: async () => {
-            const bridge = parentBridge(bdf);
+        // A local PCI function drops off the bus: AER masked upstream, remove, rescan, AER restored.
+        aroundReload: bdf ? pciReloadHook(bdf, {
+          release: () => {
             bmc.close();
             device.close();
-            removeDevice(bdf);
-            if (!values.json) process.stdout.write(`${bdf} removed; waiting ${RELOAD_WAIT_MS / 1000} s for the ${target} to reload...\n`);
-            await new Promise((r) => setTimeout(r, RELOAD_WAIT_MS));
-            rescan(bridge);
           },
-        } : undefined,
+          onStep: (m) => {
+            if (!values.json) process.stdout.write(`${m}\n`);
+          },
+        }) : undefined,
       }), { force: values.force === true });
     } finally {
       bmc.close();

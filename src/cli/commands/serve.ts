@@ -2,7 +2,7 @@
 import type { Command } from '../command.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
-import { openDevice } from '../../device/registry.js';
+import { openDeviceArg, resolveDevice } from '../resolve-device.js';
 import { VfioUserServer } from '../../vfio-user/server.js';
 
 /** A served sim runs on the real clock (its model delays are microseconds) unless the URL says otherwise. */
@@ -28,7 +28,7 @@ export const command: Command = {
   summary: 'serve a device over vfio-user on a UNIX socket (sim:n3000 for a simulated card)',
   help: `usage: vfiokit serve DEVICE --socket PATH [--mode 0600] [--owner UID:GID] [--no-twin] [--spin-us N] [--json]
 
-Hosts DEVICE (a device URL, e.g. sim:n3000, or a PCI address) for one vfio-user client at a time
+Hosts DEVICE (a device URL such as sim:n3000, a PCI address or a reservation id) for one vfio-user client at a time
 on the UNIX socket PATH, created with mode 0600 (or --mode) before anyone can connect. Clients
 open it as vfio-user:PATH (vfiokit, or any vfio-user client such as QEMU's vfio-user-pci).
 Client DMA memory arrives as fds and is mapped into the device; interrupts are signalled
@@ -66,7 +66,7 @@ examples:
     const owner = parseOwner(values.owner);
     const spinUs = values['spin-us'] === undefined ? undefined : Number(values['spin-us']);
     if (spinUs !== undefined && (!Number.isInteger(spinUs) || spinUs < 0 || spinUs > 100_000)) throw new UsageError('EUSAGE', `--spin-us "${values['spin-us']}" is not an integer 0..100000`);
-    const device = await openDevice(servedUrl(positionals[0]!));
+    const device = await openDeviceArg(servedUrl(resolveDevice(positionals[0]!)));
     let server: VfioUserServer;
     try {
       server = new VfioUserServer(device, values.socket, { mode, ...(owner ? { owner } : {}), twinSocket: !values['no-twin'], ...(spinUs !== undefined ? { spinUs } : {}) });
