@@ -3,6 +3,7 @@
 // `vfiokit status` in another process reads it. `vfiokit cancel` from another process leaves a
 // <deviceKey>.cancel request that the flashing process honours between blocks (only the
 // flashing process touches the doorbell while it runs, as in the kernel's m10bmc_sec_cancel).
+import { canonicalDevice } from '../../lock/reservations.js';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deviceKey, stateDir } from '../../util/state-dir.js';
@@ -33,9 +34,9 @@ export interface FlashStatus {
 
 /** One key per card however it is named: "3b:00.0", "0000:3b:00.0" and "vfio:0000:3b:00.0" agree. */
 export function statusKey(url: string): string {
-  const m = /^(?:vfio:)?((?:[0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7])$/i.exec(url);
-  const canonical = m ? `vfio:${m[1]!.length === 7 ? `0000:${m[1]!}` : m[1]!}`.toLowerCase() : url;
-  return deviceKey(canonical);
+  // One name per card, as reservations use: "3b:00.0", "vfio:0000:3b:00.0" and
+  // "sim:n3000?fault=dma" name the cards "vfio:0000:3b:00.0" and "sim:n3000".
+  return deviceKey(canonicalDevice(url));
 }
 
 export function statusPath(url: string): string {
