@@ -29,7 +29,9 @@ export function mapRegion(name: string, fd: number, size: number, offset: number
     }
     return new MappedRegion(name, address, size, { clock: options.clock, onClose: () => munmap(address, size) });
   } catch (e) {
-    if (!s) munmap(address, size);
+    // Not wrapped yet (sharedBuffer threw), or wrapped but the region could not be built: the
+    // mapping holds the device file open, so release it now, not at garbage collection.
+    if (!s?.unmapNow(address)) munmap(address, size);
     throw e;
   }
 }

@@ -19,6 +19,8 @@ import type { EventfdInterrupt } from '../../src/device/eventfd-interrupt.js';
 import { RegionInfoFlags } from '../../src/vfio/uapi.js';
 import { fakeVfioPci, type FakeVfioPci } from './fake-vfio-pci.js';
 import { NoIommuMapper } from '../../src/vfio/type1.js';
+import { shim } from '../../src/sys/shim.js';
+import { vi } from 'vitest';
 
 const openFds = (): number => fs.readdirSync('/proc/self/fd').length;
 /** Mappings of the fake device's memfd in this process. */
@@ -91,6 +93,23 @@ describe('VfioDevice resource release', () => {
     expect(released.count).toBe(1);
     // The device fd itself was closed too (the fake's memfd): one fd fewer than before open.
     expect(openFds()).toBe(fdsBefore - 1);
+  });
+
+  // The shim's SharedArrayBuffer wrap failing is below the syscall seam (a native call): provoked with a spy.
+  it.skipIf(!shim())('a BAR whose mapping cannot be wrapped as a SharedArrayBuffer is unmapped at once', () => {
+    fake = fakeVfioPci({ 2: { size: 0x1000, offset: 0x1000, flags: RW_MMAP } });
+    const dev = open(fake, { count: 0 });
+    const before = deviceMappings();
+    const spy = vi.spyOn(shim()!, 'sharedBuffer').mockImplementationOnce(() => { throw new RangeError('external buffer refused'); });
+    try {
+      expect(() => dev.region(2)).toThrow('external buffer refused');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(deviceMappings()).toBe(before);
+    dev.region(2).write32(0, 1); // a second attempt maps it
+    dev.close();
+    expect(deviceMappings()).toBe(before);
   });
 
   it('close() still unmaps, closes the eventfds and the device fd when releasing the group throws, then reports it typed', () => {
