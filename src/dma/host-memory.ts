@@ -214,5 +214,12 @@ export function allocateHostMemory(size: number, options: HostMemoryOptions = {}
     throw new DmaError('EDMA_MMAP', `mmap of ${rounded} bytes of memfd "${name}" failed: ${errnoName(e)}${e === 12 ? (huge ? ` (not enough free ${huge} huge pages: see ${HUGE_PAGE_BYTES[huge] / 1024}kB pool in /sys/kernel/mm/hugepages)` : ' (out of memory or address space; check ulimit -v)') : ''}`, { errno: e, size: rounded, hugePages: huge });
   }
   log('allocated %s: %d bytes (%d asked) on %d-byte pages at 0x%s', name, rounded, size, pageSize, address.toString(16));
-  return new HostMemory({ address, size: rounded, fd, pageSize, hugePages: huge, requestedSize: size, name });
+  try {
+    return new HostMemory({ address, size: rounded, fd, pageSize, hugePages: huge, requestedSize: size, name });
+  } catch (e) {
+    // The views could not be built (nothing owns the mapping yet): release it and the memfd.
+    munmap(address, rounded);
+    closeFd(fd);
+    throw e;
+  }
 }

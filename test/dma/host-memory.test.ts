@@ -7,6 +7,7 @@ import { autoHugePageSize, hugePagePools, HUGE_PAGE_BYTES } from '../../src/dma/
 import { DmaError } from '../../src/dma/errors.js';
 import { ArgumentError } from '../../src/errors.js';
 import { fdIsOpen } from './fd.js';
+import { shim } from '../../src/sys/shim.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vfiokit-hp-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -167,5 +168,23 @@ describe('shared views', () => {
     const b = Buffer.alloc(1);
     fs.readSync(mem.fd, b, 0, 1, 100);
     expect(b[0]).toBe(0x77);
+  });
+});
+
+describe('allocateHostMemory when the views cannot be built', () => {
+  // The shim's SharedArrayBuffer wrap failing is below the syscall seam (a native call): provoked with a spy.
+  it.skipIf(!shim())('releases the mapping and the memfd, and rethrows', async () => {
+    const { vi } = await import('vitest');
+    const s = shim()!;
+    const spy = vi.spyOn(s, 'sharedBuffer').mockImplementationOnce(() => { throw new RangeError('external buffer refused'); });
+    const mapsOf = (): number => fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('memfd:vfiokit-views-fail')).length;
+    const before = fs.readdirSync('/proc/self/fd').length;
+    try {
+      expect(() => allocateHostMemory(8192, { name: 'vfiokit-views-fail' })).toThrow('external buffer refused');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(fs.readdirSync('/proc/self/fd').length).toBe(before);
+    expect(mapsOf()).toBe(0);
   });
 });
