@@ -142,10 +142,25 @@ export class EventfdInterrupt implements Interrupt {
   #updateWatch(): void {
     const wanted = !this.#closed && (this.#waiters.size > 0 || this.#listeners.size > 0);
     if (wanted && !this.#watch) {
-      this.#watch = this.#watcher.watch(this.fd, (count) => this.#deliver(count));
+      this.#watch = this.#watcher.watch(this.fd, (count) => this.#deliver(count), (e) => this.#watcherFailed(e));
     } else if (!wanted && this.#watch) {
       this.#watch.close();
       this.#watch = undefined;
+    }
+  }
+
+  /** The watcher failed: pending waits learn why; listeners go on through a fresh watch. */
+  #watcherFailed(e: Error): void {
+    this.#watch = undefined;
+    for (const w of [...this.#waiters]) w.reject(e);
+    if (this.#listeners.size > 0 && !this.#closed) {
+      try {
+        this.#updateWatch();
+      } catch (again) {
+        queueMicrotask(() => {
+          throw again;
+        });
+      }
     }
   }
 

@@ -32,6 +32,8 @@ export class EventfdWatcher {
   #epfd = -1;
   #control = -1;
   #watches = new Map<number, Listener>();
+  /** Told when the watcher itself fails (epoll_wait error): the watch is over, re-watch to go on. */
+  #errorHandlers = new Map<number, (error: Error) => void>();
   #events = Buffer.alloc(MAX_EVENTS * EPOLL_EVENT_SIZE);
   /** An epoll_wait is in flight on the pool thread. */
   #running = false;
@@ -55,7 +57,7 @@ export class EventfdWatcher {
    * Call `onEvent(count)` each time the eventfd is signalled; count is the counter value read
    * (the number of signals coalesced since the last read). The fd is made non-blocking.
    */
-  watch(fd: number, onEvent: Listener): EventfdWatch {
+  watch(fd: number, onEvent: Listener, onError?: (error: Error) => void): EventfdWatch {
     if (!Number.isInteger(fd) || fd < 0) {
       throw new ArgumentError('EARG_FD', `watchEventfd: fd ${String(fd)} is not a file descriptor`, { fd });
     }
@@ -66,6 +68,7 @@ export class EventfdWatcher {
     setNonblocking(fd);
     epollCtl(this.#epfd, EPOLL_CTL_ADD, fd, EPOLLIN, fd);
     this.#watches.set(fd, onEvent);
+    if (onError) this.#errorHandlers.set(fd, onError);
     this.#start();
     let closed = false;
     return {
@@ -101,6 +104,7 @@ export class EventfdWatcher {
   #unwatch(fd: number, listener: Listener): void {
     if (this.#watches.get(fd) !== listener) return;
     this.#watches.delete(fd);
+    this.#errorHandlers.delete(fd);
     // The fd may already be closed (then epoll dropped it itself): ignore EBADF/ENOENT.
     libc.epoll_ctl(this.#epfd, EPOLL_CTL_DEL, fd, null);
     if (this.#watches.size === 0 && this.#running) eventfdWrite(this.#control, 1);
@@ -124,12 +128,7 @@ export class EventfdWatcher {
         this.#wait();
         return;
       }
-      this.#running = false;
-      const e = err ?? new SysError('epoll_wait', errno, { fd: this.#epfd });
-      log('event loop stopped: %s', (e as Error).message);
-      queueMicrotask(() => {
-        throw e;
-      });
+      this.#fail((err as Error | undefined) ?? new SysError('epoll_wait', errno, { fd: this.#epfd }));
       return;
     }
     const events = this.#events;
@@ -167,6 +166,27 @@ export class EventfdWatcher {
       log('nothing watched: event loop stopped');
     }
   }
+
+  /**
+   * epoll_wait itself failed (its fd closed behind our back, out of memory): no crash. Every watch
+   * ends and its owner is told through onError (EventfdInterrupt rejects its waiters and re-arms
+   * on a fresh epoll fd); the broken epoll fd and control eventfd are dropped, and the next
+   * watch() opens new ones.
+   */
+  #fail(e: Error): void {
+    this.#running = false;
+    log('epoll_wait failed, every watch ends: %s', e.message);
+    const handlers = [...this.#errorHandlers.values()];
+    const unhandled = this.#watches.size - handlers.length;
+    this.#watches.clear();
+    this.#errorHandlers.clear();
+    closeQuietly(this.#control);
+    closeQuietly(this.#epfd);
+    this.#control = -1;
+    this.#epfd = -1;
+    if (unhandled > 0) log('%d watch(es) without an error handler ended', unhandled);
+    for (const handler of handlers) handler(e);
+  }
 }
 
 let defaultWatcher: EventfdWatcher | undefined;
@@ -178,6 +198,6 @@ export function eventfdWatcher(): EventfdWatcher {
 }
 
 /** Watch an eventfd on this thread's watcher: `onEvent(count)` on every signal. */
-export function watchEventfd(fd: number, onEvent: (count: number) => void): EventfdWatch {
-  return eventfdWatcher().watch(fd, onEvent);
+export function watchEventfd(fd: number, onEvent: (count: number) => void, onError?: (error: Error) => void): EventfdWatch {
+  return eventfdWatcher().watch(fd, onEvent, onError);
 }

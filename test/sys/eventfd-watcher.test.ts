@@ -4,6 +4,27 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { close, createEventfd, eventfdWrite } from '../../src/sys/libc.js';
 import { EventfdWatcher, eventfdWatcher, watchEventfd } from '../../src/sys/eventfd-watcher.js';
+import { EventfdInterrupt } from '../../src/device/eventfd-interrupt.js';
+import { readdirSync, readlinkSync } from 'node:fs';
+
+/** fds of this process that are epoll instances. */
+function epollFds(): number[] {
+  return readdirSync('/proc/self/fd').map(Number).filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:[eventpoll]';
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 const fixture = fileURLToPath(new URL('./fixtures/watch-then-exit.ts', import.meta.url));
 
@@ -17,6 +38,50 @@ function nextEvent(fd: number): Promise<number> {
 }
 
 describe('EventfdWatcher', () => {
+  it('an epoll_wait failure ends the watches through onError (no crash) and the next watch works', async () => {
+    const watcher = new EventfdWatcher();
+    const fd = createEventfd();
+    const before = epollFds();
+    const events: number[] = [];
+    const errors: Error[] = [];
+    watcher.watch(fd, (n) => events.push(n), (e) => errors.push(e));
+    const [epfd] = epollFds().filter((x) => !before.includes(x));
+    expect(epfd).toBeDefined();
+    close(epfd!); // behind the watcher's back: the in-flight epoll_wait still holds the file
+    eventfdWrite(fd, 1); // delivered by the in-flight wait; the re-armed one fails with EBADF
+    await until(() => errors.length === 1);
+    expect(events).toEqual([1]);
+    expect(errors[0]).toMatchObject({ code: 'EBADF' });
+    expect(watcher.watching).toBe(0);
+    expect(watcher.running).toBe(false);
+    const again: number[] = [];
+    const w = watcher.watch(fd, (n) => again.push(n));
+    eventfdWrite(fd, 2);
+    await until(() => again.length === 1);
+    expect(again).toEqual([2]);
+    w.close();
+    close(fd);
+  });
+
+  it('an interrupt whose watcher fails rejects its pending wait and keeps its listeners going', async () => {
+    const watcher = new EventfdWatcher();
+    const irq = new EventfdInterrupt({ index: 2, vector: 0, watcher });
+    const seen: number[] = [];
+    const before = epollFds();
+    const off = irq.onEvent((n) => seen.push(n));
+    const [epfd] = epollFds().filter((x) => !before.includes(x));
+    const pending = irq.wait({ timeoutMs: 5000 });
+    close(epfd!);
+    irq.signal(1);
+    await expect(pending).resolves.toBe(1); // the in-flight wait still delivers this one
+    const failed = irq.wait({ timeoutMs: 5000 });
+    await expect(failed).rejects.toMatchObject({ code: 'EBADF' });
+    irq.signal(4); // listeners were re-armed on a fresh epoll fd
+    await until(() => seen.includes(4));
+    off();
+    irq.close();
+  });
+
   it('an eventfd written from JS gives an async event with the count; the loop stays responsive', async () => {
     const fd = createEventfd();
     try {
