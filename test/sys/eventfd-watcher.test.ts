@@ -47,18 +47,20 @@ describe('EventfdWatcher', () => {
     watcher.watch(fd, (n) => events.push(n), (e) => errors.push(e));
     const [epfd] = epollFds().filter((x) => !before.includes(x));
     expect(epfd).toBeDefined();
-    close(epfd!); // behind the watcher's back: the in-flight epoll_wait still holds the file
-    eventfdWrite(fd, 1); // delivered by the in-flight wait; the re-armed one fails with EBADF
+    close(epfd!); // behind the watcher's back
+    // Either the in-flight epoll_wait (which holds the file) delivers this and the re-armed one
+    // fails with EBADF, or the wait had not started and fails first: the count stays in the eventfd.
+    eventfdWrite(fd, 1);
     await until(() => errors.length === 1);
-    expect(events).toEqual([1]);
     expect(errors[0]).toMatchObject({ code: 'EBADF' });
     expect(watcher.watching).toBe(0);
     expect(watcher.running).toBe(false);
     const again: number[] = [];
     const w = watcher.watch(fd, (n) => again.push(n));
     eventfdWrite(fd, 2);
-    await until(() => again.length === 1);
-    expect(again).toEqual([2]);
+    const total = (): number => [...events, ...again].reduce((a, b) => a + b, 0);
+    await until(() => total() === 3);
+    expect(total()).toBe(3); // nothing lost
     w.close();
     close(fd);
   });
@@ -73,11 +75,14 @@ describe('EventfdWatcher', () => {
     const pending = irq.wait({ timeoutMs: 5000 });
     close(epfd!);
     irq.signal(1);
-    await expect(pending).resolves.toBe(1); // the in-flight wait still delivers this one
-    const failed = irq.wait({ timeoutMs: 5000 });
-    await expect(failed).rejects.toMatchObject({ code: 'EBADF' });
-    irq.signal(4); // listeners were re-armed on a fresh epoll fd
-    await until(() => seen.includes(4));
+    // The pending wait gets the event (in-flight epoll_wait) or the watcher's typed error.
+    const outcome = await pending.then((n) => `event ${n}`, (e: { code?: string }) => e.code);
+    expect(['event 1', 'EBADF']).toContain(outcome);
+    await until(() => watcher.running || seen.length > 0); // listeners re-armed on a fresh epoll fd
+    irq.signal(4);
+    const total = (): number => seen.reduce((a, b) => a + b, 0);
+    await until(() => total() === 5);
+    expect(total()).toBe(5); // no signal lost across the failure
     off();
     irq.close();
   });
