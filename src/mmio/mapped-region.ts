@@ -29,6 +29,7 @@ import { mmap, munmap, viewOf } from '../sys/libc.js';
 import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../sys/constants.js';
 import { shim, type ShimFunctions } from '../sys/shim.js';
 import type { PollOptions, PollResult, Region } from './region.js';
+import { pollLoop32, pollLoop64 } from './poll-loop.js';
 import { accessError, checkSpan, checkWidth, pollTiming, value32Error, value64Error } from './checks.js';
 
 const EMPTY = new ArrayBuffer(0);
@@ -186,15 +187,7 @@ export class MappedRegion implements Region {
       const hit = s.poll32(this.address, offset, m, want, Math.round(timeoutMs * 1e6), Math.round(intervalUs * 1e3), this.#last32);
       return { value: this.#last32[0]!, timedOut: hit === 0 };
     }
-    const clock = this.clock;
-    const intervalMs = intervalUs / 1000;
-    const deadline = clock.now() + timeoutMs;
-    for (;;) {
-      const value = this.read32(offset);
-      if (((value & m) >>> 0) === want) return { value, timedOut: false };
-      if (clock.now() >= deadline) return { value, timedOut: true };
-      clock.spin(intervalMs);
-    }
+    return pollLoop32(this, offset, m, want, timeoutMs, intervalUs);
   }
 
   poll64(offset: number, mask: bigint, expected: bigint, options: PollOptions = {}): PollResult<bigint> {
@@ -207,15 +200,7 @@ export class MappedRegion implements Region {
       const hit = s.poll64(this.address, offset, m, want, Math.round(timeoutMs * 1e6), Math.round(intervalUs * 1e3), this.#last64);
       return { value: this.#last64[0]!, timedOut: hit === 0 };
     }
-    const clock = this.clock;
-    const intervalMs = intervalUs / 1000;
-    const deadline = clock.now() + timeoutMs;
-    for (;;) {
-      const value = this.read64(offset);
-      if ((value & m) === want) return { value, timedOut: false };
-      if (clock.now() >= deadline) return { value, timedOut: true };
-      clock.spin(intervalMs);
-    }
+    return pollLoop64(this, offset, m, want, timeoutMs, intervalUs);
   }
 
   writeStream64(offset: number, words: BigUint64Array): void {

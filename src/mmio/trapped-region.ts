@@ -5,6 +5,7 @@ import { ArgumentError, RegionError } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import { realClock } from '../util/clock.js';
 import type { PollOptions, PollResult, Region } from './region.js';
+import { pollLoop32, pollLoop64 } from './poll-loop.js';
 import { accessError, checkSpan, checkWidth, pollTiming, value32Error, value64Error } from './checks.js';
 import { getLe32, getLe64, putLe32, putLe64 } from '../util/bytes.js';
 
@@ -69,24 +70,15 @@ export class TrappedRegion implements Region {
   }
 
   poll32(offset: number, mask: number, expected: number, options: PollOptions = {}): PollResult<number> {
-    return this.#poll(() => this.read32(offset), (v) => ((v & mask) >>> 0) === expected >>> 0, options);
+    this.#check(offset, 4);
+    const { timeoutMs, intervalUs } = pollTiming(this.name, options);
+    return pollLoop32(this, offset, mask, expected, timeoutMs, intervalUs);
   }
 
   poll64(offset: number, mask: bigint, expected: bigint, options: PollOptions = {}): PollResult<bigint> {
-    return this.#poll(() => this.read64(offset), (v) => (v & mask) === expected, options);
-  }
-
-  #poll<T>(read: () => T, done: (v: T) => boolean, options: PollOptions): PollResult<T> {
+    this.#check(offset, 8);
     const { timeoutMs, intervalUs } = pollTiming(this.name, options);
-    const intervalMs = intervalUs / 1000;
-    const clock = this.clock;
-    const deadline = clock.now() + timeoutMs;
-    for (;;) {
-      const value = read();
-      if (done(value)) return { value, timedOut: false };
-      if (clock.now() >= deadline) return { value, timedOut: true };
-      clock.spin(intervalMs);
-    }
+    return pollLoop64(this, offset, mask, expected, timeoutMs, intervalUs);
   }
 
   writeStream64(offset: number, words: BigUint64Array): void {
