@@ -23,7 +23,10 @@ describe('vfiokit ls / bind / unbind', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--vendor must be a hex ID');
     expect(cli('bind').status).toBe(2);
-    expect(cli('unbind', 'not-a-bdf').stderr).toContain('is not a PCI address');
+    const bad = cli('unbind', 'not-a-bdf');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('"not-a-bdf" is not a device');
+    expect(bad.stderr).toMatch(/give a PCI address/);
     expect(cli('bind', '0000:00:00.0', '--driver', '../x').status).toBe(2);
   });
 
