@@ -23,11 +23,15 @@ function fallback(reason) {
 if (process.env.VFIOKIT_NO_SHIM === '1' && !process.argv.includes('--force')) fallback('VFIOKIT_NO_SHIM=1');
 if (!existsSync(join(shimDir, 'binding.gyp'))) fallback('shim/binding.gyp missing');
 
+// node-gyp: this checkout's (a devDependency), else the one npm bundles and names in
+// npm_config_node_gyp while it runs install scripts (a consumer's install of vfiokit).
 let gyp;
 try {
   gyp = createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
 } catch {
-  fallback('node-gyp is not installed');
+  const bundled = process.env.npm_config_node_gyp;
+  if (bundled && existsSync(bundled)) gyp = bundled;
+  else fallback('node-gyp is not installed');
 }
 
 function nodeDir() {
