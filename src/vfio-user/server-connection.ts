@@ -1,17 +1,14 @@
-// One client of a vfio-user server: negotiates VERSION, answers every command against the hosted
-// Device, keeps the client's DMA windows (DmaTable) and interrupt eventfds, and undoes all of it
-// when the client goes. `service()` is synchronous: it handles every complete message already
+// One client of a vfio-user server: the connection loop. It negotiates VERSION, dispatches every
+// command to its handler - DMA windows (DmaTable, server-dma.ts), regions (ServedRegions,
+// server-regions.ts), interrupts (ServedIrqs, server-irqs.ts) - sends server-initiated
+// DMA_READ/DMA_WRITE, and undoes all of it when the client goes. `service()` is synchronous: it handles every complete message already
 // readable on the socket and returns (the server calls it from its fd watcher; the fuzz harness
 // calls it directly). Malformed, truncated or oversized messages get an error reply; fds that
 // arrive with a message that does not keep them are closed at once.
-import type { Device, IrqInfo } from '../device/device.js';
-import { RegionIndex } from '../device/device.js';
-import type { Interrupt } from '../device/interrupt.js';
-import { closeQuietly, dup, eventfdWrite, unixSocketPair } from '../sys/libc.js';
+import type { Device } from '../device/device.js';
+import { closeQuietly, unixSocketPair } from '../sys/libc.js';
 import { SOCK_STREAM, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../sys/constants.js';
-import { RegionError, VfiokitError } from '../errors.js';
 import { logger } from '../util/log.js';
-import { getLe32, getLe64, putLe32, putLe64 } from '../util/bytes.js';
 import {
   buildErrorReply, Command, commandName, Errno, errnoName, FLAG_NO_REPLY, HEADER_SIZE, encodeHeader, isReply,
   TYPE_REPLY, TYPE_COMMAND, VFIO_USER_MAJOR, VFIO_USER_MINOR, VfioUserConnectionError, VfioUserFormatError,
@@ -19,34 +16,22 @@ import {
 } from './protocol.js';
 import { decodeVersion, encodeVersion, type Capabilities } from './capabilities.js';
 import {
-  decodeDmaMap, decodeDmaUnmap, decodeDeviceInfo, encodeDeviceInfo, decodeIrqInfo, encodeIrqInfo, decodeIrqSet,
+  decodeDmaMap, decodeDmaUnmap, decodeDeviceInfo, encodeDeviceInfo, decodeIrqInfo, encodeIrqInfo,
   decodeRegionAccess, decodeWriteMulti, encodeWriteMultiReply, decodeIoFdsRequest, encodeIoFdsReply,
   decodeDeviceFeature, encodeDmaAccess, decodeDmaAccess, DEVICE_FLAG_PCI, DEVICE_FLAG_RESET, DEVICE_INFO_SIZE,
   DMA_UNMAP_FLAG_ALL, DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, IRQ_INFO_EVENTFD, IRQ_INFO_MASKABLE, IRQ_INFO_NORESIZE,
-  IRQ_INFO_AUTOMASKED, IRQ_INFO_SIZE, IRQ_SET_ACTION_MASK, IRQ_SET_ACTION_TRIGGER, IRQ_SET_ACTION_UNMASK,
-  IRQ_SET_DATA_BOOL, IRQ_SET_DATA_EVENTFD, IRQ_SET_DATA_NONE, IRQ_SET_DATA_TYPE_MASK, IRQ_SET_ACTION_TYPE_MASK,
-  REGION_ACCESS_SIZE, DMA_ACCESS_SIZE,
+  IRQ_INFO_AUTOMASKED, IRQ_INFO_SIZE, REGION_ACCESS_SIZE, DMA_ACCESS_SIZE,
 } from './messages.js';
-import { decodeRegionInfoRequest, encodeRegionInfoReply, REGION_FLAG_READ, REGION_FLAG_WRITE, REGION_FLAG_MMAP, CAP_SPARSE_MMAP, type RegionCap } from './region-info.js';
+import { decodeRegionInfoRequest } from './region-info.js';
 import { DmaTable, DmaRequestError, errnoOf } from './server-dma.js';
+import { ServedIrqs } from './server-irqs.js';
+import { ServedRegions } from './server-regions.js';
+import { Refusal, refuse } from './server-refusal.js';
 import { MessageSocket } from './unix-socket.js';
 
+export type { MmapSource } from './server-regions.js';
+
 const log = logger('vfio-user:server');
-
-/**
- * Optional method of a hosted Device whose region `index` is memory another process may mmap: the
- * fd to pass (the server sends a dup), the offset to mmap it at, and the areas that may be mapped
- * (absent: the whole region). The server then sets REGION_FLAG_MMAP, passes the fd and adds a
- * SPARSE_MMAP capability (vfio-user.rst "VFIO_USER_DEVICE_GET_REGION_INFO").
- */
-export interface MmapSource {
-  mmapSource(index: number): { fd: number; offset: bigint; areas?: { offset: bigint; size: bigint }[] } | undefined;
-}
-
-function mmapSourceOf(device: Device): MmapSource['mmapSource'] | undefined {
-  const f = (device as Partial<MmapSource>).mmapSource;
-  return typeof f === 'function' ? f.bind(device) : undefined;
-}
 
 /** What the server offers in its VERSION reply. */
 export interface ServerLimits {
@@ -58,25 +43,8 @@ export interface ServerLimits {
   twinSocket: boolean;
 }
 
-/** PCI config space size served as region 7 when the device reports none (PCIe: 4 KiB). */
-const CONFIG_SPACE_SIZE = 4096;
 /** Time the server waits for a client's reply to DMA_READ/DMA_WRITE. */
 export const DMA_REPLY_TIMEOUT_MS = 5000;
-
-class Refusal extends Error {
-  constructor(readonly errno: number, message: string) {
-    super(message);
-  }
-}
-const refuse = (errno: number, message: string): never => {
-  throw new Refusal(errno, message);
-};
-
-interface IrqVector {
-  clientFd: number;
-  masked: boolean;
-  pending: boolean;
-}
 
 export class ServerConnection {
   readonly socket: MessageSocket;
@@ -90,10 +58,8 @@ export class ServerConnection {
   #nextId = 1;
   /** Messages handled so far. */
   handled = 0;
-  /** Per IRQ index: vector -> client's eventfd state. */
-  #irqs = new Map<number, Map<number, IrqVector>>();
-  /** Per IRQ index: the hosted device's armed interrupts and our subscriptions. */
-  #armed = new Map<number, { interrupts: Interrupt[]; unsubscribe: (() => void)[] }>();
+  readonly #regions: ServedRegions;
+  readonly #irqs: ServedIrqs;
   /** Commands that arrived on the main socket while we waited for a DMA reply there. */
   #deferred: Message[] = [];
   readonly #onClose: (() => void) | undefined;
@@ -107,6 +73,8 @@ export class ServerConnection {
       maxFds: limits.maxMsgFds,
     });
     this.dma = new DmaTable(device.dma, limits.pgsizes & -limits.pgsizes || 4096, limits.maxDmaMaps);
+    this.#regions = new ServedRegions(device);
+    this.#irqs = new ServedIrqs(device, options.name);
     this.#onClose = options.onClose;
   }
 
@@ -215,49 +183,42 @@ export class ServerConnection {
         expectNoFds();
         const req = decodeDeviceInfo(p);
         if (req.argsz < DEVICE_INFO_SIZE) refuse(Errno.EINVAL, `DEVICE_GET_INFO argsz ${req.argsz} < 16`);
-        return { payload: encodeDeviceInfo({ argsz: DEVICE_INFO_SIZE, flags: DEVICE_FLAG_RESET | DEVICE_FLAG_PCI, numRegions: this.#regionCount(), numIrqs: this.device.irqCount }) };
+        return { payload: encodeDeviceInfo({ argsz: DEVICE_INFO_SIZE, flags: DEVICE_FLAG_RESET | DEVICE_FLAG_PCI, numRegions: this.#regions.count(), numIrqs: this.device.irqCount }) };
       }
       case Command.DEVICE_GET_REGION_INFO: {
         expectNoFds();
         const req = decodeRegionInfoRequest(p);
-        const info = this.#regionInfo(req.index);
-        let flags = (info.readable ? REGION_FLAG_READ : 0) | (info.writable ? REGION_FLAG_WRITE : 0);
-        const source = req.index < this.device.regionCount && info.size > 0 ? mmapSourceOf(this.device)?.(req.index) : undefined;
-        if (!source) return { payload: encodeRegionInfoReply({ flags, index: req.index, size: BigInt(info.size), offset: BigInt(req.index) << 40n, caps: [] }, req.argsz) };
-        flags |= REGION_FLAG_MMAP;
-        const caps: RegionCap[] = source.areas ? [{ id: CAP_SPARSE_MMAP, version: 1, areas: source.areas }] : [];
-        // A dup goes out (and is closed here after sending); the device keeps its own fd.
-        return { payload: encodeRegionInfoReply({ flags, index: req.index, size: BigInt(info.size), offset: source.offset, caps }, req.argsz), fds: [dup(source.fd)] };
+        return this.#regions.infoReply(req);
       }
       case Command.DEVICE_GET_REGION_IO_FDS: {
         expectNoFds();
         const req = decodeIoFdsRequest(p);
-        this.#regionInfo(req.index);
+        this.#regions.info(req.index);
         return { payload: encodeIoFdsReply(req.index, [], req.argsz) };
       }
       case Command.DEVICE_GET_IRQ_INFO: {
         expectNoFds();
         const req = decodeIrqInfo(p);
         if (req.argsz < IRQ_INFO_SIZE) refuse(Errno.EINVAL, `DEVICE_GET_IRQ_INFO argsz ${req.argsz} < 16`);
-        const info = this.#irqInfo(req.index);
+        const info = this.#irqs.info(req.index);
         const flags = (info.eventfd ? IRQ_INFO_EVENTFD : 0) | IRQ_INFO_MASKABLE | (info.automasked ? IRQ_INFO_AUTOMASKED : 0) | (req.index === 2 ? IRQ_INFO_NORESIZE : 0);
         return { payload: encodeIrqInfo({ argsz: IRQ_INFO_SIZE, flags, index: req.index, count: info.count }) };
       }
       case Command.DEVICE_SET_IRQS:
-        this.#setIrqs(p, fds.splice(0)); // closes the fds it does not keep
+        this.#irqs.set(p, fds.splice(0)); // closes the fds it does not keep
         return none;
       case Command.REGION_READ: {
         expectNoFds();
         const a = decodeRegionAccess(p, false, this.limits.maxDataXferSize);
         const out = new Uint8Array(REGION_ACCESS_SIZE + a.count);
         out.set(p.subarray(0, REGION_ACCESS_SIZE));
-        this.#regionAccess(a.region, a.offset, a.count, out.subarray(REGION_ACCESS_SIZE), false);
+        this.#regions.access(a.region, a.offset, a.count, out.subarray(REGION_ACCESS_SIZE), false);
         return { payload: out };
       }
       case Command.REGION_WRITE: {
         expectNoFds();
         const a = decodeRegionAccess(p, true, this.limits.maxDataXferSize);
-        this.#regionAccess(a.region, a.offset, a.count, a.data!, true);
+        this.#regions.access(a.region, a.offset, a.count, a.data!, true);
         return { payload: p.slice(0, REGION_ACCESS_SIZE) };
       }
       case Command.REGION_WRITE_MULTI: {
@@ -265,7 +226,7 @@ export class ServerConnection {
         const writes = decodeWriteMulti(p);
         let done = 0;
         for (const w of writes) {
-          this.#regionAccess(w.region, w.offset, w.data.length, w.data, true);
+          this.#regions.access(w.region, w.offset, w.data.length, w.data, true);
           done++;
         }
         return { payload: encodeWriteMultiReply(done) };
@@ -318,197 +279,6 @@ export class ServerConnection {
     this.#negotiated = true;
     log('%s: negotiated %d.%d, client max_data_xfer_size %d, twin socket %s', this.socket.name, VFIO_USER_MAJOR, minor, c.maxDataXferSize, twinFds ? 'yes' : 'no');
     return twinFds ? { payload, fds: twinFds } : { payload };
-  }
-
-  #regionCount(): number {
-    return Math.max(this.device.regionCount, RegionIndex.CONFIG + 1);
-  }
-
-  /** Region info per index, cached for the connection (a device's regions do not change size). */
-  #infoCache: ({ size: number; readable: boolean; writable: boolean } | undefined)[] = [];
-
-  #regionInfo(index: number): { size: number; readable: boolean; writable: boolean } {
-    const cached = this.#infoCache[index];
-    if (cached) return cached;
-    const info = this.#queryRegionInfo(index);
-    this.#infoCache[index] = { size: info.size, readable: info.readable, writable: info.writable };
-    return info;
-  }
-
-  #queryRegionInfo(index: number): { size: number; readable: boolean; writable: boolean } {
-    if (index >= this.#regionCount()) refuse(Errno.EINVAL, `region ${index} does not exist (the device has ${this.#regionCount()})`);
-    if (index === RegionIndex.CONFIG) {
-      const size = index < this.device.regionCount ? this.device.regionInfo(index).size : 0;
-      return { size: size || CONFIG_SPACE_SIZE, readable: true, writable: true };
-    }
-    if (index >= this.device.regionCount) return { size: 0, readable: false, writable: false };
-    return this.device.regionInfo(index);
-  }
-
-  #irqInfo(index: number): IrqInfo {
-    if (index >= this.device.irqCount) refuse(Errno.EINVAL, `IRQ index ${index} does not exist (the device has ${this.device.irqCount})`);
-    return this.device.irqInfo(index);
-  }
-
-  /** Read or write `count` bytes of a region at `offset` into/from `data`. */
-  #regionAccess(index: number, offset64: bigint, count: number, data: Uint8Array, write: boolean): void {
-    const info = this.#regionInfo(index);
-    if (offset64 + BigInt(count) > BigInt(info.size)) refuse(Errno.EINVAL, `region ${index}: ${count} bytes at 0x${offset64.toString(16)} run past its size 0x${info.size.toString(16)}`);
-    if (write ? !info.writable : !info.readable) refuse(Errno.EINVAL, `region ${index} is not ${write ? 'writable' : 'readable'}`);
-    if (count === 0) return;
-    const offset = Number(offset64);
-    try {
-      if (index === RegionIndex.CONFIG) return this.#configAccess(offset, count, data, write);
-      const region = this.device.region(index);
-      // Single register accesses (nearly every message) go straight to read/write32/64.
-      if (count === 8 && (offset & 7) === 0) {
-        if (write) region.write64(offset, getLe64(data, 0));
-        else putLe64(data, 0, region.read64(offset));
-      } else if (count === 4 && (offset & 3) === 0) {
-        if (write) region.write32(offset, getLe32(data, 0));
-        else putLe32(data, 0, region.read32(offset));
-      } else if ((offset & 7) === 0 && (count & 7) === 0) {
-        if (write) region.writeBlock(offset, data, 64);
-        else region.readBlock(offset, count, 64, data);
-      } else if ((offset & 3) === 0 && (count & 3) === 0) {
-        if (write) region.writeBlock(offset, data, 32);
-        else region.readBlock(offset, count, 32, data);
-      } else if (!write && (offset & 3) + count <= 4) {
-        const word = region.read32(offset & ~3);
-        for (let i = 0; i < count; i++) data[i] = (word >>> (((offset & 3) + i) * 8)) & 0xff;
-      } else {
-        refuse(Errno.EINVAL, `region ${index}: ${count}-byte ${write ? 'write' : 'read'} at 0x${offset.toString(16)}: registers take aligned 32/64-bit accesses (sub-dword reads within one dword are allowed)`);
-      }
-    } catch (err) {
-      if (err instanceof Refusal) throw err;
-      if (err instanceof RegionError) refuse(Errno.EINVAL, err.message);
-      if (err instanceof VfiokitError) refuse(errnoOf(err) === Errno.EINVAL ? Errno.EIO : errnoOf(err), err.message);
-      throw err;
-    }
-  }
-
-  #configAccess(offset: number, count: number, data: Uint8Array, write: boolean): void {
-    let at = 0;
-    while (at < count) {
-      const o = offset + at;
-      const width: 1 | 2 | 4 = (o & 3) === 0 && count - at >= 4 ? 4 : (o & 1) === 0 && count - at >= 2 ? 2 : 1;
-      if (write) {
-        const v = width === 4 ? getLe32(data, at) : width === 2 ? data[at]! | (data[at + 1]! << 8) : data[at]!;
-        this.device.configWrite(o, width, v);
-      } else {
-        const v = this.device.configRead(o, width);
-        if (width === 4) putLe32(data, at, v);
-        else for (let i = 0; i < width; i++) data[at + i] = (v >>> (8 * i)) & 0xff;
-      }
-      at += width;
-    }
-  }
-
-  // ---- interrupts ----
-
-  #setIrqs(p: Uint8Array, fds: number[]): void {
-    let kept = false;
-    try {
-      const s = decodeIrqSet(p);
-      const info = this.#irqInfo(s.index);
-      const data = s.flags & IRQ_SET_DATA_TYPE_MASK;
-      const action = s.flags & IRQ_SET_ACTION_TYPE_MASK;
-      if (data !== IRQ_SET_DATA_EVENTFD && fds.length > 0) refuse(Errno.EINVAL, `SET_IRQS without DATA_EVENTFD carries ${fds.length} fds`);
-      if (data === IRQ_SET_DATA_NONE && action === IRQ_SET_ACTION_TRIGGER && s.count === 0) {
-        if (s.start !== 0) refuse(Errno.EINVAL, 'SET_IRQS disable-all needs start 0');
-        this.#disarm(s.index);
-        return;
-      }
-      if (s.count === 0 || s.start + s.count > info.count) refuse(Errno.EINVAL, `SET_IRQS vectors ${s.start}..${s.start + s.count - 1} are outside index ${s.index}'s ${info.count} vectors`);
-      if (data === IRQ_SET_DATA_EVENTFD) {
-        if (action !== IRQ_SET_ACTION_TRIGGER) refuse(Errno.ENOTSUP, 'SET_IRQS: mask/unmask eventfds are not supported; use DATA_NONE/BOOL with MASK/UNMASK');
-        if (fds.length !== 0 && fds.length !== s.count) refuse(Errno.EINVAL, `SET_IRQS DATA_EVENTFD for ${s.count} vectors carries ${fds.length} fds (count, or 0 to de-assign)`);
-        kept = true;
-        this.#assign(s.index, s.start, s.count, fds, info);
-        return;
-      }
-      const vectors = this.#irqs.get(s.index);
-      for (let i = 0; i < s.count; i++) {
-        if (data === IRQ_SET_DATA_BOOL && s.bools![i] === 0) continue;
-        const v = vectors?.get(s.start + i);
-        if (!v) continue;
-        if (action === IRQ_SET_ACTION_TRIGGER) this.#signal(v, 1);
-        else if (action === IRQ_SET_ACTION_MASK) v.masked = true;
-        else if (action === IRQ_SET_ACTION_UNMASK) {
-          v.masked = false;
-          if (v.pending) {
-            v.pending = false;
-            this.#signal(v, 1);
-          }
-        }
-      }
-    } finally {
-      if (!kept) for (const fd of fds) closeQuietly(fd);
-    }
-  }
-
-  /** Assign (or with no fds, de-assign) the client's eventfds to vectors start..start+count-1 and re-arm the device. */
-  #assign(index: number, start: number, count: number, fds: number[], info: IrqInfo): void {
-    let vectors = this.#irqs.get(index);
-    if (!vectors) this.#irqs.set(index, (vectors = new Map()));
-    for (let i = 0; i < count; i++) {
-      const old = vectors.get(start + i);
-      if (old) closeQuietly(old.clientFd);
-      const fd = fds[i];
-      if (fd === undefined || fd < 0) vectors.delete(start + i);
-      else vectors.set(start + i, { clientFd: fd, masked: false, pending: false });
-    }
-    this.#rearm(index, info);
-  }
-
-  #rearm(index: number, info: IrqInfo): void {
-    this.#unsubscribe(index);
-    const vectors = this.#irqs.get(index);
-    if (!vectors || vectors.size === 0) {
-      try { this.device.disableInterrupts(index); } catch { /* nothing was armed */ }
-      return;
-    }
-    const top = Math.max(...vectors.keys()) + 1;
-    try { this.device.disableInterrupts(index); } catch { /* nothing was armed */ }
-    let interrupts: Interrupt[];
-    try {
-      interrupts = this.device.enableInterrupts(index, 0, Math.min(top, info.count));
-    } catch (err) {
-      refuse(errnoOf(err), `the device cannot arm IRQ index ${index}: ${(err as Error).message}`);
-      return;
-    }
-    const unsubscribe = interrupts.map((irq) => irq.onEvent((events) => {
-      const v = this.#irqs.get(index)?.get(irq.vector);
-      if (v) this.#signal(v, events);
-    }));
-    this.#armed.set(index, { interrupts, unsubscribe });
-  }
-
-  #signal(v: IrqVector, events: number): void {
-    if (v.masked) {
-      v.pending = true;
-      return;
-    }
-    try {
-      eventfdWrite(v.clientFd, Math.max(1, events));
-    } catch (err) {
-      log('%s: signalling eventfd %d failed: %s', this.socket.name, v.clientFd, (err as Error).message);
-    }
-  }
-
-  #unsubscribe(index: number): void {
-    const armed = this.#armed.get(index);
-    if (!armed) return;
-    for (const u of armed.unsubscribe) u();
-    this.#armed.delete(index);
-  }
-
-  #disarm(index: number): void {
-    this.#unsubscribe(index);
-    const vectors = this.#irqs.get(index);
-    if (vectors) for (const v of vectors.values()) closeQuietly(v.clientFd);
-    this.#irqs.delete(index);
-    try { this.device.disableInterrupts(index); } catch { /* nothing was armed */ }
   }
 
   // ---- server-initiated DMA (client memory without an fd) ----
@@ -573,7 +343,7 @@ export class ServerConnection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const index of [...this.#irqs.keys()]) this.#disarm(index);
+    this.#irqs.close();
     this.dma.unmapAll();
     for (const m of this.#deferred) for (const fd of m.fds) closeQuietly(fd);
     this.#deferred = [];
