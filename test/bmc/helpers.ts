@@ -1,3 +1,4 @@
+import type { FlashProgress } from '../../src/afu/bmc/secure-update.js';
 // Test rig: the sim BMC feature behind a TrappedRegion at a feature offset, as the card maps it.
 import createDebug from 'debug';
 import { TrappedRegion } from '../../src/mmio/trapped-region.js';
@@ -17,4 +18,18 @@ export function bmcRig<C extends Clock = VirtualClock>(options: SimBmcOptions = 
   }, { clock });
   const host = new SpiAvmmTransport(region, FEATURE_OFFSET, transport);
   return { clock, bmc, region, host };
+}
+
+/** Collects a flash's progress events and the distinct states they pass through, in order. */
+export function collectFlashProgress(): { states: string[]; events: FlashProgress[]; onProgress: (p: FlashProgress) => void } {
+  const states: string[] = [];
+  const events: FlashProgress[] = [];
+  return {
+    states,
+    events,
+    onProgress(p) {
+      events.push(p);
+      if (states[states.length - 1] !== p.state) states.push(p.state);
+    },
+  };
 }

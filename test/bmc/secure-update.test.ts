@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bmcRig } from './helpers.js';
 import { SecureUpdate, FlashError, type FlashProgress } from '../../src/afu/bmc/secure-update.js';
+import { collectFlashProgress as collect } from './helpers.js';
 import { buildSignedImage, patternPayload } from '../../src/afu/image/image-writer.js';
 import { ImageError } from '../../src/afu/image/signed-image.js';
 import { ArgumentError, TimeoutError } from '../../src/errors.js';
@@ -17,18 +18,6 @@ beforeAll(() => {
 
 const fpgaImage = (bytes = 100_000, version = 'fpga-2.0.1') => buildSignedImage({ contentType: 0, payload: patternPayload(bytes, 5), version });
 
-function collect(): { states: string[]; events: FlashProgress[]; onProgress: (p: FlashProgress) => void } {
-  const states: string[] = [];
-  const events: FlashProgress[] = [];
-  return {
-    states,
-    events,
-    onProgress(p) {
-      events.push(p);
-      if (states[states.length - 1] !== p.state) states.push(p.state);
-    },
-  };
-}
 
 async function expectIdleAndUsable(rig: ReturnType<typeof bmcRig>): Promise<void> {
   const { host, bmc } = rig;

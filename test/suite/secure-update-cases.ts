@@ -8,6 +8,7 @@ import { expect, it } from 'vitest';
 import type { Device } from '../../src/device/device.js';
 import { openBmc } from '../../src/afu/bmc/bmc.js';
 import { FlashError, type FlashProgress } from '../../src/afu/bmc/secure-update.js';
+import { collectFlashProgress as collect } from '../bmc/helpers.js';
 import { TimeoutError } from '../../src/errors.js';
 import { AUTH_RESULT, DOORBELL, RsuProgress, RsuStatus, STAGING_BASE, WRITE_BLOCK_SIZE, rsuProgress, rsuStatus } from '../../src/afu/bmc/registers.js';
 import type { BmcTransport } from '../../src/afu/bmc/transport.js';
@@ -30,18 +31,6 @@ function flashCount(t: BmcTransport): number {
   }
 }
 
-function collect(): { states: string[]; events: FlashProgress[]; onProgress: (p: FlashProgress) => void } {
-  const states: string[] = [];
-  const events: FlashProgress[] = [];
-  return {
-    states,
-    events,
-    onProgress(p) {
-      events.push(p);
-      if (states[states.length - 1] !== p.state) states.push(p.state);
-    },
-  };
-}
 
 /** The BMC is idle, and a further update goes through: the card is usable after whatever came before. */
 async function expectIdleAndUsable(device: Device, transport: BmcTransport, flash: (image: Uint8Array) => Promise<unknown>): Promise<void> {
