@@ -217,14 +217,32 @@ export async function backendFor(scheme: string): Promise<Backend> {
 export async function openDevice(url: string, options?: OpenOptions): Promise<Device> {
   const { scheme } = parseDeviceUrl(url);
   const backend = await backendFor(scheme);
-  return backend.open(url, options);
+  return openWith(backend, url, options);
 }
 
 /** Open the device an enumeration returned, with the backend that found it. */
 export async function openToken(token: DeviceToken, options?: OpenOptions): Promise<Device> {
   const l = loaded.get(token.backend);
-  if (l) return l.backend.open(token.url, options);
+  if (l) return openWith(l.backend, token.url, options);
   return openDevice(token.url, options);
+}
+
+/**
+ * Open through a backend. Typed errors pass unchanged; anything else a (third-party) backend
+ * throws becomes a PluginError that names the backend, so callers only ever see typed errors.
+ */
+async function openWith(backend: Backend, url: string, options?: OpenOptions): Promise<Device> {
+  try {
+    return await backend.open(url, options);
+  } catch (e) {
+    if (e instanceof VfiokitError) throw e;
+    throw new PluginError(
+      'EPLUGIN_OPEN',
+      `backend "${backend.name}" failed to open ${url}: ${(e as Error)?.message ?? String(e)}; this is a fault of the backend (check its version and configuration, DEBUG=vfiokit:* for details)`,
+      { backend: backend.name, url },
+      { cause: e },
+    );
+  }
 }
 
 export interface EnumerateOptions {

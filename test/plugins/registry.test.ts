@@ -201,6 +201,25 @@ describe('plugin loading', () => {
     expect((err as DeviceError).message).toMatch(/"sim" backend is disabled in .*config\.json/);
   });
 
+  it("a backend's untyped open() failure becomes a PluginError naming it; typed errors pass unchanged", async () => {
+    const broken: Backend = { name: 'broken', schemes: ['brk'], open: () => { throw new TypeError('cannot read properties of undefined'); } };
+    const typed: Backend = { name: 'typed', schemes: ['typ'], open: async () => { throw new DeviceError('ENODEV', 'no such card'); } };
+    registerBackend(broken);
+    registerBackend(typed);
+    try {
+      const err = await openDevice('brk:x').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'EPLUGIN_OPEN', details: { backend: 'broken', url: 'brk:x' } });
+      expect((err as Error).message).toMatch(/backend "broken" failed to open brk:x: cannot read properties/);
+      expect((err as Error).cause).toBeInstanceOf(TypeError);
+      const typedErr = await openDevice('typ:x').catch((e: unknown) => e);
+      expect(typedErr).toBeInstanceOf(DeviceError);
+      expect(typedErr).toMatchObject({ code: 'ENODEV' });
+    } finally {
+      unregisterBackend(broken);
+      unregisterBackend(typed);
+    }
+  });
+
   it('backends registered in code take precedence', async () => {
     const fake: Backend = { name: 'fake', schemes: ['mem'], open: (url) => ({ url } as never) };
     process.env.VFIOKIT_CONFIG = writeConfig({ configurations: { mem: { plugin: memPlugin } }, plugins: ['mem'] });
