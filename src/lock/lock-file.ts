@@ -48,7 +48,11 @@ export function lockDir(): string {
   if ((st.mode & 0o022) !== 0) {
     // Someone else could replace lock files. Tighten it when it is ours, else refuse.
     if (st.uid === process.getuid?.()) {
-      chmodSync(dir, st.mode & 0o7755);
+      try {
+        chmodSync(dir, st.mode & 0o7755);
+      } catch (err) {
+        throw new LockError('ELOCK_DIR', `lock directory ${dir} is writable by group or others and chmod failed (${(err as NodeJS.ErrnoException).code}); chmod 755 ${dir} or set VFIOKIT_LOCK_DIR`, { dir, mode: st.mode & 0o777 });
+      }
       log('tightened %s to %s', dir, (st.mode & 0o7755).toString(8));
     } else {
       throw new LockError('ELOCK_DIR', `lock directory ${dir} is writable by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 755 ${dir} or set VFIOKIT_LOCK_DIR`, { dir, mode: st.mode & 0o777 });
@@ -69,7 +73,11 @@ export class LockedFile implements Disposable {
 
   /** The current content ('' for a new, empty file). */
   read(): string {
-    return readFileSync(this.path, 'utf8');
+    try {
+      return readFileSync(this.path, 'utf8');
+    } catch (err) {
+      throw new LockError('ELOCK_READ', `cannot read lock file ${this.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; if it is damaged, \`vfiokit free <device> --force\` replaces it`, { path: this.path });
+    }
   }
 
   /** Replace the content atomically (temp file + rename). The hold stays on the old inode, which is fine: it is released next. */

@@ -329,3 +329,24 @@ describe('hooks for the PR and flash flows', () => {
     expect(getReservation('sim:hook').state).toBe('RESERVED');
   });
 });
+
+describe('lock file I/O errors are typed', () => {
+  it('a lock file that cannot be read (a directory in its place) is a LockError naming the path and the way out', async () => {
+    const { LockedFile, LockError } = await import('../../src/lock/lock-file.js');
+    const dir = mkdtempSync(join(tmpdir(), 'vfiokit-lockread-'));
+    try {
+      const held = new LockedFile(dir, -1);
+      let err: unknown;
+      try {
+        held.read();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(LockError);
+      expect(err).toMatchObject({ code: 'ELOCK_READ', details: { path: dir } });
+      expect((err as Error).message).toMatch(/EISDIR.*free <device> --force/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
