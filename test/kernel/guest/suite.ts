@@ -34,6 +34,15 @@ const EDU_DMA_IRQ = 4n;
 const EDU_DMA_BUFFER = 0x40000n;
 const EDU_IRQ_FACTORIAL = 0x1;
 const EDU_IRQ_DMA = 0x100;
+/** A bit of edu's interrupt status no device function uses: raised through IRQ_RAISE by the INTx tests. */
+const EDU_IRQ_TEST = 0x1000;
+/** PCI status register and its interrupt bit: the function's INTx is asserted (include/uapi/linux/pci_regs.h). */
+const PCI_STATUS = 0x06;
+const PCI_STATUS_INTERRUPT = 0x8;
+/** Deadline for an expected INTx to reach the eventfd (TCG guest: generous, not a fixed wait). */
+const INTX_DELIVERY_TIMEOUT_MS = 20000;
+/** How long a masked INTx must stay quiet to count as held (a negative check needs a window). */
+const INTX_QUIET_WINDOW_MS = 1000;
 /** edu masks DMA addresses to 28 bits. */
 const EDU_MAX_IOVA = 0x0fff_ffffn;
 
@@ -61,6 +70,23 @@ function check(cond: boolean, what: string): void {
 
 function hex(n: number | bigint): string {
   return `0x${n.toString(16)}`;
+}
+
+/** Acknowledge every bit of edu's interrupt status (0x64), lowering its line; returns what was set. */
+function eduAck(bar: Region): number {
+  const st = bar.read32(EDU.IRQ_STATUS);
+  if (st !== 0) bar.write32(EDU.IRQ_ACK, st);
+  return st;
+}
+
+/** No event on `irq` for `ms` (a pending or arriving event fails with `what`). */
+async function expectNoInterrupt(irq: Interrupt, ms: number, what: string): Promise<void> {
+  try {
+    const n = await irq.wait({ timeoutMs: ms });
+    throw new Error(`${what} (${n} event(s) within ${ms} ms)`);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'EIRQ_TIMEOUT') throw e;
+  }
 }
 
 /** Wait for the edu DMA command register's start bit to clear (the transfer is done). */
@@ -296,6 +322,83 @@ async function main(): Promise<void> {
       return `IOVA ${hex(iova)} written while mapped, untouched after unmap; read-only ${hex(ro.iova)} untouched`;
     });
   }
+
+  // INTx through the real kernel: edu asserts its legacy line when MSI is off (hw/misc/edu.c
+  // edu_raise_irq: msi_notify when MSI is enabled, else pci_set_irq). vfio-pci's INTx handler
+  // masks the line and signals the eventfd (AUTOMASKED); the user unmasks through SET_IRQS
+  // ACTION_UNMASK, and an interrupt still pending at unmask is re-sent to the eventfd
+  // (drivers/vfio/pci/vfio_pci_intrs.c vfio_intx_handler, vfio_pci_intx_unmask_handler).
+  let intx: Interrupt | undefined;
+  await run('INTx: edu interrupt arrives, is automasked, and is held until unmask', async () => {
+    // MSI and INTx are exclusive on a vfio-pci device: SET_IRQS on INTx is refused while MSI is on.
+    if (msi) {
+      dev.disableInterrupts(IrqIndex.MSI);
+      msi = undefined;
+    }
+    const info = dev.irqInfo(IrqIndex.INTX);
+    check(info.count === 1 && info.eventfd && info.automasked && info.maskable, `INTx info ${JSON.stringify(info)}`);
+    eduAck(r);
+    [intx] = dev.enableInterrupts(IrqIndex.INTX, 0, 1);
+    const irq = intx!;
+    // 1: a device-originated interrupt (factorial done with status bit 7 set).
+    r.write32(EDU.STATUS, EDU_STATUS_IRQ_ON_FACTORIAL);
+    const first = irq.wait({ timeoutMs: INTX_DELIVERY_TIMEOUT_MS });
+    r.write32(EDU.FACTORIAL, 6);
+    await first;
+    const st1 = eduAck(r);
+    check((st1 & EDU_IRQ_FACTORIAL) !== 0 && r.read32(EDU.FACTORIAL) === 720, `irq status ${hex(st1)}, 6! read ${r.read32(EDU.FACTORIAL)}`);
+    // 2: the kernel masked the line when it delivered #1; a new assertion must not get through.
+    r.write32(EDU.IRQ_RAISE, EDU_IRQ_TEST);
+    await expectNoInterrupt(irq, INTX_QUIET_WINDOW_MS, 'a second INTx delivered while automasked');
+    // The device does assert its line: the hold is the kernel's mask, not a lost raise.
+    const pciStatus = dev.configRead(PCI_STATUS, 2);
+    check((pciStatus & PCI_STATUS_INTERRUPT) !== 0, `PCI status ${hex(pciStatus)}: edu's INTx not asserted after the raise`);
+    // Unmask: the line is still asserted, so the kernel re-sends it to the eventfd.
+    const second = irq.wait({ timeoutMs: INTX_DELIVERY_TIMEOUT_MS });
+    dev.unmaskInterrupts(IrqIndex.INTX, 0, 1);
+    await second;
+    const st2 = eduAck(r);
+    check(st2 === EDU_IRQ_TEST, `irq status after the held raise ${hex(st2)}`);
+    // The line is low now: this unmask really opens it (nothing pending, so no event) ...
+    dev.unmaskInterrupts(IrqIndex.INTX, 0, 1);
+    await expectNoInterrupt(irq, INTX_QUIET_WINDOW_MS, 'an INTx with the line deasserted');
+    // ... and 3: the next assertion is delivered with no unmask in between.
+    const third = irq.wait({ timeoutMs: INTX_DELIVERY_TIMEOUT_MS });
+    r.write32(EDU.IRQ_RAISE, EDU_IRQ_TEST);
+    await third;
+    check(eduAck(r) === EDU_IRQ_TEST, 'irq status after the third raise');
+    dev.unmaskInterrupts(IrqIndex.INTX, 0, 1);
+    return `${irq.count} event(s): factorial, held raise delivered at unmask (PCI status ${hex(pciStatus)} while held: INTx asserted), raise after unmask`;
+  });
+
+  await run('INTx: explicit mask holds a raised interrupt; unmask delivers it', async () => {
+    if (!intx) return 'SKIP: INTx not armed';
+    const irq = intx;
+    try {
+      dev.maskInterrupts(IrqIndex.INTX, 0, 1);
+      r.write32(EDU.IRQ_RAISE, EDU_IRQ_TEST);
+      await expectNoInterrupt(irq, INTX_QUIET_WINDOW_MS, 'INTx delivered while masked');
+      const pciStatus = dev.configRead(PCI_STATUS, 2);
+      check((pciStatus & PCI_STATUS_INTERRUPT) !== 0, `PCI status ${hex(pciStatus)}: edu's INTx not asserted while masked`);
+      const before = irq.count;
+      const held = irq.wait({ timeoutMs: INTX_DELIVERY_TIMEOUT_MS });
+      dev.unmaskInterrupts(IrqIndex.INTX, 0, 1);
+      await held;
+      check(eduAck(r) === EDU_IRQ_TEST, 'irq status after the masked raise');
+      dev.unmaskInterrupts(IrqIndex.INTX, 0, 1);
+      // Masked then unmasked with nothing pending: the line works as before.
+      dev.maskInterrupts(IrqIndex.INTX, 0, 1);
+      dev.unmaskInterrupts(IrqIndex.INTX, 0, 1);
+      const again = irq.wait({ timeoutMs: INTX_DELIVERY_TIMEOUT_MS });
+      r.write32(EDU.IRQ_RAISE, EDU_IRQ_TEST);
+      await again;
+      check(eduAck(r) === EDU_IRQ_TEST, 'irq status after the raise following mask+unmask');
+      return `held ${INTX_QUIET_WINDOW_MS} ms while masked, delivered at unmask (event ${before + 1}); mask+unmask with nothing pending leaves the line working`;
+    } finally {
+      dev.disableInterrupts(IrqIndex.INTX);
+      intx = undefined;
+    }
+  });
 
   await run('device reset', () => {
     if (!dev.resettable) {
