@@ -70,3 +70,12 @@ export function pollTiming(name: string, options: PollOptions): { timeoutMs: num
   return { timeoutMs, intervalUs };
 }
 
+
+/** The buffer a readBlock fills: `into` when it holds `length` bytes, a new one when omitted. */
+export function blockDestination(name: string, length: number, into: Uint8Array | undefined): Uint8Array {
+  const out = into ?? new Uint8Array(length);
+  if (out.length < length) {
+    throw new RegionError('EREGION_LENGTH', `${name}: readBlock destination holds ${out.length} bytes, less than the ${length} requested`, { region: name, length, limit: out.length });
+  }
+  return out;
+}

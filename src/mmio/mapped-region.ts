@@ -21,7 +21,7 @@
 //   to worker threads: close() then only drops this region's views, and the munmap happens in the
 //   buffer's deleter when the LAST reference to it (in any thread) is garbage collected; until
 //   then the mapping keeps the file open.
-import { ArgumentError, RegionError } from '../errors.js';
+import { ArgumentError } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import { realClock } from '../util/clock.js';
 import { getLe32, getLe64, putLe32, putLe64 } from '../util/bytes.js';
@@ -30,7 +30,7 @@ import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../sys/constants.js';
 import { shim, type ShimFunctions } from '../sys/shim.js';
 import type { PollOptions, PollResult, Region } from './region.js';
 import { pollLoop32, pollLoop64 } from './poll-loop.js';
-import { accessError, checkSpan, checkWidth, pollTiming, value32Error, value64Error } from './checks.js';
+import { accessError, blockDestination, checkSpan, checkWidth, pollTiming, value32Error, value64Error } from './checks.js';
 
 const EMPTY = new ArrayBuffer(0);
 
@@ -226,10 +226,7 @@ export class MappedRegion implements Region {
   readBlock(offset: number, length: number, width: 32 | 64 = 32, into?: Uint8Array): Uint8Array {
     const w = checkWidth(this.name, width);
     checkSpan(this.name, this.#size, this.closed, offset, length, w);
-    const out = into ?? new Uint8Array(length);
-    if (out.length < length) {
-      throw new RegionError('EREGION_LENGTH', `${this.name}: readBlock destination holds ${out.length} bytes, less than the ${length} requested`, { region: this.name, length, limit: out.length });
-    }
+    const out = blockDestination(this.name, length, into);
     if (length === 0) return out;
     const s = this.#shim;
     if (s) {

@@ -1,12 +1,12 @@
 // TrappedRegion: a Region whose accesses are calls (device models, vfio-user REGION_READ/WRITE,
 // pread/pwrite on a VFIO region that cannot be mmapped). The callbacks see the offset and the
 // access width, exactly as a device would.
-import { ArgumentError, RegionError } from '../errors.js';
+import { ArgumentError } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import { realClock } from '../util/clock.js';
 import type { PollOptions, PollResult, Region } from './region.js';
 import { pollLoop32, pollLoop64 } from './poll-loop.js';
-import { accessError, checkSpan, checkWidth, pollTiming, value32Error, value64Error } from './checks.js';
+import { accessError, blockDestination, checkSpan, checkWidth, pollTiming, value32Error, value64Error } from './checks.js';
 import { getLe32, getLe64, putLe32, putLe64 } from '../util/bytes.js';
 
 export interface RegisterAccess {
@@ -93,10 +93,7 @@ export class TrappedRegion implements Region {
   readBlock(offset: number, length: number, width: 32 | 64 = 32, into?: Uint8Array): Uint8Array {
     const w = checkWidth(this.name, width);
     checkSpan(this.name, this.#size, this.closed, offset, length, w);
-    const out = into ?? new Uint8Array(length);
-    if (out.length < length) {
-      throw new RegionError('EREGION_LENGTH', `${this.name}: readBlock destination holds ${out.length} bytes, less than the ${length} requested`, { region: this.name, length, limit: out.length });
-    }
+    const out = blockDestination(this.name, length, into);
     for (let i = 0; i < length; i += w) {
       if (w === 4) putLe32(out, i, this.#access.read32(offset + i));
       else putLe64(out, i, BigInt.asUintN(64, this.#access.read64(offset + i)));
