@@ -103,6 +103,24 @@ async function eduDmaDone(bar: Region, irq: Interrupt | undefined): Promise<void
   }
 }
 
+/** edu DMA of `n` bytes from host memory at IOVA `from` into edu's buffer; waits for completion. */
+async function eduDmaToDevice(bar: Region, irq: Interrupt | undefined, from: bigint, n: number): Promise<void> {
+  bar.write64(EDU.DMA_SRC, from);
+  bar.write64(EDU.DMA_DST, EDU_DMA_BUFFER);
+  bar.write64(EDU.DMA_COUNT, BigInt(n));
+  bar.write64(EDU.DMA_CMD, EDU_DMA_START | EDU_DMA_IRQ);
+  await eduDmaDone(bar, irq);
+}
+
+/** edu DMA of `n` bytes from edu's buffer to host memory at IOVA `to`; waits for completion. */
+async function eduDmaToRam(bar: Region, irq: Interrupt | undefined, to: bigint, n: number): Promise<void> {
+  bar.write64(EDU.DMA_SRC, EDU_DMA_BUFFER);
+  bar.write64(EDU.DMA_DST, to);
+  bar.write64(EDU.DMA_COUNT, BigInt(n));
+  bar.write64(EDU.DMA_CMD, EDU_DMA_START | EDU_DMA_TO_RAM | EDU_DMA_IRQ);
+  await eduDmaDone(bar, irq);
+}
+
 async function main(): Promise<void> {
   const edu = listPciDevices({ vendor: 0x1234, device: 0x11e8 })[0];
   const ivshmem = listPciDevices({ vendor: 0x1af4, device: 0x1110 })[0];
@@ -238,16 +256,8 @@ async function main(): Promise<void> {
       using src = allocateDma(dev, 4096, { maxIova: EDU_MAX_IOVA, access: 'read' });
       using dst = allocateDma(dev, 4096, { maxIova: EDU_MAX_IOVA, access: 'write' });
       for (let i = 0; i < n; i++) src.bytes[i] = (i * 7 + 3) & 0xff;
-      r.write64(EDU.DMA_SRC, src.iova);
-      r.write64(EDU.DMA_DST, EDU_DMA_BUFFER);
-      r.write64(EDU.DMA_COUNT, BigInt(n));
-      r.write64(EDU.DMA_CMD, EDU_DMA_START | EDU_DMA_IRQ);
-      await eduDmaDone(r, msi);
-      r.write64(EDU.DMA_SRC, EDU_DMA_BUFFER);
-      r.write64(EDU.DMA_DST, dst.iova);
-      r.write64(EDU.DMA_COUNT, BigInt(n));
-      r.write64(EDU.DMA_CMD, EDU_DMA_START | EDU_DMA_TO_RAM | EDU_DMA_IRQ);
-      await eduDmaDone(r, msi);
+      await eduDmaToDevice(r, msi, src.iova, n);
+      await eduDmaToRam(r, msi, dst.iova, n);
       let bad = 0;
       for (let i = 0; i < n; i++) if (dst.bytes[i] !== src.bytes[i]) bad++;
       check(bad === 0, `${bad} of ${n} bytes differ`);
@@ -264,16 +274,8 @@ async function main(): Promise<void> {
       const n = 1024;
       for (let i = 0; i < n; i++) src.bytes[i] = (i * 13) & 0xff;
       const at = 3 * 1024 * 1024 - 512; // straddles the two huge pages
-      r.write64(EDU.DMA_SRC, src.iova);
-      r.write64(EDU.DMA_DST, EDU_DMA_BUFFER);
-      r.write64(EDU.DMA_COUNT, BigInt(n));
-      r.write64(EDU.DMA_CMD, EDU_DMA_START | EDU_DMA_IRQ);
-      await eduDmaDone(r, msi);
-      r.write64(EDU.DMA_SRC, EDU_DMA_BUFFER);
-      r.write64(EDU.DMA_DST, big.iovaAt(at));
-      r.write64(EDU.DMA_COUNT, BigInt(n));
-      r.write64(EDU.DMA_CMD, EDU_DMA_START | EDU_DMA_TO_RAM | EDU_DMA_IRQ);
-      await eduDmaDone(r, msi);
+      await eduDmaToDevice(r, msi, src.iova, n);
+      await eduDmaToRam(r, msi, big.iovaAt(at), n);
       for (let i = 0; i < n; i++) if (big.bytes[at + i] !== src.bytes[i]) throw new Error(`byte ${i} differs`);
       return `IOVA ${hex(big.iova)}, ${n} bytes written across the 2 MiB page boundary at +${hex(at)}`;
     });
@@ -286,19 +288,9 @@ async function main(): Promise<void> {
       using pattern = allocateDma(dev, 4096, { maxIova: EDU_MAX_IOVA, access: 'read' });
       const load = async (byte: number) => {
         pattern.bytes.fill(byte, 0, n);
-        r.write64(EDU.DMA_SRC, pattern.iova);
-        r.write64(EDU.DMA_DST, EDU_DMA_BUFFER);
-        r.write64(EDU.DMA_COUNT, BigInt(n));
-        r.write64(EDU.DMA_CMD, EDU_DMA_START | EDU_DMA_IRQ);
-        await eduDmaDone(r, msi);
+        await eduDmaToDevice(r, msi, pattern.iova, n);
       };
-      const store = async (to: bigint) => {
-        r.write64(EDU.DMA_SRC, EDU_DMA_BUFFER);
-        r.write64(EDU.DMA_DST, to);
-        r.write64(EDU.DMA_COUNT, BigInt(n));
-        r.write64(EDU.DMA_CMD, EDU_DMA_START | EDU_DMA_TO_RAM | EDU_DMA_IRQ);
-        await eduDmaDone(r, msi);
-      };
+      const store = (to: bigint): Promise<void> => eduDmaToRam(r, msi, to, n);
       try {
         // Mapped: the device's write lands in host memory.
         dev.dma.map(host, iova, { read: true, write: true });
