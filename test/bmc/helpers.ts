@@ -1,4 +1,4 @@
-import type { FlashProgress } from '../../src/afu/bmc/secure-update.js';
+import type { FlashProgress, SecureUpdate } from '../../src/afu/bmc/secure-update.js';
 // Test rig: the sim BMC feature behind a TrappedRegion at a feature offset, as the card maps it.
 import createDebug from 'debug';
 import { TrappedRegion } from '../../src/mmio/trapped-region.js';
@@ -32,4 +32,21 @@ export function collectFlashProgress(): { states: string[]; events: FlashProgres
       if (states[states.length - 1] !== p.state) states.push(p.state);
     },
   };
+}
+
+/**
+ * Flash `image` and ask for a cancel once READY passes 30% written. Resolves with whether the
+ * cancel was asked and what the flash ended with (its error, or its result).
+ */
+export async function flashCancelledWhileReady(su: SecureUpdate, image: Uint8Array): Promise<{ asked: boolean; outcome: unknown }> {
+  let asked = false;
+  const outcome = await su.flash(image, {
+    onProgress: (p) => {
+      if (p.state === 'READY' && p.progress > 30 && !asked) {
+        asked = true;
+        void su.cancel();
+      }
+    },
+  }).catch((e: unknown) => e);
+  return { asked, outcome };
 }

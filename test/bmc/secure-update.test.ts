@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bmcRig } from './helpers.js';
 import { SecureUpdate, FlashError, type FlashProgress } from '../../src/afu/bmc/secure-update.js';
-import { collectFlashProgress as collect } from './helpers.js';
+import { collectFlashProgress as collect, flashCancelledWhileReady } from './helpers.js';
 import { buildSignedImage, patternPayload } from '../../src/afu/image/image-writer.js';
 import { ImageError } from '../../src/afu/image/signed-image.js';
 import { ArgumentError, TimeoutError } from '../../src/errors.js';
@@ -89,15 +89,7 @@ describe('secure update against the sim BMC', () => {
   it('cancel while READY aborts; the BMC returns to idle', async () => {
     const rig = bmcRig();
     const su = new SecureUpdate(rig.host, { device: 'sim:test-cancel' });
-    let asked = false;
-    const err = await su.flash(fpgaImage(200_000), {
-      onProgress: (p) => {
-        if (p.state === 'READY' && p.progress > 30 && !asked) {
-          asked = true;
-          void su.cancel();
-        }
-      },
-    }).catch((e: unknown) => e);
+    const { asked, outcome: err } = await flashCancelledWhileReady(su, fpgaImage(200_000));
     expect(asked).toBe(true);
     expect((err as FlashError).code).toBe('ECANCELED');
     rig.clock.advance(1000);

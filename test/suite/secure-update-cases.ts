@@ -8,7 +8,7 @@ import { expect, it } from 'vitest';
 import type { Device } from '../../src/device/device.js';
 import { openBmc } from '../../src/afu/bmc/bmc.js';
 import { FlashError, type FlashProgress } from '../../src/afu/bmc/secure-update.js';
-import { collectFlashProgress as collect } from '../bmc/helpers.js';
+import { collectFlashProgress as collect, flashCancelledWhileReady } from '../bmc/helpers.js';
 import { TimeoutError } from '../../src/errors.js';
 import { AUTH_RESULT, DOORBELL, RsuProgress, RsuStatus, STAGING_BASE, WRITE_BLOCK_SIZE, rsuProgress, rsuStatus } from '../../src/afu/bmc/registers.js';
 import type { BmcTransport } from '../../src/afu/bmc/transport.js';
@@ -95,15 +95,7 @@ export function defineSecureUpdateCases(factory: DeviceFactory): void {
     const t = bmc.transport;
     const before = flashCount(t);
     const su = bmc.update;
-    let asked = false;
-    const err = await su.flash(fpgaImage(3 * WRITE_BLOCK_SIZE - 1024, 'fpga-cancelled'), {
-      onProgress: (p) => {
-        if (p.state === 'READY' && p.progress > 30 && !asked) {
-          asked = true;
-          void su.cancel();
-        }
-      },
-    }).catch((e: unknown) => e);
+    const { asked, outcome: err } = await flashCancelledWhileReady(su, fpgaImage(3 * WRITE_BLOCK_SIZE - 1024, 'fpga-cancelled'));
     expect(asked).toBe(true);
     expect(err).toBeInstanceOf(FlashError);
     expect((err as FlashError).code).toBe('ECANCELED');
