@@ -1,6 +1,6 @@
 // PCI configuration space of the simulated card: 256 bytes of legacy header and capabilities plus
 // 4 KiB extended space (PCI Local Bus / PCIe Base spec layouts; include/uapi/linux/pci_regs.h).
-// Standard list: PCI Express capability (0x40) -> MSI-X capability (0x70). Extended list:
+// Standard list: PCI Express capability (0x40) -> MSI-X capability (0xb0). Extended list:
 // AER (0x100) -> the DFL VSEC (0x148, vendor 0x8086 ID 0x43, reference/dfl.md) unless the variant
 // has none. Writes go through a per-byte writable mask, so BAR sizing (write ~0, read the size
 // mask back) and read-only fields behave like hardware.
@@ -39,7 +39,16 @@ export const PCI_EXT_CAP_ID_ERR = 0x0001;
 
 /** Where the capabilities sit in the sim's config space. */
 export const SIM_CAP_PCIE = 0x40;
-export const SIM_CAP_MSIX = 0x70;
+/**
+ * Past the end of the PCIe capability: a v2 endpoint capability is 0x3c bytes
+ * (pci_regs.h PCI_CAP_EXP_ENDPOINT_SIZEOF_V2), so 0x40..0x7b. At 0x70 it overlapped: QEMU's
+ * vfio-pci rebuilds the PCIe capability over its full size (hw/vfio/pci.c vfio_setup_pcie_cap)
+ * and zeroed the MSI-X header, so Linux saw no MSI-X and dfl-pci failed ("Invalid interrupt
+ * number in feature 0x4", drivers/fpga/dfl.c parse_feature_irqs).
+ */
+export const SIM_CAP_MSIX = 0xb0;
+/** Size of a PCIe v2 endpoint capability (include/uapi/linux/pci_regs.h PCI_CAP_EXP_ENDPOINT_SIZEOF_V2). */
+export const PCI_CAP_EXP_ENDPOINT_SIZEOF_V2 = 0x3c;
 export const SIM_EXT_CAP_AER = 0x100;
 /** AER capability length (PCI_ERR_ROOT_ERR_SRC + 4 = 0x38, padded to 0x48 with the TLP prefix log). */
 export const SIM_AER_LENGTH = 0x48;

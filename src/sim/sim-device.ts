@@ -14,6 +14,7 @@ import { PCI_CONFIG_SIZE } from './config-space.js';
 import { SimCard, SIM_BAR0_SIZE, SIM_BAR4_SIZE, SIM_MSIX_VECTORS, type SimCardOptions, type SimFault } from './sim-card.js';
 import type { SimDmaMapper } from './sim-dma-mapper.js';
 import { SimInterrupts } from './sim-interrupts.js';
+import { EventfdInterrupt } from '../device/eventfd-interrupt.js';
 import {
   SIM_PCI_IDENTITY, type SimVariant,
 } from './identity.js';
@@ -35,6 +36,8 @@ export class SimDevice implements Device {
   readonly sim: SimCard;
   #regions = new Map<number, TrappedRegion>();
   #irqs: SimInterrupts;
+  /** ERR and REQ eventfds (one vector each): armed like vfio-pci arms them for any PCIe function. */
+  #notifiers = new Map<number, EventfdInterrupt>();
   #closed = false;
 
   constructor(variant: SimVariant, options: SimCardOptions = {}, url = `sim:${variant}`) {
@@ -104,8 +107,20 @@ export class SimDevice implements Device {
 
   enableInterrupts(index: number, start: number, count: number): Interrupt[] {
     this.#open('enableInterrupts');
+    if (index === IrqIndex.ERR || index === IrqIndex.REQ) {
+      // vfio-pci accepts an eventfd for ERR and REQ on every PCIe function
+      // (drivers/vfio/pci/vfio_pci_intrs.c vfio_pci_set_err_trigger / _req_trigger); QEMU arms both
+      // (hw/vfio/pci.c vfio_pci_register_err_notifier). The sim card raises neither.
+      if (start !== 0 || count !== 1) {
+        throw new ArgumentError('EARG_IRQ_RANGE', `${this.url}: IRQ index ${index} has one vector (0); asked ${start}..${start + count - 1}`, { index, start, count });
+      }
+      this.#notifiers.get(index)?.close();
+      const irq = new EventfdInterrupt({ index, vector: 0, name: `${this.url} ${index === IrqIndex.ERR ? 'ERR' : 'REQ'}` });
+      this.#notifiers.set(index, irq);
+      return [irq];
+    }
     if (index !== IrqIndex.MSIX) {
-      throw new ArgumentError('EARG_IRQ_INDEX', `${this.url}: the sim card signals MSI-X only (IrqIndex.MSIX = ${IrqIndex.MSIX}); index ${index} has no vectors to arm`, { index });
+      throw new ArgumentError('EARG_IRQ_INDEX', `${this.url}: the sim card signals MSI-X, ERR and REQ; index ${index} has no vectors to arm`, { index });
     }
     const interrupts = this.#irqs.enable(index, start, count);
     this.sim.config.setMsixEnabled(true);
@@ -114,6 +129,11 @@ export class SimDevice implements Device {
 
   disableInterrupts(index: number): void {
     if (this.#closed) return;
+    const notifier = this.#notifiers.get(index);
+    if (notifier) {
+      notifier.close();
+      this.#notifiers.delete(index);
+    }
     if (index !== IrqIndex.MSIX) return;
     this.#irqs.disableAll();
     this.sim.config.setMsixEnabled(false);
@@ -136,6 +156,8 @@ export class SimDevice implements Device {
     for (const r of [...this.#regions.values()]) r.close();
     this.#regions.clear();
     this.#irqs.disableAll();
+    for (const n of this.#notifiers.values()) n.close();
+    this.#notifiers.clear();
     this.sim.close();
     log('closed %s', this.url);
   }

@@ -119,11 +119,31 @@ export class DmaTable {
     log('DMA_MAP %s+%s flags %d fd %s', hex(iova), hex(size), req.flags, fd >= 0 ? 'yes' : 'none');
   }
 
-  /** Unmap the window that matches exactly (spec: address and size must match a mapping). */
-  unmap(iova: bigint, size: bigint): void {
-    const i = this.#windows.findIndex((w) => w.iova === iova && w.size === size);
-    if (i < 0) throw new DmaRequestError(Errno.ENOENT, 'ENOENT', `DMA_UNMAP ${hex(iova)}+${hex(size)} matches no mapping (address and size must equal a DMA_MAP's)`);
-    this.#release(this.#windows.splice(i, 1)[0]!);
+  /**
+   * Unmap every window inside iova..iova+size-1, as VFIO type1 does (drivers/vfio/vfio_iommu_type1.c
+   * vfio_dma_do_unmap): a range that holds no window unmaps nothing and succeeds (QEMU with a
+   * vIOMMU unmaps whole IOVA ranges it never mapped); a window that straddles either end of the
+   * range is refused (EINVAL), as type1 v2 refuses to split a mapping. Returns the bytes unmapped.
+   */
+  unmap(iova: bigint, size: bigint): bigint {
+    if (size === 0n) throw new DmaRequestError(Errno.EINVAL, 'EVFIO_USER_DMA_ALIGN', `DMA_UNMAP ${hex(iova)} with size 0`);
+    const end = iova + size;
+    for (const w of this.#windows) {
+      const wEnd = w.iova + w.size;
+      const overlaps = w.iova < end && iova < wEnd;
+      if (overlaps && (w.iova < iova || wEnd > end)) {
+        throw new DmaRequestError(Errno.EINVAL, 'EVFIO_USER_DMA_SPLIT', `DMA_UNMAP ${hex(iova)}+${hex(size)} would split the mapping at ${hex(w.iova)}+${hex(w.size)}; unmap whole mappings`);
+      }
+    }
+    const gone = this.#windows.filter((w) => w.iova >= iova && w.iova + w.size <= end);
+    this.#windows = this.#windows.filter((w) => !gone.includes(w));
+    let unmapped = 0n;
+    for (const w of gone) {
+      unmapped += w.size;
+      this.#release(w);
+    }
+    if (gone.length === 0) log('DMA_UNMAP %s+%s: no mapping there (nothing to do, as type1)', hex(iova), hex(size));
+    return unmapped;
   }
 
   /** Drop every window (DMA_UNMAP ALL, client disconnect, server close). */
