@@ -1,19 +1,20 @@
 // The 'sim' backend: opens simulated cards by URL. Every open gives a FRESH card (its own clock,
 // registers, IOMMU table). URL: sim:<variant>[?fault=reset-ack&fault=dma&afuGuid=<guid>
-// &prInterfaceId=<uuid>&resetAckDelayUs=<n>&clock=real].
+// &prInterfaceId=<uuid>&resetAckDelayUs=<n>&clock=real&prFault=crc].
 import type { Backend, DeviceFilter, DeviceToken, OpenOptions } from '../device/backend.js';
 import { DeviceError } from '../errors.js';
 import { realClock } from '../util/clock.js';
 import { simBmcFeature, type SimBmcOptions } from './bmc/sim-bmc.js';
 import { MAX10_FAULTS, MAX10_TIMING_PRESETS, scaleTiming, type Max10Fault, type Max10TimingPreset } from './bmc/max10-model.js';
 import { SimDevice } from './sim-device.js';
+import { createPrEngineFactory, PR_FAULTS, type PrFault } from './pr-engine.js';
 import { SIM_FAULTS, type SimCardOptions, type SimFault } from './sim-card.js';
 import {
   SIM_PCI_CLASS, SIM_PCI_DEVICE, SIM_PCI_SUBSYSTEM_DEVICE, SIM_PCI_SUBSYSTEM_VENDOR, SIM_PCI_VENDOR, SIM_VARIANTS,
   SIM_VARIANT_DESCRIPTIONS, type SimVariant,
 } from './identity.js';
 
-const QUERY_KEYS = ['fault', 'afuGuid', 'prInterfaceId', 'resetAckDelayUs', 'clock', 'bmcTiming', 'bmcTimeScale', 'bmcFault'];
+const QUERY_KEYS = ['fault', 'afuGuid', 'prInterfaceId', 'resetAckDelayUs', 'clock', 'bmcTiming', 'bmcTimeScale', 'bmcFault', 'prFault'];
 const BMC_TIMING_PRESETS = Object.keys(MAX10_TIMING_PRESETS) as Max10TimingPreset[];
 
 /**
@@ -33,6 +34,7 @@ export function parseSimUrl(url: string): { variant: SimVariant; options: SimCar
     const params = new URLSearchParams(rest.slice(q + 1));
     const faults: SimFault[] = [];
     const bmcFaults: Max10Fault[] = [];
+    const prFaults: PrFault[] = [];
     let bmcPreset: Max10TimingPreset | undefined;
     let bmcScale: number | undefined;
     for (const [key, value] of params) {
@@ -81,16 +83,25 @@ export function parseSimUrl(url: string): { variant: SimVariant; options: SimCar
             bmcFaults.push(f as Max10Fault);
           }
           break;
+        case 'prFault':
+          for (const f of value.split(',')) {
+            if (!(PR_FAULTS as readonly string[]).includes(f)) {
+              throw new DeviceError('EDEVICE_URL', `${url}: unknown PR fault "${f}"; known: ${PR_FAULTS.join(', ')}`, { url, prFault: f, known: [...PR_FAULTS] });
+            }
+            prFaults.push(f as PrFault);
+          }
+          break;
         default:
           throw new DeviceError('EDEVICE_URL', `${url}: unknown option "${key}"; known: ${QUERY_KEYS.join(', ')}`, { url, option: key });
       }
     }
     if (faults.length) options.faults = faults;
+    if (prFaults.length) options.featureModels = { ...options.featureModels, 'fme:0x5': createPrEngineFactory({ faults: prFaults }) };
     if (bmcPreset !== undefined || bmcScale !== undefined || bmcFaults.length) {
       const bmc: SimBmcOptions = {};
       if (bmcPreset !== undefined || bmcScale !== undefined) bmc.timing = scaleTiming(MAX10_TIMING_PRESETS[bmcPreset ?? 'realistic'], bmcScale ?? 1);
       if (bmcFaults.length) bmc.faults = bmcFaults;
-      options.featureModels = { 'fme:0xe': simBmcFeature(bmc) };
+      options.featureModels = { ...options.featureModels, 'fme:0xe': simBmcFeature(bmc) };
       return { variant, options, bmc };
     }
   }

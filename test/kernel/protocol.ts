@@ -1,6 +1,9 @@
 // Lines the guest prints on the serial console and the host parses.
 export const RESULT_PREFIX = 'VFIOKIT-RESULT ';
 export const BENCH_PREFIX = 'VFIOKIT-BENCH ';
+/** Guest -> host: "VFIOKIT-CONTROL <id> <json request>"; host -> guest (console input): "VFIOKIT-ACK <id> <json reply>". */
+export const CONTROL_PREFIX = 'VFIOKIT-CONTROL ';
+export const ACK_PREFIX = 'VFIOKIT-ACK ';
 
 /** Where the guest writes into ivshmem BAR2 (the host checks the file afterwards). */
 export const IVSHMEM_MARKER_OFFSET = 0xf0000;

@@ -4,6 +4,9 @@ import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
 import { openDeviceArg, resolveDevice } from '../resolve-device.js';
 import { VfioUserServer } from '../../vfio-user/server.js';
+import { SimDevice } from '../../sim/sim-device.js';
+import { applySimControl } from '../../sim/control.js';
+import readline from 'node:readline';
 
 /** A served sim runs on the real clock (its model delays are microseconds) unless the URL says otherwise. */
 export function servedUrl(url: string): string {
@@ -24,9 +27,24 @@ function parseOwner(text: string | undefined): { uid: number; gid: number } | un
   return { uid: Number(m[1]), gid: Number(m[2]) };
 }
 
+/** --control: one JSON request a line on stdin, one JSON answer a line on stdout. */
+function controlLines(device: SimDevice): readline.Interface {
+  const lines = readline.createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    if (line.trim() === '') return;
+    try {
+      const done = applySimControl(device, JSON.parse(line));
+      process.stdout.write(`${JSON.stringify({ ok: true, done })}\n`);
+    } catch (err) {
+      process.stdout.write(`${JSON.stringify({ ok: false, error: (err as Error).message })}\n`);
+    }
+  });
+  return lines;
+}
+
 export const command: Command = {
   summary: 'serve a device over vfio-user on a UNIX socket (sim:n3000 for a simulated card)',
-  help: `usage: vfiokit serve DEVICE --socket PATH [--mode 0600] [--owner UID:GID] [--no-twin] [--spin-us N] [--json]
+  help: `usage: vfiokit serve DEVICE --socket PATH [--mode 0600] [--owner UID:GID] [--no-twin] [--spin-us N] [--control] [--json]
 
 Hosts DEVICE (a device URL such as sim:n3000, a PCI address or a reservation id) for one vfio-user client at a time
 on the UNIX socket PATH, created with mode 0600 (or --mode) before anyone can connect. Clients
@@ -43,6 +61,10 @@ options:
   --no-twin        do not offer the twin socket for server-to-client DMA messages
   --spin-us N      after each message keep reading the socket for N us (default 50) so back-to-back
                    register accesses skip a thread wake-up (costs a core while a client is busy)
+  --control        (sim cards) read JSON requests on stdin, one a line, that arm or clear faults
+                   while a client drives the card: {"fault":"reset-ack","on":true},
+                   {"prFault":"crc","on":false}; each is answered on stdout with {"ok":true,...}
+                   or {"ok":false,"error":...}
   --json           print {"socket", "device", "pid"} once listening
 
 exit codes: 0 stopped by a signal, 2 bad arguments, 4 device or socket path unavailable
@@ -58,6 +80,7 @@ examples:
       owner: { type: 'string' },
       'no-twin': { type: 'boolean' },
       'spin-us': { type: 'string' },
+      control: { type: 'boolean' },
       json: { type: 'boolean' },
     });
     if (positionals.length !== 1) throw new UsageError('EUSAGE', `serve takes one DEVICE (got ${positionals.length}); see --help`);
@@ -67,6 +90,10 @@ examples:
     const spinUs = values['spin-us'] === undefined ? undefined : Number(values['spin-us']);
     if (spinUs !== undefined && (!Number.isInteger(spinUs) || spinUs < 0 || spinUs > 100_000)) throw new UsageError('EUSAGE', `--spin-us "${values['spin-us']}" is not an integer 0..100000`);
     const device = await openDeviceArg(servedUrl(resolveDevice(positionals[0]!)));
+    if (values.control && !(device instanceof SimDevice)) {
+      device.close();
+      throw new UsageError('EUSAGE', `--control changes a simulated card's faults; ${device.url} is not a sim card`);
+    }
     let server: VfioUserServer;
     try {
       server = new VfioUserServer(device, values.socket, { mode, ...(owner ? { owner } : {}), twinSocket: !values['no-twin'], ...(spinUs !== undefined ? { spinUs } : {}) });
@@ -78,6 +105,7 @@ examples:
     else process.stdout.write(`serving ${device.url} on ${values.socket} (pid ${process.pid}); Ctrl-C to stop\n`);
     server.on('connect', () => { if (!values.json) process.stdout.write('client connected\n'); });
     server.on('disconnect', () => { if (!values.json) process.stdout.write('client disconnected\n'); });
+    const control = values.control ? controlLines(device as SimDevice) : undefined;
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         process.off('SIGINT', stop);
@@ -87,6 +115,7 @@ examples:
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+    control?.close();
     server.close();
     device.close();
     return ExitCode.OK;

@@ -18,7 +18,8 @@ import { getLe32, getLe64, putLe32, putLe64 } from '../../../src/util/bytes.js';
 import { VfioDevice } from '../../../src/vfio/vfio-device.js';
 import { VfioError } from '../../../src/vfio/errors.js';
 import { buildDflImage, summarizeFeatures, DFL_IMAGE_SIZE } from '../dfl-image.js';
-import { formatResult, IVSHMEM_MARKER, IVSHMEM_MARKER_OFFSET, type Status } from '../protocol.js';
+import { IVSHMEM_MARKER, IVSHMEM_MARKER_OFFSET } from '../protocol.js';
+import { check, finish, hex, run } from './harness.js';
 
 const lane = (process.env.VFIOKIT_LANE ?? 'type1') as 'type1' | 'iommufd' | 'noiommu';
 
@@ -45,32 +46,6 @@ const INTX_DELIVERY_TIMEOUT_MS = 20000;
 const INTX_QUIET_WINDOW_MS = 1000;
 /** edu masks DMA addresses to 28 bits. */
 const EDU_MAX_IOVA = 0x0fff_ffffn;
-
-function emit(test: string, status: Status, ms: number, detail?: string): void {
-  process.stdout.write(`${formatResult({ test, status, ms: Math.round(ms), ...(detail ? { detail } : {}) })}\n`);
-}
-
-async function run(test: string, fn: () => Promise<string | void> | string | void): Promise<boolean> {
-  const t0 = performance.now();
-  try {
-    const detail = await fn();
-    if (typeof detail === 'string' && detail.startsWith('SKIP:')) emit(test, 'skip', performance.now() - t0, detail.slice(5).trim());
-    else emit(test, 'pass', performance.now() - t0, detail || undefined);
-    return true;
-  } catch (e) {
-    const err = e as Error & { code?: string };
-    emit(test, 'fail', performance.now() - t0, `${err.code ? `${err.code}: ` : ''}${err.message}`.slice(0, 600));
-    return false;
-  }
-}
-
-function check(cond: boolean, what: string): void {
-  if (!cond) throw new Error(what);
-}
-
-function hex(n: number | bigint): string {
-  return `0x${n.toString(16)}`;
-}
 
 /** Acknowledge every bit of edu's interrupt status (0x64), lowering its line; returns what was set. */
 function eduAck(bar: Region): number {
@@ -491,7 +466,4 @@ function inMemorySource(img: Uint8Array): Parameters<typeof walkDfl>[0] {
   } as unknown as Parameters<typeof walkDfl>[0];
 }
 
-main().then(() => process.exit(0), (e) => {
-  process.stdout.write(`${formatResult({ test: 'guest suite', status: 'fail', ms: 0, detail: String((e as Error).stack ?? e).slice(0, 600) })}\n`);
-  process.exit(1);
-});
+finish(main);

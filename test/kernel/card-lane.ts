@@ -1,0 +1,163 @@
+// The host side of the card lanes (test/kernel/run.ts --lane dfl | card): serve simulated cards
+// with `vfiokit serve --control` on UNIX sockets, describe them to QEMU's vfio-user-pci, write
+// what the guest must find (LaneExpect, from vfiokit's own walk of the same card) and the GBS
+// files it loads, and carry the guest's fault requests (VFIOKIT-CONTROL) to the right server.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { openDevice } from '../../src/device/registry.js';
+import { walkDfl } from '../../src/dfl/walk.js';
+import type { Feature } from '../../src/dfl/feature.js';
+import { buildSimGbs } from '../../src/cli/sim-gbs.js';
+import { SIM_AFU_GUID, SIM_BITSTREAM_ID, SIM_BITSTREAM_MD, SIM_PR_INTERFACE_ID } from '../../src/sim/identity.js';
+import { SIM_AFU_MMIO_SIZE, SIM_USER_INTERRUPTS } from '../../src/sim/sim-card.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The AFU GUID a PR in the card lanes loads. */
+export const LANE_PR_AFU_GUID = 'c0ffee00-1234-4abc-8def-0123456789ab';
+/** Payload of the lane's GBS: small, every 32-bit word is one trapped register write under TCG. */
+const LANE_GBS_PAYLOAD = 16 * 1024;
+
+export interface WalkedFeature { type: string; fiu: 'fme' | 'port'; id: number; name: string; offset: number; size: number }
+
+export interface CardExpect {
+  label: string;
+  url: string;
+  bdf: string;
+  socket: string;
+  features: WalkedFeature[];
+  bitstreamId: string;
+  bitstreamMd: string;
+  afuGuid: string;
+  prInterfaceId: string;
+  userInterrupts: number;
+  afuMmioSize: number;
+  /** PR: the GBS to load, the AFU it carries, and the errno name the kernel must return (a fault is armed). */
+  pr: { gbs: string; afuGuid: string; expectError?: string; fault?: string; managerStatus?: string };
+  /** Arm the reset-ACK fault at run time and expect the kernel's ETIMEDOUT. */
+  resetFault?: boolean;
+}
+
+export interface LaneExpect { cards: CardExpect[] }
+
+interface CardSpec { label: string; url: string; slot: number; prFault?: string; managerStatus?: string; resetFault?: boolean }
+
+/** The cards each lane attaches. */
+export function laneCards(lane: 'dfl' | 'card'): CardSpec[] {
+  const fast = 'bmcTiming=fast';
+  if (lane === 'dfl') {
+    return [
+      { label: 'card0', url: `sim:n3000?${fast}`, slot: 4, resetFault: true },
+      // PR with the engine's CRC fault armed (dfl-fme-mgr.c fme_mgr_write_complete: -EIO, status "reconfig CRC error").
+      { label: 'card1', url: `sim:n3000?${fast}&prFault=crc`, slot: 5, prFault: 'crc', managerStatus: 'reconfig CRC error' },
+    ];
+  }
+  return [{ label: 'card0', url: `sim:n3000?${fast}`, slot: 4 }];
+}
+
+function walked(features: Feature[]): WalkedFeature[] {
+  const out: WalkedFeature[] = [];
+  const visit = (f: Feature, fiu: 'fme' | 'port'): void => {
+    out.push({ type: f.type, fiu, id: f.id, name: f.name, offset: f.offset, size: f.size });
+    for (const c of f.children) visit(c, fiu);
+  };
+  for (const root of features) visit(root, root.id === 0 ? 'fme' : 'port');
+  return out;
+}
+
+export interface ServedCards {
+  cards: CardExpect[];
+  expectPath: string;
+  /** QEMU -device arguments, one vfio-user-pci per card at its slot. */
+  qemuDevices: string[];
+  /** Forward one VFIOKIT-CONTROL request; resolves with the server's JSON answer. */
+  control(request: { card?: string } & Record<string, unknown>): Promise<{ ok: boolean; error?: string }>;
+  stop(): void;
+}
+
+interface Server { child: ChildProcess; lines: readline.Interface; waiting: ((reply: { ok: boolean; error?: string }) => void)[]; log: string[] }
+
+/** Start one `vfiokit serve --control` per card in `dir` and wait until each socket exists. */
+export async function serveCards(lane: 'dfl' | 'card', dir: string): Promise<ServedCards> {
+  const specs = laneCards(lane);
+  const servers = new Map<string, Server>();
+  const stop = (): void => {
+    for (const s of servers.values()) {
+      s.lines.close();
+      if (s.child.exitCode === null && s.child.pid) s.child.kill('SIGTERM');
+    }
+  };
+  const cards: CardExpect[] = [];
+  try {
+    for (const spec of specs) {
+      const socket = path.join(dir, `${spec.label}.sock`);
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'serve', spec.url, '--socket', socket, '--control', '--spin-us', '0'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+      const lines = readline.createInterface({ input: child.stdout! });
+      const server: Server = { child, lines, waiting: [], log: [] };
+      lines.on('line', (line) => {
+        server.log.push(line);
+        if (line.startsWith('{') && server.waiting.length) server.waiting.shift()!(JSON.parse(line) as { ok: boolean; error?: string });
+      });
+      child.stderr!.on('data', (d: Buffer) => server.log.push(d.toString()));
+      servers.set(spec.label, server);
+      const deadline = Date.now() + 30000;
+      while (!fs.existsSync(socket)) {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`vfiokit serve ${spec.url} did not listen on ${socket}: ${server.log.join(' ').slice(-400)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // What the guest must find: vfiokit's own walk of the same card (a fresh instance, same URL).
+      const dev = await openDevice(spec.url);
+      let features: WalkedFeature[];
+      try {
+        features = walked(walkDfl(dev).features);
+      } finally {
+        dev.close();
+      }
+      const gbsPath = path.join(dir, `${spec.label}-pr.gbs`);
+      fs.writeFileSync(gbsPath, buildSimGbs({ afuGuid: LANE_PR_AFU_GUID, payloadBytes: LANE_GBS_PAYLOAD }));
+      cards.push({
+        label: spec.label,
+        url: spec.url,
+        bdf: `0000:00:${spec.slot.toString(16).padStart(2, '0')}.0`,
+        socket,
+        features,
+        bitstreamId: `0x${SIM_BITSTREAM_ID.toString(16)}`,
+        bitstreamMd: `0x${SIM_BITSTREAM_MD.toString(16)}`,
+        afuGuid: SIM_AFU_GUID,
+        prInterfaceId: SIM_PR_INTERFACE_ID,
+        userInterrupts: SIM_USER_INTERRUPTS,
+        afuMmioSize: SIM_AFU_MMIO_SIZE,
+        pr: { gbs: gbsPath, afuGuid: LANE_PR_AFU_GUID, ...(spec.prFault ? { expectError: 'EIO', fault: spec.prFault, managerStatus: spec.managerStatus } : {}) },
+        ...(spec.resetFault ? { resetFault: true } : {}),
+      });
+    }
+  } catch (err) {
+    stop();
+    throw err;
+  }
+  const expectPath = path.join(dir, 'expect.json');
+  fs.writeFileSync(expectPath, JSON.stringify({ cards } satisfies LaneExpect, null, 1));
+  const qemuDevices = specs.map((s, i) => JSON.stringify({ driver: 'vfio-user-pci', socket: { type: 'unix', path: cards[i]!.socket }, addr: `0x${s.slot.toString(16)}` }));
+  return {
+    cards,
+    expectPath,
+    qemuDevices,
+    stop,
+    control(request) {
+      const { card, ...rest } = request;
+      const server = servers.get(card ?? specs[0]!.label);
+      if (!server || server.child.exitCode !== null) return Promise.resolve({ ok: false, error: `no running server for card ${String(card)}` });
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => resolve({ ok: false, error: 'the server did not answer within 10 s' }), 10000);
+        server.waiting.push((reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        });
+        server.child.stdin!.write(`${JSON.stringify(rest)}\n`);
+      });
+    },
+  };
+}

@@ -1,0 +1,381 @@
+// Runs INSIDE the QEMU guest of the card lane's `dfl` half (test/kernel/run.ts --lane dfl): the
+// simulated card, served by `vfiokit serve` on the host and attached with QEMU's vfio-user-pci,
+// is driven by Linux's own DFL drivers, and every assertion reads the kernel's interfaces:
+// /proc/iomem, sysfs (drivers/fpga/dfl-fme-main.c, dfl-afu-main.c, dfl-fme-error.c, fpga-region.c),
+// the /dev/dfl-* ioctls of include/uapi/linux/fpga-dfl.h (test/kernel/fpga-dfl-uapi.ts), mmap of
+// the port's AFU region, eventfds the kernel signals. What to expect comes from the host in the
+// JSON file named by VFIOKIT_EXPECT (test/kernel/card-lane.ts): the same card walked by vfiokit.
+import fs from 'node:fs';
+import path from 'node:path';
+import { allocateHostMemory, type HostMemory } from '../../../src/dma/host-memory.js';
+import { MappedRegion } from '../../../src/mmio/mapped-region.js';
+import { parseGbs } from '../../../src/afu/pr/gbs.js';
+import { SimAfuReg, DmaCtrl, DmaStatus, DmaFault } from '../../../src/sim/afu-regs.js';
+import { addressOf, close, createEventfd, eventfdRead, ioctl, open, pollFd } from '../../../src/sys/libc.js';
+import { O_RDWR, POLLIN } from '../../../src/sys/constants.js';
+import { isSysError } from '../../../src/sys/sys-error.js';
+import { getLe32, getLe64, putLe32, putLe64 } from '../../../src/util/bytes.js';
+import { fpgaDfl as U, fpgaDflLayouts as L } from '../fpga-dfl-uapi.js';
+import type { CardExpect, LaneExpect } from '../card-lane.js';
+import { check, finish, hex, run } from './harness.js';
+import { hostControl } from './host-control.js';
+
+const expect = JSON.parse(fs.readFileSync(process.env.VFIOKIT_EXPECT!, 'utf8')) as LaneExpect;
+const PCI = '/sys/bus/pci/devices';
+
+/** The dfl-fme.N / dfl-port.N platform device the kernel created under the card at `bdf`. */
+function platformDevice(bdf: string, kind: 'fme' | 'port'): string | undefined {
+  const want = new RegExp(`^dfl-${kind}\\.\\d+$`);
+  const walk = (dir: string, depth: number): string | undefined => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return undefined;
+    }
+    for (const e of entries) if (want.test(e.name)) return e.name;
+    if (depth === 0) return undefined;
+    for (const e of entries) {
+      if (!e.isDirectory() || e.isSymbolicLink()) continue;
+      const hit = walk(path.join(dir, e.name), depth - 1);
+      if (hit) return hit;
+    }
+    return undefined;
+  };
+  return walk(path.join(PCI, bdf), 3);
+}
+
+const attr = (dev: string, name: string): string => fs.readFileSync(`/sys/bus/platform/devices/${dev}/${name}`, 'utf8').trim();
+
+/** /proc/iomem entries inside [start, end]: {start, end, owner, depth}. */
+function iomem(start: bigint, end: bigint): { start: bigint; end: bigint; owner: string; depth: number }[] {
+  const out: { start: bigint; end: bigint; owner: string; depth: number }[] = [];
+  for (const line of fs.readFileSync('/proc/iomem', 'utf8').split('\n')) {
+    const m = /^( *)([0-9a-f]+)-([0-9a-f]+) : (.*)$/.exec(line);
+    if (!m) continue;
+    const s = BigInt(`0x${m[2]}`);
+    const e = BigInt(`0x${m[3]}`);
+    if (s >= start && e <= end) out.push({ start: s, end: e, owner: m[4]!, depth: m[1]!.length / 2 });
+  }
+  return out;
+}
+
+function bar0(bdf: string): { start: bigint; end: bigint } {
+  const first = fs.readFileSync(path.join(PCI, bdf, 'resource'), 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  return { start: BigInt(first[0]!), end: BigInt(first[1]!) };
+}
+
+/** An ioctl that returns the errno name on failure instead of throwing. */
+function ioctlErrno(fd: number, request: number, arg: Buffer | null): string | number {
+  try {
+    return ioctl(fd, request, arg);
+  } catch (e) {
+    if (isSysError(e)) return (e as { code: string }).code;
+    throw e;
+  }
+}
+
+function argsz(layout: { size: number }): Buffer {
+  const b = Buffer.alloc(layout.size);
+  putLe32(b, 0, layout.size);
+  return b;
+}
+
+function regionInfo(portFd: number, index: number): { flags: number; size: number; offset: number } {
+  const b = argsz(L.dfl_fpga_port_region_info);
+  putLe32(b, L.dfl_fpga_port_region_info.fields.index, index);
+  ioctl(portFd, U.DFL_FPGA_PORT_GET_REGION_INFO, b, 'DFL_FPGA_PORT_GET_REGION_INFO');
+  return { flags: getLe32(b, 4), size: Number(getLe64(b, 16)), offset: Number(getLe64(b, 24)) };
+}
+
+function dmaMap(portFd: number, mem: HostMemory): bigint {
+  const b = argsz(L.dfl_fpga_port_dma_map);
+  putLe64(b, L.dfl_fpga_port_dma_map.fields.user_addr, mem.address);
+  putLe64(b, L.dfl_fpga_port_dma_map.fields.length, BigInt(mem.size));
+  ioctl(portFd, U.DFL_FPGA_PORT_DMA_MAP, b, 'DFL_FPGA_PORT_DMA_MAP');
+  return getLe64(b, L.dfl_fpga_port_dma_map.fields.iova);
+}
+
+function dmaUnmap(portFd: number, iova: bigint): void {
+  const b = argsz(L.dfl_fpga_port_dma_unmap);
+  putLe64(b, L.dfl_fpga_port_dma_unmap.fields.iova, iova);
+  ioctl(portFd, U.DFL_FPGA_PORT_DMA_UNMAP, b, 'DFL_FPGA_PORT_DMA_UNMAP');
+}
+
+function setIrq(fd: number, request: number, start: number, fds: number[]): void {
+  const b = Buffer.alloc(L.dfl_fpga_irq_set.size + 4 * fds.length);
+  putLe32(b, 0, start);
+  putLe32(b, 4, fds.length);
+  fds.forEach((f, i) => b.writeInt32LE(f, 8 + 4 * i));
+  ioctl(fd, request, b, 'SET_IRQ');
+}
+
+function getU32(fd: number, request: number): number {
+  const b = Buffer.alloc(4);
+  ioctl(fd, request, b);
+  return getLe32(b, 0);
+}
+
+/** Start an AFU DMA copy and wait for DONE or FAULT (polling the status register, off-loop sleeps). */
+async function afuCopy(afu: MappedRegion, src: bigint, dst: bigint, n: number, irq?: number): Promise<bigint> {
+  afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.CLEAR);
+  afu.write64(SimAfuReg.DMA_SRC, src);
+  afu.write64(SimAfuReg.DMA_DST, dst);
+  afu.write64(SimAfuReg.DMA_LEN, BigInt(n));
+  const irqBits = irq === undefined ? 0n : DmaCtrl.IRQ_ENABLE | (BigInt(irq) << DmaCtrl.IRQ_SHIFT);
+  afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.START | irqBits);
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    const st = afu.read64(SimAfuReg.DMA_STATUS);
+    if ((st & (DmaStatus.DONE | DmaStatus.FAULT)) !== 0n) return st;
+    if (Date.now() > deadline) throw new Error(`AFU DMA still busy after 20 s (status ${hex(st)})`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** The fpga_manager sysfs directory of the FME's PR manager (dfl-fme-mgr.N/fpga_manager/fpgaM). */
+function fpgaManager(fme: string): string {
+  const base = `/sys/bus/platform/devices/${fme}`;
+  const mgr = fs.readdirSync(base).find((d) => d.startsWith('dfl-fme-mgr.'));
+  check(mgr !== undefined, `no dfl-fme-mgr under ${fme}`);
+  const dir = `${base}/${mgr}/fpga_manager`;
+  return `${dir}/${fs.readdirSync(dir)[0]}`;
+}
+
+function waitEventfd(fd: number, ms: number): number {
+  if (pollFd(fd, POLLIN, ms) === 0) return 0;
+  return eventfdRead(fd);
+}
+
+const guidHex = (g: string): string => g.replace(/-/g, '').toLowerCase();
+
+async function cardTests(card: CardExpect, primary: boolean): Promise<void> {
+  const tag = card.label;
+  const fme = platformDevice(card.bdf, 'fme');
+  const port = platformDevice(card.bdf, 'port');
+
+  const bound = await run(`${tag}: dfl-pci binds ${card.bdf} and creates ${fme ?? 'dfl-fme.?'} and ${port ?? 'dfl-port.?'}`, () => {
+    const drv = path.basename(fs.readlinkSync(path.join(PCI, card.bdf, 'driver')));
+    check(drv === 'dfl-pci', `driver ${drv}`);
+    check(fme !== undefined && port !== undefined, 'no dfl-fme / dfl-port platform device under the card');
+    check(fs.existsSync(`/dev/${fme}`) && fs.existsSync(`/dev/${port}`), `/dev/${fme} or /dev/${port} missing`);
+    return `${drv}; /dev/${fme}, /dev/${port}`;
+  });
+  if (!bound || !fme || !port) return;
+
+  if (primary) {
+    await run(`${tag}: the features the kernel claimed (/proc/iomem, dfl bus) are vfiokit's walk`, () => {
+      const bar = bar0(card.bdf);
+      const regions = iomem(bar.start, bar.end);
+      const seen: string[] = [];
+      for (const f of card.features) {
+        if (f.type === 'afu') continue; // the AFU is reached through the port's region (next test)
+        const at = bar.start + BigInt(f.offset);
+        const r = regions.find((x) => x.start === at);
+        check(r !== undefined, `no kernel resource at BAR0+${hex(f.offset)} for ${f.name} (${f.type} ${hex(f.id)})`);
+        if (f.type === 'private') {
+          check(r!.end === at + BigInt(f.size) - 1n, `${f.name}: kernel spans ${hex(r!.end - r!.start + 1n)} bytes, vfiokit ${hex(f.size)}`);
+          const owner = f.fiu === 'fme' ? fme : port;
+          check(r!.owner === owner, `${f.name} at +${hex(f.offset)} is claimed by ${r!.owner}, not ${owner}`);
+        }
+        seen.push(`${f.name}@${hex(f.offset)}`);
+      }
+      // Features the FME/port drivers do not handle go to the dfl bus: type and id as walked.
+      const bus = '/sys/bus/dfl/devices';
+      const dflDevs = fs.existsSync(bus) ? fs.readdirSync(bus) : [];
+      const mine = dflDevs.filter((d) => regions.some((r) => r.owner === d));
+      for (const d of mine) {
+        const id = Number(fs.readFileSync(`${bus}/${d}/feature_id`, 'utf8'));
+        const type = Number(fs.readFileSync(`${bus}/${d}/type`, 'utf8'));
+        const r = regions.find((x) => x.owner === d)!;
+        const f = card.features.find((x) => x.type === 'private' && x.offset === Number(r.start - bar.start));
+        check(f !== undefined && f.id === id && (type === 0 ? 'fme' : 'port') === f.fiu, `${d}: kernel feature ${hex(id)} type ${type} at +${hex(r.start - bar.start)} is not in the walk`);
+        seen.push(`${d}=${hex(id)}`);
+      }
+      return seen.join(' ');
+    });
+
+    await run(`${tag}: FME sysfs (ports_num, bitstream_id, bitstream_metadata, errors) read the card's registers`, () => {
+      check(attr(fme, 'ports_num') === '1', `ports_num ${attr(fme, 'ports_num')}`);
+      check(BigInt(attr(fme, 'bitstream_id')) === BigInt(card.bitstreamId), `bitstream_id ${attr(fme, 'bitstream_id')} != ${card.bitstreamId}`);
+      check(BigInt(attr(fme, 'bitstream_metadata')) === BigInt(card.bitstreamMd), `bitstream_metadata ${attr(fme, 'bitstream_metadata')}`);
+      for (const e of ['errors/fme_errors', 'errors/pcie0_errors', 'errors/pcie1_errors', 'errors/nonfatal_errors', 'errors/catfatal_errors', 'errors/first_error']) {
+        check(BigInt(attr(fme, e)) === 0n, `${e} = ${attr(fme, e)}`);
+      }
+      return `bitstream_id ${attr(fme, 'bitstream_id')}, metadata ${attr(fme, 'bitstream_metadata')}, errors clear`;
+    });
+
+    await run(`${tag}: fpga_region compat_id is the card's PR interface ID; fpga_manager is the DFL FME manager`, () => {
+      const regions = fs.readdirSync('/sys/class/fpga_region');
+      const ids = regions.map((r) => { try { return fs.readFileSync(`/sys/class/fpga_region/${r}/compat_id`, 'utf8').trim(); } catch { return ''; } });
+      check(ids.includes(guidHex(card.prInterfaceId)), `compat_ids ${ids.join(',')} lack ${guidHex(card.prInterfaceId)}`);
+      const mgrs = fs.readdirSync('/sys/class/fpga_manager').map((m) => fs.readFileSync(`/sys/class/fpga_manager/${m}/name`, 'utf8').trim());
+      check(mgrs.includes('DFL FME FPGA Manager'), `managers ${mgrs.join(',')}`);
+      return `compat_id ${guidHex(card.prInterfaceId)}`;
+    });
+  }
+
+  await run(`${tag}: port sysfs (id, afu_id, errors) read the card's registers`, () => {
+    check(attr(port, 'id') === '0', `id ${attr(port, 'id')}`);
+    check(attr(port, 'afu_id') === guidHex(card.afuGuid), `afu_id ${attr(port, 'afu_id')} != ${guidHex(card.afuGuid)}`);
+    check(BigInt(attr(port, 'errors/errors')) === 0n, `errors ${attr(port, 'errors/errors')}`);
+    return `afu_id ${attr(port, 'afu_id')}`;
+  });
+
+  const fmeFd = open(`/dev/${fme}`, O_RDWR);
+  const portFd = open(`/dev/${port}`, O_RDWR);
+  try {
+    if (primary) {
+      await run(`${tag}: API version and extensions; port info; IRQ counts from the FME/port error and UINT features`, () => {
+        check(ioctl(fmeFd, U.DFL_FPGA_GET_API_VERSION) === U.DFL_FPGA_API_VERSION && ioctl(portFd, U.DFL_FPGA_GET_API_VERSION) === U.DFL_FPGA_API_VERSION, 'API version');
+        check(ioctl(portFd, U.DFL_FPGA_CHECK_EXTENSION) === 0, 'CHECK_EXTENSION');
+        const info = argsz(L.dfl_fpga_port_info);
+        ioctl(portFd, U.DFL_FPGA_PORT_GET_INFO, info);
+        const regions = getLe32(info, 8);
+        check(regions === 1, `num_regions ${regions} (AFU only: the card has no Signal Tap feature)`);
+        const uint = getU32(portFd, U.DFL_FPGA_PORT_UINT_GET_IRQ_NUM);
+        const perr = getU32(portFd, U.DFL_FPGA_PORT_ERR_GET_IRQ_NUM);
+        const ferr = getU32(fmeFd, U.DFL_FPGA_FME_ERR_GET_IRQ_NUM);
+        check(uint === card.userInterrupts && perr === 1 && ferr === 1, `UINT ${uint} (want ${card.userInterrupts}), port error ${perr}, FME error ${ferr}`);
+        return `num_regions ${regions}, UINT irqs ${uint}, port/FME error irqs ${perr}/${ferr}`;
+      });
+
+      await run(`${tag}: DFL_FPGA_PORT_RESET succeeds (soft reset asserted, ACK, released)`, () => {
+        const r = ioctlErrno(portFd, U.DFL_FPGA_PORT_RESET, null);
+        check(r === 0, `PORT_RESET returned ${r}`);
+        check(attr(port, 'afu_id') === guidHex(card.afuGuid), 'afu_id unreadable after reset');
+      });
+    }
+
+    const info = regionInfo(portFd, U.DFL_PORT_REGION_INDEX_AFU);
+    const afu = MappedRegion.mapFd(`${port} AFU`, portFd, info.size, info.offset);
+    try {
+      if (primary) {
+        await run(`${tag}: AFU region info and mmap of /dev/${port}: GUID and scratch registers`, () => {
+          const want = U.DFL_PORT_REGION_READ | U.DFL_PORT_REGION_WRITE | U.DFL_PORT_REGION_MMAP;
+          check(info.flags === want && info.size === card.afuMmioSize, `flags ${hex(info.flags)} size ${hex(info.size)} (want ${hex(want)}, ${hex(card.afuMmioSize)})`);
+          const guid = (afu.read64(0x10).toString(16).padStart(16, '0') + afu.read64(0x08).toString(16).padStart(16, '0'));
+          check(guid === guidHex(card.afuGuid), `AFU GUID through mmap ${guid}`);
+          const values = [0x0123_4567_89ab_cdefn, 0xffff_ffff_ffff_ffffn, 0n, 0xa5a5_5a5a_dead_beefn];
+          values.forEach((v, i) => afu.write64(SimAfuReg.SCRATCH0 + 8 * i, v));
+          values.forEach((v, i) => check(afu.read64(SimAfuReg.SCRATCH0 + 8 * i) === v, `scratch ${i} read ${hex(afu.read64(SimAfuReg.SCRATCH0 + 8 * i))}`));
+          return `${hex(info.size)} bytes at fd offset ${hex(info.offset)}, GUID ${guid}, 4 scratch registers round-trip`;
+        });
+
+        await run(`${tag}: DFL_FPGA_PORT_DMA_MAP buffers; the AFU's DMA engine copies through the kernel's IOVAs`, async () => {
+          using src = allocateHostMemory(16384);
+          using dst = allocateHostMemory(16384);
+          for (let i = 0; i < src.size; i++) src.bytes[i] = (i * 31 + 7) & 0xff;
+          const s = dmaMap(portFd, src);
+          const d = dmaMap(portFd, dst);
+          try {
+            const st = await afuCopy(afu, s, d, 12000);
+            check((st & DmaStatus.DONE) !== 0n, `status ${hex(st)}`);
+            let bad = 0;
+            for (let i = 0; i < 12000; i++) if (dst.bytes[i] !== src.bytes[i]) bad++;
+            check(bad === 0 && dst.bytes[12000] === 0, `${bad} bytes differ`);
+            return `12000 bytes IOVA ${hex(s)} -> ${hex(d)}`;
+          } finally {
+            dmaUnmap(portFd, s);
+            dmaUnmap(portFd, d);
+          }
+        });
+
+        await run(`${tag}: after DFL_FPGA_PORT_DMA_UNMAP the device's access to that IOVA faults`, async () => {
+          using src = allocateHostMemory(4096);
+          using dst = allocateHostMemory(4096);
+          const s = dmaMap(portFd, src);
+          const d = dmaMap(portFd, dst);
+          dmaUnmap(portFd, d);
+          try {
+            const st = await afuCopy(afu, s, d, 256);
+            const code = Number((st & DmaStatus.FAULT_MASK) >> DmaStatus.FAULT_SHIFT);
+            check((st & DmaStatus.FAULT) !== 0n && code === DmaFault.DST_UNMAPPED, `status ${hex(st)}`);
+            check(afu.read64(SimAfuReg.DMA_FAULT_IOVA) === d, `fault IOVA ${hex(afu.read64(SimAfuReg.DMA_FAULT_IOVA))}`);
+            return `fault DST_UNMAPPED at ${hex(d)}`;
+          } finally {
+            dmaUnmap(portFd, s);
+          }
+        });
+
+        await run(`${tag}: DFL_FPGA_PORT_UINT_SET_IRQ: an AFU user interrupt reaches the eventfd`, async () => {
+          const efd = createEventfd();
+          using src = allocateHostMemory(4096);
+          using dst = allocateHostMemory(4096);
+          const s = dmaMap(portFd, src);
+          const d = dmaMap(portFd, dst);
+          try {
+            const vector = card.userInterrupts - 1;
+            setIrq(portFd, U.DFL_FPGA_PORT_UINT_SET_IRQ, vector, [efd]);
+            check(waitEventfd(efd, 0) === 0, 'eventfd already signalled');
+            const st = await afuCopy(afu, s, d, 64, vector);
+            check((st & DmaStatus.DONE) !== 0n, `status ${hex(st)}`);
+            const n = waitEventfd(efd, 10000);
+            check(n >= 1, 'no event within 10 s');
+            setIrq(portFd, U.DFL_FPGA_PORT_UINT_SET_IRQ, vector, [-1]);
+            return `user interrupt ${vector}: ${n} event(s)`;
+          } finally {
+            dmaUnmap(portFd, s);
+            dmaUnmap(portFd, d);
+            close(efd);
+          }
+        });
+      }
+    } finally {
+      afu.close();
+    }
+
+    await run(`${tag}: DFL_FPGA_FME_PORT_PR with ${card.pr.expectError ? `a PR fault armed (${card.pr.fault}) fails as the kernel reports it` : "a sim GBS's bitstream succeeds and afu_id changes"}`, () => {
+      const gbs = parseGbs(new Uint8Array(fs.readFileSync(card.pr.gbs)), card.pr.gbs);
+      const buf = Buffer.from(gbs.bitstream);
+      const b = argsz(L.dfl_fpga_fme_port_pr);
+      putLe32(b, L.dfl_fpga_fme_port_pr.fields.port_id, 0);
+      putLe32(b, L.dfl_fpga_fme_port_pr.fields.buffer_size, buf.length);
+      putLe64(b, L.dfl_fpga_fme_port_pr.fields.buffer_address, addressOf(buf));
+      const before = attr(port, 'afu_id');
+      const r = ioctlErrno(fmeFd, U.DFL_FPGA_FME_PORT_PR, b);
+      const manager = fpgaManager(fme);
+      const state = fs.readFileSync(`${manager}/state`, 'utf8').trim();
+      if (card.pr.expectError) {
+        // dfl-fme-mgr.c fme_mgr_write_complete: PR_ERR latched -> -EIO; fpga-mgr.c status_show names
+        // the error; fpga-region.c fpga_region_program_fpga leaves the bridge (the port) disabled,
+        // so dfl-afu-main.c afu_id_show answers -EBUSY.
+        const status = fs.readFileSync(`${manager}/status`, 'utf8').trim();
+        check(r === card.pr.expectError, `PORT_PR returned ${r}, want ${card.pr.expectError}`);
+        check(status.includes(card.pr.managerStatus!), `fpga_manager status "${status}", want "${card.pr.managerStatus}"`);
+        let afuId: string;
+        try { afuId = attr(port, 'afu_id'); } catch (e) { afuId = (e as { code?: string }).code ?? String(e); }
+        check(afuId === 'EBUSY', `afu_id after a failed PR: ${afuId} (the kernel keeps the port disabled: EBUSY)`);
+        return `${r}; manager status "${status}", state ${state}; afu_id ${afuId} (port left disabled, was ${before})`;
+      }
+      check(r === 0, `PORT_PR returned ${r}`);
+      const after = attr(port, 'afu_id');
+      check(after === guidHex(card.pr.afuGuid) && after !== before, `afu_id ${before} -> ${after}, want ${guidHex(card.pr.afuGuid)}`);
+      return `${buf.length} bytes; afu_id ${before} -> ${after}; manager state ${state}`;
+    });
+
+    if (card.resetFault) {
+      await run(`${tag}: with the reset-ACK fault armed DFL_FPGA_PORT_RESET fails with ETIMEDOUT (dfl-afu-main.c __afu_port_disable)`, async () => {
+        await hostControl({ card: card.label, fault: 'reset-ack', on: true });
+        try {
+          const r = ioctlErrno(portFd, U.DFL_FPGA_PORT_RESET, null);
+          check(r === 'ETIMEDOUT', `PORT_RESET returned ${r}`);
+          let afuId: string | undefined;
+          try { afuId = attr(port, 'afu_id'); } catch (e) { afuId = (e as { code?: string }).code; }
+          return `ETIMEDOUT; afu_id now ${afuId}`;
+        } finally {
+          await hostControl({ card: card.label, fault: 'reset-ack', on: false });
+        }
+      });
+    }
+  } finally {
+    close(portFd);
+    close(fmeFd);
+  }
+}
+
+async function main(): Promise<void> {
+  for (const [i, card] of expect.cards.entries()) await cardTests(card, i === 0);
+}
+
+finish(main);
