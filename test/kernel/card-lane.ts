@@ -9,6 +9,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { openDevice } from '../../src/device/registry.js';
 import { walkDfl } from '../../src/dfl/walk.js';
+import { openBmc } from '../../src/afu/bmc/bmc.js';
 import type { Feature } from '../../src/dfl/feature.js';
 import { buildSimGbs } from '../../src/cli/sim-gbs.js';
 import { SIM_AFU_GUID, SIM_BITSTREAM_ID, SIM_BITSTREAM_MD, SIM_PR_INTERFACE_ID } from '../../src/sim/identity.js';
@@ -37,6 +38,8 @@ export interface CardExpect {
   afuMmioSize: number;
   /** PR: the GBS to load, the AFU it carries, and the errno name the kernel must return (a fault is armed). */
   pr: { gbs: string; afuGuid: string; expectError?: string; fault?: string; managerStatus?: string };
+  /** What vfiokit's BMC code reads from the same card on the host (openBmc(sim).info()), or why it could not. */
+  bmc: { bmcVersion: string; firmwareVersion: string; mac: string; fpgaBootPage: string } | { error: string };
   /** Arm the reset-ACK fault at run time and expect the kernel's ETIMEDOUT. */
   resetFault?: boolean;
 }
@@ -111,8 +114,16 @@ export async function serveCards(lane: 'dfl' | 'card', dir: string): Promise<Ser
       // What the guest must find: vfiokit's own walk of the same card (a fresh instance, same URL).
       const dev = await openDevice(spec.url);
       let features: WalkedFeature[];
+      let bmc: CardExpect['bmc'];
       try {
         features = walked(walkDfl(dev).features);
+        try {
+          using b = openBmc(dev);
+          const info = b.info();
+          bmc = { bmcVersion: info.bmcVersion.text, firmwareVersion: info.firmwareVersion.text, mac: info.mac, fpgaBootPage: info.fpgaBootPage };
+        } catch (err) {
+          bmc = { error: (err as Error).message };
+        }
       } finally {
         dev.close();
       }
@@ -130,6 +141,7 @@ export async function serveCards(lane: 'dfl' | 'card', dir: string): Promise<Ser
         prInterfaceId: SIM_PR_INTERFACE_ID,
         userInterrupts: SIM_USER_INTERRUPTS,
         afuMmioSize: SIM_AFU_MMIO_SIZE,
+        bmc,
         pr: { gbs: gbsPath, afuGuid: LANE_PR_AFU_GUID, ...(spec.prFault ? { expectError: 'EIO', fault: spec.prFault, managerStatus: spec.managerStatus } : {}) },
         ...(spec.resetFault ? { resetFault: true } : {}),
       });

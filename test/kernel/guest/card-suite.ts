@@ -1,0 +1,167 @@
+// Runs INSIDE the QEMU guest of the card lane's `card` half (test/kernel/run.ts --lane card): the
+// simulated card served by `vfiokit serve` on the host is a PCI function of the guest, bound to
+// the guest's vfio-pci (dfl-pci kept off it), and vfiokit's public API drives it through the real
+// kernel VFIO: the legacy type1 container with the vIOMMU, and the iommufd cdev. DMA goes to
+// allocator IOVAs the vIOMMU translates, interrupts come through the kernel's MSI-X path. What to
+// expect comes from the host (VFIOKIT_EXPECT, test/kernel/card-lane.ts).
+import fs from 'node:fs';
+import {
+  allocateDma, Card, flattenFeatures, IrqIndex, openBmc, openDevice, parseGbs, readCardProperties, reconfigureCard,
+  free, getReservation, reserve, withReservation, type Device,
+} from '../../../src/index.js';
+import { prReservationHook, flashReserveHook } from '../../../src/lock/hooks.js';
+import { buildSignedImage, patternPayload } from '../../../src/afu/image/image-writer.js';
+import { SimAfuReg, DmaCtrl, DmaStatus } from '../../../src/sim/afu-regs.js';
+import { SimVector } from '../../../src/sim/sim-card.js';
+import { listPciDevices } from '../../../src/pci/enumerate.js';
+import { VfioDevice } from '../../../src/vfio/vfio-device.js';
+import type { LaneExpect } from '../card-lane.js';
+import { check, finish, hex, run } from './harness.js';
+
+const expect = JSON.parse(fs.readFileSync(process.env.VFIOKIT_EXPECT!, 'utf8')) as LaneExpect;
+const card0 = expect.cards[0]!;
+const url = `vfio:${card0.bdf}`;
+/** Bytes of the secure-update image: small, every byte crosses SPI-AVMM in trapped register accesses. */
+const FLASH_IMAGE_BYTES = 4096;
+
+/** AFU DMA of `n` bytes between two allocator buffers, completion signalled on an AFU user interrupt (MSI-X). */
+async function afuDmaWithInterrupt(device: Device, card: Card, n: number): Promise<string> {
+  const afu = card.afu(0)!;
+  const [irq] = device.enableInterrupts(IrqIndex.MSIX, SimVector.AFU_USER0, 1);
+  try {
+    using src = allocateDma(device, 65536, { access: 'read' });
+    using dst = allocateDma(device, 65536, { access: 'write' });
+    for (let i = 0; i < n; i++) src.bytes[i] = (i * 13 + 5) & 0xff;
+    const fired = irq!.wait({ timeoutMs: 20000 });
+    afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.CLEAR);
+    afu.write64(SimAfuReg.DMA_SRC, src.iova);
+    afu.write64(SimAfuReg.DMA_DST, dst.iova);
+    afu.write64(SimAfuReg.DMA_LEN, BigInt(n));
+    afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.START | DmaCtrl.IRQ_ENABLE); // user interrupt 0
+    const events = await fired;
+    const status = afu.read64(SimAfuReg.DMA_STATUS);
+    check((status & DmaStatus.DONE) !== 0n, `DMA_STATUS ${hex(status)}`);
+    let bad = 0;
+    for (let i = 0; i < n; i++) if (dst.bytes[i] !== src.bytes[i]) bad++;
+    check(bad === 0, `${bad} of ${n} bytes differ`);
+    return `${n} bytes IOVA ${hex(src.iova)} -> ${hex(dst.iova)}, MSI-X vector ${SimVector.AFU_USER0}: ${events} event(s)`;
+  } finally {
+    device.disableInterrupts(IrqIndex.MSIX);
+  }
+}
+
+async function backendTests(mode: 'type1' | 'iommufd'): Promise<void> {
+  let device: Device | undefined;
+  const opened = await run(`${mode}: open ${url} with vfiokit's openDevice`, async () => {
+    device = await openDevice(url, { iommu: mode });
+    check(device instanceof VfioDevice && device.mode === mode, `opened in ${(device as VfioDevice).mode} mode`);
+    check(device.identity.vendor === 0x8086 && device.identity.device === 0x0b30, `identity ${JSON.stringify(device.identity)}`);
+    return `${device.regionCount} regions, ${device.irqCount} irq indexes, DMA page ${device.dma.pageSize}`;
+  });
+  if (!opened || !device) return;
+  const dev = device;
+  try {
+    let card: Card | undefined;
+    await run(`${mode}: Card.discover walks the same features as the host's walk of the served card`, () => {
+      card = Card.discover(dev);
+      const got = flattenFeatures(card.features).map((f) => `${f.type}:${f.id}@${hex(f.offset)}+${hex(f.size)}`);
+      const want = card0.features.map((f) => `${f.type}:${f.id}@${hex(f.offset)}+${hex(f.size)}`);
+      check(JSON.stringify(got) === JSON.stringify(want), `walked ${got.join(' ')}; host walked ${want.join(' ')}`);
+      check(card.afu(0)?.readGuid() === card0.afuGuid || mode === 'iommufd', `AFU ${card.afu(0)?.readGuid()}`);
+      return `${card.walk.discovery}: ${got.length} features, AFU ${card.afu(0)?.readGuid()}`;
+    });
+    if (!card) return;
+    const c = card;
+
+    await run(`${mode}: port 0 reset under a RESET reservation`, async () => {
+      await withReservation(url, 'RESET', () => c.port(0)!.reset());
+      const afu = c.afu(0)!;
+      afu.write64(SimAfuReg.SCRATCH0, 0x1234_5678_9abc_def0n);
+      check(afu.read64(SimAfuReg.SCRATCH0) === 0x1234_5678_9abc_def0n, 'scratch register after reset');
+      check(getReservation(url).state === 'FREE', `reservation left ${getReservation(url).state}`);
+    });
+
+    await run(`${mode}: AFU DMA at allocator IOVAs through the vIOMMU, completion by MSI-X through the kernel`, () => afuDmaWithInterrupt(dev, c, 40000));
+
+    if (mode === 'iommufd') await cardFlows(dev, c);
+  } finally {
+    dev.close();
+  }
+}
+
+/** PR, BMC properties and a secure update, once (on the iommufd open). */
+async function cardFlows(dev: Device, card: Card): Promise<void> {
+  await run('PR with progress through the card\'s FME: the AFU GUID changes and the reservation records the bitstream', async () => {
+    const gbs = parseGbs(new Uint8Array(fs.readFileSync(card0.pr.gbs)), card0.pr.gbs);
+    const steps = new Set<string>();
+    let streamed = 0;
+    const r = await reconfigureCard(card, gbs, {
+      port: 0,
+      reservation: prReservationHook(url, { signature: 'lane', afuGuid: card0.pr.afuGuid, file: card0.pr.gbs }),
+      onProgress: (p) => {
+        steps.add(p.step);
+        if (p.step === 'stream') streamed = p.written;
+      },
+    });
+    const after = Card.discover(dev).afu(0)?.readGuid();
+    check(after === card0.pr.afuGuid, `AFU after PR ${after}`);
+    check(steps.has('stream') && streamed === gbs.bitstreamLength, `progress steps ${[...steps].join(',')}, streamed ${streamed}/${gbs.bitstreamLength}`);
+    check(getReservation(url).bitstream?.afuGuid === card0.pr.afuGuid, `reservation bitstream ${JSON.stringify(getReservation(url).bitstream)}`);
+    return `${r.bytesWritten} bytes, steps ${[...steps].join(' -> ')}, AFU ${after}`;
+  });
+
+  await run('BMC properties read through SPI-AVMM (versions, MAC, boot page)', () => {
+    using bmc = openBmc(dev);
+    const info = bmc.info();
+    const props = readCardProperties(dev);
+    const want = card0.bmc;
+    check(!('error' in want), `the host could not read the sim's BMC: ${'error' in want ? want.error : ''}`);
+    if ('error' in want) return;
+    const got = { bmcVersion: info.bmcVersion.text, firmwareVersion: info.firmwareVersion.text, mac: info.mac, fpgaBootPage: info.fpgaBootPage };
+    check(JSON.stringify(got) === JSON.stringify(want), `read ${JSON.stringify(got)}, the host's sim says ${JSON.stringify(want)}`);
+    check(info.secure, 'BMC not in secure mode');
+    return `BMC ${info.bmcVersion.text}, NIOS ${info.firmwareVersion.text}, MAC ${info.mac}, FPGA page ${info.fpgaBootPage}; properties ${Object.keys(props).join(',')}`;
+  });
+
+  await run(`secure update of a ${FLASH_IMAGE_BYTES}-byte image (fast BMC timing) under a reservation held across it`, async () => {
+    reserve(url);
+    try {
+      using bmc = openBmc(dev);
+      const image = buildSignedImage({ contentType: 1, version: 'lane-2.0.1', payload: patternPayload(FLASH_IMAGE_BYTES, 3) });
+      const states: string[] = [];
+      const during: string[] = [];
+      const r = await bmc.update.flash(image, {
+        reserve: flashReserveHook(url),
+        onProgress: (p) => {
+          if (states[states.length - 1] !== p.state) {
+            states.push(p.state);
+            during.push(getReservation(url).state);
+          }
+        },
+      });
+      check(states.includes('READY') && states[states.length - 1] === 'DONE', `states ${states.join(' -> ')}`);
+      check(during.includes('PROGRAM'), `reservation during the update: ${during.join(',')}`);
+      check(getReservation(url).state === 'RESERVED', `reservation after: ${getReservation(url).state}`);
+      return `states ${states.join(' -> ')}; reservation ${[...new Set(during)].join('/')} during, RESERVED after; ${Math.round(r.ms)} ms`;
+    } finally {
+      free(url);
+    }
+  });
+}
+
+async function main(): Promise<void> {
+  const dev = listPciDevices({ vendor: 0x8086, device: 0x0b30 }).find((d) => d.bdf === card0.bdf);
+  await run(`the served card ${card0.bdf} is bound to vfio-pci in its own IOMMU group; dfl-pci is kept off`, () => {
+    check(dev !== undefined && dev.driver === 'vfio-pci', `device ${JSON.stringify(dev)}`);
+    check(dev!.iommuGroup !== undefined, 'no IOMMU group');
+    const members = fs.readdirSync(`/sys/kernel/iommu_groups/${dev!.iommuGroup}/devices`);
+    check(members.length === 1, `group ${dev!.iommuGroup} holds ${members.join(',')}`);
+    check(!fs.existsSync('/dev/dfl-fme.0'), 'dfl-fme.0 exists: dfl-pci bound a card');
+    return `group ${dev!.iommuGroup}`;
+  });
+  if (!dev || dev.driver !== 'vfio-pci') return;
+  await backendTests('type1');
+  await backendTests('iommufd');
+}
+
+finish(main);
