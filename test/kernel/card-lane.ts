@@ -58,7 +58,8 @@ export function laneCards(lane: 'dfl' | 'card'): CardSpec[] {
       { label: 'card1', url: `sim:n3000?${fast}&prFault=crc`, slot: 5, prFault: 'crc', managerStatus: 'reconfig CRC error' },
     ];
   }
-  return [{ label: 'card0', url: `sim:n3000?${fast}`, slot: 4 }];
+  // The first secure update meets an authentication failure (taken once), the next one succeeds.
+  return [{ label: 'card0', url: `sim:n3000?${fast}&bmcFault=auth-fail`, slot: 4 }];
 }
 
 function walked(features: Feature[]): WalkedFeature[] {

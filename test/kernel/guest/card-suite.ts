@@ -11,7 +11,9 @@ import {
 } from '../../../src/index.js';
 import { prReservationHook, flashReserveHook } from '../../../src/lock/hooks.js';
 import { buildSignedImage, patternPayload } from '../../../src/afu/image/image-writer.js';
-import { SimAfuReg, DmaCtrl, DmaStatus } from '../../../src/sim/afu-regs.js';
+import { SimAfuReg, DmaCtrl, DmaFault, DmaStatus } from '../../../src/sim/afu-regs.js';
+import { allocateHostMemory } from '../../../src/dma/host-memory.js';
+import { iovaAllocatorFor } from '../../../src/dma/dma-buffer.js';
 import { SimVector } from '../../../src/sim/sim-card.js';
 import { listPciDevices } from '../../../src/pci/enumerate.js';
 import { VfioDevice } from '../../../src/vfio/vfio-device.js';
@@ -23,6 +25,22 @@ const card0 = expect.cards[0]!;
 const url = `vfio:${card0.bdf}`;
 /** Bytes of the secure-update image: small, every byte crosses SPI-AVMM in trapped register accesses. */
 const FLASH_IMAGE_BYTES = 4096;
+
+/** Start an AFU copy without an interrupt and poll DMA_STATUS until DONE or FAULT. */
+async function afuCopy(afu: NonNullable<ReturnType<Card['afu']>>, src: bigint, dst: bigint, n: number): Promise<bigint> {
+  afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.CLEAR);
+  afu.write64(SimAfuReg.DMA_SRC, src);
+  afu.write64(SimAfuReg.DMA_DST, dst);
+  afu.write64(SimAfuReg.DMA_LEN, BigInt(n));
+  afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.START);
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    const st = afu.read64(SimAfuReg.DMA_STATUS);
+    if ((st & (DmaStatus.DONE | DmaStatus.FAULT)) !== 0n) return st;
+    if (Date.now() > deadline) throw new Error(`AFU DMA still busy after 20 s (${hex(st)})`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
 
 /** AFU DMA of `n` bytes between two allocator buffers, completion signalled on an AFU user interrupt (MSI-X). */
 async function afuDmaWithInterrupt(device: Device, card: Card, n: number): Promise<string> {
@@ -83,6 +101,27 @@ async function backendTests(mode: 'type1' | 'iommufd'): Promise<void> {
 
     await run(`${mode}: AFU DMA at allocator IOVAs through the vIOMMU, completion by MSI-X through the kernel`, () => afuDmaWithInterrupt(dev, c, 40000));
 
+    await run(`${mode}: after dma.unmap the card's DMA to that IOVA faults (the unmap reached the card through the vIOMMU)`, async () => {
+      const allocator = iovaAllocatorFor(dev.dma);
+      const iova = allocator.allocate(4096);
+      using host = allocateHostMemory(4096);
+      using src = allocateDma(dev, 4096, { access: 'read' });
+      try {
+        dev.dma.map(host, iova, { read: true, write: true });
+        const afu = c.afu(0)!;
+        src.bytes.fill(0x5a, 0, 256);
+        check((await afuCopy(afu, src.iova, iova, 256) & DmaStatus.DONE) !== 0n && host.bytes[255] === 0x5a, 'the mapped copy did not land');
+        dev.dma.unmap(iova, 4096);
+        src.bytes.fill(0xa5, 0, 256);
+        const st = await afuCopy(afu, src.iova, iova, 256);
+        const code = Number((st & DmaStatus.FAULT_MASK) >> DmaStatus.FAULT_SHIFT);
+        check((st & DmaStatus.FAULT) !== 0n && code === DmaFault.DST_UNMAPPED && host.bytes[0] === 0x5a, `status ${hex(st)}, host byte ${hex(host.bytes[0]!)}`);
+        return `IOVA ${hex(iova)}: written while mapped; DST_UNMAPPED after unmap, host memory untouched`;
+      } finally {
+        allocator.free(iova);
+      }
+    });
+
     if (mode === 'iommufd') await cardFlows(dev, c);
   } finally {
     dev.close();
@@ -121,6 +160,19 @@ async function cardFlows(dev: Device, card: Card): Promise<void> {
     check(JSON.stringify(got) === JSON.stringify(want), `read ${JSON.stringify(got)}, the host's sim says ${JSON.stringify(want)}`);
     check(info.secure, 'BMC not in secure mode');
     return `BMC ${info.bmcVersion.text}, NIOS ${info.firmwareVersion.text}, MAC ${info.mac}, FPGA page ${info.fpgaBootPage}; properties ${Object.keys(props).join(',')}`;
+  });
+
+  await run('secure update with the BMC\'s authentication failing (bmcFault=auth-fail) ends in EFLASH_AUTH and frees the reservation', async () => {
+    using bmc = openBmc(dev);
+    const image = buildSignedImage({ contentType: 1, version: 'lane-bad-2.0.0', payload: patternPayload(FLASH_IMAGE_BYTES, 4) });
+    try {
+      await bmc.update.flash(image, { reserve: flashReserveHook(url) });
+    } catch (e) {
+      check((e as { code?: string }).code === 'EFLASH_AUTH', `failed with ${(e as { code?: string }).code}: ${(e as Error).message}`);
+      check(getReservation(url).state === 'FREE', `reservation after the failure: ${getReservation(url).state}`);
+      return (e as Error).message.slice(0, 120);
+    }
+    throw new Error('the update succeeded with the authentication fault armed');
   });
 
   await run(`secure update of a ${FLASH_IMAGE_BYTES}-byte image (fast BMC timing) under a reservation held across it`, async () => {
