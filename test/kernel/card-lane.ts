@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { openDevice } from '../../src/device/registry.js';
 import { walkDfl } from '../../src/dfl/walk.js';
 import { openBmc } from '../../src/afu/bmc/bmc.js';
+import { buildSignedImage, patternPayload } from '../../src/afu/image/image-writer.js';
+import { M10BMC_SYS_BASE } from '../../src/dfl/regs/max10-bmc.js';
 import type { Feature } from '../../src/dfl/feature.js';
 import { buildSimGbs } from '../../src/cli/sim-gbs.js';
 import { SIM_AFU_GUID, SIM_BITSTREAM_ID, SIM_BITSTREAM_MD, SIM_PR_INTERFACE_ID } from '../../src/sim/identity.js';
@@ -21,6 +23,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const LANE_PR_AFU_GUID = 'c0ffee00-1234-4abc-8def-0123456789ab';
 /** Payload of the lane's GBS: small, every 32-bit word is one trapped register write under TCG. */
 const LANE_GBS_PAYLOAD = 16 * 1024;
+/** Payload of the lane's signed BMC image: a few KiB, it crosses SPI-AVMM byte by byte. */
+export const LANE_FLASH_IMAGE_BYTES = 4096;
 
 export interface WalkedFeature { type: string; fiu: 'fme' | 'port'; id: number; name: string; offset: number; size: number }
 
@@ -39,14 +43,62 @@ export interface CardExpect {
   /** PR: the GBS to load, the AFU it carries, and the errno name the kernel must return (a fault is armed). */
   pr: { gbs: string; afuGuid: string; expectError?: string; fault?: string; managerStatus?: string };
   /** What vfiokit's BMC code reads from the same card on the host (openBmc(sim).info()), or why it could not. */
-  bmc: { bmcVersion: string; firmwareVersion: string; mac: string; fpgaBootPage: string } | { error: string };
+  bmc: {
+    bmcVersion: string; firmwareVersion: string; mac: string; fpgaBootPage: string;
+    bmcVersionRaw: number; firmwareVersionRaw: number; macCount: number;
+    /** Each hwmon input the kernel's n3000 table defines, with the value it must show (raw register x multiplier). */
+    sensors: { file: string; label: string; value: number | 'ENODATA' }[];
+  } | { error: string };
+  /** A signed image for the fw_upload secure update. */
+  flashImage: string;
+  /** The card's BMC fails the first update's authentication (bmcFault=auth-fail). */
+  bmcAuthFails?: boolean;
   /** Arm the reset-ACK fault at run time and expect the kernel's ETIMEDOUT. */
   resetFault?: boolean;
 }
 
 export interface LaneExpect { cards: CardExpect[] }
 
-interface CardSpec { label: string; url: string; slot: number; prFault?: string; managerStatus?: string; resetFault?: boolean }
+interface CardSpec { label: string; url: string; slot: number; prFault?: string; managerStatus?: string; resetFault?: boolean; bmcAuthFails?: boolean }
+
+/**
+ * The N3000 sensor table of drivers/hwmon/intel-m10-bmc-hwmon.c (n3000bmc_temp_tbl, _in_tbl,
+ * _curr_tbl, _power_tbl): the input register (a MAX10 system register, M10BMC_N3000_SYS_BASE
+ * relative) and multiplier of each hwmon channel, in channel order (temp and curr and power count
+ * from 1, in from 0; Documentation/hwmon/sysfs-interface.rst).
+ */
+const N3000_SENSORS: { kind: 'temp' | 'in' | 'curr' | 'power'; reg: number; multiplier: number; label: string }[] = [
+  { kind: 'temp', reg: 0x100, multiplier: 500, label: 'Board Temperature' },
+  { kind: 'temp', reg: 0x110, multiplier: 500, label: 'FPGA Die Temperature' },
+  { kind: 'temp', reg: 0x11c, multiplier: 500, label: 'QSFP0 Temperature' },
+  { kind: 'temp', reg: 0x12c, multiplier: 500, label: 'QSFP1 Temperature' },
+  { kind: 'temp', reg: 0x168, multiplier: 500, label: 'Retimer A Temperature' },
+  { kind: 'temp', reg: 0x16c, multiplier: 500, label: 'Retimer A SerDes Temperature' },
+  { kind: 'temp', reg: 0x170, multiplier: 500, label: 'Retimer B Temperature' },
+  { kind: 'temp', reg: 0x174, multiplier: 500, label: 'Retimer B SerDes Temperature' },
+  { kind: 'in', reg: 0x128, multiplier: 1, label: 'QSFP0 Supply Voltage' },
+  { kind: 'in', reg: 0x138, multiplier: 1, label: 'QSFP1 Supply Voltage' },
+  { kind: 'in', reg: 0x13c, multiplier: 1, label: 'FPGA Core Voltage' },
+  { kind: 'in', reg: 0x144, multiplier: 1, label: '12V Backplane Voltage' },
+  { kind: 'in', reg: 0x14c, multiplier: 1, label: '1.2V Voltage' },
+  { kind: 'in', reg: 0x150, multiplier: 1, label: '12V AUX Voltage' },
+  { kind: 'in', reg: 0x158, multiplier: 1, label: '1.8V Voltage' },
+  { kind: 'in', reg: 0x15c, multiplier: 1, label: '3.3V Voltage' },
+  { kind: 'curr', reg: 0x140, multiplier: 1, label: 'FPGA Core Current' },
+  { kind: 'curr', reg: 0x148, multiplier: 1, label: '12V Backplane Current' },
+  { kind: 'curr', reg: 0x154, multiplier: 1, label: '12V AUX Current' },
+  { kind: 'power', reg: 0x160, multiplier: 1000, label: 'Board Power' },
+];
+
+/** The hwmon files and values the kernel must show for the sim BMC's registers (read through vfiokit's BMC transport). */
+function expectedSensors(read32: (address: number) => number): { file: string; label: string; value: number | 'ENODATA' }[] {
+  const next: Record<string, number> = { temp: 1, in: 0, curr: 1, power: 1 };
+  return N3000_SENSORS.map((s) => {
+    const raw = read32(M10BMC_SYS_BASE + s.reg) >>> 0;
+    // do_sensor_read: 0xdeadbeef means "no valid value" and reads fail with ENODATA.
+    return { file: `${s.kind}${next[s.kind]!++}_input`, label: s.label, value: raw === 0xdeadbeef ? 'ENODATA' as const : raw * s.multiplier };
+  });
+}
 
 /** The cards each lane attaches. */
 export function laneCards(lane: 'dfl' | 'card'): CardSpec[] {
@@ -55,7 +107,8 @@ export function laneCards(lane: 'dfl' | 'card'): CardSpec[] {
     return [
       { label: 'card0', url: `sim:n3000?${fast}`, slot: 4, resetFault: true },
       // PR with the engine's CRC fault armed (dfl-fme-mgr.c fme_mgr_write_complete: -EIO, status "reconfig CRC error").
-      { label: 'card1', url: `sim:n3000?${fast}&prFault=crc`, slot: 5, prFault: 'crc', managerStatus: 'reconfig CRC error' },
+      // ... and its BMC fails the secure update's authentication (intel-m10-bmc-sec-update.c: hw-error).
+      { label: 'card1', url: `sim:n3000?${fast}&prFault=crc&bmcFault=auth-fail`, slot: 5, prFault: 'crc', managerStatus: 'reconfig CRC error', bmcAuthFails: true },
     ];
   }
   // The first secure update meets an authentication failure (taken once), the next one succeeds.
@@ -121,7 +174,11 @@ export async function serveCards(lane: 'dfl' | 'card', dir: string): Promise<Ser
         try {
           using b = openBmc(dev);
           const info = b.info();
-          bmc = { bmcVersion: info.bmcVersion.text, firmwareVersion: info.firmwareVersion.text, mac: info.mac, fpgaBootPage: info.fpgaBootPage };
+          bmc = {
+            bmcVersion: info.bmcVersion.text, firmwareVersion: info.firmwareVersion.text, mac: info.mac, fpgaBootPage: info.fpgaBootPage,
+            bmcVersionRaw: info.bmcVersion.raw, firmwareVersionRaw: info.firmwareVersion.raw, macCount: info.macCount,
+            sensors: expectedSensors((a) => b.transport.read32(a)),
+          };
         } catch (err) {
           bmc = { error: (err as Error).message };
         }
@@ -130,6 +187,8 @@ export async function serveCards(lane: 'dfl' | 'card', dir: string): Promise<Ser
       }
       const gbsPath = path.join(dir, `${spec.label}-pr.gbs`);
       fs.writeFileSync(gbsPath, buildSimGbs({ afuGuid: LANE_PR_AFU_GUID, payloadBytes: LANE_GBS_PAYLOAD }));
+      const flashImage = path.join(dir, `${spec.label}-bmc.bin`);
+      fs.writeFileSync(flashImage, buildSignedImage({ contentType: 1, version: 'lane-2.0.1', payload: patternPayload(LANE_FLASH_IMAGE_BYTES, 3) }));
       cards.push({
         label: spec.label,
         url: spec.url,
@@ -143,6 +202,8 @@ export async function serveCards(lane: 'dfl' | 'card', dir: string): Promise<Ser
         userInterrupts: SIM_USER_INTERRUPTS,
         afuMmioSize: SIM_AFU_MMIO_SIZE,
         bmc,
+        flashImage,
+        ...(spec.bmcAuthFails ? { bmcAuthFails: true } : {}),
         pr: { gbs: gbsPath, afuGuid: LANE_PR_AFU_GUID, ...(spec.prFault ? { expectError: 'EIO', fault: spec.prFault, managerStatus: spec.managerStatus } : {}) },
         ...(spec.resetFault ? { resetFault: true } : {}),
       });

@@ -263,9 +263,11 @@ async function cardTests(card: CardExpect, primary: boolean): Promise<void> {
         });
 
         await run(`${tag}: DFL_FPGA_PORT_DMA_MAP buffers; the AFU's DMA engine copies through the kernel's IOVAs`, async () => {
-          using src = allocateHostMemory(16384);
-          using dst = allocateHostMemory(16384);
-          for (let i = 0; i < src.size; i++) src.bytes[i] = (i * 31 + 7) & 0xff;
+          // dfl-afu-dma.c afu_dma_map_region refuses pages that are not physically contiguous
+          // (afu_dma_check_continuous_pages: EINVAL): a 2 MiB huge page is.
+          using src = allocateHostMemory(2 << 20, { hugePages: '2M' });
+          using dst = allocateHostMemory(2 << 20, { hugePages: '2M' });
+          for (let i = 0; i < 12000; i++) src.bytes[i] = (i * 31 + 7) & 0xff;
           const s = dmaMap(portFd, src);
           const d = dmaMap(portFd, dst);
           try {
@@ -374,8 +376,143 @@ async function cardTests(card: CardExpect, primary: boolean): Promise<void> {
   }
 }
 
+/** The kernel device under `root` (depth-limited search) whose name matches `re`. */
+function findDevice(root: string, re: RegExp, depth = 6): string | undefined {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(root, { withFileTypes: true });
+  } catch {
+    return undefined;
+  }
+  for (const e of entries) if (re.test(e.name) && e.isDirectory()) return path.join(root, e.name);
+  if (depth === 0) return undefined;
+  for (const e of entries) {
+    if (!e.isDirectory() || e.isSymbolicLink()) continue;
+    const hit = findDevice(path.join(root, e.name), re, depth - 1);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+const driverOf = (dir: string): string | undefined => {
+  try {
+    return path.basename(fs.readlinkSync(path.join(dir, 'driver')));
+  } catch {
+    return undefined;
+  }
+};
+
+/** Feed `image` to a fw_upload device (Documentation/ABI/testing/sysfs-class-firmware) and wait for idle; optionally cancel once `cancelAt` is seen. */
+async function fwUpload(dir: string, image: Uint8Array, cancelAt?: string): Promise<{ error: string; seen: string[] }> {
+  fs.writeFileSync(`${dir}/loading`, '1');
+  fs.writeFileSync(`${dir}/data`, image);
+  fs.writeFileSync(`${dir}/loading`, '0');
+  const seen: string[] = [];
+  const deadline = Date.now() + 120000;
+  let cancelled = false;
+  for (;;) {
+    const status = fs.readFileSync(`${dir}/status`, 'utf8').trim();
+    if (seen[seen.length - 1] !== status) seen.push(status);
+    if (cancelAt && !cancelled && status === cancelAt) {
+      fs.writeFileSync(`${dir}/cancel`, '1');
+      cancelled = true;
+    }
+    if (status === 'idle' && seen.length > 1) break;
+    if (status === 'idle' && Date.now() > deadline - 110000) break;
+    if (Date.now() > deadline) throw new Error(`fw_upload still ${status} after 120 s (seen ${seen.join(' -> ')})`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { error: fs.readFileSync(`${dir}/error`, 'utf8').trim(), seen };
+}
+
+/** The N3000 BMC chain as the kernel builds it: Nios feature 0xd -> Altera SPI master -> MAX10 BMC -> hwmon, sec-update. */
+async function bmcTests(card: CardExpect, withUpdate: boolean, authFails: boolean): Promise<void> {
+  const tag = card.label;
+  const nios = card.features.find((f) => f.fiu === 'fme' && f.type === 'private' && f.id === 0xd);
+  if (!nios) {
+    await run(`${tag}: the N3000 BMC chain (Nios 0xd, spi-altera, intel-m10-bmc) probes`, () => 'SKIP: the served card has no N3000 Nios feature (FME 0xd) yet (the sim BMC still sits behind FME 0xe)');
+    return;
+  }
+  const pci = path.join(PCI, card.bdf);
+  let bmc: string | undefined;
+  const chain = await run(`${tag}: the N3000 BMC chain probes: dfl-n3000-nios, subdev_spi_altera, intel-m10-bmc`, () => {
+    const niosDev = fs.readdirSync('/sys/bus/dfl/devices').map((d) => `/sys/bus/dfl/devices/${d}`).find((d) => Number(fs.readFileSync(`${d}/feature_id`, 'utf8')) === 0xd && fs.realpathSync(d).startsWith(fs.realpathSync(pci)));
+    check(niosDev !== undefined, 'no dfl device with feature id 0xd under the card');
+    check(driverOf(niosDev!) === 'dfl-n3000-nios', `Nios feature driver ${driverOf(niosDev!)}`);
+    const spi = findDevice(fs.realpathSync(niosDev!), /^subdev_spi_altera\./);
+    check(spi !== undefined && driverOf(spi) === 'subdev_spi_altera', `SPI master ${spi} driver ${spi && driverOf(spi)}`);
+    bmc = findDevice(spi!, /^spi\d+\.\d+$/);
+    check(bmc !== undefined && driverOf(bmc) === 'intel-m10-bmc', `BMC ${bmc} driver ${bmc && driverOf(bmc)}`);
+    return `${path.basename(niosDev!)} -> ${path.basename(spi!)} -> ${path.basename(bmc!)}`;
+  });
+  if (!chain || !bmc) return;
+  const want = card.bmc;
+
+  await run(`${tag}: intel-m10-bmc sysfs (bmc_version, bmcfw_version, mac_address, mac_count) read the sim BMC`, () => {
+    check(!('error' in want), `the host could not read the sim's BMC: ${'error' in want ? want.error : ''}`);
+    if ('error' in want) return;
+    const read = (n: string) => fs.readFileSync(`${bmc}/${n}`, 'utf8').trim();
+    check(Number(read('bmc_version')) === want.bmcVersionRaw, `bmc_version ${read('bmc_version')} != ${hex(want.bmcVersionRaw)}`);
+    check(Number(read('bmcfw_version')) === want.firmwareVersionRaw, `bmcfw_version ${read('bmcfw_version')} != ${hex(want.firmwareVersionRaw)}`);
+    check(read('mac_address') === want.mac.toLowerCase(), `mac_address ${read('mac_address')} != ${want.mac}`);
+    check(Number(read('mac_count')) === want.macCount, `mac_count ${read('mac_count')} != ${want.macCount}`);
+    return `bmc_version ${read('bmc_version')}, bmcfw_version ${read('bmcfw_version')}, MAC ${read('mac_address')} x${read('mac_count')}`;
+  });
+
+  await run(`${tag}: n3000bmc hwmon sensors read the sim's BMC sensor registers (intel-m10-bmc-hwmon.c scales)`, () => {
+    const hw = findDevice(bmc!, /^hwmon\d+$/, 4);
+    check(hw !== undefined, 'no hwmon device under the BMC');
+    const name = fs.readFileSync(`${hw}/name`, 'utf8').trim();
+    check(name === 'n3000bmc_hwmon', `hwmon name ${name}`);
+    const sensors = 'error' in want ? [] : want.sensors;
+    check(sensors.length > 0, 'the host gave no sensor values');
+    const bad: string[] = [];
+    for (const s of sensors) {
+      let got: number | string;
+      try {
+        got = Number(fs.readFileSync(`${hw}/${s.file}`, 'utf8').trim());
+      } catch (e) {
+        got = (e as { code?: string }).code ?? String(e);
+      }
+      if (got !== s.value) bad.push(`${s.file} (${s.label}) ${got} != ${s.value}`);
+    }
+    check(bad.length === 0, bad.join('; '));
+    return `${sensors.length} sensors: ${sensors.slice(0, 3).map((s) => `${s.file}=${s.value}`).join(', ')}, ...`;
+  });
+
+  if (!withUpdate && !authFails) return;
+  const fw = fs.existsSync('/sys/class/firmware') ? fs.readdirSync('/sys/class/firmware').map((d) => `/sys/class/firmware/${d}`).find((d) => fs.realpathSync(d).startsWith(fs.realpathSync(bmc!))) : undefined;
+  const image = new Uint8Array(fs.readFileSync(card.flashImage));
+  if (authFails) {
+    await run(`${tag}: fw_upload secure update with the BMC's authentication failing ends "programming:hw-error" (intel-m10-bmc-sec-update.c rsu_send_data)`, async () => {
+      check(fw !== undefined, 'no fw_upload device under the BMC');
+      const r = await fwUpload(fw!, image);
+      check(r.error === 'programming:hw-error', `error "${r.error}" (status ${r.seen.join(' -> ')})`);
+      return `${r.seen.join(' -> ')}; error ${r.error}`;
+    });
+    return;
+  }
+  await run(`${tag}: fw_upload secure update through /sys/class/firmware completes (staging, authentication, copy)`, async () => {
+    check(fw !== undefined, 'no fw_upload device under the BMC');
+    const r = await fwUpload(fw!, image);
+    check(r.error === '' && r.seen.includes('transferring') && r.seen.includes('programming'), `error "${r.error}", status ${r.seen.join(' -> ')}`);
+    const remaining = fs.readFileSync(`${fw}/remaining_size`, 'utf8').trim();
+    check(remaining === '0', `remaining_size ${remaining}`);
+    return `${image.length} bytes: ${r.seen.join(' -> ')}`;
+  });
+  await run(`${tag}: fw_upload cancelled while the update is prepared ends "transferring:user-abort" (m10bmc_sec_write -> rsu_cancel)`, async () => {
+    check(fw !== undefined, 'no fw_upload device under the BMC');
+    const r = await fwUpload(fw!, image, 'preparing');
+    check(r.error === 'transferring:user-abort', `error "${r.error}" (status ${r.seen.join(' -> ')})`);
+    return `${r.seen.join(' -> ')}; error ${r.error}`;
+  });
+}
+
 async function main(): Promise<void> {
-  for (const [i, card] of expect.cards.entries()) await cardTests(card, i === 0);
+  for (const [i, card] of expect.cards.entries()) {
+    await cardTests(card, i === 0);
+    await bmcTests(card, i === 0, card.bmcAuthFails === true);
+  }
 }
 
 finish(main);
