@@ -10,8 +10,20 @@ export interface DmaMemory {
   readonly fd: number;
   /** Offset of this memory inside `fd`. */
   readonly fdOffset: number;
-  /** The bytes, for the host (and for an in-process model). */
+  /** The bytes, for the host (and for an in-process model); empty for `remote` memory. */
   readonly bytes: Uint8Array;
+  /**
+   * Memory the device cannot map, reached by messages instead: a vfio-user client's DMA_MAP
+   * without an fd, which the server reads and writes with DMA_READ / DMA_WRITE (vfio-user.rst
+   * "Client memory access"). Offsets are from the start of this memory.
+   */
+  readonly remote?: RemoteDmaAccess;
+}
+
+/** Reads and writes of memory that lives in another process (see DmaMemory.remote). */
+export interface RemoteDmaAccess {
+  read(offset: number, length: number): Uint8Array;
+  write(offset: number, data: Uint8Array): void;
 }
 
 export interface IovaRange {
@@ -32,6 +44,8 @@ export interface DmaMapper {
   readonly pageSize: number;
   /** Mappings still available (type1 DMA_AVAIL, vfio-user max_dma_maps); Infinity when unlimited. */
   readonly mappingsAvailable: number;
+  /** True when map() accepts DmaMemory with `remote` access (a device model that copies through callbacks). */
+  readonly remoteMemory?: boolean;
   /** Set when this mapper can never map (e.g. VFIO no-IOMMU mode): why, and what to do. */
   readonly unavailable?: string;
   /** Map `memory` at `iova` with the given device access. */

@@ -49,6 +49,8 @@ export class AfuModel implements SimBlock {
   #faultIova = 0n;
   #completed = 0n;
   #doneAt = Infinity;
+  /** The copy in flight touches remote memory (vfio-user DMA_READ/WRITE): only the timer completes it. */
+  #remote = false;
   #cancel: (() => void) | undefined;
   /** Copies started since creation (tests). */
   copiesStarted = 0;
@@ -97,7 +99,10 @@ export class AfuModel implements SimBlock {
       case SimAfuReg.DMA_LEN: return this.#len;
       case SimAfuReg.DMA_CTRL: return this.#ctrl & (DmaCtrl.IRQ_ENABLE | DmaCtrl.IRQ_MASK);
       case SimAfuReg.DMA_STATUS:
-        if (this.#o.clock.now() >= this.#doneAt) this.#complete();
+        // A copy through remote memory is never done inside a register read: its DMA_READ/WRITE
+        // messages go to the client that is waiting for this read's reply (QEMU's vCPU holds the
+        // BQL its DMA handler needs, hw/vfio-user/proxy.c vfio_user_send_wait): deadlock.
+        if (!this.#remote && this.#o.clock.now() >= this.#doneAt) this.#complete();
         return this.#status;
       case SimAfuReg.DMA_FAULT_IOVA: return this.#faultIova;
       case SimAfuReg.DMA_COMPLETED: return this.#completed;
@@ -136,6 +141,8 @@ export class AfuModel implements SimBlock {
     this.#faultIova = 0n;
     const len = this.#len > BigInt(SIM_DMA_MAX_LENGTH) ? SIM_DMA_MAX_LENGTH + 1 : Number(this.#len);
     const latencyUs = (this.#o.dmaLatencyUs ?? 2) + len / (this.#o.dmaBytesPerUs ?? 4096);
+    const iommu = this.#o.dma;
+    this.#remote = [this.#src, this.#dst].some((iova) => iommu.lookup(iova)?.memory.remote !== undefined);
     this.#doneAt = this.#o.clock.now() + latencyUs / 1000;
     this.#cancel = schedule(this.#o.clock, latencyUs / 1000, () => {
       this.#cancel = undefined;
@@ -183,13 +190,26 @@ export class AfuModel implements SimBlock {
       if (!dm.access.write) return this.#fault(DmaFault.DST_NO_WRITE, d, done);
       const sOff = Number(s - sm.iova);
       const dOff = Number(d - dm.iova);
-      const sBytes = sm.memory.bytes;
-      const dBytes = dm.memory.bytes;
       // Bytes past the end of the host memory but inside the mapped page are not backed: fault.
-      if (sOff >= sBytes.length) return this.#fault(DmaFault.SRC_UNMAPPED, s, done);
-      if (dOff >= dBytes.length) return this.#fault(DmaFault.DST_UNMAPPED, d, done);
-      const n = Math.min(length - done, sBytes.length - sOff, dBytes.length - dOff);
-      dBytes.set(sBytes.subarray(sOff, sOff + n), dOff);
+      const sLen = sm.memory.remote ? sm.memory.size : sm.memory.bytes.length;
+      const dLen = dm.memory.remote ? dm.memory.size : dm.memory.bytes.length;
+      if (sOff >= sLen) return this.#fault(DmaFault.SRC_UNMAPPED, s, done);
+      if (dOff >= dLen) return this.#fault(DmaFault.DST_UNMAPPED, d, done);
+      const n = Math.min(length - done, sLen - sOff, dLen - dOff);
+      let data: Uint8Array;
+      try {
+        data = sm.memory.remote ? sm.memory.remote.read(sOff, n) : sm.memory.bytes.subarray(sOff, sOff + n);
+      } catch (err) {
+        this.#o.log('DMA read of remote memory at %s failed: %s', hex(s), (err as Error).message);
+        return this.#fault(DmaFault.SRC_UNMAPPED, s, done);
+      }
+      try {
+        if (dm.memory.remote) dm.memory.remote.write(dOff, data);
+        else dm.memory.bytes.set(data, dOff);
+      } catch (err) {
+        this.#o.log('DMA write of remote memory at %s failed: %s', hex(d), (err as Error).message);
+        return this.#fault(DmaFault.DST_UNMAPPED, d, done);
+      }
       done += n;
     }
     return { fault: DmaFault.NONE, copied: done };

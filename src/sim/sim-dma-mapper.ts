@@ -35,6 +35,8 @@ export interface SimDmaMapping {
 
 export class SimDmaMapper implements DmaMapper {
   readonly pageSize = SIM_IOMMU_PAGE_SIZE;
+  /** The model's DMA engine copies through DmaMemory.remote when the memory has no bytes here. */
+  readonly remoteMemory = true;
   /** Mappings sorted by IOVA. */
   #maps: SimDmaMapping[] = [];
   #limit: number;
@@ -61,7 +63,7 @@ export class SimDmaMapper implements DmaMapper {
 
   map(memory: DmaMemory, iova: bigint, access: DmaAccess): void {
     if (this.#closed) throw new DeviceError('EDEVICE_CLOSED', `${this.#name}: the device is closed; open it again before mapping DMA memory`);
-    if (!memory || !(memory.bytes instanceof Uint8Array) || !Number.isSafeInteger(memory.size) || memory.size <= 0) {
+    if (!memory || !(memory.bytes instanceof Uint8Array) || !Number.isSafeInteger(memory.size) || memory.size <= 0 || (memory.remote === undefined && memory.bytes.length === 0)) {
       throw new DmaError('EDMA_MAP_MEMORY', `${this.#name}: DMA memory must have a positive size and bytes (got size ${String(memory?.size)})`);
     }
     if (typeof iova !== 'bigint' || iova < 0n) throw new DmaError('EDMA_MAP_IOVA', `${this.#name}: IOVA ${String(iova)} is not a non-negative bigint`);

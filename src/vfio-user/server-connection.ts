@@ -12,7 +12,7 @@ import { logger } from '../util/log.js';
 import {
   buildErrorReply, Command, commandName, Errno, errnoName, FLAG_NO_REPLY, HEADER_SIZE, encodeHeader, isReply,
   TYPE_REPLY, TYPE_COMMAND, VFIO_USER_MAJOR, VFIO_USER_MINOR, VfioUserConnectionError, VfioUserFormatError,
-  type Header, type Message, MAX_MAX_MSG_FDS, malformed, truncated,
+  type Header, type Message, MAX_MAX_MSG_FDS, malformed,
 } from './protocol.js';
 import { decodeVersion, encodeVersion, type Capabilities } from './capabilities.js';
 import {
@@ -54,14 +54,14 @@ export class ServerConnection {
   #negotiated = false;
   #client: Capabilities | undefined;
   #twin: MessageSocket | undefined;
+  /** A server-initiated DMA round trip is waiting for its reply (no nested one may start). */
+  #inRoundTrip = false;
   #closed = false;
   #nextId = 1;
   /** Messages handled so far. */
   handled = 0;
   readonly #regions: ServedRegions;
   readonly #irqs: ServedIrqs;
-  /** Commands that arrived on the main socket while we waited for a DMA reply there. */
-  #deferred: Message[] = [];
   readonly #onClose: (() => void) | undefined;
 
   constructor(fd: number, device: Device, limits: ServerLimits, options: { name: string; onClose?: () => void }) {
@@ -72,7 +72,11 @@ export class ServerConnection {
       maxPayload: limits.maxDataXferSize + Math.max(REGION_ACCESS_SIZE, DMA_ACCESS_SIZE) + 4096,
       maxFds: limits.maxMsgFds,
     });
-    this.dma = new DmaTable(device.dma, limits.pgsizes & -limits.pgsizes || 4096, limits.maxDmaMaps);
+    // Windows without an fd reach the device as remote memory read and written with DMA_READ/WRITE.
+    this.dma = new DmaTable(device.dma, limits.pgsizes & -limits.pgsizes || 4096, limits.maxDmaMaps, {
+      read: (iova, length) => this.dmaRead(iova, length),
+      write: (iova, data) => this.dmaWrite(iova, data),
+    });
     this.#regions = new ServedRegions(device);
     this.#irqs = new ServedIrqs(device, options.name);
     this.#onClose = options.onClose;
@@ -90,15 +94,11 @@ export class ServerConnection {
     return this.#twin !== undefined;
   }
 
+
   /** Handle every complete message readable now. Returns false once the connection is closed. */
   service(): boolean {
     if (this.#closed) return false;
     for (;;) {
-      const deferred = this.#deferred.shift();
-      if (deferred) {
-        this.#dispatch(deferred);
-        continue;
-      }
       const r = this.socket.receive();
       if (r.kind === 'again') return true;
       if (r.kind === 'closed') {
@@ -283,7 +283,13 @@ export class ServerConnection {
 
   // ---- server-initiated DMA (client memory without an fd) ----
 
-  /** Read `length` bytes of client memory at `iova` with DMA_READ messages (split by the client's max_data_xfer_size). */
+  /**
+   * Read `length` bytes of client memory at `iova` with DMA_READ messages (split by the client's
+   * max_data_xfer_size). The payload is {u64 address, u64 count, data}, data at offset 16, as
+   * libvfio-user (vfio_user_dma_region_access) and QEMU 11.1's vfio-user-pci send and accept it:
+   * checked against QEMU's real client, which answers with the data at 16 too (its early
+   * VFIOUserDMARW declared a u32 count; the bytes on the wire are the spec's).
+   */
   dmaRead(iova: bigint, length: number): Uint8Array {
     this.#checkWindow(iova, length);
     const out = new Uint8Array(length);
@@ -298,14 +304,13 @@ export class ServerConnection {
     return out;
   }
 
-  /** Write `data` to client memory at `iova` with DMA_WRITE messages. */
+  /** Write `data` to client memory at `iova` with DMA_WRITE messages. QEMU answers with a bare header (hw/vfio-user/pci.c vfio_user_dma_write). */
   dmaWrite(iova: bigint, data: Uint8Array): void {
     this.#checkWindow(iova, data.length);
     const max = this.#client!.maxDataXferSize;
     for (let at = 0; at < data.length; at += max) {
       const n = Math.min(max, data.length - at);
-      const reply = this.#dmaRoundTrip(Command.DMA_WRITE, encodeDmaAccess({ address: iova + BigInt(at), count: n, data: data.subarray(at, at + n) }));
-      if (reply.length < DMA_ACCESS_SIZE) throw truncated('DMA_WRITE reply', DMA_ACCESS_SIZE, reply.length);
+      this.#dmaRoundTrip(Command.DMA_WRITE, encodeDmaAccess({ address: iova + BigInt(at), count: n, data: data.subarray(at, at + n) }));
     }
   }
 
@@ -316,26 +321,38 @@ export class ServerConnection {
   }
 
   #dmaRoundTrip(command: number, payload: Uint8Array): Uint8Array {
+    if (this.#inRoundTrip) {
+      throw new DmaRequestError(Errno.EBUSY, 'EBUSY', `${commandName(command)} while another DMA message waits for its reply (a device access made from inside a DMA round trip)`);
+    }
     const sock = this.#twin ?? this.socket;
     const id = this.#nextId = (this.#nextId + 1) & 0xffff;
     const out = new Uint8Array(HEADER_SIZE + payload.length);
     encodeHeader(out, { id, command, size: out.length, flags: TYPE_COMMAND, error: 0 });
     out.set(payload, HEADER_SIZE);
-    sock.send(out);
-    for (;;) {
-      const r = sock.receiveBlocking(DMA_REPLY_TIMEOUT_MS, `waiting for the client's ${commandName(command)} reply`);
-      if (r.kind === 'refused') {
-        for (const fd of r.fds) closeQuietly(fd);
-        throw r.error;
+    this.#inRoundTrip = true;
+    try {
+      sock.send(out);
+      for (;;) {
+        const r = sock.receiveBlocking(DMA_REPLY_TIMEOUT_MS, `waiting for the client's ${commandName(command)} reply`);
+        if (r.kind === 'refused') {
+          for (const fd of r.fds) closeQuietly(fd);
+          throw r.error;
+        }
+        const m = r.message;
+        if (isReply(m.header) && m.header.id === id && m.header.command === command) {
+          for (const fd of m.fds) closeQuietly(fd);
+          if ((m.header.flags & 0x20) !== 0) throw new DmaRequestError(m.header.error || Errno.EIO, errnoName(m.header.error || Errno.EIO), `the client refused ${commandName(command)}: ${errnoName(m.header.error)}`);
+          return m.payload;
+        }
+        // A command on the shared socket is served now, not after the reply: a client such as
+        // QEMU may be blocked on its answer while holding what it needs to answer us
+        // (hw/vfio-user/proxy.c vfio_user_send_wait under the BQL; the DMA handler runs in a BH).
+        if (sock === this.socket && !isReply(m.header)) this.#dispatch(m);
+        else for (const fd of m.fds) closeQuietly(fd);
+        if (this.#closed) throw new VfioUserConnectionError('EVFIO_USER_DISCONNECTED', `${this.socket.name}: the client went away during ${commandName(command)}`);
       }
-      const m = r.message;
-      if (isReply(m.header) && m.header.id === id && m.header.command === command) {
-        for (const fd of m.fds) closeQuietly(fd);
-        if ((m.header.flags & 0x20) !== 0) throw new DmaRequestError(m.header.error || Errno.EIO, errnoName(m.header.error || Errno.EIO), `the client refused ${commandName(command)}: ${errnoName(m.header.error)}`);
-        return m.payload;
-      }
-      if (sock === this.socket && !isReply(m.header)) this.#deferred.push(m);
-      else for (const fd of m.fds) closeQuietly(fd);
+    } finally {
+      this.#inRoundTrip = false;
     }
   }
 
@@ -345,8 +362,6 @@ export class ServerConnection {
     this.#closed = true;
     this.#irqs.close();
     this.dma.unmapAll();
-    for (const m of this.#deferred) for (const fd of m.fds) closeQuietly(fd);
-    this.#deferred = [];
     this.#twin?.close();
     this.socket.close();
     this.#onClose?.();

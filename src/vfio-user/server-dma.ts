@@ -1,7 +1,10 @@
 // The server's table of client DMA windows (VFIO_USER_DMA_MAP / DMA_UNMAP). A window with an fd is
 // mmapped here and handed to the hosted Device's DmaMapper, so the device (the sim's DMA engine,
 // or a real device through the kernel's MAP_DMA) reads and writes the client's memory directly.
-// A window without an fd is only recorded: the server reaches it with DMA_READ/DMA_WRITE.
+// A window without an fd cannot be mapped here: when the device's mapper takes remote memory (the
+// sim's DMA engine) it is mapped as DmaMemory.remote, whose reads and writes become DMA_READ /
+// DMA_WRITE messages to the client (vfio-user.rst "Client memory access"); otherwise it is only
+// recorded, and the server reaches it with those messages itself.
 // Every path that fails undoes what it did (munmap, close the fd) before reporting.
 import type { DmaMapper, DmaMemory } from '../dma/mapper.js';
 import { closeQuietly, mmapFd, viewOf, type Mapping } from '../sys/libc.js';
@@ -35,16 +38,24 @@ export interface DmaWindow {
 
 const hex = (n: bigint): string => `0x${n.toString(16)}`;
 
+/** Server-initiated access to client memory by IOVA (ServerConnection.dmaRead / dmaWrite). */
+export interface ClientMemoryAccess {
+  read(iova: bigint, length: number): Uint8Array;
+  write(iova: bigint, data: Uint8Array): void;
+}
+
 export class DmaTable {
   #windows: DmaWindow[] = [];
   readonly #mapper: DmaMapper;
   readonly #pageSize: bigint;
   readonly #maxMaps: number;
+  readonly #client: ClientMemoryAccess | undefined;
 
-  constructor(mapper: DmaMapper, pageSize: number, maxMaps: number) {
+  constructor(mapper: DmaMapper, pageSize: number, maxMaps: number, client?: ClientMemoryAccess) {
     this.#mapper = mapper;
     this.#pageSize = BigInt(pageSize);
     this.#maxMaps = maxMaps;
+    this.#client = client;
   }
 
   get count(): number {
@@ -115,8 +126,21 @@ export class DmaTable {
         throw new DmaRequestError(errnoOf(err), 'EVFIO_USER_DMA_DEVICE', `DMA_MAP iova ${hex(iova)}: the device refused the mapping: ${(err as Error).message}`);
       }
     }
+    if (fd < 0 && this.#client && this.#mapper.remoteMemory && size <= BigInt(Number.MAX_SAFE_INTEGER)) {
+      const client = this.#client;
+      const memory: DmaMemory = {
+        address: 0n, size: Number(size), fd: -1, fdOffset: 0, bytes: new Uint8Array(0),
+        remote: { read: (offset, length) => client.read(iova + BigInt(offset), length), write: (offset, data) => client.write(iova + BigInt(offset), data) },
+      };
+      try {
+        this.#mapper.map(memory, iova, { read: (req.flags & DMA_FLAG_READ) !== 0, write: (req.flags & DMA_FLAG_WRITE) !== 0 });
+      } catch (err) {
+        throw new DmaRequestError(errnoOf(err), 'EVFIO_USER_DMA_DEVICE', `DMA_MAP iova ${hex(iova)} (no fd): the device refused the mapping: ${(err as Error).message}`);
+      }
+      window.memory = memory;
+    }
     this.#windows.push(window);
-    log('DMA_MAP %s+%s flags %d fd %s', hex(iova), hex(size), req.flags, fd >= 0 ? 'yes' : 'none');
+    log('DMA_MAP %s+%s flags %d fd %s', hex(iova), hex(size), req.flags, fd >= 0 ? 'yes' : window.memory ? 'none (remote: DMA_READ/WRITE)' : 'none');
   }
 
   /**

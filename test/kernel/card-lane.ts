@@ -159,6 +159,8 @@ export async function serveCards(lane: 'dfl' | 'card', dir: string): Promise<Ser
         if (line.startsWith('{') && server.waiting.length) server.waiting.shift()!(JSON.parse(line) as { ok: boolean; error?: string });
       });
       child.stderr!.on('data', (d: Buffer) => server.log.push(d.toString()));
+      // VFIOKIT_SERVE_LOG_DIR=DIR keeps each server's stderr (with DEBUG=vfiokit:* its protocol log) in DIR/<card>.log.
+      if (process.env.VFIOKIT_SERVE_LOG_DIR) child.stderr!.pipe(fs.createWriteStream(path.join(process.env.VFIOKIT_SERVE_LOG_DIR, `${spec.label}.log`)));
       servers.set(spec.label, server);
       const deadline = Date.now() + 30000;
       while (!fs.existsSync(socket)) {

@@ -231,10 +231,12 @@ async function bootCardLane(lane: Lane, kernel: Kernel, args: Args): Promise<Lan
     // The card lane keeps dfl-pci (module_pci_driver(cci_pci_driver), drivers/fpga/dfl-pci.c) off the card.
     if (lane === 'card') append.push('initcall_blacklist=cci_pci_driver_init', 'vfiokit_bind=8086:0b30');
     const kdir = path.dirname(kernel.vmlinux);
+    // card: guest RAM in a shared memfd, which QEMU passes with every DMA_MAP, so the served card
+    // maps it and copies directly. dfl: private RAM, so QEMU's DMA_MAPs carry no fd and the card
+    // reaches guest memory only through DMA_READ/DMA_WRITE messages to QEMU (vfio-user.rst).
+    const ram = lane === 'card' ? ['-object', 'memory-backend-memfd,id=ram,size=768M,share=on', '-machine', 'q35,kernel-irqchip=split,memory-backend=ram'] : ['-machine', 'q35,kernel-irqchip=split'];
     const qemu = [
-      // Guest RAM in a shared memfd: QEMU passes it with every DMA_MAP, so the served card reaches it directly.
-      '-object', 'memory-backend-memfd,id=ram,size=768M,share=on',
-      '-machine', 'q35,kernel-irqchip=split,memory-backend=ram', '-accel', 'tcg', '-cpu', 'max', '-m', '768M', '-smp', '1',
+      ...ram, '-accel', 'tcg', '-cpu', 'max', '-m', '768M', '-smp', '1',
       '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio', '-bios', QBOOT, '-kernel', kernel.vmlinux, '-initrd', initrd,
       // The vIOMMU must come before the devices it translates for.
       '-device', 'intel-iommu,intremap=on,caching-mode=on',

@@ -273,9 +273,9 @@ async function cardTests(card: CardExpect, primary: boolean): Promise<void> {
           try {
             const st = await afuCopy(afu, s, d, 12000);
             check((st & DmaStatus.DONE) !== 0n, `status ${hex(st)}`);
-            let bad = 0;
-            for (let i = 0; i < 12000; i++) if (dst.bytes[i] !== src.bytes[i]) bad++;
-            check(bad === 0 && dst.bytes[12000] === 0, `${bad} bytes differ`);
+            const bad: number[] = [];
+            for (let i = 0; i < 12000; i++) if (dst.bytes[i] !== src.bytes[i]) bad.push(i);
+            check(bad.length === 0 && dst.bytes[12000] === 0, `${bad.length} bytes differ (first at ${bad[0]}: ${dst.bytes[bad[0]!]} != ${src.bytes[bad[0]!]}; last ${bad[bad.length - 1]}), byte 12000 ${dst.bytes[12000]}`);
             return `12000 bytes IOVA ${hex(s)} -> ${hex(d)}`;
           } finally {
             dmaUnmap(portFd, s);
