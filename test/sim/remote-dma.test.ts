@@ -7,6 +7,7 @@ import { SimDmaMapper } from '../../src/sim/sim-dma-mapper.js';
 import { SimAfuReg, DmaCtrl, DmaStatus, DmaFault } from '../../src/sim/afu-regs.js';
 import type { Clock } from '../../src/util/clock.js';
 import type { DmaMemory } from '../../src/dma/mapper.js';
+import { logger } from '../../src/util/log.js';
 
 /** A clock whose time the test sets; the model's timers are real (schedule() uses setTimeout). */
 function manualClock(): Clock & { t: number } {
@@ -30,7 +31,7 @@ function setup(): { afu: AfuModel; iommu: SimDmaMapper; clock: Clock & { t: numb
   iommu.map(remoteMemory, 0x10_0000n, { read: true, write: true });
   iommu.map({ address: 1n, size: local.length, fd: -1, fdOffset: 0, bytes: local }, 0x20_0000n, { read: true, write: true });
   const afu = new AfuModel({
-    guid: '00000000-0000-0000-0000-000000000001', clock, log: () => {}, dma: iommu, inReset: () => false,
+    guid: '00000000-0000-0000-0000-000000000001', clock, log: logger('test:remote-dma'), dma: iommu, inReset: () => false,
     userInterrupt: () => {}, userInterrupts: 4, dmaFault: () => false,
   });
   return { afu, iommu, clock, remote, calls, local };
