@@ -101,6 +101,15 @@ describe('SimDevice regions, IRQ info, lifecycle', () => {
     expect(dev.irqInfo(IrqIndex.INTX).count).toBe(0);
     expect(() => dev.enableInterrupts(IrqIndex.INTX, 0, 1)).toThrow(ArgumentError);
     expect(() => dev.enableInterrupts(IrqIndex.MSIX, 6, 4)).toThrow(/not inside 0..7/);
+    // ERR and REQ take one eventfd each, as vfio-pci's do (drivers/vfio/pci/vfio_pci_intrs.c
+    // vfio_pci_set_err_trigger); QEMU's vfio-user-pci arms both at realize and fails without them.
+    for (const index of [IrqIndex.ERR, IrqIndex.REQ]) {
+      const [notifier] = dev.enableInterrupts(index, 0, 1);
+      expect(notifier!.closed).toBe(false);
+      expect(() => dev.enableInterrupts(index, 0, 2)).toThrow(/has one vector/);
+      dev.disableInterrupts(index);
+      expect(notifier!.closed).toBe(true);
+    }
   });
 
   it('close releases regions, interrupts and DMA mappings and is idempotent', () => {
