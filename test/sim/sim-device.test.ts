@@ -1,3 +1,4 @@
+import { EventfdInterrupt } from '../../src/device/eventfd-interrupt.js';
 import { describe, expect, it } from 'vitest';
 import { createSimCard } from '../../src/sim/sim-device.js';
 import { backend, parseSimUrl } from '../../src/sim/backend.js';
@@ -105,10 +106,10 @@ describe('SimDevice regions, IRQ info, lifecycle', () => {
     // vfio_pci_set_err_trigger); QEMU's vfio-user-pci arms both at realize and fails without them.
     for (const index of [IrqIndex.ERR, IrqIndex.REQ]) {
       const [notifier] = dev.enableInterrupts(index, 0, 1);
-      expect(notifier!.closed).toBe(false);
+      expect((notifier as EventfdInterrupt).closed).toBe(false);
       expect(() => dev.enableInterrupts(index, 0, 2)).toThrow(/has one vector/);
       dev.disableInterrupts(index);
-      expect(notifier!.closed).toBe(true);
+      expect((notifier as EventfdInterrupt).closed).toBe(true);
     }
   });
 
