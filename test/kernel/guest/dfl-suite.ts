@@ -262,6 +262,14 @@ async function cardTests(card: CardExpect, primary: boolean): Promise<void> {
           return `${hex(info.size)} bytes at fd offset ${hex(info.offset)}, GUID ${guid}, 4 scratch registers round-trip`;
         });
 
+        await run(`${tag}: DFL_FPGA_PORT_RESET resets the AFU behind the mapped region (scratch back to 0)`, () => {
+          afu.write64(SimAfuReg.SCRATCH1, 0x5555_aaaa_5555_aaaan);
+          check(afu.read64(SimAfuReg.SCRATCH1) === 0x5555_aaaa_5555_aaaan, 'scratch write');
+          const r = ioctlErrno(portFd, U.DFL_FPGA_PORT_RESET, null);
+          check(r === 0, `PORT_RESET returned ${r}`);
+          check(afu.read64(SimAfuReg.SCRATCH1) === 0n, `scratch after reset ${hex(afu.read64(SimAfuReg.SCRATCH1))}`);
+        });
+
         await run(`${tag}: DFL_FPGA_PORT_DMA_MAP buffers; the AFU's DMA engine copies through the kernel's IOVAs`, async () => {
           // dfl-afu-dma.c afu_dma_map_region refuses pages that are not physically contiguous
           // (afu_dma_check_continuous_pages: EINVAL): a 2 MiB huge page is.
@@ -353,6 +361,14 @@ async function cardTests(card: CardExpect, primary: boolean): Promise<void> {
       check(r === 0, `PORT_PR returned ${r}`);
       const after = attr(port, 'afu_id');
       check(after === guidHex(card.pr.afuGuid) && after !== before, `afu_id ${before} -> ${after}, want ${guidHex(card.pr.afuGuid)}`);
+      const info = regionInfo(portFd, U.DFL_PORT_REGION_INDEX_AFU);
+      const afu = MappedRegion.mapFd(`${port} AFU after PR`, portFd, info.size, info.offset);
+      try {
+        const guid = afu.read64(0x10).toString(16).padStart(16, '0') + afu.read64(0x08).toString(16).padStart(16, '0');
+        check(guid === after, `the AFU's own GUID registers through mmap read ${guid}`);
+      } finally {
+        afu.close();
+      }
       return `${buf.length} bytes; afu_id ${before} -> ${after}; manager state ${state}`;
     });
 
