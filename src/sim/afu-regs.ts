@@ -84,3 +84,19 @@ export const DMA_FAULT_NAMES: Record<number, string> = {
 
 /** Largest single copy (64 MiB). */
 export const SIM_DMA_MAX_LENGTH = 64 * 1024 * 1024;
+
+/** The AFU's 64-bit registers, as an Afu, a Region over the AFU, or a mapped port region offers them. */
+export interface AfuRegisters {
+  read64(offset: number): bigint;
+  write64(offset: number, value: bigint): void;
+}
+
+/** Program and start one copy: clear the last status, set source, destination, length, start (optionally signalling user interrupt `irq`). */
+export function startAfuDma(afu: AfuRegisters, src: bigint, dst: bigint, length: number, irq?: number): void {
+  afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.CLEAR);
+  afu.write64(SimAfuReg.DMA_SRC, src);
+  afu.write64(SimAfuReg.DMA_DST, dst);
+  afu.write64(SimAfuReg.DMA_LEN, BigInt(length));
+  const irqBits = irq === undefined ? 0n : DmaCtrl.IRQ_ENABLE | (BigInt(irq) << DmaCtrl.IRQ_SHIFT);
+  afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.START | irqBits);
+}

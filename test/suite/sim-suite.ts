@@ -6,7 +6,7 @@ import type { Device } from '../../src/device/device.js';
 import { IrqIndex } from '../../src/device/device.js';
 import { Card } from '../../src/afu/card.js';
 import { allocateDma } from '../../src/dma/dma-buffer.js';
-import { SimAfuReg, DmaCtrl, DmaStatus, DmaFault } from '../../src/sim/afu-regs.js';
+import { SimAfuReg, DmaStatus, DmaFault, startAfuDma } from '../../src/sim/afu-regs.js';
 import { SIM_AFU_OFFSET, SIM_PORT_OFFSET, SimVector, SIM_MSIX_VECTORS } from '../../src/sim/sim-card.js';
 import { SIM_PCI_VENDOR, SIM_PCI_DEVICE } from '../../src/sim/identity.js';
 import { buildGbs, parseGbs, type Gbs } from '../../src/afu/pr/gbs.js';
@@ -30,12 +30,7 @@ const NEW_AFU_2 = '1d2c3b4a-5f6e-4a8b-9c0d-e1f2a3b4c5d6';
 /** Run a DMA copy on the AFU engine and wait for DONE or FAULT through the device's clock. */
 function runDma(device: Device, card: Card, src: bigint, dst: bigint, length: number, irq?: number): bigint {
   const afu = card.afu(0)!;
-  afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.CLEAR);
-  afu.write64(SimAfuReg.DMA_SRC, src);
-  afu.write64(SimAfuReg.DMA_DST, dst);
-  afu.write64(SimAfuReg.DMA_LEN, BigInt(length));
-  const irqBits = irq === undefined ? 0n : DmaCtrl.IRQ_ENABLE | (BigInt(irq) << DmaCtrl.IRQ_SHIFT);
-  afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.START | irqBits);
+  startAfuDma(afu, src, dst, length, irq);
   const deadline = device.clock.now() + 2000;
   for (;;) {
     const status = afu.read64(SimAfuReg.DMA_STATUS);

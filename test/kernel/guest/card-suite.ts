@@ -11,7 +11,8 @@ import {
 } from '../../../src/index.js';
 import { prReservationHook, flashReserveHook } from '../../../src/lock/hooks.js';
 import { buildSignedImage, patternPayload } from '../../../src/afu/image/image-writer.js';
-import { SimAfuReg, DmaCtrl, DmaFault, DmaStatus } from '../../../src/sim/afu-regs.js';
+import { SimAfuReg, DmaFault, DmaStatus, startAfuDma } from '../../../src/sim/afu-regs.js';
+import { afuCopy } from './afu-dma.js';
 import { allocateHostMemory } from '../../../src/dma/host-memory.js';
 import { iovaAllocatorFor } from '../../../src/dma/dma-buffer.js';
 import { SimVector } from '../../../src/sim/sim-card.js';
@@ -25,22 +26,6 @@ const card0 = expect.cards[0]!;
 const url = `vfio:${card0.bdf}`;
 const FLASH_IMAGE_BYTES = LANE_FLASH_IMAGE_BYTES;
 
-/** Start an AFU copy without an interrupt and poll DMA_STATUS until DONE or FAULT. */
-async function afuCopy(afu: NonNullable<ReturnType<Card['afu']>>, src: bigint, dst: bigint, n: number): Promise<bigint> {
-  afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.CLEAR);
-  afu.write64(SimAfuReg.DMA_SRC, src);
-  afu.write64(SimAfuReg.DMA_DST, dst);
-  afu.write64(SimAfuReg.DMA_LEN, BigInt(n));
-  afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.START);
-  const deadline = Date.now() + 20000;
-  for (;;) {
-    const st = afu.read64(SimAfuReg.DMA_STATUS);
-    if ((st & (DmaStatus.DONE | DmaStatus.FAULT)) !== 0n) return st;
-    if (Date.now() > deadline) throw new Error(`AFU DMA still busy after 20 s (${hex(st)})`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
 /** AFU DMA of `n` bytes between two allocator buffers, completion signalled on an AFU user interrupt (MSI-X). */
 async function afuDmaWithInterrupt(device: Device, card: Card, n: number): Promise<string> {
   const afu = card.afu(0)!;
@@ -50,11 +35,7 @@ async function afuDmaWithInterrupt(device: Device, card: Card, n: number): Promi
     using dst = allocateDma(device, 65536, { access: 'write' });
     for (let i = 0; i < n; i++) src.bytes[i] = (i * 13 + 5) & 0xff;
     const fired = irq!.wait({ timeoutMs: 20000 });
-    afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.CLEAR);
-    afu.write64(SimAfuReg.DMA_SRC, src.iova);
-    afu.write64(SimAfuReg.DMA_DST, dst.iova);
-    afu.write64(SimAfuReg.DMA_LEN, BigInt(n));
-    afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.START | DmaCtrl.IRQ_ENABLE); // user interrupt 0
+    startAfuDma(afu, src.iova, dst.iova, n, 0); // completion on user interrupt 0
     const events = await fired;
     const status = afu.read64(SimAfuReg.DMA_STATUS);
     check((status & DmaStatus.DONE) !== 0n, `DMA_STATUS ${hex(status)}`);

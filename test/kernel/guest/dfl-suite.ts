@@ -10,7 +10,8 @@ import path from 'node:path';
 import { allocateHostMemory, type HostMemory } from '../../../src/dma/host-memory.js';
 import { MappedRegion } from '../../../src/mmio/mapped-region.js';
 import { parseGbs } from '../../../src/afu/pr/gbs.js';
-import { SimAfuReg, DmaCtrl, DmaStatus, DmaFault } from '../../../src/sim/afu-regs.js';
+import { SimAfuReg, DmaStatus, DmaFault } from '../../../src/sim/afu-regs.js';
+import { afuCopy } from './afu-dma.js';
 import { addressOf, close, createEventfd, eventfdRead, ioctl, open, pollFd } from '../../../src/sys/libc.js';
 import { O_RDWR, POLLIN } from '../../../src/sys/constants.js';
 import { isSysError } from '../../../src/sys/sys-error.js';
@@ -114,23 +115,6 @@ function getU32(fd: number, request: number): number {
   const b = Buffer.alloc(4);
   ioctl(fd, request, b);
   return getLe32(b, 0);
-}
-
-/** Start an AFU DMA copy and wait for DONE or FAULT (polling the status register, off-loop sleeps). */
-async function afuCopy(afu: MappedRegion, src: bigint, dst: bigint, n: number, irq?: number): Promise<bigint> {
-  afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.CLEAR);
-  afu.write64(SimAfuReg.DMA_SRC, src);
-  afu.write64(SimAfuReg.DMA_DST, dst);
-  afu.write64(SimAfuReg.DMA_LEN, BigInt(n));
-  const irqBits = irq === undefined ? 0n : DmaCtrl.IRQ_ENABLE | (BigInt(irq) << DmaCtrl.IRQ_SHIFT);
-  afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.START | irqBits);
-  const deadline = Date.now() + 20000;
-  for (;;) {
-    const st = afu.read64(SimAfuReg.DMA_STATUS);
-    if ((st & (DmaStatus.DONE | DmaStatus.FAULT)) !== 0n) return st;
-    if (Date.now() > deadline) throw new Error(`AFU DMA still busy after 20 s (status ${hex(st)})`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }
 
 /** The fpga_manager sysfs directory of the FME's PR manager (dfl-fme-mgr.N/fpga_manager/fpgaM). */
