@@ -17,6 +17,14 @@ import {
 const QUERY_KEYS = ['fault', 'afuGuid', 'prInterfaceId', 'resetAckDelayUs', 'clock', 'bmcTiming', 'bmcTimeScale', 'bmcFault', 'prFault'];
 const BMC_TIMING_PRESETS = Object.keys(MAX10_TIMING_PRESETS) as Max10TimingPreset[];
 
+/** A comma-separated list of fault names from `known` (a typed error names an unknown one and the known). */
+function faultList<T extends string>(url: string, key: string, value: string, known: readonly T[], what: string): T[] {
+  return value.split(',').map((f) => {
+    if (!(known as readonly string[]).includes(f)) throw new DeviceError('EDEVICE_URL', `${url}: unknown ${what} "${f}"; known: ${known.join(', ')}`, { url, [key]: f, known: [...known] });
+    return f as T;
+  });
+}
+
 /**
  * Parse "sim:<variant>[?query]" into the variant and card options. BMC options become a
  * featureModels entry for 'fme:0xe' in `options`, and are returned as `bmc` too.
@@ -40,12 +48,7 @@ export function parseSimUrl(url: string): { variant: SimVariant; options: SimCar
     for (const [key, value] of params) {
       switch (key) {
         case 'fault':
-          for (const f of value.split(',')) {
-            if (!(SIM_FAULTS as readonly string[]).includes(f)) {
-              throw new DeviceError('EDEVICE_URL', `${url}: unknown fault "${f}"; known: ${SIM_FAULTS.join(', ')}`, { url, fault: f });
-            }
-            faults.push(f as SimFault);
-          }
+          faults.push(...faultList(url, key, value, SIM_FAULTS, 'fault'));
           break;
         case 'afuGuid': options.afuGuid = value; break;
         case 'prInterfaceId': options.prInterfaceId = value; break;
@@ -84,12 +87,7 @@ export function parseSimUrl(url: string): { variant: SimVariant; options: SimCar
           }
           break;
         case 'prFault':
-          for (const f of value.split(',')) {
-            if (!(PR_FAULTS as readonly string[]).includes(f)) {
-              throw new DeviceError('EDEVICE_URL', `${url}: unknown PR fault "${f}"; known: ${PR_FAULTS.join(', ')}`, { url, prFault: f, known: [...PR_FAULTS] });
-            }
-            prFaults.push(f as PrFault);
-          }
+          prFaults.push(...faultList(url, key, value, PR_FAULTS, 'PR fault'));
           break;
         default:
           throw new DeviceError('EDEVICE_URL', `${url}: unknown option "${key}"; known: ${QUERY_KEYS.join(', ')}`, { url, option: key });
