@@ -56,7 +56,7 @@ describe('sim control requests', () => {
 });
 
 describe('vfiokit serve --control', () => {
-  it('answers one JSON line per request on stdout while serving', async () => {
+  it('answers one JSON line per request on stdout while serving, and stops when stdin closes', async () => {
     const root = resolve(__dirname, '../..');
     const dir = mkdtempSync(join(tmpdir(), 'vfiokit-serve-control-'));
     const sock = join(dir, 'card.sock');
@@ -72,9 +72,17 @@ describe('vfiokit serve --control', () => {
       expect(JSON.parse(await next())).toMatchObject({ ok: false });
       child.stdin!.write('{"fault":"nope"}\n');
       expect(JSON.parse(await next()).error).toMatch(/unknown sim fault/);
+      // Its controller going away (stdin closed) stops the server and removes the socket.
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.stdin!.end();
+      expect(await exited).toBe(0);
+      expect(existsSync(sock)).toBe(false);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('close', r));
+      if (child.exitCode === null && child.signalCode === null) {
+        const gone = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await gone;
+      }
       rmSync(dir, { recursive: true, force: true });
     }
   });

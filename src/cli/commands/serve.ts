@@ -64,7 +64,8 @@ options:
   --control        (sim cards) read JSON requests on stdin, one a line, that arm or clear faults
                    while a client drives the card: {"fault":"reset-ack","on":true},
                    {"prFault":"crc","on":false}; each is answered on stdout with {"ok":true,...}
-                   or {"ok":false,"error":...}
+                   or {"ok":false,"error":...}. The server stops when stdin closes (its
+                   controller went away)
   --json           print {"socket", "device", "pid"} once listening
 
 exit codes: 0 stopped by a signal, 2 bad arguments, 4 device or socket path unavailable
@@ -114,6 +115,7 @@ examples:
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
+      control?.once('close', stop);
     });
     control?.close();
     server.close();
