@@ -2,7 +2,7 @@
 // FME_CAP, PORT_OFFSET(n), BITSTREAM_ID/MD. Read only, like the hardware's capability registers.
 import type { SimBlock } from './register-file.js';
 import { DfhReg } from '../dfl/dfh.js';
-import { FME_CAP, FME_ERROR_CAP, FME_PORT_OFST, FmeReg, putField } from '../dfl/fiu-regs.js';
+import { FME_CAP, FME_ERROR_CAP, FME_INJECT_ERROR_MASK, FME_PORT_OFST, FmeErrorReg, FmeReg, putField } from '../dfl/fiu-regs.js';
 import { parseGuid, FME_GUID } from '../dfl/guid.js';
 
 export interface SimPortLocation {
@@ -59,13 +59,29 @@ export class FmeHeaderBlock implements SimBlock {
 /** FME global error feature (0x4) registers the sim implements: FME_ERROR_CAP (dfl.md). */
 export class FmeGlobalErrorBlock implements SimBlock {
   readonly #cap: bigint;
+  /** The mask registers and RAS_ERROR_INJECT hold what the host writes (dfl-fme-error.c writes the
+   * masks at init and reads inject_errors back); no error source is modelled, so the error
+   * registers read 0. Before, writes were dropped and the kernel's inject_errors read back 0. */
+  readonly #rw = new Map<number, bigint>();
   constructor(vector: number) {
     this.#cap = putField(1, FME_ERROR_CAP.SUPP_INT) | putField(vector, FME_ERROR_CAP.INT_VECT);
   }
   read64(rel: number): bigint {
-    return rel === FME_ERROR_CAP.OFFSET ? this.#cap : 0n;
+    if (rel === FME_ERROR_CAP.OFFSET) return this.#cap;
+    return this.#rw.get(rel) ?? 0n;
   }
-  write64(): void {}
+  write64(rel: number, value: bigint): void {
+    switch (rel) {
+      case FmeErrorReg.FME_ERROR_MASK: case FmeErrorReg.PCIE0_ERROR_MASK: case FmeErrorReg.PCIE1_ERROR_MASK:
+      case FmeErrorReg.RAS_NONFAT_ERROR_MASK: case FmeErrorReg.RAS_CATFAT_ERROR_MASK:
+        this.#rw.set(rel, value);
+        return;
+      case FmeErrorReg.RAS_ERROR_INJECT:
+        this.#rw.set(rel, value & FME_INJECT_ERROR_MASK);
+        return;
+      default:
+    }
+  }
 }
 
 /** PR feature (0x5) without a PR engine model: it still shows PR_INTFC_ID_L/H (pr.md +0xA8/+0xB0). */

@@ -189,6 +189,18 @@ async function cardTests(card: CardExpect, primary: boolean): Promise<void> {
       return `bitstream_id ${attr(fme, 'bitstream_id')}, metadata ${attr(fme, 'bitstream_metadata')}, errors clear`;
     });
 
+    await run(`${tag}: FME errors/inject_errors writes RAS_ERROR_INJECT[2:0] and reads it back; other bits are EINVAL (dfl-fme-error.c)`, () => {
+      const file = `/sys/bus/platform/devices/${fme}/errors/inject_errors`;
+      fs.writeFileSync(file, '0x5');
+      const armed = attr(fme, 'errors/inject_errors');
+      fs.writeFileSync(file, '0');
+      const cleared = attr(fme, 'errors/inject_errors');
+      let refused = '';
+      try { fs.writeFileSync(file, '0x8'); } catch (e) { refused = (e as { code?: string }).code ?? String(e); }
+      check(Number(armed) === 5 && Number(cleared) === 0 && refused === 'EINVAL', `read back ${armed}, then ${cleared}; writing 0x8: ${refused || 'accepted'}`);
+      return `0x5 -> ${armed}, 0 -> ${cleared}, 0x8 -> ${refused}`;
+    });
+
     await run(`${tag}: fpga_region compat_id is the card's PR interface ID; fpga_manager is the DFL FME manager`, () => {
       const regions = fs.readdirSync('/sys/class/fpga_region');
       const ids = regions.map((r) => { try { return fs.readFileSync(`/sys/class/fpga_region/${r}/compat_id`, 'utf8').trim(); } catch { return ''; } });
