@@ -5,6 +5,7 @@
 // the /dev/dfl-* ioctls of include/uapi/linux/fpga-dfl.h (test/kernel/fpga-dfl-uapi.ts), mmap of
 // the port's AFU region, eventfds the kernel signals. What to expect comes from the host in the
 // JSON file named by VFIOKIT_EXPECT (test/kernel/card-lane.ts): the same card walked by vfiokit.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { allocateHostMemory, type HostMemory } from '../../../src/dma/host-memory.js';
@@ -521,6 +522,15 @@ async function bmcTests(card: CardExpect, withUpdate: boolean, authFails: boolea
 }
 
 async function main(): Promise<void> {
+  await run('the kernel logged no error or warning while dfl-pci, dfl-fme, dfl-afu and the FPGA managers probed the cards', () => {
+    // Levels 0-4 (emerg..warning) of the kernel log so far, from the DFL/FPGA drivers or about the
+    // cards' PCI functions; the BMC chain (spi, intel-m10-bmc) has its own tests below.
+    const bdfs = expect.cards.map((c) => c.bdf);
+    const lines = execFileSync('dmesg', ['-r'], { encoding: 'utf8' }).split('\n')
+      .filter((l) => /^<[0-4]>/.test(l) && (/dfl|fpga|fme|afu/i.test(l) || bdfs.some((b) => l.includes(b))) && !/intel-m10-bmc|spi/.test(l));
+    check(lines.length === 0, lines.join(' | ').slice(0, 500));
+    return `${bdfs.length} cards probed cleanly`;
+  });
   for (const [i, card] of expect.cards.entries()) {
     await cardTests(card, i === 0);
     await bmcTests(card, i === 0, card.bmcAuthFails === true);
