@@ -20,6 +20,7 @@ import { listPciDevices } from '../../../src/pci/enumerate.js';
 import { VfioDevice } from '../../../src/vfio/vfio-device.js';
 import { LANE_FLASH_IMAGE_BYTES, type LaneExpect } from '../card-lane.js';
 import { check, finish, hex, run } from './harness.js';
+import { hostControl } from './host-control.js';
 
 const expect = JSON.parse(fs.readFileSync(process.env.VFIOKIT_EXPECT!, 'utf8')) as LaneExpect;
 const card0 = expect.cards[0]!;
@@ -101,6 +102,25 @@ async function backendTests(mode: 'type1' | 'iommufd'): Promise<void> {
         allocator.free(iova);
       }
     });
+
+    if (mode === 'type1') {
+      await run('type1: port reset with the reset-ACK fault armed on the host fails with EPORT_DISABLE_TIMEOUT; enable() releases the port', async () => {
+        const port = c.port(0)!;
+        await hostControl({ card: card0.label, fault: 'reset-ack', on: true });
+        let code: string | undefined;
+        try {
+          port.reset();
+        } catch (e) {
+          code = (e as { code?: string }).code;
+        } finally {
+          await hostControl({ card: card0.label, fault: 'reset-ack', on: false });
+        }
+        check(code === 'EPORT_DISABLE_TIMEOUT' && port.disabled, `reset ended with ${code}, port disabled ${port.disabled}`);
+        port.enable();
+        check(!port.disabled && c.afu(0)!.readGuid() === card0.afuGuid, 'the port did not come back');
+        return `${code}; released, AFU answers again`;
+      });
+    }
 
     if (mode === 'iommufd') await cardFlows(dev, c);
   } finally {
