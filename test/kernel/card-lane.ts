@@ -174,7 +174,7 @@ export async function serveCards(lane: 'dfl' | 'card', dir: string): Promise<Ser
       try {
         features = walked(walkDfl(dev).features);
         try {
-          using b = openBmc(dev);
+          using b = await openBmc(dev);
           const info = b.info();
           bmc = {
             bmcVersion: info.bmcVersion.text, firmwareVersion: info.firmwareVersion.text, mac: info.mac, fpgaBootPage: info.fpgaBootPage,

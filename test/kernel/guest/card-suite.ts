@@ -149,8 +149,8 @@ async function cardFlows(dev: Device, card: Card): Promise<void> {
     return `${r.bytesWritten} bytes, steps ${[...steps].join(' -> ')}, AFU ${after}`;
   });
 
-  await run('BMC properties read through SPI-AVMM (versions, MAC, boot page)', () => {
-    using bmc = openBmc(dev);
+  await run('BMC properties read through SPI-AVMM (versions, MAC, boot page)', async () => {
+    using bmc = await openBmc(dev);
     const info = bmc.info();
     const props = readCardProperties(dev);
     const want = card0.bmc;
@@ -164,7 +164,7 @@ async function cardFlows(dev: Device, card: Card): Promise<void> {
   });
 
   await run('secure update with the BMC\'s authentication failing (bmcFault=auth-fail) ends in EFLASH_AUTH and frees the reservation', async () => {
-    using bmc = openBmc(dev);
+    using bmc = await openBmc(dev);
     const image = buildSignedImage({ contentType: 1, version: 'lane-bad-2.0.0', payload: patternPayload(FLASH_IMAGE_BYTES, 4) });
     try {
       await bmc.update.flash(image, { reserve: flashReserveHook(url) });
@@ -179,7 +179,7 @@ async function cardFlows(dev: Device, card: Card): Promise<void> {
   await run(`secure update of a ${FLASH_IMAGE_BYTES}-byte image (fast BMC timing) under a reservation held across it`, async () => {
     reserve(url);
     try {
-      using bmc = openBmc(dev);
+      using bmc = await openBmc(dev);
       const image = new Uint8Array(fs.readFileSync(card0.flashImage));
       const states: string[] = [];
       const during: string[] = [];

@@ -448,12 +448,13 @@ async function bmcTests(card: CardExpect, withUpdate: boolean, authFails: boolea
   }
   const pci = path.join(PCI, card.bdf);
   let bmc: string | undefined;
-  const chain = await run(`${tag}: the N3000 BMC chain probes: dfl-n3000-nios, subdev_spi_altera, intel-m10-bmc`, () => {
+  const chain = await run(`${tag}: the N3000 BMC chain probes: dfl-n3000-nios, spi_altera (subdev_spi_altera), intel-m10-bmc`, () => {
     const niosDev = fs.readdirSync('/sys/bus/dfl/devices').map((d) => `/sys/bus/dfl/devices/${d}`).find((d) => Number(fs.readFileSync(`${d}/feature_id`, 'utf8')) === 0xd && fs.realpathSync(d).startsWith(fs.realpathSync(pci)));
     check(niosDev !== undefined, 'no dfl device with feature id 0xd under the card');
     check(driverOf(niosDev!) === 'dfl-n3000-nios', `Nios feature driver ${driverOf(niosDev!)}`);
     const spi = findDevice(fs.realpathSync(niosDev!), /^subdev_spi_altera\./);
-    check(spi !== undefined && driverOf(spi) === 'subdev_spi_altera', `SPI master ${spi} driver ${spi && driverOf(spi)}`);
+    // drivers/spi/spi-altera-platform.c: platform driver "spi_altera" matching the id "subdev_spi_altera".
+    check(spi !== undefined && driverOf(spi) === 'spi_altera', `SPI master ${spi} driver ${spi && driverOf(spi)}`);
     bmc = findDevice(spi!, /^spi\d+\.\d+$/);
     check(bmc !== undefined && driverOf(bmc) === 'intel-m10-bmc', `BMC ${bmc} driver ${bmc && driverOf(bmc)}`);
     return `${path.basename(niosDev!)} -> ${path.basename(spi!)} -> ${path.basename(bmc!)}`;
