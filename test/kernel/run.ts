@@ -147,7 +147,6 @@ async function boot(lane: Lane, kernel: Kernel, args: Args): Promise<LaneResult>
   }
 }
 
-
 /** Spawn QEMU (through `command`), collect its console; answer VFIOKIT-CONTROL lines with `control`. */
 function runQemu(command: string, argv: string[], args: Args, control?: (request: Record<string, unknown>) => Promise<unknown>): Promise<string> {
   return new Promise<string>((resolve) => {
