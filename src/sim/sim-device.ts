@@ -14,9 +14,7 @@ import { PCI_CONFIG_SIZE } from './config-space.js';
 import { SimCard, SIM_BAR0_SIZE, SIM_BAR4_SIZE, SIM_MSIX_VECTORS, type SimCardOptions, type SimFault } from './sim-card.js';
 import type { SimDmaMapper } from './sim-dma-mapper.js';
 import { SimInterrupts } from './sim-interrupts.js';
-import {
-  SIM_PCI_IDENTITY, type SimVariant,
-} from './identity.js';
+import { simPciIdentity, type SimVariant } from './identity.js';
 
 const log = logger('sim');
 
@@ -28,7 +26,7 @@ export class SimDevice implements Device {
   readonly url: string;
   readonly transport = 'sim';
   readonly bdf = undefined;
-  readonly identity: PciIdentity = SIM_PCI_IDENTITY;
+  readonly identity: PciIdentity;
   readonly regionCount = NUM_REGIONS;
   readonly irqCount = NUM_IRQS;
   /** The card behind the device: faults, models, injected errors, counters (tests, demos). */
@@ -39,6 +37,7 @@ export class SimDevice implements Device {
 
   constructor(variant: SimVariant, options: SimCardOptions = {}, url = `sim:${variant}`) {
     this.sim = new SimCard(variant, options);
+    this.identity = simPciIdentity(variant);
     this.url = url;
     this.#irqs = new SimInterrupts(url, SIM_MSIX_VECTORS);
     this.sim.deliver = (vector) => this.#irqs.signal(vector);

@@ -48,7 +48,7 @@ async function expectIdleAndUsable(device: Device, transport: BmcTransport, flas
 export function defineSecureUpdateCases(factory: DeviceFactory): void {
   it('runs a secure update through the BMC: PREPARING -> READY -> COPYING -> DONE, image staged and authenticated, status readable', async () => {
     using device = factory.open();
-    using bmc = openBmc(device);
+    using bmc = await openBmc(device);
     expect(bmc.location.kind).toBe('spi-avmm');
     const t = bmc.transport;
     // Two 16 KiB write blocks and a leftover word: small, so over vfio-user (every BMC word is a few
@@ -91,7 +91,7 @@ export function defineSecureUpdateCases(factory: DeviceFactory): void {
 
   it('cancels a secure update while READY: ECANCELED, the BMC back at idle, nothing flashed, the card usable', async () => {
     using device = factory.open();
-    using bmc = openBmc(device);
+    using bmc = await openBmc(device);
     const t = bmc.transport;
     const before = flashCount(t);
     const su = bmc.update;
@@ -122,7 +122,7 @@ export const URL_FAULT_SEQUENCE: readonly (readonly [Max10Fault, typeof FlashErr
 export function defineBmcFaultCases(factory: DeviceFactory): void {
   it(`takes the URL's BMC faults one per update (${URL_FAULT_SEQUENCE.map(([f]) => f).join(', ')}), then flashes`, async () => {
     using device = factory.open();
-    using bmc = openBmc(device);
+    using bmc = await openBmc(device);
     const t = bmc.transport;
     const before = flashCount(t);
     for (const [fault, type, code] of URL_FAULT_SEQUENCE) {
