@@ -33,7 +33,10 @@ export interface NiosOptions {
   faults?: readonly NiosFault[];
   /** Retimer line rate: 25 G reports PKVL mode 4x25G, 10 G 4x10G. */
   linkSpeedMbps?: number;
-  /** Polls of NS_STAT that still show RW_VAL clear after a command (default 1). */
+  /**
+   * Polls of NS_STAT that still show RW_VAL clear after a command (default 0: the first poll sees
+   * it; dfl-n3000-nios.c: "Usually the state changes in 1 or 2 loops").
+   */
   indirectLatency?: number;
 }
 
@@ -60,7 +63,7 @@ export class NiosSpiModel {
     this.core = core;
     this.fwVersion = (options.fwVersion ?? 0x3000_0000) >>> 0;
     this.initMs = options.initMs ?? NIOS_DEFAULT_INIT_MS;
-    this.indirectLatency = options.indirectLatency ?? 1;
+    this.indirectLatency = options.indirectLatency ?? 0;
     this.faults = new Set(options.faults ?? []);
     this.#linkSpeedMbps = options.linkSpeedMbps ?? 25_000;
     if (options.initDone) {
