@@ -13,6 +13,37 @@ import { DOORBELL, STAGING_BASE } from '../src/afu/bmc/registers.js';
 import { avalonCodec, jsCodec, nativeCodec, setAvalonCodec } from '../src/afu/bmc/avalon-codec.js';
 import { patternPayload } from '../src/afu/image/image-writer.js';
 import { bmcRig } from '../test/bmc/helpers.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer } from './vfio-user.js';
+import { VfioUserDevice } from '../src/vfio-user/client.js';
+import { openBmc } from '../src/afu/bmc/bmc.js';
+import { RsuProgress, rsuProgress } from '../src/afu/bmc/registers.js';
+
+/**
+ * Staging writes to the same card served by another process over vfio-user (issue 14 item 11):
+ * every trapped access of the Nios indirect bus is a message. Returns host bytes/s.
+ */
+async function servedStaging(bytes: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'vfu-flash-bench-'));
+  const socket = join(dir, 'card.sock');
+  const stop = await startServer(socket, 50, 'sim:n3000?bmcTiming=fast');
+  try {
+    using device = new VfioUserDevice(socket, { spinUs: 20 });
+    using bmc = await openBmc(device);
+    const t = bmc.transport;
+    t.write32(DOORBELL, 1);
+    while (rsuProgress(t.read32(DOORBELL)) !== RsuProgress.READY) await new Promise((r) => setTimeout(r, 20));
+    const data = patternPayload(bytes, 2);
+    const t0 = process.hrtime.bigint();
+    t.writeBlock(STAGING_BASE, data);
+    return bytes / (Number(process.hrtime.bigint() - t0) / 1e9);
+  } finally {
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 function rig() {
   const r = bmcRig({ indirectLatency: 0 });
@@ -63,6 +94,14 @@ export async function run({ args }: { json: boolean; args: string[] }): Promise<
     device ??= { write: bytes / median(dev), read: bytes / median(rdev), wordsPerKiBWrite: Math.round(wordsW / (bytes / 1024)), wordsPerKiBRead: Math.round(wordsR / (bytes / 1024)) };
   }
   setAvalonCodec(undefined);
+  if (!args.includes('--no-vfio-user')) {
+    const served = Math.min(bytes, 2048);
+    try {
+      rows.push({ path: 'host/vfio-user', op: 'staging-write', bytesPerSec: await servedStaging(served), bytes: served });
+    } catch (err) {
+      rows.push({ path: 'host/vfio-user', op: 'staging-write', skipped: (err as Error).message });
+    }
+  }
   if (device) {
     const full = 56 * 1024 * 1024;
     rows.unshift(
@@ -77,6 +116,7 @@ export async function run({ args }: { json: boolean; args: string[] }): Promise<
     notes: [
       `${bytes} bytes per rep, median of ${reps}; trapped (sim) regions decode with the ${avalonCodec().native ? 'shim' : 'JS'} codec by default`,
       'device = the sim card\'s own time: every SPI word costs 32 bits / 12.5 MHz = 2.56 us (m10_n3000_info.max_speed_hz); Nios indirect accesses themselves cost no device time in the model',
+      'host/vfio-user: the same card served by `vfiokit serve` in another process (real clock), every trapped Nios register access a message; 2 KiB, one rep (--no-vfio-user skips it)',
       'writes: one word per Avalon-MM transaction (regmap-spi-avmm MAX_WRITE_CNT 1, no DPDK 1 us sleep); reads: 256 words per transaction (MAX_READ_CNT)',
     ],
   };

@@ -13,7 +13,7 @@ import { logger } from '../../util/log.js';
 import {
   AvalonError, DECODE_MORE, MAX_PHY_REQUEST, MAX_TRANS_DATA, MAX_WRITE_WORDS, SPI_AVMM_XFER_TIMEOUT_MS, ST_FLAGS, ST_LEN,
   TRANS_CODE_READ, TRANS_CODE_SEQ_READ, TRANS_CODE_SEQ_WRITE, TRANS_CODE_WRITE, TRANS_REQ_HEADER_SIZE, TRANS_RESP_FLAG,
-  TRANS_RESP_HEADER_SIZE, decodeError, encodeRequest,
+  TRANS_RESP_HEADER_SIZE, PHY_IDLE, decodeError, encodeRequest,
 } from './avalon.js';
 import { avalonCodec, nativeTransact, type NativeTransact } from './avalon-codec.js';
 import { AlteraSpiMaster } from './spi-master.js';
@@ -243,6 +243,7 @@ export class SpiAvmmTransport implements BmcTransport {
 }
 
 /** A word of PHY_IDLE bytes only (what the bridge sends while it has nothing to say). */
+const PHY_IDLE_WORD = (PHY_IDLE * 0x01010101) >>> 0;
 function isIdleWord(w: number): boolean {
-  return w === 0x4a4a4a4a;
+  return w === PHY_IDLE_WORD;
 }
