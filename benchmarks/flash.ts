@@ -67,31 +67,25 @@ export async function run({ args }: { json: boolean; args: string[] }): Promise<
     setAvalonCodec(codec);
     const { host, clock, bmc } = rig();
     host.writeBlock(STAGING_BASE, data.subarray(0, 4096)); // warm-up
-    const wall: number[] = [];
-    const dev: number[] = [];
-    const w0 = bmc.core.words;
-    for (let r = 0; r < reps; r++) {
-      const v0 = clock.now();
-      const t0 = process.hrtime.bigint();
-      host.writeBlock(STAGING_BASE, data);
-      wall.push(Number(process.hrtime.bigint() - t0) / 1e9);
-      dev.push((clock.now() - v0) / 1000);
-    }
-    const wordsW = (bmc.core.words - w0) / reps;
-    rows.push({ path: `host/${codecName}`, op: 'staging-write', bytesPerSec: bytes / median(wall), transactionsPerKiB: 256, bytes });
-    const rwall: number[] = [];
-    const rdev: number[] = [];
-    const r0 = bmc.core.words;
-    for (let r = 0; r < reps; r++) {
-      const v0 = clock.now();
-      const t0 = process.hrtime.bigint();
-      host.readBlock(STAGING_BASE, bytes);
-      rwall.push(Number(process.hrtime.bigint() - t0) / 1e9);
-      rdev.push((clock.now() - v0) / 1000);
-    }
-    const wordsR = (bmc.core.words - r0) / reps;
-    rows.push({ path: `host/${codecName}`, op: 'staging-read', bytesPerSec: bytes / median(rwall), transactionsPerKiB: 1, bytes });
-    device ??= { write: bytes / median(dev), read: bytes / median(rdev), wordsPerKiBWrite: Math.round(wordsW / (bytes / 1024)), wordsPerKiBRead: Math.round(wordsR / (bytes / 1024)) };
+    /** Median wall and device seconds of `fn` over the reps, and SPI words per rep. */
+    const timed = (fn: () => void): { wall: number; dev: number; words: number } => {
+      const wall: number[] = [];
+      const dev: number[] = [];
+      const w0 = bmc.core.words;
+      for (let r = 0; r < reps; r++) {
+        const v0 = clock.now();
+        const t0 = process.hrtime.bigint();
+        fn();
+        wall.push(Number(process.hrtime.bigint() - t0) / 1e9);
+        dev.push((clock.now() - v0) / 1000);
+      }
+      return { wall: median(wall), dev: median(dev), words: (bmc.core.words - w0) / reps };
+    };
+    const w = timed(() => host.writeBlock(STAGING_BASE, data));
+    rows.push({ path: `host/${codecName}`, op: 'staging-write', bytesPerSec: bytes / w.wall, transactionsPerKiB: 256, bytes });
+    const r = timed(() => host.readBlock(STAGING_BASE, bytes));
+    rows.push({ path: `host/${codecName}`, op: 'staging-read', bytesPerSec: bytes / r.wall, transactionsPerKiB: 1, bytes });
+    device ??= { write: bytes / w.dev, read: bytes / r.dev, wordsPerKiBWrite: Math.round(w.words / (bytes / 1024)), wordsPerKiBRead: Math.round(r.words / (bytes / 1024)) };
   }
   setAvalonCodec(undefined);
   if (!args.includes('--no-vfio-user')) {

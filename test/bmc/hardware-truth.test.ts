@@ -17,7 +17,7 @@ import {
   DOORBELL, DRBL_CONFIG_SEL, FPGA_RECONF_COUNTDOWN_START, FPGA_RECONF_PAGE_SHIFT, FPGA_RECONF_REQUEST, M10BMC_SYS_BASE, STAGING_BASE,
   SYS_FPGA_RECONF, PKVL_UPG_STATUS_GOOD, SYS_PKVL_POLLING_CTRL, RsuProgress, rsuProgress,
 } from '../../src/afu/bmc/registers.js';
-import { FecMode, NIOS_INIT, NIOS_INIT_DONE, NIOS_INIT_START, fecModeAll } from '../../src/dfl/regs/n3000-nios.js';
+import { FecMode, NIOS_INIT_DONE, NIOS_INIT_START, NS_CTRL, NS_CTRL_CMD_RD, NS_CTRL_CMD_WR, NS_STAT, NS_STAT_RW_VAL, fecModeAll, nsCtrl } from '../../src/dfl/regs/n3000-nios.js';
 import { encodeRequest, packetizeJs, TRANS_CODE_SEQ_WRITE, PHY_IDLE } from '../../src/afu/bmc/avalon.js';
 import { FmeFeatureId } from '../../src/dfl/names.js';
 import { DeviceError, TimeoutError } from '../../src/errors.js';
@@ -57,6 +57,17 @@ describe('which feature carries the BMC (dfl-n3000-nios.c, spi-altera-dfl.c, int
     expect(bmc.location).toMatchObject({ featureId: FmeFeatureId.MAX10_SPI, device: 'm10-d5005' });
     expect(bmc.nios).toBeUndefined();
     expect(bmc.transport.read32(M10BMC_SYS_BASE + 0x100)).toBe(60); // inlet air 30 C in 0.5 C units (d5005bmc_temp_tbl)
+  });
+});
+
+describe('Nios indirect bus fields (dfl-n3000-nios.c N3000_NS_CTRL / N3000_NS_STAT)', () => {
+  it('CTRL: [63:62] command (1 read, 2 write), [44:32] address, [31:0] data; STAT: [32] RW_VAL, [31:0] data', () => {
+    expect(nsCtrl(NS_CTRL_CMD_WR, 0x1004, 0xdeadbeef)).toBe((2n << 62n) | (0x1004n << 32n) | 0xdeadbeefn);
+    expect(nsCtrl(NS_CTRL_CMD_RD, 0x14)).toBe((1n << 62n) | (0x14n << 32n));
+    expect(nsCtrl(NS_CTRL_CMD_RD, 0x3fff) >> 32n & 0x3fffn).toBe(0x1fffn); // 13 address bits
+    const { bmc } = bmcWindow();
+    bmc.write64(NS_CTRL, nsCtrl(NS_CTRL_CMD_RD, 0x1004));
+    expect(bmc.read64(NS_STAT)).toBe(NS_STAT_RW_VAL | 0x3000_0000n);
   });
 });
 

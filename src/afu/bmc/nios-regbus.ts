@@ -13,23 +13,15 @@ import {
   NIOS_FW_VERSION, NIOS_INIT, NIOS_INIT_DONE, NIOS_INIT_START, NIOS_FW_MAJOR_INIT_START, NIOS_INIT_INTERVAL_MS, NIOS_INIT_TIMEOUT_MS,
   NIOS_PKVL_A_MODE_STS, NIOS_PKVL_B_MODE_STS, FecMode, fecModeAll, niosFwMajor, niosFwMinor, niosFwPatch, pkvlModeOk,
 } from '../../dfl/regs/n3000-nios.js';
-import { readSpiParams, type SpiCoreParameters, type SpiRegBus } from './spi-regbus.js';
+import { SpiRegBusBase } from './spi-regbus.js';
 
 const log = logger('bmc:nios');
 
-export class NiosRegBus implements SpiRegBus {
+export class NiosRegBus extends SpiRegBusBase {
   readonly kind = 'nios';
-  readonly featureId = 0xd;
-  readonly region: Region;
-  readonly base: number;
-  readonly name: string;
-  readonly params: SpiCoreParameters;
 
   constructor(region: Region, base: number) {
-    this.region = region;
-    this.base = base;
-    this.name = `${region.name} FME feature 0xD (N3000 Nios at ${hex(base)})`;
-    this.params = readSpiParams(region, base, this.name);
+    super(region, base, 0xd, 'N3000 Nios');
   }
 
   /** n3000_nios_poll_stat_timeout. */

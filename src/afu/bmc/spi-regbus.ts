@@ -51,23 +51,36 @@ export function readSpiParams(region: Region, base: number, name: string): SpiCo
   return params;
 }
 
-/** spi-altera-dfl.c INDIRECT_TIMEOUT: polls of INDIRECT_ADDR before giving up. */
-export const INDIRECT_TIMEOUT_POLLS = 10000;
-
-/** Feature 0xE's window (spi-altera-dfl.c indirect_bus_reg_read / indirect_bus_reg_write). */
-export class DflIndirectRegBus implements SpiRegBus {
-  readonly kind = 'dfl-indirect';
-  readonly featureId = 0xe;
+/** What both buses share: where the feature's registers are and the SPI master's parameters. */
+export abstract class SpiRegBusBase implements SpiRegBus {
+  abstract readonly kind: SpiRegBus['kind'];
+  readonly featureId: number;
   readonly region: Region;
   readonly base: number;
   readonly name: string;
   readonly params: SpiCoreParameters;
 
-  constructor(region: Region, base: number) {
+  constructor(region: Region, base: number, featureId: number, what: string) {
     this.region = region;
     this.base = base;
-    this.name = `${region.name} FME feature 0xE (SPI master at ${hex(base)})`;
+    this.featureId = featureId;
+    this.name = `${region.name} FME feature 0x${featureId.toString(16).toUpperCase()} (${what} at ${hex(base)})`;
     this.params = readSpiParams(region, base, this.name);
+  }
+
+  abstract readReg(reg: number): number;
+  abstract writeReg(reg: number, value: number): void;
+}
+
+/** spi-altera-dfl.c INDIRECT_TIMEOUT: polls of INDIRECT_ADDR before giving up. */
+export const INDIRECT_TIMEOUT_POLLS = 10000;
+
+/** Feature 0xE's window (spi-altera-dfl.c indirect_bus_reg_read / indirect_bus_reg_write). */
+export class DflIndirectRegBus extends SpiRegBusBase {
+  readonly kind = 'dfl-indirect';
+
+  constructor(region: Region, base: number) {
+    super(region, base, 0xe, 'SPI master');
   }
 
   #wait(bit: bigint, what: string, reg: number): void {
