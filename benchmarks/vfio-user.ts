@@ -88,8 +88,9 @@ function measureAll(targets: Target[], rows: BenchRow[], quick: boolean): void {
   for (const t of targets) if (t.dst.memory.bytes[DMA_BYTES - 1] !== 0x5a) throw new Error(`${t.path}: DMA copy did not reach the destination buffer`);
 }
 
-async function startServer(socket: string, spinUs: number): Promise<() => Promise<void>> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', 'sim:n3000', '--socket', socket, '--spin-us', String(spinUs)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+/** Serve `url` (default sim:n3000) from a child `vfiokit serve`; resolves with a stop function. */
+export async function startServer(socket: string, spinUs: number, url = 'sim:n3000'): Promise<() => Promise<void>> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', url, '--socket', socket, '--spin-us', String(spinUs)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((ok, fail) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {

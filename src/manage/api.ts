@@ -471,7 +471,7 @@ export class ManagementApi {
       const bytes = readInputFile(args.file, 'image');
       const { openBmc } = await import('../afu/bmc/bmc.js');
       const { flashReserveHook } = await import('../lock/hooks.js');
-      using bmc = openBmc(p.device);
+      using bmc = await openBmc(p.device);
       const result = await bmc.update.flash(bytes, {
         confirm: args.confirm,
         reserve: flashReserveHook(p.url),
@@ -494,7 +494,7 @@ export class ManagementApi {
       const { withReservation } = await import('../lock/reservations.js');
       const bdf = p.device.transport === 'vfio' ? p.device.bdf : undefined;
       await withReservation(p.url, 'RESET', async () => {
-        using bmc = openBmc(p.device);
+        using bmc = await openBmc(p.device);
         // A local PCI function drops off the bus: mask AER upstream, remove, rescan, restore AER
         // (src/pci/reload.ts); the device is released first and must be probed again afterwards.
         const aroundReload = bdf

@@ -40,15 +40,15 @@ export interface PhyProperty {
 }
 
 /** FME / port / BMC properties selected by `mask` (PropertyMask bits; PCI is handled by the caller). */
-export function cardProperties(device: Device, mask: number): Record<string, unknown> {
+export async function cardProperties(device: Device, mask: number): Promise<Record<string, unknown>> {
   // The FPGA boot page comes from the BMC: read it along with the FME when it is asked for.
   const want = (mask & (PropertyMask.FME | PropertyMask.PORT | PropertyMask.BMC)) | (mask & PropertyMask.FME ? PropertyMask.BMC : 0);
   let p;
   try {
-    p = readCardProperties(device, want);
+    p = await readCardProperties(device, want);
   } catch (err) {
     if (mask & PropertyMask.BMC || !(want & PropertyMask.BMC)) throw err;
-    p = readCardProperties(device, want & ~PropertyMask.BMC); // a card without a reachable BMC still has an FME
+    p = await readCardProperties(device, want & ~PropertyMask.BMC); // a card without a reachable BMC still has an FME
   }
   const out: Record<string, unknown> = {};
   if (mask & PropertyMask.FME) {
@@ -72,7 +72,7 @@ export function cardProperties(device: Device, mask: number): Record<string, unk
 }
 
 /** Retimer information (the seed API's get_phy_info). */
-export function phyInfo(device: Device): PhyProperty {
-  const p = readPhy(device);
+export async function phyInfo(device: Device): Promise<PhyProperty> {
+  const p = await readPhy(device);
   return { num_retimers: p.retimers, link_speed: 0, link_status: p.linkStatus, links_up: p.linksUp };
 }

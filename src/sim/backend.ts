@@ -4,17 +4,18 @@
 import type { Backend, DeviceFilter, DeviceToken, OpenOptions } from '../device/backend.js';
 import { DeviceError } from '../errors.js';
 import { realClock } from '../util/clock.js';
-import { simBmcFeature, type SimBmcOptions } from './bmc/sim-bmc.js';
+import { bmcFeatureKey, simBmcFeature, type SimBmcOptions } from './bmc/sim-bmc.js';
+import { NIOS_FAULTS, type NiosFault } from './bmc/nios-spi-model.js';
 import { MAX10_FAULTS, MAX10_TIMING_PRESETS, scaleTiming, type Max10Fault, type Max10TimingPreset } from './bmc/max10-model.js';
 import { SimDevice } from './sim-device.js';
 import { createPrEngineFactory, PR_FAULTS, type PrFault } from './pr-engine.js';
 import { SIM_FAULTS, type SimCardOptions, type SimFault } from './sim-card.js';
 import {
-  SIM_PCI_CLASS, SIM_PCI_DEVICE, SIM_PCI_SUBSYSTEM_DEVICE, SIM_PCI_SUBSYSTEM_VENDOR, SIM_PCI_VENDOR, SIM_VARIANTS,
-  SIM_VARIANT_DESCRIPTIONS, type SimVariant,
+  SIM_PCI_CLASS, SIM_PCI_SUBSYSTEM_DEVICE, SIM_PCI_SUBSYSTEM_VENDOR, SIM_PCI_VENDOR, SIM_VARIANTS,
+  SIM_VARIANT_DESCRIPTIONS, simPciIdentity, type SimVariant,
 } from './identity.js';
 
-const QUERY_KEYS = ['fault', 'afuGuid', 'prInterfaceId', 'resetAckDelayUs', 'clock', 'bmcTiming', 'bmcTimeScale', 'bmcFault', 'prFault'];
+const QUERY_KEYS = ['fault', 'afuGuid', 'prInterfaceId', 'resetAckDelayUs', 'clock', 'bmcTiming', 'bmcTimeScale', 'bmcFault', 'bmcLegacy', 'niosInitMs', 'prFault'];
 const BMC_TIMING_PRESETS = Object.keys(MAX10_TIMING_PRESETS) as Max10TimingPreset[];
 
 /** A comma-separated list of fault names from `known` (a typed error names an unknown one and the known). */
@@ -27,7 +28,10 @@ function faultList<T extends string>(url: string, key: string, value: string, kn
 
 /**
  * Parse "sim:<variant>[?query]" into the variant and card options. BMC options become a
- * featureModels entry for 'fme:0xe' in `options`, and are returned as `bmc` too.
+ * featureModels entry for the card's BMC feature ('fme:0xd' on the N3000 variants, 'fme:0xe' on
+ * d5005; bmcFeatureKey) in `options`, and are returned as `bmc` too. BMC conditions:
+ * bmcFault= also takes the Nios faults (nios-init-never, nios-retimer-error); bmcLegacy=<hex> makes
+ * the BMC legacy (LEGACY_BUILD_VER reads that build version); niosInitMs= the Nios retimer init time.
  */
 export function parseSimUrl(url: string): { variant: SimVariant; options: SimCardOptions; bmc?: SimBmcOptions } {
   if (!url.startsWith('sim:')) throw new DeviceError('EDEVICE_URL', `"${url}" is not a sim URL; use sim:${SIM_VARIANTS.join(', sim:')}`, { url });
@@ -43,6 +47,9 @@ export function parseSimUrl(url: string): { variant: SimVariant; options: SimCar
     const faults: SimFault[] = [];
     const bmcFaults: Max10Fault[] = [];
     const prFaults: PrFault[] = [];
+    const niosFaults: NiosFault[] = [];
+    let legacy: number | undefined;
+    let niosInitMs: number | undefined;
     let bmcPreset: Max10TimingPreset | undefined;
     let bmcScale: number | undefined;
     for (const [key, value] of params) {
@@ -80,8 +87,13 @@ export function parseSimUrl(url: string): { variant: SimVariant; options: SimCar
         }
         case 'bmcFault':
           for (const f of value.split(',')) {
+            if ((NIOS_FAULTS as readonly string[]).includes(f)) {
+              niosFaults.push(f as NiosFault);
+              continue;
+            }
             if (!(MAX10_FAULTS as readonly string[]).includes(f)) {
-              throw new DeviceError('EDEVICE_URL', `${url}: unknown BMC fault "${f}"; known: ${MAX10_FAULTS.join(', ')}`, { url, bmcFault: f, known: [...MAX10_FAULTS] });
+              const known = [...MAX10_FAULTS, ...NIOS_FAULTS];
+              throw new DeviceError('EDEVICE_URL', `${url}: unknown BMC fault "${f}"; known: ${known.join(', ')}`, { url, bmcFault: f, known });
             }
             bmcFaults.push(f as Max10Fault);
           }
@@ -89,27 +101,41 @@ export function parseSimUrl(url: string): { variant: SimVariant; options: SimCar
         case 'prFault':
           prFaults.push(...faultList(url, key, value, PR_FAULTS, 'PR fault'));
           break;
+        case 'bmcLegacy': {
+          const n = /^(0x)?[0-9a-f]{1,8}$/i.test(value) ? parseInt(value, 16) : NaN;
+          if (!Number.isInteger(n) || n === 0xffffffff) throw new DeviceError('EDEVICE_URL', `${url}: bmcLegacy "${value}" is not a legacy BMC build version (hex, not ffffffff)`, { url, bmcLegacy: value });
+          legacy = n;
+          break;
+        }
+        case 'niosInitMs': {
+          const n = value.trim() === '' ? NaN : Number(value);
+          if (!Number.isFinite(n) || n < 0) throw new DeviceError('EDEVICE_URL', `${url}: niosInitMs "${value}" is not a non-negative number of milliseconds`, { url, niosInitMs: value });
+          niosInitMs = n;
+          break;
+        }
         default:
           throw new DeviceError('EDEVICE_URL', `${url}: unknown option "${key}"; known: ${QUERY_KEYS.join(', ')}`, { url, option: key });
       }
     }
     if (faults.length) options.faults = faults;
     if (prFaults.length) options.featureModels = { ...options.featureModels, 'fme:0x5': createPrEngineFactory({ faults: prFaults }) };
-    if (bmcPreset !== undefined || bmcScale !== undefined || bmcFaults.length) {
+    if (bmcPreset !== undefined || bmcScale !== undefined || bmcFaults.length || niosFaults.length || legacy !== undefined || niosInitMs !== undefined) {
       const bmc: SimBmcOptions = {};
       if (bmcPreset !== undefined || bmcScale !== undefined) bmc.timing = scaleTiming(MAX10_TIMING_PRESETS[bmcPreset ?? 'realistic'], bmcScale ?? 1);
       if (bmcFaults.length) bmc.faults = bmcFaults;
-      options.featureModels = { ...options.featureModels, 'fme:0xe': simBmcFeature(bmc) };
+      if (legacy !== undefined) bmc.legacyBuildVersion = legacy;
+      if (niosFaults.length || niosInitMs !== undefined) bmc.nios = { ...(niosFaults.length ? { faults: niosFaults } : {}), ...(niosInitMs !== undefined ? { initMs: niosInitMs } : {}) };
+      options.featureModels = { ...options.featureModels, [bmcFeatureKey(variant)]: simBmcFeature(bmc) };
       return { variant, options, bmc };
     }
   }
   return { variant, options };
 }
 
-function matches(filter: DeviceFilter | undefined): boolean {
+function matches(filter: DeviceFilter | undefined, variant: SimVariant): boolean {
   if (!filter) return true;
   return (filter.vendor === undefined || filter.vendor === SIM_PCI_VENDOR) &&
-    (filter.device === undefined || filter.device === SIM_PCI_DEVICE) &&
+    (filter.device === undefined || filter.device === simPciIdentity(variant).device) &&
     (filter.classCode === undefined || filter.classCode === SIM_PCI_CLASS) &&
     (filter.subsystemVendor === undefined || filter.subsystemVendor === SIM_PCI_SUBSYSTEM_VENDOR) &&
     (filter.subsystemDevice === undefined || filter.subsystemDevice === SIM_PCI_SUBSYSTEM_DEVICE);
@@ -120,12 +146,11 @@ export const backend: Backend = {
   schemes: ['sim'],
   supports: (deviceType) => deviceType === 'sim',
   enumerate(filter?: DeviceFilter): DeviceToken[] {
-    if (!matches(filter)) return [];
-    return SIM_VARIANTS.map((variant) => ({
+    return SIM_VARIANTS.filter((variant) => matches(filter, variant)).map((variant) => ({
       backend: 'sim',
       url: `sim:${variant}`,
       vendor: SIM_PCI_VENDOR,
-      device: SIM_PCI_DEVICE,
+      device: simPciIdentity(variant).device,
       subsystemVendor: SIM_PCI_SUBSYSTEM_VENDOR,
       subsystemDevice: SIM_PCI_SUBSYSTEM_DEVICE,
       classCode: SIM_PCI_CLASS,

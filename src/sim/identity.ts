@@ -34,11 +34,21 @@ export const SIM_BITSTREAM_ID = 0x0231_0000_5eed_0c0dn;
 export const SIM_BITSTREAM_MD = 0x0000_0000_2026_1122n;
 
 /** The card's variants (url sim:<variant>). */
-export const SIM_VARIANTS = ['n3000', 'n3000-dfh1', 'n3000-no-vsec'] as const;
+export const SIM_VARIANTS = ['n3000', 'n3000-dfh1', 'n3000-no-vsec', 'd5005'] as const;
 export type SimVariant = (typeof SIM_VARIANTS)[number];
 
 export const SIM_VARIANT_DESCRIPTIONS: Record<SimVariant, string> = {
   n3000: 'simulated N3000-class card, DFH v0, lists found through the DFL VSEC',
   'n3000-dfh1': 'the same card with DFH v1 private features and AFU (CSR blocks, MSI-X parameters)',
   'n3000-no-vsec': 'the same card without a DFL VSEC: found through the FME port table',
+  d5005: 'simulated D5005-class card: its BMC behind FME feature 0xE (spi-altera-dfl), BMC factory page = config select 0',
 };
+
+/** PAC D5005 device ID (dfl-pci.c PCIE_DEVICE_ID_INTEL_PAC_D5005). */
+export const SIM_PCI_DEVICE_D5005 = 0x0b2b;
+
+/** The PCI identity of a variant: the N3000's IDs, the D5005's device ID for sim:d5005. */
+export function simPciIdentity(variant: SimVariant): Readonly<PciIdentity> {
+  return variant === 'd5005' ? D5005_IDENTITY : SIM_PCI_IDENTITY;
+}
+const D5005_IDENTITY: Readonly<PciIdentity> = Object.freeze({ ...SIM_PCI_IDENTITY, device: SIM_PCI_DEVICE_D5005 });

@@ -5,11 +5,13 @@
 //
 // BAR0 layout (512 KiB):
 //   0x00000 FME header (FIU 0), then its private features 4 KiB apart (or the model's size):
-//           thermal 0x1, power 0x2, global error 0x4, PR 0x5, MAX10 SPI 0xe
+//           thermal 0x1, power 0x2, global error 0x4, PR 0x5, and the BMC's SPI window:
+//           N3000 Nios 0xd (sim:n3000*, dfl-n3000-nios.c) or MAX10 SPI 0xe (sim:d5005, spi-altera-dfl.c)
 //   0x40000 Port header (FIU 1); port error 0x10 at +0x1000; UINT 0x12 at +0x2000 (EOL)
 //   0x60000 AFU (NEXT_AFU = 0x20000 from the Port), 128 KiB of MMIO (PORT_CAP[23:8] = 128)
 // With the VSEC (n3000, n3000-dfh1) BAR0 is one list: the FME's last feature links to the Port.
 // Without it (n3000-no-vsec) the FME list ends with EOL and PORT_OFFSET(0) locates the Port.
+// In n3000-dfh1 the BMC feature is DFH v1 too: its registers are its CSR block (dfl.c).
 // MSI-X vectors: 0 FME global error, 1 Port error, 2..5 AFU user interrupts (UINT), 6..7 spare.
 import type { Clock } from '../util/clock.js';
 import { VirtualClock } from '../util/clock.js';
@@ -28,8 +30,9 @@ import { PortErrorBlock, PortHeaderBlock, PortUintBlock } from './port-model.js'
 import { AfuModel } from './afu-model.js';
 import { SimDmaMapper } from './sim-dma-mapper.js';
 import { SimConfigSpace } from './config-space.js';
+import { bmcFeatureId, boardOf } from './bmc/sim-bmc.js';
 import {
-  SIM_AFU_GUID, SIM_BITSTREAM_ID, SIM_BITSTREAM_MD, SIM_PCI_IDENTITY, SIM_PR_INTERFACE_ID, SIM_VARIANTS, type SimVariant,
+  SIM_AFU_GUID, SIM_BITSTREAM_ID, SIM_BITSTREAM_MD, SIM_PR_INTERFACE_ID, SIM_VARIANTS, simPciIdentity, type SimVariant,
 } from './identity.js';
 
 export const SIM_BAR0_SIZE = 0x8_0000;
@@ -212,7 +215,8 @@ export class SimCard {
 
     // Pluggable models: defaults, overridden by options; unknown keys in options are an error.
     const factories: Record<string, FeatureModelFactory> = { ...(options.noDefaultModels ? {} : defaultFeatureModels), ...(options.featureModels ?? {}) };
-    const known = ['fme:0x1', 'fme:0x2', 'fme:0x4', 'fme:0x5', 'fme:0xe', 'port:0x10', 'port:0x12'];
+    const bmcId = bmcFeatureId(boardOf(variant));
+    const known = ['fme:0x1', 'fme:0x2', 'fme:0x4', 'fme:0x5', `fme:${hex(bmcId)}`, 'port:0x10', 'port:0x12'];
     for (const key of Object.keys(options.featureModels ?? {})) {
       if (!known.includes(key)) throw new ArgumentError('EARG_SIM_MODEL', `the sim card has no feature "${key}" to plug a model into; features: ${known.join(', ')}`, { key });
     }
@@ -232,14 +236,19 @@ export class SimCard {
       const params = irq ? [encodeParamHeader({ id: ParamId.MSI_X, version: 0, eop: true, nextWords: 2 }), encodeMsixParam(irq.first, irq.count)] : [];
       return { guidHigh: g.high, guidLow: g.low, csrOffset: SIM_V1_CSR_OFFSET, csrSize: SIM_FEATURE_SIZE - SIM_V1_CSR_OFFSET, params };
     };
-    // PR (0x5) and MAX10 SPI (0xe) keep the v0 layout in every variant, and so does any feature a
-    // model answers: their drivers index registers from the DFH (dfl-fme-mgr.c, intel-m10-bmc),
-    // which the v1 header words at +0x08..+0x28 would shadow.
-    const dfhIndexed = new Set([`fme:${hex(FmeFeatureId.PR)}`, `fme:${hex(FmeFeatureId.MAX10_SPI)}`]);
+    // PR (0x5) keeps the v0 layout in every variant, and so does any feature a model answers
+    // (their drivers index registers from the DFH, which the v1 header words at +0x08..+0x28
+    // would shadow), except the BMC window: in the v1 variant it is v1 with its registers in the
+    // CSR block, which the kernel (dfl.c: mmio_res = the CSR block) and the host use.
+    const dfhIndexed = new Set([`fme:${hex(FmeFeatureId.PR)}`]);
+    const v1Model = new Set([`fme:${hex(bmcId)}`]);
     const privateSpec = (fiu: number, id: number, revision: number, body: SimBlock | undefined, irq?: { first: number; count: number }): FeatureSpec => {
       const key = `${fiu === FiuId.FME ? 'fme' : 'port'}:${hex(id)}`;
       const model = modelFor(key);
-      if (model) return { key, id, revision, body: guardModel(key, model), model, size: Math.ceil(model.size / SIM_FEATURE_SIZE) * SIM_FEATURE_SIZE };
+      if (model) {
+        const size = Math.ceil(model.size / SIM_FEATURE_SIZE) * SIM_FEATURE_SIZE;
+        return { key, id, revision, body: guardModel(key, model), model, size, v1: v1Model.has(key) ? v1Header(fiu, id) : undefined };
+      }
       return { key, id, revision, body, size: SIM_FEATURE_SIZE, v1: dfhIndexed.has(key) ? undefined : v1Header(fiu, id, irq) };
     };
 
@@ -250,7 +259,7 @@ export class SimCard {
       privateSpec(FiuId.FME, FmeFeatureId.POWER, 1, undefined),
       privateSpec(FiuId.FME, FmeFeatureId.GLOBAL_ERROR, 1, new FmeGlobalErrorBlock(SimVector.FME_ERROR), { first: SimVector.FME_ERROR, count: 1 }),
       privateSpec(FiuId.FME, FmeFeatureId.PR, 2, new PrInterfaceIdBlock(this.prInterfaceId)),
-      privateSpec(FiuId.FME, FmeFeatureId.MAX10_SPI, 0, undefined),
+      privateSpec(FiuId.FME, bmcId, 0, undefined),
     ];
     let offset = 0;
     const fmeBlock = new FeatureBlock(0n, fmeHeader);
@@ -306,7 +315,7 @@ export class SimCard {
     this.bar4.add(SIM_MSIX_PBA_OFFSET, 0x1000, { read64: (rel) => (rel === 0 ? this.#pending : 0n), write64: () => {} });
 
     this.config = new SimConfigSpace(`sim:${variant}`, {
-      ...SIM_PCI_IDENTITY,
+      ...simPciIdentity(variant),
       bars: [
         { index: 0, size: SIM_BAR0_SIZE, address: 0x38_0000_0000n },
         { index: SIM_MSIX_BAR, size: SIM_BAR4_SIZE, address: 0x38_0008_0000n },

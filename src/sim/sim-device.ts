@@ -15,9 +15,7 @@ import { SimCard, SIM_BAR0_SIZE, SIM_BAR4_SIZE, SIM_MSIX_VECTORS, type SimCardOp
 import type { SimDmaMapper } from './sim-dma-mapper.js';
 import { SimInterrupts } from './sim-interrupts.js';
 import { EventfdInterrupt } from '../device/eventfd-interrupt.js';
-import {
-  SIM_PCI_IDENTITY, type SimVariant,
-} from './identity.js';
+import { simPciIdentity, type SimVariant } from './identity.js';
 
 const log = logger('sim');
 
@@ -29,7 +27,7 @@ export class SimDevice implements Device {
   readonly url: string;
   readonly transport = 'sim';
   readonly bdf = undefined;
-  readonly identity: PciIdentity = SIM_PCI_IDENTITY;
+  readonly identity: PciIdentity;
   readonly regionCount = NUM_REGIONS;
   readonly irqCount = NUM_IRQS;
   /** The card behind the device: faults, models, injected errors, counters (tests, demos). */
@@ -42,6 +40,7 @@ export class SimDevice implements Device {
 
   constructor(variant: SimVariant, options: SimCardOptions = {}, url = `sim:${variant}`) {
     this.sim = new SimCard(variant, options);
+    this.identity = simPciIdentity(variant);
     this.url = url;
     this.#irqs = new SimInterrupts(url, SIM_MSIX_VECTORS);
     this.sim.deliver = (vector) => this.#irqs.signal(vector);

@@ -38,9 +38,11 @@ describe('Card.discover', () => {
     const pr = fme.findFeature(FmeFeatureId.PR)!;
     expect(pr).toMatchObject({ id: 5, name: 'pr', bar: 0, offset: 0x4000, csrOffset: 0x4000, version: 0 });
     expect(pr.region).toBe(dev.region(0));
-    expect(fme.findFeature(FmeFeatureId.MAX10_SPI)!.name).toBe('max10-spi');
+    // The N3000's BMC sits behind the Nios feature 0xD (dfl-n3000-nios.c), not 0xE.
+    expect(fme.findFeature(FmeFeatureId.NIOS_SPI)!.name).toBe('nios-spi');
+    expect(fme.findFeature(FmeFeatureId.MAX10_SPI)).toBeUndefined();
     expect(fme.findFeature(FmeFeatureId.HSSI)).toBeUndefined();
-    expect(fme.features.map((f) => f.id)).toEqual([1, 2, 4, 5, 0xe]);
+    expect(fme.features.map((f) => f.id)).toEqual([1, 2, 4, 5, 0xd]);
   });
 
   it('reports the PR interface ID the card was built with', () => {

@@ -1,5 +1,6 @@
-// End to end against the simulated card: the BMC found by walking the DFL (FME feature 0xE),
-// reached through BAR0 of a sim Device, flashed, rebooted, and its properties read.
+// End to end against the simulated card: the BMC found by walking the DFL (FME feature 0xD, the
+// N3000 Nios, dfl-n3000-nios.c), reached through BAR0 of a sim Device after the Nios handshake,
+// flashed, rebooted, and its properties read.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,14 +20,14 @@ beforeAll(() => {
 function card() {
   let model: SimBmc | undefined;
   const clock = new VirtualClock();
-  const device = createSimCard('n3000', { clock, featureModels: { 'fme:0xe': simBmcFeature({ onCreate: (m) => { model = m; } }) } });
+  const device = createSimCard('n3000', { clock, featureModels: { 'fme:0xd': simBmcFeature({ onCreate: (m) => { model = m; } }) } });
   return { device, clock, model: () => model! };
 }
 
 describe('BMC on the sim card', () => {
   it('flashes a BMC image end to end with the status sequence, then reboots the BMC', async () => {
     const { device, model } = card();
-    using bmc = openBmc(device);
+    using bmc = await openBmc(device);
     expect(bmc.location.kind).toBe('spi-avmm');
     const states: string[] = [];
     const image = buildSignedImage({ contentType: 1, payload: patternPayload(64 * 1024, 11), version: 'bmc-2.0.13' });
@@ -48,14 +49,14 @@ describe('BMC on the sim card', () => {
 
   it('refuses a reboot while an update runs', async () => {
     const { device, model } = card();
-    using bmc = openBmc(device);
+    using bmc = await openBmc(device);
     model().max10.injectFault('busy');
     await expect(bmc.reboot({ target: 'fpga', page: 'user' })).rejects.toThrow(/an update must finish/);
   });
 
-  it('reads properties by mask and PHY info', () => {
+  it('reads properties by mask and PHY info', async () => {
     const { device, model } = card();
-    const all = readCardProperties(device, 0);
+    const all = await readCardProperties(device, 0);
     expect(all.pci).toMatchObject({ vendor: '0x8086', transport: 'sim' });
     expect(all.fme?.ports).toBeGreaterThanOrEqual(1);
     expect(all.fme?.bitstreamVersion).toMatch(/^\d+\.\d+\.\d+$/);
@@ -65,10 +66,10 @@ describe('BMC on the sim card', () => {
     expect(all.bmc).toMatchObject({ secure: true, fpgaBootPage: 'user', bmcBootPage: 'user', mac: '64:4c:36:00:2f:a0', macCount: 2 });
     expect(all.bmc?.bmcVersion.text).toBe('D.2.1.5');
     expect(all.fme?.bootPage).toBe('user');
-    const pciOnly = readCardProperties(device, PropertyMask.PCI);
+    const pciOnly = await readCardProperties(device, PropertyMask.PCI);
     expect(Object.keys(pciOnly)).toEqual(['pci']);
-    expect(() => readCardProperties(device, 16)).toThrow(/mask/);
-    const phy = getPhyInfo(device);
-    expect(phy).toMatchObject({ retimers: 2, linkStatus: model().max10.linkStatus, linksUp: 8 });
+    await expect(readCardProperties(device, 16)).rejects.toThrow(/mask/);
+    const phy = await getPhyInfo(device);
+    expect(phy).toMatchObject({ retimers: 2, linkStatus: model().max10.linkStatus, linksUp: 8, pkvlPreloadGood: true });
   });
 });

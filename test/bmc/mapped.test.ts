@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { mmap, munmap } from '../../src/sys/libc.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/sys/constants.js';
 import { MappedRegion } from '../../src/mmio/mapped-region.js';
-import { SpiAvmmTransport } from '../../src/afu/bmc/spi-avmm-transport.js';
+import { DflIndirectRegBus } from '../../src/afu/bmc/spi-regbus.js';
+import { AlteraSpiMaster } from '../../src/afu/bmc/spi-master.js';
 import { nativeTransact } from '../../src/afu/bmc/avalon-codec.js';
 import { TimeoutError } from '../../src/errors.js';
 
@@ -19,7 +20,7 @@ describe('SPI master over mapped memory without a device behind it', () => {
     try {
       region.write64(OFFSET + 0x08, (32n << 2n) | (1n << 8n)); // a plausible SPI_CORE_PARAMETER
       let err: unknown;
-      try { new SpiAvmmTransport(region, OFFSET); } catch (e) { err = e; }
+      try { new AlteraSpiMaster(new DflIndirectRegBus(region, OFFSET)); } catch (e) { err = e; }
       expect(err).toBeInstanceOf(TimeoutError);
       expect((err as TimeoutError).code).toBe('ESPI_INDIRECT_TIMEOUT');
       expect((err as TimeoutError).message).toMatch(/INDIRECT_ADDR/);

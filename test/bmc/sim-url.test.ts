@@ -23,7 +23,7 @@ const image = () => buildSignedImage({ contentType: 0, payload: patternPayload(1
 /** Flash on an in-process card opened by URL; returns the virtual ms the update took. */
 async function flashMs(url: string): Promise<number> {
   using device = backend.open(url) as SimDevice;
-  using bmc = openBmc(device);
+  using bmc = await openBmc(device);
   const result = await bmc.update.flash(image());
   return result.ms;
 }
@@ -74,7 +74,7 @@ describe('sim URL: BMC options', () => {
     expect(parsed.bmc?.faults).toEqual(['erase-fail', 'auth-fail']);
     expect(parsed.bmc?.timing).toBeUndefined();
     using device = backend.open('sim:n3000?bmcFault=erase-fail&bmcFault=auth-fail') as SimDevice;
-    using bmc = openBmc(device);
+    using bmc = await openBmc(device);
     const codes: string[] = [];
     for (let i = 0; i < 2; i++) codes.push(await bmc.update.flash(image()).then(() => 'DONE', (e: FlashError) => e.code));
     expect(codes).toEqual(['EFLASH_ERASE', 'EFLASH_AUTH']);
@@ -83,7 +83,7 @@ describe('sim URL: BMC options', () => {
 
   it('bmcFault=busy: the card powers up with another update running', async () => {
     using device = backend.open('sim:n3000?bmcFault=busy') as SimDevice;
-    using bmc = openBmc(device);
+    using bmc = await openBmc(device);
     const err = await bmc.update.flash(image()).catch((e: unknown) => e);
     expect((err as FlashError).code).toBe('EBUSY');
     await device.clock.sleep(DEFAULT_TIMING.busyMs);
@@ -93,7 +93,7 @@ describe('sim URL: BMC options', () => {
   it('a programmatic BMC model replaces the URL\'s', () => {
     let model: SimBmc | undefined;
     const url = 'sim:n3000?bmcTiming=fast';
-    using mine = backend.open(url, { featureModels: { 'fme:0xe': simBmcFeature({ onCreate: (m) => { model = m; } }) } }) as SimDevice;
+    using mine = backend.open(url, { featureModels: { 'fme:0xd': simBmcFeature({ onCreate: (m) => { model = m; } }) } }) as SimDevice;
     expect(model!.max10.timing).toEqual(DEFAULT_TIMING);
     expect(mine.url).toBe(url);
   });

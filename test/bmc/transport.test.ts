@@ -15,7 +15,7 @@ describe('SPI-AVMM transport against the sim BMC', () => {
     expect(bmc.bridge.stats.dropped).toBe(0);
   });
 
-  it('writes and reads back staging in 1 KiB transactions, escaping special bytes', () => {
+  it('writes staging one word per transaction (regmap-spi-avmm MAX_WRITE_CNT 1), reads it back in 1 KiB transactions, escaping special bytes', () => {
     const { host, bmc, clock } = bmcRig();
     host.write32(DOORBELL, 1);
     clock.advance(60_000);
@@ -25,25 +25,37 @@ describe('SPI-AVMM transport against the sim BMC', () => {
     data.fill(0x4a, 64, 128); // all idles
     const before = host.transactions;
     host.writeBlock(STAGING_BASE + 4096, data);
-    expect(host.transactions - before).toBe(Math.ceil(data.length / 1024));
+    expect(host.transactions - before).toBe(data.length / 4);
+    const mid = host.transactions;
     expect(host.readBlock(STAGING_BASE + 4096, data.length)).toEqual(data);
+    expect(host.transactions - mid).toBe(Math.ceil(data.length / 1024));
+    expect(bmc.bridge.stats.refusedWrites).toBe(0);
     expect(bmc.max10.stagingBytes(4096, data.length)).toEqual(data);
   });
 
-  it('one register per transaction when configured DPDK style', () => {
-    const { host, clock } = bmcRig({}, { maxTransactionBytes: 4 });
+  it('reads one register per transaction when configured so', () => {
+    const { host, clock } = bmcRig({}, { maxReadBytes: 4 });
     host.write32(DOORBELL, 1);
     clock.advance(60_000);
     const data = patternPayload(256, 3);
     host.writeBlock(STAGING_BASE, data);
-    expect(host.transactions).toBeGreaterThanOrEqual(64);
+    const before = host.transactions;
     expect(host.readBlock(STAGING_BASE, 256)).toEqual(data);
+    expect(host.transactions - before).toBe(64);
+  });
+
+  it('runs the same over the D5005 window (FME feature 0xE, spi-altera-dfl.c)', () => {
+    const { host, bmc } = bmcRig({ board: 'd5005' });
+    expect(host.spi.bus.kind).toBe('dfl-indirect');
+    host.write32(M10BMC_SYS_BASE + SYS_TEST, 0x7a7b7c7d);
+    expect(host.read32(M10BMC_SYS_BASE + SYS_TEST)).toBe(0x7a7b7c7d);
+    expect(host.read32(M10BMC_SYS_BASE + SYS_BUILD_VER)).toBe(bmc.max10.buildVersion);
   });
 
   it('rejects unaligned addresses and lengths with a typed error', () => {
     const { host } = bmcRig();
     expect(() => host.read32(0x300802)).toThrow(ArgumentError);
     expect(() => host.writeBlock(STAGING_BASE, new Uint8Array(3))).toThrow(/multiple of 4/);
-    expect(() => new (host.constructor as typeof import('../../src/afu/bmc/spi-avmm-transport.js').SpiAvmmTransport)(host.spi.region, host.spi.base, { maxTransactionBytes: 6 })).toThrow(/multiple of 4/);
+    expect(() => new (host.constructor as typeof import('../../src/afu/bmc/spi-avmm-transport.js').SpiAvmmTransport)(host.spi.bus, { maxReadBytes: 6 })).toThrow(/multiple of 4/);
   });
 });

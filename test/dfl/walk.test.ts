@@ -32,7 +32,8 @@ function expectDflError(fn: () => unknown, code: string, bar: number, offset: nu
 
 describe('walking the simulated card', () => {
   const tree = [
-    ['fiu', 'fme', 0, [['private', 'thermal', 0x1000, []], ['private', 'power', 0x2000, []], ['private', 'global-error', 0x3000, []], ['private', 'pr', 0x4000, []], ['private', 'max10-spi', 0x5000, []]]],
+    // The N3000's BMC window is the Nios feature 0xD (dfl-n3000-nios.c).
+    ['fiu', 'fme', 0, [['private', 'thermal', 0x1000, []], ['private', 'power', 0x2000, []], ['private', 'global-error', 0x3000, []], ['private', 'pr', 0x4000, []], ['private', 'nios-spi', 0x5000, []]]],
     ['fiu', 'port', 0x40000, [['private', 'port-error', 0x41000, []], ['private', 'uint', 0x42000, []], ['afu', 'afu', 0x60000, []]]],
   ];
 
@@ -66,7 +67,9 @@ describe('walking the simulated card', () => {
     const byName = (n: string): Feature => all.find((f) => f.name === n)!;
     expect(byName('fme').version).toBe(0);
     expect(byName('pr').version).toBe(0);
-    for (const n of ['thermal', 'power', 'global-error', 'port-error', 'uint', 'afu']) expect(byName(n).version).toBe(1);
+    for (const n of ['thermal', 'power', 'global-error', 'nios-spi', 'port-error', 'uint', 'afu']) expect(byName(n).version).toBe(1);
+    // The BMC window's registers are its CSR block (dfl.c: the kernel maps the CSR block for a v1 feature).
+    expect(byName('nios-spi').csr).toMatchObject({ absolute: false, address: 0x40n, hasParams: false });
     expect(byName('port-error').csr).toMatchObject({ absolute: false, address: 0x40n, hasParams: true, size: 0xfc0 });
     expect(byName('port-error').params).toEqual([{ id: ParamId.MSI_X, version: 0, offset: 0x28, data: [encodeMsixParam(1, 1)] }]);
     expect(byName('uint').irq).toEqual({ firstVector: 2, count: 4, source: 'msix-param' });

@@ -160,7 +160,7 @@ describe('feature model hooks', () => {
     pr.region.write64(pr.offset + 0x18, 7n);
     expect(writes).toEqual([[0x18, 7n]]);
     // The next feature moved to make room for the model's size.
-    expect(card.fme!.findFeature(0xe)!.offset).toBe(pr.offset + 0x2000);
+    expect(card.fme!.findFeature(0xd)!.offset).toBe(pr.offset + 0x2000);
     // Hooks the model uses.
     expect(ctx!.portInReset(0)).toBe(false);
     card.ports[0]!.disable();

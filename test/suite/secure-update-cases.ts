@@ -45,10 +45,18 @@ async function expectIdleAndUsable(device: Device, transport: BmcTransport, flas
 }
 
 /** Secure update cases of the sim suite (a full update; a cancel while READY). */
+/**
+ * Over vfio-user every trapped access of the BMC path is a message; staging writes one word per
+ * Avalon-MM transaction (regmap-spi-avmm MAX_WRITE_CNT 1) through the Nios indirect bus costs
+ * ~50 of them per 4 bytes, so a served flash of these images takes a minute on a loaded machine
+ * (benchmarks/flash.ts measures it).
+ */
+const flashTimeout = (factory: DeviceFactory): number | undefined => (factory.remote ? 240_000 : undefined);
+
 export function defineSecureUpdateCases(factory: DeviceFactory): void {
   it('runs a secure update through the BMC: PREPARING -> READY -> COPYING -> DONE, image staged and authenticated, status readable', async () => {
     using device = factory.open();
-    using bmc = openBmc(device);
+    using bmc = await openBmc(device);
     expect(bmc.location.kind).toBe('spi-avmm');
     const t = bmc.transport;
     // Two 16 KiB write blocks and a leftover word: small, so over vfio-user (every BMC word is a few
@@ -87,11 +95,11 @@ export function defineSecureUpdateCases(factory: DeviceFactory): void {
     expect(flashCount(t)).toBe(before + 1);
     // The status file other processes read (vfiokit status) says DONE.
     expect(readFlashStatus(device.url)).toMatchObject({ state: 'DONE', status: 4, progress: 100, pid: process.pid, image: { typeName: 'FPGA', version: 'fpga-suite-1' } });
-  });
+  }, flashTimeout(factory));
 
   it('cancels a secure update while READY: ECANCELED, the BMC back at idle, nothing flashed, the card usable', async () => {
     using device = factory.open();
-    using bmc = openBmc(device);
+    using bmc = await openBmc(device);
     const t = bmc.transport;
     const before = flashCount(t);
     const su = bmc.update;
@@ -105,7 +113,7 @@ export function defineSecureUpdateCases(factory: DeviceFactory): void {
     expect(readFlashStatus(device.url)).toMatchObject({ state: 'IDLE', error: { code: 'ECANCELED' } });
     await expect(su.cancel()).rejects.toThrow(/idle|nothing to cancel/);
     await expectIdleAndUsable(device, t, (image) => su.flash(image));
-  });
+  }, flashTimeout(factory));
 }
 
 /**
@@ -122,7 +130,7 @@ export const URL_FAULT_SEQUENCE: readonly (readonly [Max10Fault, typeof FlashErr
 export function defineBmcFaultCases(factory: DeviceFactory): void {
   it(`takes the URL's BMC faults one per update (${URL_FAULT_SEQUENCE.map(([f]) => f).join(', ')}), then flashes`, async () => {
     using device = factory.open();
-    using bmc = openBmc(device);
+    using bmc = await openBmc(device);
     const t = bmc.transport;
     const before = flashCount(t);
     for (const [fault, type, code] of URL_FAULT_SEQUENCE) {
@@ -137,5 +145,5 @@ export function defineBmcFaultCases(factory: DeviceFactory): void {
     }
     expect(flashCount(t)).toBe(before);
     await expectIdleAndUsable(device, t, (image) => bmc.update.flash(image));
-  });
+  }, flashTimeout(factory));
 }

@@ -3,6 +3,7 @@
 // ifpga_opae_api.c get_bmc_property / opae_get_phy_info).
 import type { BmcTransport } from './transport.js';
 import {
+  BOARD_BOOT, PKVL_UPG_STATUS_GOOD, PKVL_UPG_STATUS_MASK, SYS_PKVL_POLLING_CTRL, type BmcBoard,
   DOORBELL, DRBL_CONFIG_SEL, FPGA_PAGE_MASK, M10BMC_SYS_BASE, SYS_BUILD_VER, SYS_FPGA_PAGE_INFO, SYS_FW_VERSION, SYS_MAC_HIGH,
   SYS_MAC_LOW, SYS_PKVL_A_VERSION, SYS_PKVL_B_VERSION, SYS_PKVL_LINK_STATUS,
 } from './registers.js';
@@ -31,7 +32,7 @@ export interface BmcInfo {
   /** Page the FPGA booted from: 'factory' (0) or 'user' (1). */
   fpgaBootPage: 'factory' | 'user';
   fpgaPageRaw: number;
-  /** Page the BMC boots from (doorbell config select: 0 user, 1 factory). */
+  /** Page the BMC boots from (doorbell config select; which value is factory depends on the card, BOARD_BOOT). */
   bmcBootPage: 'factory' | 'user';
   mac: string;
   macCount: number;
@@ -43,6 +44,9 @@ export interface PhyInfo {
   linkStatus: number;
   linksUp: number;
   retimerVersions: { serdes: number; sbus: number }[];
+  /** PKVL_POLL_CTRL raw, and whether both retimers report preload done with a good header checksum. */
+  pkvlPollCtrl: number;
+  pkvlPreloadGood: boolean;
 }
 
 export function decodeBmcVersion(raw: number): BmcVersion {
@@ -55,7 +59,8 @@ export function decodeBmcVersion(raw: number): BmcVersion {
 
 const sys = (t: BmcTransport, off: number): number => t.read32(M10BMC_SYS_BASE + off);
 
-export function readBmcInfo(t: BmcTransport): BmcInfo {
+export function readBmcInfo(t: BmcTransport, board: BmcBoard = 'n3000'): BmcInfo {
+  const configSel = (t.read32(DOORBELL) & DRBL_CONFIG_SEL) !== 0 ? 1 : 0;
   const low = sys(t, SYS_MAC_LOW);
   const high = sys(t, SYS_MAC_HIGH);
   const bytes = [(low >>> 24) & 0xff, (low >>> 16) & 0xff, (low >>> 8) & 0xff, low & 0xff, (high >>> 8) & 0xff, high & 0xff];
@@ -66,7 +71,7 @@ export function readBmcInfo(t: BmcTransport): BmcInfo {
     secure: t.read32(LEGACY_BUILD_VER) === VER_LEGACY_INVALID,
     fpgaBootPage: page === 0 ? 'factory' : 'user',
     fpgaPageRaw: page,
-    bmcBootPage: (t.read32(DOORBELL) & DRBL_CONFIG_SEL) !== 0 ? 'factory' : 'user',
+    bmcBootPage: configSel === BOARD_BOOT[board].bmcFactoryConfigSel ? 'factory' : 'user',
     mac: bytes.map((b) => b.toString(16).padStart(2, '0')).join(':'),
     macCount: (high >>> 16) & 0xff,
   };
@@ -80,5 +85,6 @@ export function readPhyInfo(t: BmcTransport): PhyInfo {
     const v = sys(t, off);
     return { serdes: v & 0xffff, sbus: (v >>> 16) & 0xffff };
   });
-  return { retimers: N3000_RETIMERS, linkStatus, linksUp: up, retimerVersions: versions };
+  const poll = sys(t, SYS_PKVL_POLLING_CTRL);
+  return { retimers: N3000_RETIMERS, linkStatus, linksUp: up, retimerVersions: versions, pkvlPollCtrl: poll, pkvlPreloadGood: (poll & PKVL_UPG_STATUS_MASK) === PKVL_UPG_STATUS_GOOD };
 }

@@ -117,7 +117,7 @@ function portProperties(device: Device, ports: Feature[]): PortProperties[] {
 }
 
 /** Read the properties in `mask` (0 = all) from an open device. */
-export function readCardProperties(device: Device, mask = 0): CardProperties {
+export async function readCardProperties(device: Device, mask = 0): Promise<CardProperties> {
   const m = checkMask(mask);
   const out: CardProperties = {};
   if (m & PropertyMask.PCI) out.pci = pciPropertiesOf(device);
@@ -127,7 +127,7 @@ export function readCardProperties(device: Device, mask = 0): CardProperties {
   if (m & PropertyMask.FME && fme) out.fme = fmeProperties(device, fme);
   if (m & PropertyMask.PORT) out.ports = portProperties(device, walk.features.filter((f) => f.type === 'fiu' && f.id === FiuId.PORT));
   if (m & PropertyMask.BMC && fme) {
-    using bmc = openBmc(device, { fme });
+    using bmc = await openBmc(device, { fme });
     out.bmc = bmc.info();
     if (out.fme) out.fme.bootPage = out.bmc.fpgaBootPage;
   }
@@ -135,7 +135,7 @@ export function readCardProperties(device: Device, mask = 0): CardProperties {
 }
 
 /** Retimer / PHY information through the BMC. */
-export function getPhyInfo(device: Device): PhyInfo {
-  using bmc = openBmc(device);
+export async function getPhyInfo(device: Device): Promise<PhyInfo> {
+  using bmc = await openBmc(device);
   return bmc.phyInfo();
 }

@@ -1,9 +1,12 @@
 // Reboot / reload of the FPGA or the BMC from the factory or user flash page (DPDK
 // drivers/raw/ifpga/base/ifpga_sec_mgr.c n3000_reload_fpga / n3000_reload_bmc;
 // reference/secure-update.md "Reboot / reload"):
-//   FPGA (secure BMC): FPGA_RECONF [23] RP_LOAD cleared, then set with the page in [22:20]
-//                      (factory 0, user 1); the rising edge starts the reload.
-//   BMC: DOORBELL config select [28] = page (factory 1, user 0) with reboot request [29].
+//   FPGA (secure BMC, N3000 only): FPGA_RECONF [23] RP_LOAD cleared, then set with the page in
+//        [22:20] (factory 0, user 1), then COUNTDOWN_START [18] cleared and set; the BMC reloads
+//        when the countdown starts.
+//   BMC: DOORBELL config select [28] = page with reboot request [29]; factory is config select 1
+//        on the N3000 and 0 on the D5005 class (registers.ts BOARD_BOOT).
+// Refused on a legacy (non-secure) BMC (intel-m10-bmc-spi.c check_m10bmc_version).
 // Refused while an update runs (DPDK n3000 check: progress must be idle or RSU done). The PCIe
 // side (save/disable AER on the upstream port, remove the function, rescan, restore AER) belongs
 // to the caller's `aroundReload` hook: it depends on the transport (sysfs for vfio).
@@ -11,8 +14,9 @@ import { ArgumentError, DeviceError } from '../../errors.js';
 import { logger } from '../../util/log.js';
 import type { BmcTransport } from './transport.js';
 import {
-  DOORBELL, DRBL_CONFIG_SEL, DRBL_REBOOT_DISABLED, DRBL_REBOOT_REQ, FPGA_RECONF_PAGE_MASK, FPGA_RECONF_PAGE_SHIFT,
-  FPGA_RECONF_REQUEST, M10BMC_SYS_BASE, SYS_FPGA_RECONF, decodeDoorbell, progressName, rsuProgress, rsuProgressDone,
+  BOARD_BOOT, DOORBELL, DRBL_CONFIG_SEL, DRBL_REBOOT_DISABLED, DRBL_REBOOT_REQ, FPGA_RECONF_COUNTDOWN_START, FPGA_RECONF_PAGE_MASK,
+  FPGA_RECONF_PAGE_SHIFT, FPGA_RECONF_REQUEST, M10BMC_SYS_BASE, SYS_FPGA_RECONF, assertSecureBmc, decodeDoorbell, progressName,
+  rsuProgress, rsuProgressDone, type BmcBoard,
 } from './registers.js';
 import { FlashState, readFlashStatus, writeFlashStatus } from './flash-status.js';
 
@@ -26,6 +30,8 @@ export interface RebootOptions {
   page: BootPage;
   /** Device URL for the shared status record (REBOOT while it runs). */
   device?: string;
+  /** Card class: boot-page semantics (default 'n3000'). */
+  board?: BmcBoard;
   /** Runs around the reload: e.g. disable AER and remove the PCI function, then rescan and restore. */
   aroundReload?: { before?(): void | Promise<void>; after?(): void | Promise<void> };
 }
@@ -40,6 +46,11 @@ export async function rebootCard(t: BmcTransport, options: RebootOptions): Promi
       throw new DeviceError('EBUSY', `reboot refused: process ${other.pid} is running a ${other.state === 'REBOOT' ? 'reboot' : 'flash'} of ${options.device} (${other.state}); wait for it to finish`, { pid: other.pid, state: other.state });
     }
   }
+  const board = BOARD_BOOT[options.board ?? 'n3000'];
+  if (target === 'fpga' && !board.fpgaReload) {
+    throw new DeviceError('ENOTSUP', `FPGA reload refused: on a ${board.name} card the BMC offers BMC page reloads only (intel-m10-bmc-sec-update d5005_image_load_hndlrs: bmc_factory, bmc_user); reboot the BMC (--target bmc) or power-cycle the host`, { target, board: options.board });
+  }
+  assertSecureBmc(t, `${target} reboot`);
   const doorbell = t.read32(DOORBELL);
   if (!rsuProgressDone(rsuProgress(doorbell))) {
     throw new DeviceError('EBUSY', `reboot refused: the BMC is ${progressName(rsuProgress(doorbell))}; an update must finish before a reload (vfiokit status)`, decodeDoorbell(doorbell));
@@ -55,11 +66,16 @@ export async function rebootCard(t: BmcTransport, options: RebootOptions): Promi
     await options.aroundReload?.before?.();
     mark('REBOOT', 1);
     if (target === 'fpga') {
+      // n3000_reload_fpga (secure BMC): RP_LOAD 0, RP_LOAD 1 with the page, COUNTDOWN_START 0, 1.
       const sel = page === 'factory' ? 0 : 1;
-      t.updateBits(M10BMC_SYS_BASE + SYS_FPGA_RECONF, FPGA_RECONF_REQUEST, 0);
-      t.updateBits(M10BMC_SYS_BASE + SYS_FPGA_RECONF, FPGA_RECONF_REQUEST | FPGA_RECONF_PAGE_MASK, FPGA_RECONF_REQUEST | (sel << FPGA_RECONF_PAGE_SHIFT));
+      const reconf = M10BMC_SYS_BASE + SYS_FPGA_RECONF;
+      t.updateBits(reconf, FPGA_RECONF_REQUEST, 0);
+      t.updateBits(reconf, FPGA_RECONF_REQUEST | FPGA_RECONF_PAGE_MASK, FPGA_RECONF_REQUEST | (sel << FPGA_RECONF_PAGE_SHIFT));
+      t.updateBits(reconf, FPGA_RECONF_COUNTDOWN_START, 0);
+      t.updateBits(reconf, FPGA_RECONF_COUNTDOWN_START, FPGA_RECONF_COUNTDOWN_START);
     } else {
-      const sel = page === 'factory' ? DRBL_CONFIG_SEL : 0;
+      const factory = page === 'factory';
+      const sel = (factory ? board.bmcFactoryConfigSel : 1 - board.bmcFactoryConfigSel) === 1 ? DRBL_CONFIG_SEL : 0;
       t.updateBits(DOORBELL, DRBL_CONFIG_SEL | DRBL_REBOOT_REQ, sel | DRBL_REBOOT_REQ);
     }
     log('%s reload from the %s page requested', target, page);

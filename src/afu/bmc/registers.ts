@@ -3,15 +3,17 @@
 // re-exported here; this file adds the names for logs and errors, the state predicates and the
 // kernel's timings (include/linux/mfd/intel-m10-bmc.h, drivers/fpga/intel-m10-bmc-sec-update.c,
 // DPDK drivers/raw/ifpga/base/opae_intel_max10.h, reference/secure-update.md).
+import { DeviceError } from '../../errors.js';
+import { hex } from '../../util/bytes.js';
 import {
-  DRBL_CONFIG_SEL, DRBL_REBOOT_DISABLED, DRBL_REBOOT_REQ, DRBL_RSU_REQUEST, RsuProgress, RsuStatus, hostStatus, rsuProgress, rsuStatus,
+  LEGACY_BUILD_VER, VER_LEGACY_INVALID, DRBL_CONFIG_SEL, DRBL_REBOOT_DISABLED, DRBL_REBOOT_REQ, DRBL_RSU_REQUEST, RsuProgress, RsuStatus, hostStatus, rsuProgress, rsuStatus,
 } from '../../dfl/regs/max10-bmc.js';
 
 export {
   M10BMC_SYS_BASE, SYS_FW_VERSION, SYS_MAC_LOW, SYS_MAC_HIGH, SYS_FPGA_RECONF, FPGA_RECONF_REQUEST, FPGA_RECONF_PAGE_SHIFT,
   FPGA_RECONF_PAGE_MASK, FPGA_RECONF_COUNTDOWN_START, SYS_TEST, SYS_BUILD_VER, SYS_FPGA_PAGE_INFO, FPGA_PAGE_MASK,
-  SYS_PKVL_POLLING_CTRL, SYS_PKVL_LINK_STATUS, SYS_PKVL_A_VERSION, SYS_PKVL_B_VERSION, SYS_DOORBELL, SYS_AUTH_RESULT,
-  DOORBELL, AUTH_RESULT, STAGING_BASE, STAGING_SIZE,
+  SYS_PKVL_POLLING_CTRL, PKVL_PRELOAD, PKVL_UPG_STATUS_MASK, PKVL_UPG_STATUS_GOOD, SYS_PKVL_LINK_STATUS, SYS_PKVL_A_VERSION, SYS_PKVL_B_VERSION, SYS_DOORBELL, SYS_AUTH_RESULT,
+  DOORBELL, AUTH_RESULT, STAGING_BASE, STAGING_SIZE, LEGACY_BUILD_VER, VER_LEGACY_INVALID,
   DRBL_RSU_REQUEST, DRBL_RSU_PROGRESS_SHIFT, DRBL_RSU_PROGRESS, DRBL_HOST_STATUS_SHIFT, DRBL_HOST_STATUS, DRBL_RSU_STATUS_SHIFT,
   DRBL_RSU_STATUS, DRBL_PKVL_EEPROM_LOAD_SEC, DRBL_PKVL1_POLL_EN, DRBL_PKVL2_POLL_EN, DRBL_CONFIG_SEL, DRBL_REBOOT_REQ,
   DRBL_REBOOT_DISABLED, rsuProgress, hostStatus, rsuStatus, RsuProgress, RsuStatus, HostStatus,
@@ -67,3 +69,30 @@ export const RSU_COMPLETE_INTERVAL_MS = 1000;
 export const RSU_COMPLETE_TIMEOUT_MS = 40 * 60 * 1000;
 /** intel-m10-bmc-sec-update.c WRITE_BLOCK_SIZE: the staging area is written 16 KiB at a time. */
 export const WRITE_BLOCK_SIZE = 0x4000;
+
+/** Card classes whose BMC this library drives: N3000 (feature 0xD), D5005 class (feature 0xE). */
+export type BmcBoard = 'n3000' | 'd5005';
+
+/**
+ * Boot-page semantics per card class. DOORBELL config select [28] for the BMC factory page: 1 on
+ * the N3000 (DPDK ifpga_sec_mgr.c n3000_reload: psel = factory ? 1 : 0; linux-dfl
+ * intel-m10-bmc-sec-update.c n3000_image_load_hndlrs "bmc_factory" = image_load_1), 0 on the D5005
+ * (d5005_image_load_hndlrs "bmc_factory" = image_load_0). FPGA reload through FPGA_RECONF exists
+ * for the N3000 only (n3000_reload_fpga; the D5005 handlers offer BMC pages only).
+ */
+export const BOARD_BOOT: Record<BmcBoard, { bmcFactoryConfigSel: 0 | 1; fpgaReload: boolean; name: string }> = {
+  n3000: { bmcFactoryConfigSel: 1, fpgaReload: true, name: 'PAC N3000' },
+  d5005: { bmcFactoryConfigSel: 0, fpgaReload: false, name: 'PAC D5005 class' },
+};
+
+/**
+ * intel-m10-bmc-spi.c check_m10bmc_version: a BMC whose LEGACY_BUILD_VER (0x300468) is not
+ * 0xffffffff runs the old non-secure firmware; the kernel refuses to probe it ("bad version M10BMC
+ * detected"), so no secure update or image load exists for it. Refuse `what` the same way.
+ */
+export function assertSecureBmc(t: { read32(address: number): number }, what: string): void {
+  const v = t.read32(LEGACY_BUILD_VER);
+  if (v !== VER_LEGACY_INVALID) {
+    throw new DeviceError('EBMC_LEGACY', `${what} refused: the BMC runs legacy (non-secure) firmware: LEGACY_BUILD_VER (0x300468) reads ${hex(v, 8)}, not 0xffffffff, so the kernel's intel-m10-bmc-spi refuses it ("bad version M10BMC detected"). Update the BMC to secure firmware with Intel's tools for legacy cards first`, { legacyBuildVersion: hex(v, 8) });
+  }
+}

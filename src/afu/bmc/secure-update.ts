@@ -14,7 +14,7 @@ import {
   AUTH_RESULT, DOORBELL, DRBL_HOST_STATUS, DRBL_HOST_STATUS_SHIFT, DRBL_RSU_REQUEST, HostStatus, NIOS_HANDSHAKE_INTERVAL_MS,
   NIOS_HANDSHAKE_TIMEOUT_MS, RSU_COMPLETE_INTERVAL_MS, RSU_COMPLETE_TIMEOUT_MS, RSU_PREP_INTERVAL_MS, RSU_PREP_TIMEOUT_MS,
   RsuProgress, RsuStatus, STAGING_BASE, STAGING_SIZE, WRITE_BLOCK_SIZE, decodeDoorbell, progressName, rsuProgress,
-  rsuProgressBusy, rsuProgressDone, rsuStatus, rsuStatusOk, statusName,
+  rsuProgressBusy, rsuProgressDone, rsuStatus, rsuStatusOk, statusName, assertSecureBmc,
 } from './registers.js';
 import type { BmcTransport } from './transport.js';
 import {
@@ -176,6 +176,7 @@ export class SecureUpdate {
       throw new ImageError('EIMAGE_SIZE', `secure update: image of ${size} bytes does not fit the ${STAGING_SIZE}-byte staging area`, { size, limit: STAGING_SIZE });
     }
     if (this.#running) throw new FlashError('EBUSY', 'secure update: a flash is already running on this BMC in this process', {});
+    assertSecureBmc(this.transport, 'secure update');
     if (this.device) {
       const other = readFlashStatus(this.device);
       if (other.pid !== process.pid && !other.stale && other.pid !== 0 && ['PREPARING', 'READY', 'COPYING', 'REBOOT'].includes(other.state)) {

@@ -1,35 +1,43 @@
-// BmcTransport over SPI-AVMM (N3000): Avalon-MM transactions, packetised as Avalon-ST bytes,
-// shifted through the Altera SPI master of FME feature 0xE as 32-bit words. The host side of
-// drivers/base/regmap/regmap-spi-avmm.c with writes batched: the kernel writes one register per
-// transaction (MAX_WRITE_CNT 1) and DPDK one register per SPI transaction with a 1 us sleep; here a
-// sequential write carries up to 1 KiB (MAX_TRANS_DATA), as reads already do in the kernel.
+// BmcTransport over SPI-AVMM: Avalon-MM transactions, packetised as Avalon-ST bytes, shifted
+// through the Altera SPI master as 32-bit words; the host side of drivers/base/regmap/
+// regmap-spi-avmm.c. The SPI master sits behind FME feature 0xD on the N3000 (NiosRegBus) or 0xE
+// on D5005-class cards (DflIndirectRegBus).
+//   Writes: ONE word per transaction (MAX_WRITE_CNT 1; the slave refuses more), without DPDK's
+//   1 us sleep between registers. Reads: up to 256 words (MAX_READ_CNT).
+//   Receive: give up after SPI_AVMM_XFER_TIMEOUT (200 ms) of idle words on the device's clock, with
+//   one last try after the deadline (br_do_rx_and_pkt_phy_parse).
 import { ArgumentError, TimeoutError } from '../../errors.js';
-import type { Region } from '../../mmio/region.js';
 import type { Clock } from '../../util/clock.js';
 import { hex } from '../../util/bytes.js';
 import { logger } from '../../util/log.js';
 import {
-  AvalonError, DECODE_MORE, MAX_PHY_REQUEST, MAX_TRANS_DATA, ST_FLAGS, ST_LEN, TRANS_CODE_READ, TRANS_CODE_SEQ_READ,
-  TRANS_CODE_SEQ_WRITE, TRANS_CODE_WRITE, TRANS_REQ_HEADER_SIZE, TRANS_RESP_FLAG, TRANS_RESP_HEADER_SIZE,
-  decodeError, encodeRequest,
+  AvalonError, DECODE_MORE, MAX_PHY_REQUEST, MAX_TRANS_DATA, MAX_WRITE_WORDS, SPI_AVMM_XFER_TIMEOUT_MS, ST_FLAGS, ST_LEN,
+  TRANS_CODE_READ, TRANS_CODE_SEQ_READ, TRANS_CODE_SEQ_WRITE, TRANS_CODE_WRITE, TRANS_REQ_HEADER_SIZE, TRANS_RESP_FLAG,
+  TRANS_RESP_HEADER_SIZE, PHY_IDLE, decodeError, encodeRequest,
 } from './avalon.js';
 import { avalonCodec, nativeTransact, type NativeTransact } from './avalon-codec.js';
 import { AlteraSpiMaster } from './spi-master.js';
+import type { SpiRegBus } from './spi-regbus.js';
 import { checkBmcAccess, type BmcTransport } from './transport.js';
+import { N3000_SPI_MAX_SPEED_HZ } from '../../dfl/regs/n3000-nios.js';
 
 const log = logger('bmc:spi');
 
-/** regmap-spi-avmm SPI_AVMM_XFER_TIMEOUT: give up when the bridge sends only idles this long. */
-export const SPI_AVMM_XFER_TIMEOUT_MS = 200;
-/** Idle words read before the clock is consulted again (bounds the loop on a virtual clock). */
-export const MAX_IDLE_WORDS = 4096;
+export { SPI_AVMM_XFER_TIMEOUT_MS };
+/** Wire time of one 32-bit SPI word at the board's max_speed_hz (12.5 MHz: 2.56 us). */
+export const SPI_WORD_MS = (32 / N3000_SPI_MAX_SPEED_HZ) * 1000;
+/**
+ * Idle words that span the 200 ms timeout at the wire rate, plus the last try: the bound the
+ * shim's whole-transaction loop counts (it runs on real hardware, where a word takes >= 2.56 us).
+ */
+export const MAX_IDLE_WORDS = Math.ceil(SPI_AVMM_XFER_TIMEOUT_MS / SPI_WORD_MS) + 1;
 
 export interface SpiAvmmOptions {
-  /** Data bytes per Avalon-MM transaction: 4..1024, a multiple of 4 (default 1024). */
-  maxTransactionBytes?: number;
+  /** Data bytes per read transaction: 4..1024, a multiple of 4 (default 1024, MAX_READ_CNT). */
+  maxReadBytes?: number;
   /** SPI chip select of the BMC (default 0). */
   chipSelect?: number;
-  /** Use the shim's transaction loop on mapped regions when it is built (default true). */
+  /** Use the shim's transaction loop on a mapped feature 0xE when it is built (default true). */
   native?: boolean;
 }
 
@@ -37,7 +45,7 @@ export class SpiAvmmTransport implements BmcTransport {
   readonly kind = 'spi-avmm';
   readonly clock: Clock;
   readonly spi: AlteraSpiMaster;
-  readonly maxTransactionBytes: number;
+  readonly maxReadBytes: number;
   /** Counters: transactions and SPI words exchanged (benchmarks, logs). */
   transactions = 0;
   spiWords = 0;
@@ -53,21 +61,23 @@ export class SpiAvmmTransport implements BmcTransport {
   /** Mapped feature 0xE with the shim built: the whole transaction runs in C (shim/spi_avmm.c). */
   #native: { transact: NativeTransact; base: bigint; offset: number; counters: BigUint64Array } | undefined;
 
-  constructor(region: Region, featureOffset: number, options: SpiAvmmOptions = {}) {
-    const max = options.maxTransactionBytes ?? MAX_TRANS_DATA;
+  constructor(bus: SpiRegBus, options: SpiAvmmOptions = {}) {
+    const max = options.maxReadBytes ?? MAX_TRANS_DATA;
     if (!Number.isInteger(max) || max < 4 || max > MAX_TRANS_DATA || (max & 3) !== 0) {
-      throw new ArgumentError('EBMC_BATCH', `maxTransactionBytes ${String(max)} must be a multiple of 4 in 4..${MAX_TRANS_DATA}`, { maxTransactionBytes: max });
+      throw new ArgumentError('EBMC_BATCH', `maxReadBytes ${String(max)} must be a multiple of 4 in 4..${MAX_TRANS_DATA}`, { maxReadBytes: max });
     }
-    this.maxTransactionBytes = max;
+    this.maxReadBytes = max;
     this.#cs = options.chipSelect ?? 0;
+    const region = bus.region;
     this.clock = region.clock;
-    this.spi = new AlteraSpiMaster(region, featureOffset);
+    this.spi = new AlteraSpiMaster(bus);
     const transact = nativeTransact();
     const address = (region as { address?: unknown }).address;
-    if (transact && region.kind === 'mapped' && typeof address === 'bigint' && options.native !== false) {
-      this.#native = { transact, base: address, offset: featureOffset, counters: new BigUint64Array(1) };
+    // The shim's loop speaks feature 0xE's window only (shim/spi_avmm.c).
+    if (transact && bus.kind === 'dfl-indirect' && region.kind === 'mapped' && typeof address === 'bigint' && options.native !== false) {
+      this.#native = { transact, base: address, offset: bus.base, counters: new BigUint64Array(1) };
     }
-    log('SPI-AVMM transport on %s at %s, %d-byte transactions', region.name, hex(featureOffset), max);
+    log('SPI-AVMM transport over %s, reads of up to %d bytes, one word per write', bus.name, max);
   }
 
   #checkOpen(): void {
@@ -108,7 +118,11 @@ export class SpiAvmmTransport implements BmcTransport {
     }
   }
 
-  /** Clock in words until one packet is decoded (br_do_rx_and_pkt_phy_parse). Returns its length. */
+  /**
+   * Clock in words until one packet is decoded (br_do_rx_and_pkt_phy_parse). Returns its length.
+   * A word with a non-idle byte restarts the 200 ms deadline; after the deadline one last word is
+   * read. On a virtual clock a word that let no device time pass is charged its wire time.
+   */
   #receive(address: number, size: number): number {
     const spi = this.spi;
     const word = this.#rxWord;
@@ -118,26 +132,31 @@ export class SpiAvmmTransport implements BmcTransport {
     state[ST_FLAGS] = 0;
     const clock = this.clock;
     let deadline = clock.now() + SPI_AVMM_XFER_TIMEOUT_MS;
+    let lastTry = false;
     let idle = 0;
     for (;;) {
+      const before = clock.now();
       const w = spi.txrx(0);
+      if (!clock.real && clock.now() === before) clock.spin(SPI_WORD_MS);
       this.spiWords++;
       word[0] = w >>> 24;
       word[1] = (w >>> 16) & 0xff;
       word[2] = (w >>> 8) & 0xff;
       word[3] = w & 0xff;
-      const before = state[ST_LEN]! | state[ST_FLAGS]!;
       const result = codec.depacketize(word, 4, state, this.#rx, this.#consumed);
       if (result >= 0) return result;
       if (result !== DECODE_MORE) throw decodeError(result, `BMC ${hex(address)} (${size} bytes)`);
-      if ((state[ST_LEN]! | state[ST_FLAGS]!) !== before) {
+      if (state[ST_FLAGS] !== 0 && !isIdleWord(w)) {
         deadline = clock.now() + SPI_AVMM_XFER_TIMEOUT_MS;
+        lastTry = false;
         idle = 0;
         continue;
       }
-      if (++idle >= MAX_IDLE_WORDS || clock.now() > deadline) {
-        throw new TimeoutError('EBMC_SPI_TIMEOUT', `BMC access at ${hex(address)} (${size} bytes): the SPI-AVMM bridge sent no answer (only idle bytes for ${idle} words / ${SPI_AVMM_XFER_TIMEOUT_MS} ms); the BMC is rebooting or hung: wait and retry, then power-cycle the card`, { address, size });
+      idle++;
+      if (lastTry) {
+        throw new TimeoutError('EBMC_SPI_TIMEOUT', `BMC access at ${hex(address)} (${size} bytes): the SPI-AVMM bridge sent no answer (only idle bytes for ${SPI_AVMM_XFER_TIMEOUT_MS} ms, ${idle} words, and one last try); the BMC is rebooting or hung: wait and retry, then power-cycle the card`, { address, size, idleWords: idle });
       }
+      if (clock.now() > deadline) lastTry = true;
     }
   }
 
@@ -197,7 +216,7 @@ export class SpiAvmmTransport implements BmcTransport {
     this.#checkOpen();
     checkBmcAccess(address, length, 'BMC block read');
     const out = new Uint8Array(length);
-    const max = this.maxTransactionBytes;
+    const max = this.maxReadBytes;
     for (let done = 0; done < length; done += max) {
       const n = Math.min(max, length - done);
       this.#transact(true, address + done, n >>> 2, undefined, 0, out, done);
@@ -208,10 +227,9 @@ export class SpiAvmmTransport implements BmcTransport {
   writeBlock(address: number, data: Uint8Array): void {
     this.#checkOpen();
     checkBmcAccess(address, data.length, 'BMC block write');
-    const max = this.maxTransactionBytes;
-    for (let done = 0; done < data.length; done += max) {
-      const n = Math.min(max, data.length - done);
-      this.#transact(false, address + done, n >>> 2, data, done, undefined, 0);
+    // regmap_bulk_write with max_raw_write 4: one TRANS_CODE_WRITE per word.
+    for (let done = 0; done < data.length; done += 4 * MAX_WRITE_WORDS) {
+      this.#transact(false, address + done, MAX_WRITE_WORDS, data, done, undefined, 0);
     }
   }
 
@@ -222,4 +240,10 @@ export class SpiAvmmTransport implements BmcTransport {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/** A word of PHY_IDLE bytes only (what the bridge sends while it has nothing to say). */
+const PHY_IDLE_WORD = (PHY_IDLE * 0x01010101) >>> 0;
+function isIdleWord(w: number): boolean {
+  return w === PHY_IDLE_WORD;
 }

@@ -65,7 +65,7 @@ examples:
       throw new TimeoutError('ETIMEDOUT', `process ${before.pid} did not confirm the cancel within ${CONFIRM_WAIT_MS / 1000} s; check vfiokit status ${positionals[0]}`, { device: key, pid: before.pid });
     }
     using device = await openDeviceArg(url);
-    using bmc = openBmc(device);
+    using bmc = await openBmc(device);
     await new SecureUpdate(bmc.transport, { device: key }).cancel();
     if (values.json) printJson({ device: key, cancelled: true, how: 'device' });
     else say(`cancelled: the BMC dropped the staged image of ${key}; the flash is unchanged`);

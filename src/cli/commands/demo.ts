@@ -146,7 +146,7 @@ examples:
     done('pr', { before: afuBefore, after: afuAfter, bytes: pr.bytesWritten, signature });
 
     say('== 6. secure update (BMC image)');
-    using bmc = openBmc(device);
+    using bmc = await openBmc(device);
     const before = bmc.info();
     const image = buildSignedImage({ contentType: 1, version: 'demo-2.0.99', payload: patternPayload(DEMO_IMAGE_BYTES, 9) });
     const flashBar = progressBar('flash', { quiet: json });

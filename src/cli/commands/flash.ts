@@ -54,7 +54,7 @@ examples:
       throw new UsageError('EUSAGE', `${path} is a ${image.subtypeName} image for the ${image.contentTypeName}: it cannot be undone. Run again with --yes if you mean it`);
     }
     using device = await openDeviceArg(url);
-    using bmc = openBmc(device);
+    using bmc = await openBmc(device);
     // The status file and the cancel request are kept under the card's name (its key), so
     // vfiokit status / cancel from another shell find them however the card was named.
     const update = new SecureUpdate(bmc.transport, { device: key });

@@ -43,8 +43,8 @@ examples:
       props = { pci: sysfsOnly };
     } else {
       using device = await openDeviceArg(url);
-      props = readCardProperties(device, mask);
-      if (values.phy) phy = getPhyInfo(device);
+      props = await readCardProperties(device, mask);
+      if (values.phy) phy = await getPhyInfo(device);
     }
     if (values.json) {
       printJson({ device: url, ...props, ...(phy ? { phy } : {}) });

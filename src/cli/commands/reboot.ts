@@ -52,9 +52,9 @@ examples:
     const url = resolveDevice(positionals[0]);
     const key = deviceKeyArg(url);
     const device = await openDeviceArg(url);
-    let bmc: ReturnType<typeof openBmc>;
+    let bmc: Awaited<ReturnType<typeof openBmc>>;
     try {
-      bmc = openBmc(device);
+      bmc = await openBmc(device);
     } catch (err) {
       device.close();
       throw err;

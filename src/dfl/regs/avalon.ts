@@ -35,3 +35,11 @@ export const TRANS_REQ_HEADER_SIZE = 8;
 export const TRANS_RESP_HEADER_SIZE = 4;
 /** At most 1,024 data bytes per transaction (regmap-spi-avmm: 256 words). */
 export const MAX_TRANS_DATA = 1024;
+/**
+ * regmap-spi-avmm MAX_READ_CNT / MAX_WRITE_CNT: the slave takes at most 256 words per read and ONE
+ * word per write transaction (max_raw_write = 4 bytes). The sim's bridge refuses longer writes.
+ */
+export const MAX_READ_WORDS = 256;
+export const MAX_WRITE_WORDS = 1;
+/** regmap-spi-avmm SPI_AVMM_XFER_TIMEOUT: the host gives up after 200 ms of idle words (plus one last try). */
+export const SPI_AVMM_XFER_TIMEOUT_MS = 200;

@@ -1,13 +1,13 @@
 // The MAX10 BMC of an N3000-class card as both sides see it, written once for the host driver
 // (src/afu/bmc) and the device model (src/sim/bmc):
-//   1. the Altera SPI master behind FME private feature 0xE, reached through the feature's
-//      indirect register window (drivers/spi/spi-altera-dfl.c, spi-altera-core.c; DPDK
-//      drivers/raw/ifpga/base/opae_spi.c);
+//   1. the Altera SPI master registers (spi-altera-core.c) and the window of FME private feature
+//      0xE onto them (drivers/spi/spi-altera-dfl.c: D5005 / N5010 class cards). On the N3000 the
+//      same SPI master sits behind feature 0xD instead (dfl-n3000-nios.c, src/dfl/regs/n3000-nios.ts);
 //   2. the BMC's Avalon-MM address map: system registers, the secure-update doorbell and its
 //      fields, the staging area (include/linux/mfd/intel-m10-bmc.h, drivers/fpga/
 //      intel-m10-bmc-sec-update.c, DPDK opae_intel_max10.h; reference/secure-update.md).
 
-// ---- 1. SPI master behind feature 0xE (offsets relative to the feature's DFH) ----
+// ---- 1. SPI master behind feature 0xE (offsets relative to the feature's register block) ----
 
 /** +0x08 SPI_CORE_PARAMETER: [7:2] data width, [13:8] chip selects, [14] CPOL, [15] CPHA. */
 export const SPI_CORE_PARAMETER = 0x08;
@@ -68,8 +68,24 @@ export const SYS_BUILD_VER = 0x68;
 /** FPGA boot page info (DPDK FPGA_PAGE_INFO): [2:0] page the FPGA booted from (0 factory, 1 user). */
 export const SYS_FPGA_PAGE_INFO = 0x6c;
 export const FPGA_PAGE_MASK = 0x7;
-/** Retimer (PKVL) registers (DPDK opae_intel_max10.h): link status bit per line, versions. */
+/**
+ * Retimer (PKVL) poll control (intel-m10-bmc.h M10BMC_PKVL_POLL_CTRL, out-of-tree linux-dfl and
+ * DPDK opae_intel_max10.h): [16]/[24] retimer A/B preload done, [17]/[25] preload timeout,
+ * [18]/[26] data too big, [20]/[28] header checksum good. UPG_STATUS_GOOD = preload | checksum.
+ */
 export const SYS_PKVL_POLLING_CTRL = 0x80;
+export const PKVL_A_PRELOAD = 1 << 16;
+export const PKVL_A_PRELOAD_TO = 1 << 17;
+export const PKVL_A_DATA_TOO_BIG = 1 << 18;
+export const PKVL_A_HDR_CKSUM = 1 << 20;
+export const PKVL_B_PRELOAD = 1 << 24;
+export const PKVL_B_PRELOAD_TO = 1 << 25;
+export const PKVL_B_DATA_TOO_BIG = 1 << 26;
+export const PKVL_B_HDR_CKSUM = 1 << 28;
+export const PKVL_PRELOAD = PKVL_A_PRELOAD | PKVL_B_PRELOAD;
+export const PKVL_UPG_STATUS_MASK = (PKVL_PRELOAD | PKVL_A_PRELOAD_TO | PKVL_B_PRELOAD_TO | PKVL_A_DATA_TOO_BIG | PKVL_B_DATA_TOO_BIG | PKVL_A_HDR_CKSUM | PKVL_B_HDR_CKSUM) >>> 0;
+export const PKVL_UPG_STATUS_GOOD = (PKVL_PRELOAD | PKVL_A_HDR_CKSUM | PKVL_B_HDR_CKSUM) >>> 0;
+/** Retimer link status (bit per line) and versions (DPDK opae_intel_max10.h). */
 export const SYS_PKVL_LINK_STATUS = 0x164;
 export const SYS_PKVL_A_VERSION = 0x254;
 export const SYS_PKVL_B_VERSION = 0x258;
@@ -84,6 +100,15 @@ export const AUTH_RESULT = M10BMC_SYS_BASE + SYS_AUTH_RESULT;
 export const LEGACY_BUILD_VER = 0x300468;
 /** M10BMC_N3000_VER_LEGACY_INVALID. */
 export const VER_LEGACY_INVALID = 0xffffffff;
+
+/**
+ * Telemetry (sensor) registers, system-register offsets (intel-m10-bmc.h M10BMC_N3000_TELEM_START..
+ * _END; drivers/hwmon/intel-m10-bmc-hwmon.c n3000bmc_*_tbl): {input, max, crit, hyst} per
+ * temperature in 0.5 C units, voltages in mV, currents in mA, power in mW.
+ */
+export const TELEM_START = 0x100;
+export const N3000_TELEM_END = 0x250;
+export const D5005_TELEM_END = 0x300;
 
 /** Staging area in the BMC's flash window (M10BMC_STAGING_BASE / _SIZE). */
 export const STAGING_BASE = 0x18000000;

@@ -5,12 +5,16 @@
 // layer executes {code, rsvd, be16 size, be32 address} + data on the Avalon bus and queues the
 // answer: a 4-byte {code | 0x80, 0, be16 size} for writes, the data for reads. Answers are
 // packetised and escaped the same way; while nothing is queued the bridge sends PHY_IDLE.
+// The slave takes ONE word per write (regmap-spi-avmm MAX_WRITE_CNT 1): a longer write executes
+// nothing and is answered with a write response of size 0, the "bytes written successfully"
+// (Avalon Packets to Transactions Converter response format), which the kernel's
+// br_wr_trans_rx_parse rejects (-EFAULT). Reads take up to 256 words (MAX_READ_CNT).
 
 // The byte codes are shared with the host codec (src/dfl/regs/avalon.ts).
 import {
   PKT_SOP, PKT_EOP, PKT_CHANNEL, PKT_ESC, PHY_IDLE, PHY_ESC, ESC_XOR,
   TRANS_CODE_WRITE, TRANS_CODE_SEQ_WRITE, TRANS_CODE_READ, TRANS_CODE_SEQ_READ, TRANS_CODE_NO_TRANS, TRANS_RESP_FLAG,
-  TRANS_REQ_HEADER_SIZE, TRANS_RESP_HEADER_SIZE, MAX_TRANS_DATA,
+  TRANS_REQ_HEADER_SIZE, TRANS_RESP_HEADER_SIZE, MAX_TRANS_DATA, MAX_WRITE_WORDS,
 } from '../../dfl/regs/avalon.js';
 
 /** Largest transaction the bridge buffers (header + 1 KiB of data). */
@@ -26,12 +30,14 @@ export interface BridgeStats {
   packets: number;
   /** Packets dropped: malformed framing, wrong channel, too long, unknown code, bad size. */
   dropped: number;
+  /** Writes longer than MAX_WRITE_WORDS refused (answered with size 0, nothing written). */
+  refusedWrites: number;
   reads: number;
   writes: number;
 }
 
 export class AvalonBridge {
-  readonly stats: BridgeStats = { packets: 0, dropped: 0, reads: 0, writes: 0 };
+  readonly stats: BridgeStats = { packets: 0, dropped: 0, refusedWrites: 0, reads: 0, writes: 0 };
   #bus: AvalonBus;
   // receive state
   #phyEsc = false;
@@ -146,6 +152,11 @@ export class AvalonBridge {
     const size = (buf[2]! << 8) | buf[3]!;
     const address = ((buf[4]! << 24) | (buf[5]! << 16) | (buf[6]! << 8) | buf[7]!) >>> 0;
     const bus = this.#bus;
+    if ((code === TRANS_CODE_WRITE || code === TRANS_CODE_SEQ_WRITE) && size > 4 * MAX_WRITE_WORDS && len === TRANS_REQ_HEADER_SIZE + size) {
+      this.stats.refusedWrites++;
+      this.#queue([code | TRANS_RESP_FLAG, 0, 0, 0], TRANS_RESP_HEADER_SIZE);
+      return;
+    }
     if ((code === TRANS_CODE_WRITE || code === TRANS_CODE_SEQ_WRITE) && size > 0 && (size & 3) === 0 && len === TRANS_REQ_HEADER_SIZE + size && size <= MAX_TRANS_DATA) {
       const step = code === TRANS_CODE_SEQ_WRITE ? 4 : 0;
       for (let i = 0; i < size; i += 4) {

@@ -17,8 +17,9 @@ import {
   SYS_FPGA_RECONF, SYS_TEST, SYS_BUILD_VER, SYS_FPGA_PAGE_INFO, SYS_PKVL_POLLING_CTRL, SYS_PKVL_LINK_STATUS, SYS_PKVL_A_VERSION,
   SYS_PKVL_B_VERSION, FPGA_RECONF_REQUEST, FPGA_RECONF_PAGE_SHIFT, FPGA_RECONF_PAGE_MASK, FPGA_RECONF_COUNTDOWN_START, FPGA_PAGE_MASK,
   DRBL_RSU_REQUEST, DRBL_RSU_PROGRESS_SHIFT, DRBL_HOST_STATUS, DRBL_HOST_STATUS_SHIFT, DRBL_RSU_STATUS_SHIFT, DRBL_CONFIG_SEL,
-  DRBL_REBOOT_REQ, DRBL_REBOOT_DISABLED, RsuProgress, RsuStatus, HostStatus,
+  DRBL_REBOOT_REQ, DRBL_REBOOT_DISABLED, RsuProgress, RsuStatus, HostStatus, PKVL_UPG_STATUS_GOOD, VER_LEGACY_INVALID,
 } from '../../dfl/regs/max10-bmc.js';
+import { sensorValue } from './max10-sensors.js';
 
 // The address map and the doorbell fields are shared with the host (src/dfl/regs/max10-bmc.ts);
 // the model's absolute names for the system registers follow.
@@ -138,7 +139,17 @@ export const MAX10_TIMING_PRESETS = {
 } as const satisfies Record<string, Max10Timing>;
 export type Max10TimingPreset = keyof typeof MAX10_TIMING_PRESETS;
 
+/** The card class the BMC belongs to: register map and boot-page semantics differ (BOARD_BOOT). */
+export type Max10Board = 'n3000' | 'd5005';
+
 export interface Max10Options {
+  /** Card class (default 'n3000'): the D5005 has no FPGA_RECONF and its BMC factory page is config select 0. */
+  board?: Max10Board;
+  /**
+   * A legacy (non-secure) BMC: LEGACY_BUILD_VER reads this build version instead of 0xffffffff
+   * (intel-m10-bmc-spi.c check_m10bmc_version refuses such a BMC).
+   */
+  legacyBuildVersion?: number;
   timing?: Partial<Max10Timing>;
   /**
    * Faults armed at power-up, as if passed to injectFault one by one: each is taken by the next
@@ -159,10 +170,10 @@ export interface Max10Options {
 }
 
 export interface Max10Events {
-  /** An FPGA reload from `page` was triggered through FPGA_RECONF. */
+  /** An FPGA reload from `page` was triggered through FPGA_RECONF (the full DPDK sequence). */
   onFpgaReload?(page: number): void;
-  /** The BMC rebooted from `page` (0 user, 1 factory, the doorbell's config select). */
-  onBmcReboot?(page: number): void;
+  /** The BMC rebooted with the doorbell's config select `configSel` (N3000: 1 factory; D5005: 0 factory). */
+  onBmcReboot?(configSel: number): void;
 }
 
 type Phase = 'idle' | 'handshake' | 'erasing' | 'ready' | 'write-done' | 'authenticating' | 'copying' | 'cancel' | 'busy' | 'rebooting';
@@ -181,7 +192,10 @@ export class Max10Model implements AvalonBus {
   linkStatus: number;
   linkSpeedMbps: number;
   fpgaPage: number;
+  /** Config select the BMC last booted with (N3000: 0 user, 1 factory; D5005: 0 factory, 1 user). */
   bmcPage = 0;
+  readonly board: Max10Board;
+  readonly legacyBuildVersion: number;
   flashCount = 0;
   #clock: Clock;
   #mac: [number, number];
@@ -196,6 +210,8 @@ export class Max10Model implements AvalonBus {
   #rebootDisabled: boolean;
   #authResult = 0;
   #fpgaReconf = 0;
+  /** RP_LOAD rose with this page; the reload waits for COUNTDOWN_START to rise (n3000_reload_fpga). */
+  #reloadArmed: number | undefined;
   #test = 0;
   #phase: Phase = 'idle';
   #phaseEnds = Infinity;
@@ -215,6 +231,8 @@ export class Max10Model implements AvalonBus {
         throw new ArgumentError('EARG_BMC_TIMING', `BMC timing ${name} = ${String(value)} is not ${name === 'copyBytesPerSec' ? 'a positive' : 'a non-negative'} finite number`, { name, value });
       }
     }
+    this.board = options.board ?? 'n3000';
+    this.legacyBuildVersion = (options.legacyBuildVersion ?? VER_LEGACY_INVALID) >>> 0;
     this.fwVersion = options.fwVersion ?? 0x44020006;
     this.buildVersion = options.buildVersion ?? 0x44020105;
     this.linkStatus = options.linkStatus ?? 0xff;
@@ -420,15 +438,15 @@ export class Max10Model implements AvalonBus {
   read32(address: number): number {
     this.#advance();
     switch (address) {
-      case LEGACY_BUILD_VER: return 0xffffffff; // M10BMC_N3000_VER_LEGACY_INVALID: a secure BMC
+      case LEGACY_BUILD_VER: return this.legacyBuildVersion; // 0xffffffff (VER_LEGACY_INVALID): a secure BMC
       case FW_VERSION: return this.fwVersion;
       case MAC_LOW: return this.#mac[0];
       case MAC_HIGH: return this.#mac[1];
-      case FPGA_RECONF: return this.#fpgaReconf;
+      case FPGA_RECONF: return this.board === 'n3000' ? this.#fpgaReconf : 0xffffffff;
       case TEST_REG: return this.#test;
       case BUILD_VER: return this.buildVersion;
       case FPGA_PAGE_INFO: return this.fpgaPage & FPGA_PAGE_MASK;
-      case PKVL_POLLING_CTRL: return 0x0011_0000 | 0x1; // A/B preload done, polling on
+      case PKVL_POLLING_CTRL: return PKVL_UPG_STATUS_GOOD; // both retimers: preload done, header checksum good
       case PKVL_LINK_STATUS: return this.linkStatus;
       case PKVL_A_VERSION: return 0x0109_20a6;
       case PKVL_B_VERSION: return 0x0109_20a6;
@@ -436,6 +454,8 @@ export class Max10Model implements AvalonBus {
       case AUTH_RESULT: return this.#authResult;
       default: break;
     }
+    const sensor = sensorValue(this.board, address - SYS_BASE);
+    if (sensor !== undefined) return sensor;
     if (address >= STAGING_BASE && address < STAGING_BASE + STAGING_SIZE) {
       const off = address - STAGING_BASE;
       const page = this.#staging.get(Math.floor(off / PAGE));
@@ -469,7 +489,7 @@ export class Max10Model implements AvalonBus {
     this.#advance();
     switch (address) {
       case DOORBELL: this.#writeDoorbell(value >>> 0); return;
-      case FPGA_RECONF: this.#writeReconf(value >>> 0); return;
+      case FPGA_RECONF: if (this.board === 'n3000') this.#writeReconf(value >>> 0); return;
       case TEST_REG: this.#test = value >>> 0; return;
       default: break;
     }
@@ -519,14 +539,23 @@ export class Max10Model implements AvalonBus {
     }
   }
 
+  /**
+   * DPDK n3000_reload_fpga (secure BMC): RP_LOAD [23] cleared, then set with the page in [22:20];
+   * then COUNTDOWN_START [18] cleared and set. The reload starts on that last rising edge only,
+   * with RP_LOAD still set; clearing RP_LOAD disarms it.
+   */
   #writeReconf(value: number): void {
     const prev = this.#fpgaReconf;
     this.#fpgaReconf = value & (FPGA_RECONF_REQUEST | FPGA_RECONF_PAGE_MASK | FPGA_RECONF_COUNTDOWN_START);
     const rising = (bit: number): boolean => (prev & bit) === 0 && (value & bit) !== 0;
-    // DPDK n3000_reload_fpga (secure BMC): clear RP_LOAD [23], then set it with the page in [22:20].
-    // reference/secure-update.md adds a toggle of the countdown start [18]; either edge starts the reload.
-    if (rising(FPGA_RECONF_REQUEST) || ((value & FPGA_RECONF_REQUEST) !== 0 && rising(FPGA_RECONF_COUNTDOWN_START))) {
-      const page = (value >>> FPGA_RECONF_PAGE_SHIFT) & 0x7;
+    if ((value & FPGA_RECONF_REQUEST) === 0) {
+      this.#reloadArmed = undefined;
+      return;
+    }
+    if (rising(FPGA_RECONF_REQUEST)) this.#reloadArmed = (value & FPGA_RECONF_PAGE_MASK) >>> FPGA_RECONF_PAGE_SHIFT;
+    if (this.#reloadArmed !== undefined && rising(FPGA_RECONF_COUNTDOWN_START)) {
+      const page = this.#reloadArmed;
+      this.#reloadArmed = undefined;
       this.fpgaPage = page;
       this.counters.fpgaReloads++;
       this.events.onFpgaReload?.(page);

@@ -1,15 +1,17 @@
-// Device side of FME private feature 0xE on an N3000: the Altera SPI master (spi-altera-core.c
-// register set) behind the DFL indirect access window (spi-altera-dfl.c), wired to the MAX10's
-// SPI-AVMM bridge on chip select 0. Register offsets are relative to the feature's DFH.
-//   +0x08 SPI_CORE_PARAMETER: [7:2] data width 32, [13:8] one chip select, [31:22] SPI clock
-//   +0x10 INDIRECT_ADDR: write [9] read / [8] write + [2:0] register index; the bit reads back
-//         set for `indirectLatency` polls, then clears (the host polls it, spi-altera-dfl.c)
-//   +0x18 INDIRECT_RD_DATA: [31:0] data, [32] valid (reference/secure-update.md; the kernel calls
-//         bit 32 INDIRECT_DEBUG and ignores it)
-//   +0x20 INDIRECT_WR_DATA: [31:0]
-// SPI master registers: RXDATA 0, TXDATA 4, STATUS 8 (ROE 3, TOE 4, TMT 5, TRDY 6, RRDY 7, E 8),
-// CONTROL 0xC (SSO 10), SLAVE_SEL 0x14. A TXDATA write shifts 32 bits out MSB first (the host
-// swaps bytes so the first phy byte is in [31:24], regmap-spi-avmm br_swap_words_32).
+// Device side of the Altera SPI master (spi-altera-core.c register set) wired to the MAX10's
+// SPI-AVMM bridge on chip select 0, and the two windows that put it on the FME's DFL:
+//   SpiCoreModel         the SPI master itself, registers by byte address: RXDATA 0, TXDATA 4,
+//                        STATUS 8 (ROE 3, TOE 4, TMT 5, TRDY 6, RRDY 7, E 8), CONTROL 0xC (SSO 10),
+//                        SLAVE_SEL (TARGET_SEL) 0x14. A TXDATA write shifts 32 bits out MSB first
+//                        (the host swaps bytes so the first phy byte is in [31:24],
+//                        regmap-spi-avmm br_swap_words_32) at the SPI clock: the word takes
+//                        32 / spiHz of device time, RRDY rises when it is done.
+//   DflSpiWindowModel    feature 0xE's window (spi-altera-dfl.c): +0x08 SPI_CORE_PARAMETER,
+//                        +0x10 INDIRECT_ADDR ([9] read, [8] write, [2:0] register index; the bit
+//                        reads back set for `indirectLatency` polls, then clears), +0x18
+//                        INDIRECT_RD_DATA ([31:0], [32] valid), +0x20 INDIRECT_WR_DATA.
+// The N3000's window (feature 0xD) is nios-spi-model.ts.
+import type { Clock } from '../../util/clock.js';
 import type { AvalonBridge } from './avalon-bridge.js';
 import {
   SPI_CORE_PARAMETER, CORE_DATA_WIDTH_SHIFT, CORE_NUM_CHIPSELECT_SHIFT, SPI_INDIRECT_ADDR, SPI_INDIRECT_RD_DATA, SPI_INDIRECT_WR_DATA,
@@ -17,107 +19,67 @@ import {
   INDIRECT_REG_MASK, INDIRECT_DATA_MASK, ALTERA_SPI_RXDATA, ALTERA_SPI_TXDATA, ALTERA_SPI_STATUS, ALTERA_SPI_CONTROL, ALTERA_SPI_SLAVE_SEL,
   STATUS_ROE, STATUS_TOE, STATUS_TMT, STATUS_TRDY, STATUS_RRDY, STATUS_E, CONTROL_SSO,
 } from '../../dfl/regs/max10-bmc.js';
+import { N3000_SPI_MAX_SPEED_HZ } from '../../dfl/regs/n3000-nios.js';
 
-// The register map is shared with the host driver (src/dfl/regs/max10-bmc.ts). The window's
-// offsets keep the model's names; the SPI master registers are used as indices (offset >> 2),
-// which is how INDIRECT_ADDR[2:0] names them.
-export { SPI_CORE_PARAMETER, INDIRECT_WR, INDIRECT_RD, INDIRECT_VALID };
-export const INDIRECT_ADDR = SPI_INDIRECT_ADDR;
-export const INDIRECT_RD_DATA = SPI_INDIRECT_RD_DATA;
-export const INDIRECT_WR_DATA = SPI_INDIRECT_WR_DATA;
-
-const RXDATA = ALTERA_SPI_RXDATA >> 2;
-const TXDATA = ALTERA_SPI_TXDATA >> 2;
-const STATUS = ALTERA_SPI_STATUS >> 2;
-const CONTROL = ALTERA_SPI_CONTROL >> 2;
-const SLAVE_SEL = ALTERA_SPI_SLAVE_SEL >> 2;
-
-/** DATA_WIDTH 32 in [7:2], NUM_CHIPSELECT 1 in [13:8], SPI clock 12.5 MHz code in [31:22]. */
+/** DATA_WIDTH 32 in [7:2], NUM_CHIPSELECT 1 in [13:8], SPI clock code in [31:22] (spi-altera-dfl.c SPI_CLK). */
 export const CORE_PARAMETER_VALUE = (32n << CORE_DATA_WIDTH_SHIFT) | (1n << CORE_NUM_CHIPSELECT_SHIFT) | (25n << 22n);
 
-export class SpiMasterModel {
-  /** Polls of INDIRECT_ADDR that still show the command bit (0 = completes at once). */
-  indirectLatency = 1;
+export class SpiCoreModel {
   /** SPI words exchanged with the BMC (for tests and benchmarks). */
   words = 0;
+  /** SPI clock in Hz (default the board's max_speed_hz, 12.5 MHz); 0 = words take no time. */
+  spiHz = N3000_SPI_MAX_SPEED_HZ;
+  #clock: Clock;
   #bridge: AvalonBridge;
-  #cmd = 0n;
-  #pendingPolls = 0;
-  #rdData = 0n;
-  #wrData = 0;
   #rx = 0;
   #status = STATUS_TMT | STATUS_TRDY;
   #control = 0;
   #slaveSel = 0;
+  /** Real clock: the word being shifted is done at this time (RRDY, TMT, TRDY low until then). */
+  #busyUntil = 0;
 
-  constructor(bridge: AvalonBridge) {
+  constructor(clock: Clock, bridge: AvalonBridge) {
+    this.#clock = clock;
     this.#bridge = bridge;
   }
 
+  /** Device time of one 32-bit word at the SPI clock, in ms. */
+  get wordMs(): number {
+    return this.spiHz > 0 ? (32 / this.spiHz) * 1000 : 0;
+  }
+
   reset(): void {
-    this.#cmd = 0n;
-    this.#pendingPolls = 0;
-    this.#rdData = 0n;
-    this.#wrData = 0;
     this.#rx = 0;
     this.#status = STATUS_TMT | STATUS_TRDY;
     this.#control = 0;
     this.#slaveSel = 0;
+    this.#busyUntil = 0;
     this.#bridge.reset();
-  }
-
-  read64(offset: number): bigint {
-    switch (offset) {
-      case SPI_CORE_PARAMETER: return CORE_PARAMETER_VALUE;
-      case INDIRECT_ADDR:
-        if (this.#pendingPolls > 0) {
-          this.#pendingPolls--;
-          return this.#cmd;
-        }
-        return this.#cmd & ~(INDIRECT_RD | INDIRECT_WR);
-      case INDIRECT_RD_DATA: return this.#rdData;
-      case INDIRECT_WR_DATA: return BigInt(this.#wrData);
-      default: return 0n;
-    }
-  }
-
-  write64(offset: number, value: bigint): void {
-    switch (offset) {
-      case INDIRECT_WR_DATA:
-        this.#wrData = Number(value & INDIRECT_DATA_MASK);
-        return;
-      case INDIRECT_ADDR: {
-        this.#cmd = value & 0x3ffn;
-        const reg = Number(value & INDIRECT_REG_MASK);
-        if ((value & INDIRECT_RD) !== 0n) this.#rdData = BigInt(this.#readReg(reg)) | INDIRECT_VALID;
-        else if ((value & INDIRECT_WR) !== 0n) this.#writeReg(reg, this.#wrData);
-        this.#pendingPolls = (value & (INDIRECT_RD | INDIRECT_WR)) !== 0n ? this.indirectLatency : 0;
-        return;
-      }
-      default:
-        return;
-    }
   }
 
   #selected(): boolean {
     return (this.#control & CONTROL_SSO) !== 0 && (this.#slaveSel & 1) !== 0;
   }
 
-  #readReg(reg: number): number {
+  /** Register at byte address `reg` (0x0-0x14). */
+  readReg(reg: number): number {
     switch (reg) {
-      case RXDATA:
+      case ALTERA_SPI_RXDATA:
         this.#status &= ~STATUS_RRDY;
         return this.#rx;
-      case STATUS: return this.#status | ((this.#status & (STATUS_ROE | STATUS_TOE)) !== 0 ? STATUS_E : 0);
-      case CONTROL: return this.#control;
-      case SLAVE_SEL: return this.#slaveSel;
+      case ALTERA_SPI_STATUS: {
+        if (this.#busyUntil > 0 && this.#clock.now() < this.#busyUntil) return this.#status & ~(STATUS_RRDY | STATUS_TMT | STATUS_TRDY);
+        return this.#status | ((this.#status & (STATUS_ROE | STATUS_TOE)) !== 0 ? STATUS_E : 0);
+      }
+      case ALTERA_SPI_CONTROL: return this.#control;
+      case ALTERA_SPI_SLAVE_SEL: return this.#slaveSel;
       default: return 0;
     }
   }
 
-  #writeReg(reg: number, value: number): void {
+  writeReg(reg: number, value: number): void {
     switch (reg) {
-      case TXDATA: {
+      case ALTERA_SPI_TXDATA: {
         if ((this.#status & STATUS_RRDY) !== 0) this.#status |= STATUS_ROE; // previous word never read
         let rx = 0xffffffff; // MISO floats high with no slave selected
         if (this.#selected()) {
@@ -125,22 +87,85 @@ export class SpiMasterModel {
           rx = (bridge.exchange(value >>> 24) << 24) | (bridge.exchange((value >>> 16) & 0xff) << 16) | (bridge.exchange((value >>> 8) & 0xff) << 8) | bridge.exchange(value & 0xff);
           this.words++;
         }
+        // The word takes 32 SPI clocks. A virtual clock is advanced by it (the host's next
+        // STATUS read sees RRDY); on the real clock RRDY rises when the time has passed.
+        const ms = this.wordMs;
+        if (ms > 0) {
+          if (this.#clock.real) this.#busyUntil = this.#clock.now() + ms;
+          else this.#clock.spin(ms);
+        }
         this.#rx = rx >>> 0;
         this.#status |= STATUS_RRDY;
         return;
       }
-      case STATUS:
+      case ALTERA_SPI_STATUS:
         this.#status &= ~(STATUS_ROE | STATUS_TOE);
         return;
-      case CONTROL: {
+      case ALTERA_SPI_CONTROL: {
         const was = this.#selected();
         this.#control = value & 0x5d8;
         if (was && !this.#selected()) this.#bridge.resetReceiver();
         return;
       }
-      case SLAVE_SEL:
+      case ALTERA_SPI_SLAVE_SEL:
         this.#slaveSel = value;
         return;
+      default:
+        return;
+    }
+  }
+}
+
+/** Feature 0xE's indirect window onto the SPI core (spi-altera-dfl.c). */
+export class DflSpiWindowModel {
+  /** Polls of INDIRECT_ADDR that still show the command bit (0 = completes at once). */
+  indirectLatency = 1;
+  readonly core: SpiCoreModel;
+  #cmd = 0n;
+  #pendingPolls = 0;
+  #rdData = 0n;
+  #wrData = 0;
+
+  constructor(core: SpiCoreModel) {
+    this.core = core;
+  }
+
+  reset(): void {
+    this.#cmd = 0n;
+    this.#pendingPolls = 0;
+    this.#rdData = 0n;
+    this.#wrData = 0;
+    this.core.reset();
+  }
+
+  read64(offset: number): bigint {
+    switch (offset) {
+      case SPI_CORE_PARAMETER: return CORE_PARAMETER_VALUE;
+      case SPI_INDIRECT_ADDR:
+        if (this.#pendingPolls > 0) {
+          this.#pendingPolls--;
+          return this.#cmd;
+        }
+        return this.#cmd & ~(INDIRECT_RD | INDIRECT_WR);
+      case SPI_INDIRECT_RD_DATA: return this.#rdData;
+      case SPI_INDIRECT_WR_DATA: return BigInt(this.#wrData);
+      default: return 0n;
+    }
+  }
+
+  write64(offset: number, value: bigint): void {
+    switch (offset) {
+      case SPI_INDIRECT_WR_DATA:
+        this.#wrData = Number(value & INDIRECT_DATA_MASK);
+        return;
+      case SPI_INDIRECT_ADDR: {
+        this.#cmd = value & 0x3ffn;
+        const reg = Number(value & INDIRECT_REG_MASK) << 2;
+        if ((value & INDIRECT_RD) !== 0n) this.#rdData = BigInt(this.core.readReg(reg)) | INDIRECT_VALID;
+        else if ((value & INDIRECT_WR) !== 0n) this.core.writeReg(reg, this.#wrData);
+        this.#pendingPolls = (value & (INDIRECT_RD | INDIRECT_WR)) !== 0n ? this.indirectLatency : 0;
+        return;
+      }
       default:
         return;
     }
