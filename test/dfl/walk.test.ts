@@ -122,15 +122,25 @@ describe('walking hand-built lists', () => {
     expect(shape(w.features)).toEqual([['fiu', 'port', 0, [['afu', 'afu', 0x1000, []]]]]);
   });
 
-  it('skips unimplemented ports, BAR 7 and VF-only ports on a PF', () => {
+  it('skips unimplemented ports and BAR 7, and lists VF-only ports on the PF too (dfl-pci.c find_dfls_by_default)', () => {
     const bar0 = new Uint8Array(0x8000);
     putFme(bar0, 0, { ports: [portOffsetWord(0, 0x1000, { implemented: false }), portOffsetWord(7, 0x2000), portOffsetWord(0, 0x3000, { vfOnly: true }), portOffsetWord(0, 0x4000)] });
+    putPort(bar0, 0x3000, { eol: true, number: 2 });
     putPort(bar0, 0x4000, { eol: true, number: 3 });
     const dev = new FakeDflDevice({ 0: bar0 });
-    expect(locateDfls(dev).lists).toEqual([{ bar: 0, offset: 0, source: 'fme' }, { bar: 0, offset: 0x4000, source: 'port-table', port: 3 }]);
-    // On a VF the VF-only port is listed too.
-    putPort(bar0, 0x3000, { eol: true, number: 2 });
-    expect(locateDfls(dev, { virtualFunction: true }).lists.map((l) => l.offset)).toEqual([0, 0x3000, 0x4000]);
+    // The kernel reads only IMP [60] and the BAR [34:32]; the access bit [55] is for SR-IOV later.
+    expect(locateDfls(dev).lists).toEqual([
+      { bar: 0, offset: 0, source: 'fme' },
+      { bar: 0, offset: 0x3000, source: 'port-table', port: 2, vfOnly: true },
+      { bar: 0, offset: 0x4000, source: 'port-table', port: 3 },
+    ]);
+  });
+
+  it('refuses a port table BAR of 6 as dfl-pci.c find_dfls_by_default does ("bad BAR"), after skipping unimplemented entries', () => {
+    const bar0 = new Uint8Array(0x2000);
+    putFme(bar0, 0, { ports: [portOffsetWord(6, 0x1000, { implemented: false }), portOffsetWord(6, 0x1000)] });
+    const e = expectDflError(() => walkDfl(new FakeDflDevice({ 0: bar0 })), 'EDFL_PORT_BAR', 0, 0x40);
+    expect(e.message).toMatch(/bad BAR 6 for port 1/);
   });
 
   it('walks an AFU\'s own chain of BBBs inside its MMIO', () => {
@@ -195,11 +205,22 @@ describe('guards: every malformed list is a DflError naming the BAR and offset',
     expectDflError(() => walkDfl(new FakeDflDevice({ 0: bar1 })), 'EDFL_MISALIGNED', 0, 0);
   });
 
-  it('a zero-size feature that is not EOL', () => {
-    const bar0 = new Uint8Array(0x2000);
+  it('next offset 0 without EOL ends the list with a 4 KiB feature (dfl.c parse_feature_list, feature_size)', () => {
+    const bar0 = new Uint8Array(0x3000);
     putFme(bar0, 0, { next: 0x1000, eol: false });
     put64(bar0, 0x1000, dfh({ type: T.PRIVATE, id: 2, next: 0 }));
-    expectDflError(() => walkDfl(new FakeDflDevice({ 0: bar0 })), 'EDFL_ZERO_SIZE', 0, 0x1000);
+    put64(bar0, 0x2000, dfh({ type: T.PRIVATE, id: 3, eol: true })); // never reached
+    const w = walkDfl(new FakeDflDevice({ 0: bar0 }));
+    expect(shape(w.features)).toEqual([['fiu', 'fme', 0, [['private', 'power', 0x1000, []]]]]);
+    expect(w.features[0]!.children[0]!.size).toBe(0x1000);
+    expect(w.warnings.join('\n')).toMatch(/next offset 0 without EOL; the list ends here/);
+  });
+
+  it('a next-0 feature whose default 4 KiB runs past the BAR is refused, as create_feature_instance refuses it', () => {
+    const bar0 = new Uint8Array(0x1800);
+    putFme(bar0, 0, { next: 0x1000, eol: false });
+    put64(bar0, 0x1000, dfh({ type: T.PRIVATE, id: 2, eol: true }));
+    expectDflError(() => walkDfl(new FakeDflDevice({ 0: bar0 })), 'EDFL_FEATURE_SIZE', 0, 0x1000);
   });
 
   it('a cycle: a Port whose NEXT_AFU points at a feature of its own list', () => {
