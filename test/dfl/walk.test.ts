@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { walkDfl, locateDfls } from '../../src/dfl/walk.js';
 import { DflError } from '../../src/dfl/errors.js';
-import { flattenFeatures, type Feature } from '../../src/dfl/feature.js';
+import { csrOffsetOf, flattenFeatures, type Feature } from '../../src/dfl/feature.js';
 import { findDflVsec, readDflVsec } from '../../src/dfl/vsec.js';
 import { encodeParamHeader, encodeMsixParam, encodeV1Csr, ParamId } from '../../src/dfl/dfh.js';
 import { FME_GUID, PORT_GUID } from '../../src/dfl/guid.js';
@@ -65,8 +65,9 @@ describe('walking the simulated card', () => {
     const all = flattenFeatures(w.features);
     const byName = (n: string): Feature => all.find((f) => f.name === n)!;
     expect(byName('fme').version).toBe(0);
-    expect(byName('pr').version).toBe(0);
-    for (const n of ['thermal', 'power', 'global-error', 'port-error', 'uint', 'afu']) expect(byName(n).version).toBe(1);
+    for (const n of ['thermal', 'power', 'global-error', 'pr', 'port-error', 'uint', 'afu']) expect(byName(n).version).toBe(1);
+    // PR is v1 too: its registers are in the CSR block (dfl.c create_feature_instance), at DFH + 0x40.
+    expect(csrOffsetOf(byName('pr'))).toBe(byName('pr').offset + 0x40);
     expect(byName('port-error').csr).toMatchObject({ absolute: false, address: 0x40n, hasParams: true, size: 0xfc0 });
     expect(byName('port-error').params).toEqual([{ id: ParamId.MSI_X, version: 0, offset: 0x28, data: [encodeMsixParam(1, 1)] }]);
     expect(byName('uint').irq).toEqual({ firstVector: 2, count: 4, source: 'msix-param' });
@@ -334,5 +335,14 @@ describe('guards: every malformed list is a DflError naming the BAR and offset',
     putFme(bar0, 0, {});
     const w = walkDfl(new FakeDflDevice({ 0: bar0 }, vsecConfig([6]), 0x1c2c));
     expect(w.discovery).toBe('fme-port-table');
+  });
+});
+
+describe('CSR base of a feature (dfl.c create_feature_instance)', () => {
+  const base = { bar: 0, offset: 0x1000, type: 'private' as const, id: 5, name: 'pr', revision: 0, minorRevision: 0, size: 0x1000, children: [] };
+  it('is the DFH in v0, DFH + CSR address when relative, none when absolute', () => {
+    expect(csrOffsetOf({ ...base, version: 0 })).toBe(0x1000);
+    expect(csrOffsetOf({ ...base, version: 1, csr: { absolute: false, address: 0x40n, instanceId: 0, groupingId: 0, hasParams: false, size: 0x100 } })).toBe(0x1040);
+    expect(csrOffsetOf({ ...base, version: 1, csr: { absolute: true, address: 0xfee00000n, instanceId: 0, groupingId: 0, hasParams: false, size: 0x100 } })).toBeUndefined();
   });
 });

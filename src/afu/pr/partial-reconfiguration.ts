@@ -321,7 +321,14 @@ export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: Pr
   const t0 = clock.now();
   try {
     progress('clear-port-errors');
-    await call(() => port.clearErrors());
+    try {
+      await call(() => port.clearErrors());
+    } catch (err) {
+      // OPAE's xfpga_fpgaReconfigureSlot (reconf.c) logs a failed port error clear and goes on;
+      // the kernel refuses the clear only in AP6 (-EBUSY, dfl-afu-error.c), which PR survives.
+      if (!(err instanceof VfiokitError) || err.code !== 'EBUSY') throw err;
+      log('port %d: errors not cleared (%s); PR goes on as OPAE does', portIndex, err.message);
+    }
     progress('disable-port');
     portDisabled = true; // from here on the port is enabled again on every path, even if disable fails half way
     await call(() => port.disable());
