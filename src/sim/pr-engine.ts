@@ -23,7 +23,9 @@
 //   slot is lost and latches FIFO overflow. A store outside an operation latches protocol error.
 // - PR complete: once the FIFO has drained and programDelayUs passed, the engine checks the image
 //   (sim image header, see pr-engine-image.ts: interface ID, payload length, CRC), clears PR start,
-//   and on success replaces the port's AFU (ctx.loadAfu) by the one the image names. On failure
+//   and on success replaces the port's AFU (ctx.loadAfu) by the one the image names. A stream
+//   that starts with PACSign's block0 (a signed GBS) is checked first (checkSignedStream) and the
+//   image read after its 1,024 bytes of blocks; a failed check latches secure load error. On failure
 //   the error bits latch and PR_STS[16] stays 1 until the next PR reset (dfl-fme-mgr.c reads
 //   PR_ERR only while PR_STS[16] is set, so kernel-style hosts see the error too).
 // Latched PR_ERR bits survive PR reset until written back (pr.md step 1 clears them).
@@ -418,9 +420,10 @@ export class PrEngine implements FeatureModel {
       }
       bytes = bytes.subarray(Math.min(bytes.length, PAYLOAD_OFFSET));
     }
-    const header = errors & PR_ERR_SECURE_LOAD ? undefined : decodeSimImageHeader(bytes);
-    if (errors & PR_ERR_SECURE_LOAD) {
-      // already refused
+    const refused = (errors & PR_ERR_SECURE_LOAD) !== 0;
+    const header = refused ? undefined : decodeSimImageHeader(bytes);
+    if (refused) {
+      // nothing is loaded from a stream that failed the secure check
     } else if (!header) {
       this.#ctx.log('PR image has no sim image header: incompatible bitstream');
       errors |= PR_ERR_INCOMPATIBLE;

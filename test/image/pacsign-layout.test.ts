@@ -3,7 +3,7 @@
 // make_block0_entry, make_block1, UPDATE_reader / CANCEL_reader / RHP_reader .run) and the magics in
 // database.py, written out as numbers so the test does not share constants with the code it checks.
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { buildSignedImage, cancellationPayload, rootKeyHashPayload } from '../../src/afu/image/image-writer.js';
 import { parseSignedImage, rootKeyHashOf } from '../../src/afu/image/signed-image.js';
 import { flashRefusal } from '../../src/afu/image/flashable.js';
@@ -114,5 +114,35 @@ describe('signed images as PACSign writes them (opae-sdk python/pacsign/pacsign/
     expect(flashRefusal(3, 2)).toMatch(/root key hash.*only for SR, BMC and PR/);
     expect(flashRefusal(9, 1)).toMatch(/key cancellation/);
     expect(flashRefusal(12, 0)).toMatch(/not one PACSign defines/);
+  });
+});
+
+describe('image-info and flash on PACSign files (CLI)', () => {
+  it('image-info reads an RK_256 image, shows the hash it programs, and flash refuses a PR update with exit 3 and the reason', async () => {
+    const { main } = await import('../../src/cli/main.js');
+    const { capture } = await import('../pr/helpers.js');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'vfiokit-rk-'));
+    try {
+      const key = { x: new Uint8Array(32).fill(1), y: new Uint8Array(32).fill(2) };
+      const rk = join(dir, 'rk.bin');
+      writeFileSync(rk, buildSignedImage({ contentType: 1, subtype: 2, payload: rootKeyHashPayload(1, key) }));
+      let io = capture();
+      expect(await main(['image-info', rk])).toBe(0);
+      expect(io.out()).toMatch(/action: +2 root key hash 256 \(cannot be undone\)/);
+      expect(io.out()).toContain(`root key hash:   ${Buffer.from(sha('sha256', rootBody(key.x, key.y))).toString('hex')}`);
+      expect(io.out()).toMatch(/vfiokit flash: +through the BMC secure update/);
+      vi.restoreAllMocks();
+      const pr = join(dir, 'pr.bin');
+      writeFileSync(pr, buildSignedImage({ contentType: 10, payload: new Uint8Array(256) }));
+      io = capture();
+      expect(await main(['flash', 'sim:n3000', pr])).toBe(3);
+      expect(io.err()).toMatch(/PR test \(PR_TEST\) image is signed with the PR key.*vfiokit pr/);
+    } finally {
+      vi.restoreAllMocks();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
