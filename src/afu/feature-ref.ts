@@ -1,7 +1,7 @@
 // FeatureRef: where a feature's registers are, for code that drives them (PR, BMC, AFU drivers).
 import type { Device } from '../device/device.js';
 import type { Region } from '../mmio/region.js';
-import type { DflParam, Feature, FeatureIrq } from '../dfl/feature.js';
+import { csrOffsetOf, type DflParam, type Feature, type FeatureIrq } from '../dfl/feature.js';
 
 export interface FeatureRef {
   id: number;
@@ -28,8 +28,7 @@ export interface FeatureRef {
 }
 
 export function featureRef(device: Device, f: Feature): FeatureRef {
-  let csrOffset = f.offset;
-  if (f.csr && !f.csr.absolute) csrOffset = f.offset + Number(f.csr.address);
+  const csrOffset = csrOffsetOf(f) ?? f.offset;
   return {
     id: f.id,
     name: f.name,

@@ -1,5 +1,5 @@
 // Fme: the FPGA Management Engine of a card (reference/dfl.md "FME header"; dfl-fme-main.c).
-import { findPrivateFeature } from '../dfl/feature.js';
+import { csrOffsetOf, findPrivateFeature } from '../dfl/feature.js';
 import { FME_CAP, FmeReg, field } from '../dfl/fiu-regs.js';
 import { formatGuid } from '../dfl/guid.js';
 import { FmeFeatureId } from '../dfl/names.js';
@@ -71,11 +71,12 @@ export class Fme extends Fiu {
     return this.region.read64(this.offset + FmeReg.BITSTREAM_MD);
   }
 
-  /** The PR interface ID (PR feature +0xB0:+0xA8 as a UUID); undefined when the FME has no PR feature. */
+  /** The PR interface ID (PR registers +0xB0:+0xA8 as a UUID, from the CSR block in DFH v1); undefined when the FME has no PR feature reachable through a BAR. */
   get prInterfaceId(): string | undefined {
     const pr = findPrivateFeature(this.feature, FmeFeatureId.PR);
-    if (!pr) return undefined;
+    const base = pr && csrOffsetOf(pr);
+    if (!pr || base === undefined) return undefined;
     const region = this.device.region(pr.bar);
-    return formatGuid(region.read64(pr.offset + PR_INTFC_ID_H), region.read64(pr.offset + PR_INTFC_ID_L));
+    return formatGuid(region.read64(base + PR_INTFC_ID_H), region.read64(base + PR_INTFC_ID_L));
   }
 }

@@ -6,7 +6,7 @@
 // so a fresh Card.discover() of the same device (after PR) sees the same count.
 import type { Device } from '../device/device.js';
 import type { Feature } from '../dfl/feature.js';
-import { PORT_CAP, PORT_CTRL, PORT_ERROR_MASK_ALL, PORT_STS, PortErrorReg, PortReg, field } from '../dfl/fiu-regs.js';
+import { PORT_CAP, PORT_CTRL, PORT_ERROR_MASK_ALL, PORT_STS, PortErrorReg, PortPowerState, PortReg, field } from '../dfl/fiu-regs.js';
 import { PortFeatureId } from '../dfl/names.js';
 import { Fiu } from './fiu.js';
 import { DeviceError, VfiokitError } from '../errors.js';
@@ -164,6 +164,12 @@ export class Port extends Fiu {
     const ref = this.#errorFeature();
     const base = ref.csrOffset;
     const r = ref.region;
+    // afu_port_err_clear: "if device is still in AP6 power state, can not clear any error" (-EBUSY),
+    // checked before the port is touched.
+    const sts = this.status;
+    if (sts.powerState === PortPowerState.AP6) {
+      throw new DeviceError('EBUSY', `port ${this.number}: errors cannot be cleared while the port is in power state AP6 (PORT_STS[11:8] = 6 at BAR${this.feature.bar}+${hex(this.offset + PortReg.STS)}: 100% throttling); wait until the card cools down and the state returns to normal, then retry (dfl-afu-error.c afu_port_err_clear)`, { register: 'PORT_STS', bar: this.feature.bar, offset: this.offset + PortReg.STS, powerState: sts.powerState, port: this.number, errno: 'EBUSY' });
+    }
     try {
       this.disable();
     } catch (err) {

@@ -63,3 +63,14 @@ export function findPrivateFeature(parent: Feature, id: number): Feature | undef
   for (const c of parent.children) if (c.type === 'private' && c.id === id) return c;
   return undefined;
 }
+
+/**
+ * Offset in its BAR of a feature's register block, as dfl.c create_feature_instance places the
+ * feature's MMIO resource: the DFH in v0; in v1 the CSR block at the DFH plus the CSR address
+ * (DFHv1_CSR_ADDR_REL = 0). Undefined for an absolute CSR address (DFHv1_CSR_ADDR_REL = 1, "ARM
+ * or other non-PCIe use", dfl.h): a bus address no BAR offset reaches.
+ */
+export function csrOffsetOf(f: Feature): number | undefined {
+  if (!f.csr) return f.offset;
+  return f.csr.absolute ? undefined : f.offset + Number(f.csr.address);
+}

@@ -85,6 +85,9 @@ export const PORT_STS = {
   AP2_EVT: [13, 1],
 } as const;
 
+/** PORT_STS[11:8] power states (dfl.h PORT_STS_PWR_STATE_*): AP1 50%, AP2 90%, AP6 100% throttling. */
+export const PortPowerState = { NORMAL: 0, AP1: 1, AP2: 2, AP6: 6 } as const;
+
 /** Read a [low, width] field (width <= 32) out of a 64-bit register value. */
 export function field(value: bigint, [low, width]: readonly [number, number]): number {
   return Number((value >> BigInt(low)) & ((1n << BigInt(width)) - 1n));

@@ -34,8 +34,6 @@ export interface DflSource extends ConfigSource {
 export interface WalkOptions {
   /** Give up with EDFL_TOO_MANY after this many features (default MAX_FEATURES). */
   maxFeatures?: number;
-  /** Treat the function as a VF (ports marked VF-only in the FME port table are then not skipped). */
-  virtualFunction?: boolean;
 }
 
 /** Where one list starts, and how it was found. */
@@ -45,6 +43,8 @@ export interface DflList {
   source: 'vsec' | 'fme' | 'port-table' | 'port-bar0';
   /** Port index in the FME port table (source 'port-table'). */
   port?: number;
+  /** PORT_OFFSET[55]: the port is meant for a VF (still enumerated on the PF, as dfl-pci.c does). */
+  vfOnly?: boolean;
 }
 
 export interface DflWalk {
@@ -106,19 +106,24 @@ export function locateDfls(dev: DflSource, options: WalkOptions = {}): { discove
       if ((v & FME_PORT_OFST.IMP) === 0n) continue;
       const bar = Number((v >> FME_PORT_OFST.BAR_SHIFT) & FME_PORT_OFST.BAR_MASK);
       const offset = Number(v & FME_PORT_OFST.DFH_OFST_MASK);
+      // dfl-pci.c find_dfls_by_default: an unimplemented port (above) and BAR 7 are skipped; any
+      // other BAR >= PCI_STD_NUM_BARS fails the whole enumeration ("bad BAR %d for port %d",
+      // -EINVAL). It does not look at the access bit [55]: a VF-only port is enumerated on the PF
+      // too (dfl.c releases it to a VF only when SR-IOV is enabled).
       if (bar === FME_PORT_OFST.BAR_SKIP) continue;
-      if ((v & FME_PORT_OFST.ACC_CTRL) !== 0n && !options.virtualFunction) {
-        log('port %d is VF-only; skipped on the PF', n);
-        continue;
+      if (bar >= PCI_STD_NUM_BARS) {
+        throw dflError('EDFL_PORT_BAR', 0, reg, `PORT_OFFSET(${n}) names BAR${bar}: a PCI function has BARs 0-5, and 7 means "no port" (dfl-pci.c: "bad BAR ${bar} for port ${n}"); the FME header is corrupt`, { register: `PORT_OFFSET(${n})`, port: n, portBar: bar });
       }
-      const size = bar < PCI_STD_NUM_BARS && bar < dev.regionCount ? dev.regionInfo(bar).size : 0;
+      // A BAR 0-5 the device lacks, or an offset outside it, passes find_dfls_by_default but fails
+      // the kernel's mapping of the list (a length that wraps); refused here with the reason.
+      const size = bar < dev.regionCount ? dev.regionInfo(bar).size : 0;
       if (size === 0) {
         throw dflError('EDFL_PORT_BAR', 0, reg, `PORT_OFFSET(${n}) names BAR${bar}, which the device does not have; the FME header is corrupt`, { register: `PORT_OFFSET(${n})`, port: n, portBar: bar });
       }
       if (offset + DFH_SIZE > size || (offset & 7) !== 0) {
         throw dflError('EDFL_PORT_OFFSET', 0, reg, `PORT_OFFSET(${n}) puts port ${n} at BAR${bar}+${hex(offset)}, ${(offset & 7) !== 0 ? 'not on a 64-bit boundary' : `outside the BAR (size ${hex(size)})`}`, { register: `PORT_OFFSET(${n})`, port: n, portBar: bar, portOffset: offset, size });
       }
-      lists.push({ bar, offset, source: 'port-table', port: n });
+      lists.push({ bar, offset, source: 'port-table', port: n, ...((v & FME_PORT_OFST.ACC_CTRL) !== 0n ? { vfOnly: true } : {}) });
     }
     return { discovery: 'fme-port-table', lists };
   }
@@ -199,7 +204,9 @@ class Walker {
       } else {
         this.warn(`BAR${bar}+${hex(offset)}: DFH type ${dfh.type} is not defined; skipped`);
       }
-      if (dfh.eol) {
+      // dfl.c parse_feature_list: "stop parsing if EOL(End of List) is set or offset is 0".
+      if (dfh.eol || dfh.next === 0) {
+        if (!dfh.eol) this.warn(`BAR${bar}+${hex(offset)}: DFH ${hex(dfh.raw, 16)} has next offset 0 without EOL; the list ends here, as in dfl.c parse_feature_list`);
         closeGroup();
         return;
       }
@@ -207,13 +214,17 @@ class Walker {
     }
   }
 
-  /** Feature span: the next offset, 4 KiB when it is 0 at the end of a list (dfl.c feature_size()). */
+  /**
+   * Feature span: the next offset, or 4 KiB when it is 0 (dfl.c feature_size(), "workaround for
+   * private features with invalid size"), EOL or not; a span past the end of the BAR is refused as
+   * create_feature_instance refuses it (binfo->len - ofst < size: -EINVAL).
+   */
   #featureSize(bar: number, offset: number, dfh: Dfh, barSize: number): number {
     if (dfh.next === 0) {
-      if (!dfh.eol) {
-        throw dflError('EDFL_ZERO_SIZE', bar, offset, `DFH ${hex(dfh.raw, 16)} has next offset 0 but no EOL: a zero-size feature that does not end the list`, { dfh: hex(dfh.raw, 16) });
+      if (DEFAULT_FEATURE_SIZE > barSize - offset) {
+        throw dflError('EDFL_FEATURE_SIZE', bar, offset, `next offset 0 gives the feature the kernel's default 4 KiB (dfl.c feature_size), which runs past the end of BAR${bar} (size ${hex(barSize)}); the kernel refuses this list too`, { size: DEFAULT_FEATURE_SIZE, barSize });
       }
-      return Math.min(DEFAULT_FEATURE_SIZE, barSize - offset);
+      return DEFAULT_FEATURE_SIZE;
     }
     if (dfh.next > barSize - offset) {
       if (dfh.eol) throw dflError('EDFL_FEATURE_SIZE', bar, offset, `the last feature's size ${hex(dfh.next)} runs past the end of BAR${bar} (size ${hex(barSize)})`, { size: dfh.next, barSize });

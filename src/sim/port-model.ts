@@ -10,7 +10,7 @@
 import type { SimBlock } from './register-file.js';
 import type { Clock } from '../util/clock.js';
 import { DfhReg } from '../dfl/dfh.js';
-import { PORT_CAP, PORT_CTRL, PORT_ERROR_CAP, PORT_UINT_CAP, PortErrorReg, PortReg, putField } from '../dfl/fiu-regs.js';
+import { PORT_CAP, PORT_CTRL, PORT_ERROR_CAP, PORT_STS, PORT_UINT_CAP, PortErrorReg, PortReg, putField } from '../dfl/fiu-regs.js';
 import { parseGuid, PORT_GUID } from '../dfl/guid.js';
 
 export interface PortState {
@@ -45,6 +45,12 @@ export class PortHeaderBlock implements SimBlock, PortState {
   #ackAt = 0;
   /** Writes to PORT_CTRL (tests check the sequence). */
   ctrlWrites = 0;
+  /**
+   * PORT_STS[11:8]: the power state the card's thermal management puts the AFU in (0 normal, 1
+   * AP1, 2 AP2, 6 AP6 = fully throttled; dfl.h PORT_STS_PWR_STATE_*). Set by tests and the
+   * 'ap6' fault; the kernel refuses to clear port errors in AP6 (dfl-afu-error.c).
+   */
+  powerState = 0;
 
   constructor(options: PortHeaderOptions) {
     this.#o = options;
@@ -68,7 +74,8 @@ export class PortHeaderBlock implements SimBlock, PortState {
       case PortReg.CAP: return this.#cap;
       case PortReg.CTRL:
         return (this.#reset ? PORT_CTRL.SFTRST : 0n) | (this.#latency ? PORT_CTRL.LATENCY : 0n) | (this.#ack() ? PORT_CTRL.SFTRST_ACK : 0n);
-      case PortReg.STS: return 0n; // power state 0 (normal), no AP events
+      // PORT_STS[11:8] power state (dfl.h PORT_STS_PWR_STATE); no AP1/AP2 events are modelled.
+      case PortReg.STS: return putField(this.powerState, PORT_STS.PWR_STATE);
       default: return 0n;
     }
   }

@@ -23,7 +23,9 @@
 //   slot is lost and latches FIFO overflow. A store outside an operation latches protocol error.
 // - PR complete: once the FIFO has drained and programDelayUs passed, the engine checks the image
 //   (sim image header, see pr-engine-image.ts: interface ID, payload length, CRC), clears PR start,
-//   and on success replaces the port's AFU (ctx.loadAfu) by the one the image names. On failure
+//   and on success replaces the port's AFU (ctx.loadAfu) by the one the image names. A stream
+//   that starts with PACSign's block0 (a signed GBS) is checked first (checkSignedStream) and the
+//   image read after its 1,024 bytes of blocks; a failed check latches secure load error. On failure
 //   the error bits latch and PR_STS[16] stays 1 until the next PR reset (dfl-fme-mgr.c reads
 //   PR_ERR only while PR_STS[16] is set, so kernel-style hosts see the error too).
 // Latched PR_ERR bits survive PR reset until written back (pr.md step 1 clears them).
@@ -36,6 +38,23 @@ import {
   PR_ERR_OPERATION, PR_ERR_CRC, PR_ERR_INCOMPATIBLE, PR_ERR_PROTOCOL, PR_ERR_FIFO_OVERFLOW, PR_ERR_TIMEOUT, PR_ERR_SECURE_LOAD,
 } from '../dfl/regs/pr.js';
 import { decodeSimImageHeader, crc32, SIM_IMAGE_HEADER_LENGTH, uuidHalves, uuidString } from './pr-engine-image.js';
+import { getLe32 } from '../util/bytes.js';
+// The signed-image layout is a file format, not a register map: its constants live with the
+// parser (pure data, no code), read here as the card's secure PR block would read the stream.
+import { B0_MAGIC, B0_PAYLOAD_LENGTH, B0_SHA256, B0_SHA384, BLOCK0_MAGIC, BLOCK1_MAGIC, BLOCK1_OFFSET, PAYLOAD_OFFSET } from '../afu/image/layout.js';
+import { createHash } from 'node:crypto';
+
+/** Why a signed PR stream fails the sim's secure check, or undefined when block0/block1 and the hashes hold. */
+function checkSignedStream(bytes: Uint8Array): string | undefined {
+  if (bytes.length < PAYLOAD_OFFSET + 4) return `the stream is ${bytes.length} bytes, shorter than the 1,024-byte signature blocks`;
+  if (getLe32(bytes, BLOCK1_OFFSET) !== BLOCK1_MAGIC) return 'block1 magic missing';
+  const length = getLe32(bytes, B0_PAYLOAD_LENGTH);
+  if (length === 0 || PAYLOAD_OFFSET + length > bytes.length) return `block0 payload length ${length} does not fit the ${bytes.length - PAYLOAD_OFFSET} bytes received`;
+  const payload = bytes.subarray(PAYLOAD_OFFSET, PAYLOAD_OFFSET + length);
+  const same = (alg: string, at: number, n: number): boolean => Buffer.from(createHash(alg).update(payload).digest()).equals(bytes.subarray(at, at + n));
+  if (!same('sha256', B0_SHA256, 32) || !same('sha384', B0_SHA384, 48)) return 'payload hashes do not match block0';
+  return undefined;
+}
 
 // The register map is shared with the host (src/dfl/regs/pr.ts); the offsets are re-exported for
 // tests that drive the model register by register.
@@ -388,9 +407,24 @@ export class PrEngine implements FeatureModel {
   #finish(): void {
     let errors = this.#opErrors;
     let afuGuid: string | undefined;
-    const bytes = new Uint8Array(this.#words.buffer, 0, this.#count * 4);
-    const header = decodeSimImageHeader(bytes);
-    if (!header) {
+    let bytes = new Uint8Array(this.#words.buffer, 0, this.#count * 4);
+    // A PACSign-signed bitstream arrives with its block0 + block1 first (fpgaconf and the kernel
+    // send them along, see src/afu/pr/gbs.ts). The sim has no keys: it checks what it can (block0
+    // and block1 magics, the payload's SHA-256 and SHA-384 against block0) and latches PR_ERR[6]
+    // secure load error when that fails; the image itself follows the 1,024 bytes of blocks.
+    if (bytes.length >= 4 && getLe32(bytes, B0_MAGIC) === BLOCK0_MAGIC) {
+      const secure = checkSignedStream(bytes);
+      if (secure !== undefined) {
+        this.#ctx.log('PR secure load refused: %s', secure);
+        errors |= PR_ERR_SECURE_LOAD;
+      }
+      bytes = bytes.subarray(Math.min(bytes.length, PAYLOAD_OFFSET));
+    }
+    const refused = (errors & PR_ERR_SECURE_LOAD) !== 0;
+    const header = refused ? undefined : decodeSimImageHeader(bytes);
+    if (refused) {
+      // nothing is loaded from a stream that failed the secure check
+    } else if (!header) {
       this.#ctx.log('PR image has no sim image header: incompatible bitstream');
       errors |= PR_ERR_INCOMPATIBLE;
     } else if (header.interfaceIdLow !== this.#ifcLow || header.interfaceIdHigh !== this.#ifcHigh) {

@@ -21,6 +21,7 @@ import { hex } from '../util/bytes.js';
 import { DfhReg, DfhType, FiuId, encodeDfh, encodeMsixParam, encodeParamHeader, ParamId } from '../dfl/dfh.js';
 import { parseGuid } from '../dfl/guid.js';
 import { FmeFeatureId, PortFeatureId } from '../dfl/names.js';
+import { PortPowerState } from '../dfl/fiu-regs.js';
 import type { FeatureModel, FeatureModelFactory, SimContext } from './feature-model.js';
 import { defaultFeatureModels } from './defaults.js';
 import { RegisterFile, type SimBlock } from './register-file.js';
@@ -59,8 +60,10 @@ export type SimFault =
   /** PORT_CTRL[4] never rises after PORT_CTRL[0] is set (port disable times out). */
   | 'reset-ack'
   /** Every DMA copy of the AFU ends with a device fault (DmaFault.INJECTED). */
-  | 'dma';
-export const SIM_FAULTS: readonly SimFault[] = ['reset-ack', 'dma'];
+  | 'dma'
+  /** The port starts in power state AP6 (PORT_STS[11:8] = 6, fully throttled). */
+  | 'ap6';
+export const SIM_FAULTS: readonly SimFault[] = ['reset-ack', 'dma', 'ap6'];
 
 export interface SimCardOptions {
   /** The card's clock (default: a fresh VirtualClock). Flows wait through device.clock. */
@@ -199,6 +202,7 @@ export class SimCard {
       onReset: () => this.afu.reset(),
       ackNever: () => this.#faults.has('reset-ack'),
     });
+    if (this.#faults.has('ap6')) this.port.powerState = PortPowerState.AP6;
     this.portError = new PortErrorBlock(SimVector.PORT_ERROR, () => this.raiseInterrupt(SimVector.PORT_ERROR));
     this.afu = new AfuModel({
       guid: afuGuid,
@@ -236,12 +240,12 @@ export class SimCard {
       const params = irq ? [encodeParamHeader({ id: ParamId.MSI_X, version: 0, eop: true, nextWords: 2 }), encodeMsixParam(irq.first, irq.count)] : [];
       return { guidHigh: g.high, guidLow: g.low, csrOffset: SIM_V1_CSR_OFFSET, csrSize: SIM_FEATURE_SIZE - SIM_V1_CSR_OFFSET, params };
     };
-    // PR (0x5) keeps the v0 layout in every variant, and so does any feature a model answers
-    // (their drivers index registers from the DFH, which the v1 header words at +0x08..+0x28
-    // would shadow), except the BMC window: in the v1 variant it is v1 with its registers in the
-    // CSR block, which the kernel (dfl.c: mmio_res = the CSR block) and the host use.
-    const dfhIndexed = new Set([`fme:${hex(FmeFeatureId.PR)}`]);
-    const v1Model = new Set([`fme:${hex(bmcId)}`]);
+    // Features a model answers keep the v0 layout (their drivers index registers from the DFH,
+    // which the v1 header words at +0x08..+0x28 would shadow), except PR and the BMC window: in
+    // the v1 variant they are v1 with their registers in the CSR block, as the kernel maps them
+    // (dfl.c create_feature_instance: mmio_res = the CSR block) and the host uses them
+    // (card-pr.ts, feature-ref.ts).
+    const v1Model = new Set([`fme:${hex(FmeFeatureId.PR)}`, `fme:${hex(bmcId)}`]);
     const privateSpec = (fiu: number, id: number, revision: number, body: SimBlock | undefined, irq?: { first: number; count: number }): FeatureSpec => {
       const key = `${fiu === FiuId.FME ? 'fme' : 'port'}:${hex(id)}`;
       const model = modelFor(key);
@@ -249,7 +253,7 @@ export class SimCard {
         const size = Math.ceil(model.size / SIM_FEATURE_SIZE) * SIM_FEATURE_SIZE;
         return { key, id, revision, body: guardModel(key, model), model, size, v1: v1Model.has(key) ? v1Header(fiu, id) : undefined };
       }
-      return { key, id, revision, body, size: SIM_FEATURE_SIZE, v1: dfhIndexed.has(key) ? undefined : v1Header(fiu, id, irq) };
+      return { key, id, revision, body, size: SIM_FEATURE_SIZE, v1: v1Header(fiu, id, irq) };
     };
 
     // FME list.

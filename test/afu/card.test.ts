@@ -199,6 +199,24 @@ describe('port errors', () => {
     expect(dev.sim.portError.errors).toBe(0n);
   });
 
+  it('refuses to clear errors in power state AP6 with EBUSY before touching the port (dfl-afu-error.c afu_port_err_clear)', () => {
+    using dev = createSimCard('n3000', { faults: ['ap6'] });
+    const port = Card.discover(dev).ports[0]!;
+    expect(port.status.powerState).toBe(6);
+    dev.sim.portError.inject(0x2n);
+    const writes = dev.sim.port.ctrlWrites;
+    const err = (() => { try { port.clearErrors(); return undefined; } catch (e) { return e; } })();
+    expect(err).toBeInstanceOf(DeviceError);
+    expect((err as DeviceError).code).toBe('EBUSY');
+    expect((err as DeviceError).message).toMatch(/AP6.*PORT_STS\[11:8\] = 6/);
+    expect(dev.sim.port.ctrlWrites).toBe(writes); // the port was not held in reset
+    expect(dev.sim.portError.errors).toBe(0x2n);
+    expect(dev.sim.portError.mask).toBe(0n);
+    // Back to normal (AP1/AP2 only throttle): the clear works.
+    dev.sim.port.powerState = 2;
+    expect(port.clearErrors().errors).toBe(0x2n);
+  });
+
   it('leaves the port usable when the disable inside clearErrors times out', () => {
     using dev = createSimCard('n3000', { faults: { 'reset-ack': true } });
     const port = Card.discover(dev).ports[0]!;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { walkDfl, locateDfls } from '../../src/dfl/walk.js';
 import { DflError } from '../../src/dfl/errors.js';
-import { flattenFeatures, type Feature } from '../../src/dfl/feature.js';
+import { csrOffsetOf, flattenFeatures, type Feature } from '../../src/dfl/feature.js';
 import { findDflVsec, readDflVsec } from '../../src/dfl/vsec.js';
 import { encodeParamHeader, encodeMsixParam, encodeV1Csr, ParamId } from '../../src/dfl/dfh.js';
 import { FME_GUID, PORT_GUID } from '../../src/dfl/guid.js';
@@ -66,10 +66,11 @@ describe('walking the simulated card', () => {
     const all = flattenFeatures(w.features);
     const byName = (n: string): Feature => all.find((f) => f.name === n)!;
     expect(byName('fme').version).toBe(0);
-    expect(byName('pr').version).toBe(0);
-    for (const n of ['thermal', 'power', 'global-error', 'nios-spi', 'port-error', 'uint', 'afu']) expect(byName(n).version).toBe(1);
-    // The BMC window's registers are its CSR block (dfl.c: the kernel maps the CSR block for a v1 feature).
+    for (const n of ['thermal', 'power', 'global-error', 'pr', 'nios-spi', 'port-error', 'uint', 'afu']) expect(byName(n).version).toBe(1);
+    // The BMC window's and PR's registers are their CSR blocks (dfl.c: the kernel maps the CSR block for a v1 feature).
     expect(byName('nios-spi').csr).toMatchObject({ absolute: false, address: 0x40n, hasParams: false });
+    // PR is v1 too: its registers are in the CSR block (dfl.c create_feature_instance), at DFH + 0x40.
+    expect(csrOffsetOf(byName('pr'))).toBe(byName('pr').offset + 0x40);
     expect(byName('port-error').csr).toMatchObject({ absolute: false, address: 0x40n, hasParams: true, size: 0xfc0 });
     expect(byName('port-error').params).toEqual([{ id: ParamId.MSI_X, version: 0, offset: 0x28, data: [encodeMsixParam(1, 1)] }]);
     expect(byName('uint').irq).toEqual({ firstVector: 2, count: 4, source: 'msix-param' });
@@ -125,15 +126,25 @@ describe('walking hand-built lists', () => {
     expect(shape(w.features)).toEqual([['fiu', 'port', 0, [['afu', 'afu', 0x1000, []]]]]);
   });
 
-  it('skips unimplemented ports, BAR 7 and VF-only ports on a PF', () => {
+  it('skips unimplemented ports and BAR 7, and lists VF-only ports on the PF too (dfl-pci.c find_dfls_by_default)', () => {
     const bar0 = new Uint8Array(0x8000);
     putFme(bar0, 0, { ports: [portOffsetWord(0, 0x1000, { implemented: false }), portOffsetWord(7, 0x2000), portOffsetWord(0, 0x3000, { vfOnly: true }), portOffsetWord(0, 0x4000)] });
+    putPort(bar0, 0x3000, { eol: true, number: 2 });
     putPort(bar0, 0x4000, { eol: true, number: 3 });
     const dev = new FakeDflDevice({ 0: bar0 });
-    expect(locateDfls(dev).lists).toEqual([{ bar: 0, offset: 0, source: 'fme' }, { bar: 0, offset: 0x4000, source: 'port-table', port: 3 }]);
-    // On a VF the VF-only port is listed too.
-    putPort(bar0, 0x3000, { eol: true, number: 2 });
-    expect(locateDfls(dev, { virtualFunction: true }).lists.map((l) => l.offset)).toEqual([0, 0x3000, 0x4000]);
+    // The kernel reads only IMP [60] and the BAR [34:32]; the access bit [55] is for SR-IOV later.
+    expect(locateDfls(dev).lists).toEqual([
+      { bar: 0, offset: 0, source: 'fme' },
+      { bar: 0, offset: 0x3000, source: 'port-table', port: 2, vfOnly: true },
+      { bar: 0, offset: 0x4000, source: 'port-table', port: 3 },
+    ]);
+  });
+
+  it('refuses a port table BAR of 6 as dfl-pci.c find_dfls_by_default does ("bad BAR"), after skipping unimplemented entries', () => {
+    const bar0 = new Uint8Array(0x2000);
+    putFme(bar0, 0, { ports: [portOffsetWord(6, 0x1000, { implemented: false }), portOffsetWord(6, 0x1000)] });
+    const e = expectDflError(() => walkDfl(new FakeDflDevice({ 0: bar0 })), 'EDFL_PORT_BAR', 0, 0x40);
+    expect(e.message).toMatch(/bad BAR 6 for port 1/);
   });
 
   it('walks an AFU\'s own chain of BBBs inside its MMIO', () => {
@@ -198,11 +209,22 @@ describe('guards: every malformed list is a DflError naming the BAR and offset',
     expectDflError(() => walkDfl(new FakeDflDevice({ 0: bar1 })), 'EDFL_MISALIGNED', 0, 0);
   });
 
-  it('a zero-size feature that is not EOL', () => {
-    const bar0 = new Uint8Array(0x2000);
+  it('next offset 0 without EOL ends the list with a 4 KiB feature (dfl.c parse_feature_list, feature_size)', () => {
+    const bar0 = new Uint8Array(0x3000);
     putFme(bar0, 0, { next: 0x1000, eol: false });
     put64(bar0, 0x1000, dfh({ type: T.PRIVATE, id: 2, next: 0 }));
-    expectDflError(() => walkDfl(new FakeDflDevice({ 0: bar0 })), 'EDFL_ZERO_SIZE', 0, 0x1000);
+    put64(bar0, 0x2000, dfh({ type: T.PRIVATE, id: 3, eol: true })); // never reached
+    const w = walkDfl(new FakeDflDevice({ 0: bar0 }));
+    expect(shape(w.features)).toEqual([['fiu', 'fme', 0, [['private', 'power', 0x1000, []]]]]);
+    expect(w.features[0]!.children[0]!.size).toBe(0x1000);
+    expect(w.warnings.join('\n')).toMatch(/next offset 0 without EOL; the list ends here/);
+  });
+
+  it('a next-0 feature whose default 4 KiB runs past the BAR is refused, as create_feature_instance refuses it', () => {
+    const bar0 = new Uint8Array(0x1800);
+    putFme(bar0, 0, { next: 0x1000, eol: false });
+    put64(bar0, 0x1000, dfh({ type: T.PRIVATE, id: 2, eol: true }));
+    expectDflError(() => walkDfl(new FakeDflDevice({ 0: bar0 })), 'EDFL_FEATURE_SIZE', 0, 0x1000);
   });
 
   it('a cycle: a Port whose NEXT_AFU points at a feature of its own list', () => {
@@ -316,5 +338,14 @@ describe('guards: every malformed list is a DflError naming the BAR and offset',
     putFme(bar0, 0, {});
     const w = walkDfl(new FakeDflDevice({ 0: bar0 }, vsecConfig([6]), 0x1c2c));
     expect(w.discovery).toBe('fme-port-table');
+  });
+});
+
+describe('CSR base of a feature (dfl.c create_feature_instance)', () => {
+  const base = { bar: 0, offset: 0x1000, type: 'private' as const, id: 5, name: 'pr', revision: 0, minorRevision: 0, size: 0x1000, children: [] };
+  it('is the DFH in v0, DFH + CSR address when relative, none when absolute', () => {
+    expect(csrOffsetOf({ ...base, version: 0 })).toBe(0x1000);
+    expect(csrOffsetOf({ ...base, version: 1, csr: { absolute: false, address: 0x40n, instanceId: 0, groupingId: 0, hasParams: false, size: 0x100 } })).toBe(0x1040);
+    expect(csrOffsetOf({ ...base, version: 1, csr: { absolute: true, address: 0xfee00000n, instanceId: 0, groupingId: 0, hasParams: false, size: 0x100 } })).toBeUndefined();
   });
 });

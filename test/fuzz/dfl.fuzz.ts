@@ -34,19 +34,25 @@ function v1Feature(bar: Uint8Array, at: number, id: number, next: number, eol: b
 }
 
 /** A small valid card: FME + 3 features, Port + 2 features + AFU (with a BBB), in BAR0 (and BAR2). */
-function seedCard(v1: boolean, vsec: boolean, split: boolean): Seed {
+/**
+ * `kernelQuirks`: the FME list ends with next 0 and no EOL (dfl.c parse_feature_list ends it), and
+ * the port table has a VF-only entry and a BAR 7 entry (dfl-pci.c find_dfls_by_default).
+ */
+function seedCard(v1: boolean, vsec: boolean, split: boolean, kernelQuirks = false): Seed {
   const bar0 = new Uint8Array(BAR_SIZE);
   const bar2 = new Uint8Array(BAR_SIZE);
   const portBar = split ? bar2 : bar0;
   const portBarIndex = split ? 2 : 0;
   const portAt = split ? 0 : 0x4000;
-  putFme(bar0, 0, { next: 0x1000, eol: false, ports: [portOffsetWord(portBarIndex, portAt)] });
+  const ports = [portOffsetWord(portBarIndex, portAt)];
+  if (kernelQuirks) ports.push(portOffsetWord(7, 0x1000), portOffsetWord(portBarIndex, portAt, { vfOnly: true }));
+  putFme(bar0, 0, { next: 0x1000, eol: false, ports });
   if (v1) v1Feature(bar0, 0x1000, 0x1, 0x1000, false, false);
   else put64(bar0, 0x1000, dfh({ type: T.PRIVATE, id: 0x1, next: 0x1000 }));
   put64(bar0, 0x2000, dfh({ type: T.PRIVATE, id: 0x4, next: 0x1000 }));
   put64(bar0, 0x2070, 0x3n);
   const chain = vsec && !split;
-  put64(bar0, 0x3000, dfh({ type: T.PRIVATE, id: 0x5, next: chain ? 0x1000 : 0, eol: !chain }));
+  put64(bar0, 0x3000, dfh({ type: T.PRIVATE, id: 0x5, next: chain ? 0x1000 : 0, eol: !chain && !kernelQuirks }));
   putPort(portBar, portAt, { next: 0x1000, eol: false, nextAfu: 0x2000, mmioKiB: 8 });
   if (v1) v1Feature(portBar, portAt + 0x1000, 0x10, 0x1000, true, true);
   else {
@@ -175,6 +181,7 @@ export const target: FuzzTarget = {
     const stats = newStats('dfl');
     const corpus: Seed[] = [];
     for (const v1 of [false, true]) for (const vsec of [false, true]) for (const split of [false, true]) corpus.push(seedCard(v1, vsec, split));
+    corpus.push(seedCard(false, false, false, true), seedCard(true, false, true, true));
     // The seeds themselves must walk.
     for (const s of corpus) check(new FakeDflDevice(s.bars, s.config));
     for (let i = 0; i < cases; i++) {

@@ -1,7 +1,7 @@
 // Fuzz the GBS parser (outside bytes): mutated valid JSON-format and legacy files, mutated
-// metadata text, and random bytes. Every input must parse or throw a typed error, quickly; an
+// metadata text, PACSign-signed files (signature blocks after the JSON), and random bytes. Every input must parse or throw a typed error, quickly; an
 // accepted file must satisfy the parser's invariants (bitstream inside the file, a UUID, ...).
-import { buildGbs, buildGbsFromJson, buildLegacyGbs, parseGbs } from '../../src/afu/pr/gbs.js';
+import { buildGbs, buildGbsFromJson, buildLegacyGbs, buildSignedGbs, parseGbs } from '../../src/afu/pr/gbs.js';
 import { isUuid } from '../../src/afu/pr/uuid.js';
 import { FuzzFinding, mutate, newStats, Rng, runCase, type FuzzTarget } from './lib.js';
 
@@ -10,8 +10,10 @@ const AFU = 'd8424dc4-a4a3-c413-f89e-433683f9040b';
 
 function seeds(rng: Rng): Uint8Array[] {
   const bits = rng.bytes(rng.int(64));
+  const plain = buildGbs({ interfaceUuid: IFC, platformName: 'n3000', power: 50, clockFrequencyHigh: 312, clockFrequencyLow: 156, acceleratorClusters: [{ name: 'nlb', acceleratorTypeUuid: AFU }] }, bits);
   return [
-    buildGbs({ interfaceUuid: IFC, platformName: 'n3000', power: 50, clockFrequencyHigh: 312, clockFrequencyLow: 156, acceleratorClusters: [{ name: 'nlb', acceleratorTypeUuid: AFU }] }, bits),
+    plain,
+    buildSignedGbs(plain),
     buildGbs({ version: 640, interfaceUuid: IFC, acceleratorClusters: [{ acceleratorTypeUuid: AFU }, { acceleratorTypeUuid: IFC, totalContexts: 2 }] }, bits),
     buildLegacyGbs(IFC, bits),
   ];
@@ -49,6 +51,10 @@ function check(input: Uint8Array): void {
   if (!isUuid(gbs.interfaceUuid)) throw new FuzzFinding(`accepted GBS with interface UUID ${gbs.interfaceUuid}`);
   if (gbs.format === 'json' && (!gbs.metadata || gbs.metadata.acceleratorClusters.length === 0)) {
     throw new FuzzFinding('accepted a JSON GBS without accelerator clusters');
+  }
+  const sig = gbs.signature;
+  if (sig && (sig.offset !== gbs.bitstreamOffset || sig.payloadOffset + sig.payloadLength > input.length)) {
+    throw new FuzzFinding(`accepted a signed GBS whose signed payload (${sig.payloadOffset}+${sig.payloadLength}) lies outside the file (${input.length})`);
   }
 }
 

@@ -1,14 +1,19 @@
 // Fuzz target: the signed image parser (src/afu/image/signed-image.ts) and image info. Seeds are
-// valid images of every type/subtype; mutations must give a parsed image or an ImageError.
-import { buildSignedImage, patternPayload } from '../../src/afu/image/image-writer.js';
-import { checkPayloadHashes, imageInfo, parseSignedImage } from '../../src/afu/image/signed-image.js';
+// valid images of every PACSign content type (0..11) and subtype, root-key-hash images laid out as
+// PACSign's RHP_reader writes them (block1 = magic only); mutations must give a parsed image or an
+// ImageError, and what the CLI derives from a parsed image (root key hash, flash refusal) must not throw.
+import { buildSignedImage, cancellationPayload, patternPayload, rootKeyHashPayload } from '../../src/afu/image/image-writer.js';
+import { checkPayloadHashes, imageInfo, parseSignedImage, rootKeyHashOf } from '../../src/afu/image/signed-image.js';
+import { flashRefusal } from '../../src/afu/image/flashable.js';
 import { FuzzFinding, Rng, mutate, newStats, runCase, type FuzzTarget } from './lib.js';
 
 function seeds(): Uint8Array[] {
   const out: Uint8Array[] = [];
-  for (let type = 0; type < 4; type++) {
+  const key = { x: patternPayload(32, 1), y: patternPayload(32, 2) };
+  for (let type = 0; type < 12; type++) {
     for (let subtype = 0; subtype < 4; subtype++) {
-      out.push(buildSignedImage({ contentType: type, subtype, payload: patternPayload(128 + type * 100 + subtype * 7, type + subtype), version: `t${type}s${subtype}` }));
+      const payload = subtype >= 2 ? rootKeyHashPayload(type, key) : subtype === 1 ? cancellationPayload(type) : patternPayload(128 + type * 100, type + subtype);
+      out.push(buildSignedImage({ contentType: type, subtype, payload, ...(type < 4 ? { version: `t${type}s${subtype}` } : {}) }));
     }
   }
   return out;
@@ -28,6 +33,8 @@ export const target: FuzzTarget = {
         const image = parseSignedImage(input);
         if (image.payloadOffset + image.payloadLength > input.length) throw new FuzzFinding('payload runs past the end of the file');
         checkPayloadHashes(image);
+        rootKeyHashOf(image);
+        flashRefusal(image.contentType, image.subtype);
         if (imageInfo(input) === undefined) throw new FuzzFinding('imageInfo gave no info for an image that parses');
       });
     }

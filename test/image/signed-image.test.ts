@@ -10,9 +10,9 @@ describe('signed image parser', () => {
     const payload = patternPayload(5000, 2);
     const img = buildSignedImage({ contentType: 1, slot: 1, version: 'BMC 2.0.12', payload });
     const parsed = parseSignedImage(img);
-    expect(parsed).toMatchObject({ contentType: 1, contentTypeName: 'BMC', subtype: 0, subtypeName: 'update', slot: 1, payloadOffset: 1024, payloadLength: 5000, version: 'BMC 2.0.12', trailingBytes: 0, irreversible: false });
+    expect(parsed).toMatchObject({ contentType: 1, contentTypeName: 'BMC', subtype: 0, subtypeName: 'update', slot: 1, payloadOffset: 1024, payloadLength: 5120, version: 'BMC 2.0.12', trailingBytes: 0, irreversible: false });
     expect(parsed.cskEntry).toBeDefined();
-    expect(parsed.block0Entry.offset).toBe(BLOCK1_OFFSET + 380);
+    expect(parsed.block0Entry?.offset).toBe(BLOCK1_OFFSET + 380);
     verifySignedImage(parsed);
     const check = checkPayloadHashes(parsed);
     expect(check.sha256).toBe(parsed.sha256);
@@ -20,11 +20,11 @@ describe('signed image parser', () => {
   });
 
   it('reports image info as the management API does', () => {
-    const cases = [[0, 'FPGA'], [1, 'BMC'], [2, 'GBS'], [3, 'PR']] as const;
+    const cases = [[0, 'FPGA'], [1, 'BMC'], [2, 'GBS'], [3, 'FACTORY']] as const;
     for (const [type, name] of cases) {
       for (let subtype = 0; subtype < 4; subtype++) {
         const info = imageInfo(buildSignedImage({ contentType: type, subtype, payload: new Uint8Array(300) }));
-        expect(info).toMatchObject({ type, typeName: name, subtype, totalLength: 1024 + 300, payloadOffset: 1024, payloadLength: 300, hashesMatch: true });
+        expect(info).toMatchObject({ type, typeName: name, subtype, totalLength: 1024 + 384, payloadOffset: 1024, payloadLength: 384, hashesMatch: true });
       }
     }
     expect(imageInfo(new Uint8Array(2000))).toBeUndefined();
@@ -33,7 +33,7 @@ describe('signed image parser', () => {
   it('cancellation certificates carry the block0 entry in the CSK slot', () => {
     const parsed = parseSignedImage(buildSignedImage({ contentType: 0, subtype: 1, payload: new Uint8Array(128) }));
     expect(parsed.cskEntry).toBeUndefined();
-    expect(parsed.block0Entry.offset).toBe(BLOCK1_OFFSET + B1_CSK_ENTRY);
+    expect(parsed.block0Entry?.offset).toBe(BLOCK1_OFFSET + B1_CSK_ENTRY);
     expect(parsed.irreversible).toBe(true);
   });
 

@@ -7,7 +7,7 @@ import { SIM_AFU_GUID, SIM_PR_INTERFACE_ID } from '../../src/sim/identity.js';
 import { prEngineOf, type PrFault } from '../../src/sim/pr-engine.js';
 import { Card } from '../../src/afu/card.js';
 import { parseGbs } from '../../src/afu/pr/gbs.js';
-import { reconfigureCard, startCardReconfiguration } from '../../src/afu/pr/card-pr.js';
+import { prTarget, reconfigureCard, startCardReconfiguration } from '../../src/afu/pr/card-pr.js';
 import { simGbs as simGbsFile, prError } from './helpers.js';
 
 const NEW_AFU = '6f4e5d3c-2b1a-4c9d-8e7f-0a1b2c3d4e5f';
@@ -136,5 +136,29 @@ describe('buildSimGbs (demo helper)', () => {
     using device = createSimCard('n3000');
     await reconfigureCard(Card.discover(device), gbs);
     expect(Card.discover(device).afu(0)!.guid).toBe(NEW_AFU);
+  });
+});
+
+describe('PR feature in DFH v1 (dfl.c create_feature_instance: the CSR block is the feature\'s MMIO)', () => {
+  it('the host drives the PR registers in the CSR block, not at the DFH, on sim:n3000-dfh1', async () => {
+    using device = (await openDevice('sim:n3000-dfh1')) as SimDevice;
+    const card = Card.discover(device);
+    const pr = card.fme!.findFeature(0x5)!;
+    expect(pr.version).toBe(1);
+    expect(pr.feature.csr).toMatchObject({ absolute: false });
+    const target = prTarget(card);
+    expect(target.pr.offset).toBe(pr.offset + Number(pr.feature.csr!.address));
+    expect(target.pr.offset).not.toBe(pr.offset);
+    // At the DFH, +0xA8/+0xB0 are not the interface ID; in the CSR block they are.
+    expect(card.fme!.prInterfaceId).toBe(SIM_PR_INTERFACE_ID);
+  });
+
+  it('refuses a PR feature whose v1 CSR address is absolute (not reachable through a BAR)', async () => {
+    using device = (await openDevice('sim:n3000-dfh1')) as SimDevice;
+    const card = Card.discover(device);
+    const pr = card.fme!.findFeature(0x5)!;
+    const absolute = { ...pr, feature: { ...pr.feature, csr: { ...pr.feature.csr!, absolute: true, address: 0xfee0_0000n } } };
+    const fake = { device, fme: { findFeature: () => absolute, portCount: 1 }, port: () => undefined } as unknown as Card;
+    expect(() => prTarget(fake)).toThrow(/absolute CSR address 0xfee00000/);
   });
 });

@@ -5,7 +5,7 @@
 import { ArgumentError } from '../../errors.js';
 import type { Device } from '../../device/device.js';
 import { walkDfl } from '../../dfl/walk.js';
-import { findPrivateFeature, type Feature } from '../../dfl/feature.js';
+import { csrOffsetOf, findPrivateFeature, type Feature } from '../../dfl/feature.js';
 import { FiuId } from '../../dfl/dfh.js';
 import { FmeFeatureId } from '../../dfl/names.js';
 import { formatGuid } from '../../dfl/guid.js';
@@ -97,7 +97,8 @@ function fmeProperties(device: Device, fme: Feature): FmeProperties {
   let prInterfaceId: string | undefined;
   if (pr) {
     const pr0 = device.region(pr.bar);
-    prInterfaceId = formatGuid(pr0.read64(pr.offset + PR_INTFC_ID_H), pr0.read64(pr.offset + PR_INTFC_ID_L));
+    const base = csrOffsetOf(pr) ?? pr.offset; // DFH v1: the CSR block (dfl.c)
+    prInterfaceId = formatGuid(pr0.read64(base + PR_INTFC_ID_H), pr0.read64(base + PR_INTFC_ID_L));
   }
   return {
     bitstreamId: hex(id, 16),

@@ -8,7 +8,7 @@ import { ArgumentError, TimeoutError, VfiokitError } from '../../errors.js';
 import { hex } from '../../util/bytes.js';
 import { logger } from '../../util/log.js';
 import { ImageError, parseSignedImage, verifySignedImage, type SignedImage } from '../image/signed-image.js';
-import { ContentType, Subtype } from '../image/layout.js';
+import { flashRefusal } from '../image/flashable.js';
 import { imageTypeNames } from '../image/layout.js';
 import {
   AUTH_RESULT, DOORBELL, DRBL_HOST_STATUS, DRBL_HOST_STATUS_SHIFT, DRBL_RSU_REQUEST, HostStatus, NIOS_HANDSHAKE_INTERVAL_MS,
@@ -164,11 +164,10 @@ export class SecureUpdate {
    */
   async flash(input: Uint8Array | SignedImage, options: FlashOptions = {}): Promise<FlashResult> {
     const image = input instanceof Uint8Array ? parseSignedImage(input) : input;
+    const refusal = flashRefusal(image.contentType, image.subtype);
+    if (refusal) throw new ImageError('EIMAGE_TYPE', `secure update: ${refusal}`, { contentType: image.contentType, subtype: image.subtype });
     if (image.irreversible && !options.confirm) {
       throw new ArgumentError('ECONFIRM', `secure update: this is a ${image.subtypeName} image for the ${image.contentTypeName}; it cannot be undone. Pass confirm: true (vfiokit flash --yes) if you mean it`, { subtype: image.subtype, contentType: image.contentType });
-    }
-    if (image.subtype === Subtype.UPDATE && image.contentType !== ContentType.STATIC_REGION && image.contentType !== ContentType.BMC && image.contentType !== ContentType.FACTORY) {
-      throw new ImageError('EIMAGE_TYPE', `secure update: a ${image.contentTypeName} update image is not flashed through the BMC${image.contentType === ContentType.PR ? '; load a GBS with partial reconfiguration (vfiokit pr)' : ''}`, { contentType: image.contentType });
     }
     if (options.verifyHashes !== false) verifySignedImage(image);
     const size = image.bytes.length;

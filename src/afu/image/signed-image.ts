@@ -38,10 +38,12 @@ export interface SignedImage {
   sha256: string;
   sha384: string;
   version: string;
-  rootEntry: Block1Entry;
-  /** Absent in cancellation certificates. */
+  /** Absent in root-key-hash images: PACSign's block1 holds only its magic there (reader.py RHP_reader). */
+  rootEntry: Block1Entry | undefined;
+  /** Absent in cancellation certificates and root-key-hash images. */
   cskEntry: Block1Entry | undefined;
-  block0Entry: Block1Entry;
+  /** Absent in root-key-hash images. */
+  block0Entry: Block1Entry | undefined;
   /** Root-key-hash programming and key cancellation cannot be undone. */
   irreversible: boolean;
 }
@@ -109,13 +111,16 @@ export function parseSignedImage(input: Uint8Array): SignedImage {
     throw new ImageError('EIMAGE_SUBTYPE', `signed image: block0 subtype (offset ${hex(B0_SUBTYPE)}) is ${subtype}; known are 0 update, 1 cancellation, 2 root key hash 256, 3 root key hash 384`, { subtype });
   }
   magicAt(bytes, BLOCK1_OFFSET, BLOCK1_MAGIC, 'block1', 'EIMAGE_BLOCK1_MAGIC');
-  const rootEntry = magicAt(bytes, BLOCK1_OFFSET + B1_ROOT_ENTRY, ROOT_ENTRY_MAGIC, 'block1 root entry', 'EIMAGE_ROOT_ENTRY');
-  const cancellation = subtype === Subtype.CANCELLATION;
+  // A root-key-hash image is not signed: PACSign's RHP_reader calls make_block1() with no entries,
+  // so block1 is its magic and zeros; the payload (the hash) is what the BMC programs.
+  const rootKeyHash = subtype === Subtype.ROOT_KEY_HASH_256 || subtype === Subtype.ROOT_KEY_HASH_384;
+  let rootEntry: Block1Entry | undefined;
   let cskEntry: Block1Entry | undefined;
-  let block0Entry: Block1Entry;
-  if (cancellation) {
+  let block0Entry: Block1Entry | undefined;
+  if (!rootKeyHash) rootEntry = magicAt(bytes, BLOCK1_OFFSET + B1_ROOT_ENTRY, ROOT_ENTRY_MAGIC, 'block1 root entry', 'EIMAGE_ROOT_ENTRY');
+  if (subtype === Subtype.CANCELLATION) {
     block0Entry = magicAt(bytes, BLOCK1_OFFSET + B1_BLOCK0_ENTRY_CANCEL, BLOCK0_ENTRY_MAGIC, 'block1 block0 entry (cancellation certificate)', 'EIMAGE_BLOCK0_ENTRY');
-  } else {
+  } else if (subtype === Subtype.UPDATE) {
     cskEntry = magicAt(bytes, BLOCK1_OFFSET + B1_CSK_ENTRY, CSK_ENTRY_MAGIC, 'block1 code-signing key entry', 'EIMAGE_CSK_ENTRY');
     block0Entry = magicAt(bytes, BLOCK1_OFFSET + B1_BLOCK0_ENTRY, BLOCK0_ENTRY_MAGIC, 'block1 block0 entry', 'EIMAGE_BLOCK0_ENTRY');
   }
@@ -166,6 +171,16 @@ export function verifySignedImage(image: SignedImage): void {
     const which = [!check.sha256Match ? 'SHA-256' : '', !check.sha384Match ? 'SHA-384' : ''].filter(Boolean).join(' and ');
     throw new ImageError('EIMAGE_HASH', `signed image: ${which} of the ${image.payloadLength}-byte payload does not match block0 (offset ${hex(check.sha256Match ? B0_SHA384 : B0_SHA256)}); the payload was modified or the file is corrupt; get a fresh copy of the image`, { ...check, expectedSha256: image.sha256, expectedSha384: image.sha384 });
   }
+}
+
+/**
+ * The root key hash a root-key-hash image programs, as hex (PACSign RHP_reader: the first 32 bytes
+ * of the payload; the rest of the 48-byte field is zero, and a PR image adds a second hash), or
+ * undefined for other subtypes.
+ */
+export function rootKeyHashOf(image: SignedImage): string | undefined {
+  if (image.subtype !== Subtype.ROOT_KEY_HASH_256 && image.subtype !== Subtype.ROOT_KEY_HASH_384) return undefined;
+  return toHex(image.bytes.subarray(image.payloadOffset, image.payloadOffset + SHA256_BYTES));
 }
 
 /** Image info for a parsed image. */

@@ -16,8 +16,12 @@ export function prTarget(card: Card): PrTarget {
   if (!pr) {
     throw new PrError('EPR_NO_PR_FEATURE', `${card.device.url}: the FME has no partial reconfiguration feature (FME private feature 0x5); this FIM does not support PR`, { device: card.device.url });
   }
-  // The PR registers are indexed from the feature's DFH (dfl-fme-mgr.c), as in DFH v0.
-  return { pr: { region: pr.region, offset: pr.offset }, portCount: fme.portCount, port: (n) => card.port(n) };
+  // dfl-fme-mgr.c indexes the PR registers from the feature's MMIO resource: the DFH in v0, the
+  // CSR block in v1 (dfl.c create_feature_instance). An absolute CSR address is not in a BAR.
+  if (pr.feature.csr?.absolute) {
+    throw new PrError('EPR_CSR_ABSOLUTE', `${card.device.url}: the PR feature (DFH v1 at BAR${pr.bar}+0x${pr.offset.toString(16)}) gives an absolute CSR address 0x${pr.feature.csr.address.toString(16)} (DFHv1_CSR_ADDR bit 0 set, "non-PCIe use" in dfl.h); its registers are not in a BAR, so PR is not possible through this function`, { device: card.device.url, bar: pr.bar, offset: pr.offset });
+  }
+  return { pr: { region: pr.region, offset: pr.csrOffset }, portCount: fme.portCount, port: (n) => card.port(n) };
 }
 
 /** Load `gbs` into `card`'s port `options.port` (default 0). */

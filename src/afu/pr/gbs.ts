@@ -7,10 +7,21 @@
 // Legacy format (before BBS 6.4): u32 LE magic 0x1d1f8680, the 16-byte interface ID stored
 // byte-reversed (so PR_INTFC_ID_L is the u64 LE at +4, PR_INTFC_ID_H the u64 LE at +12), and the
 // bitstream from offset 20.
+// PACSign-signed GBS (opae-sdk python/pacsign/pacsign/reader.py UPDATE_reader.run): the GBS header
+// and JSON (re-serialised with a "signature" object added), then block0 (128 bytes) and block1
+// (896 bytes) of a signed image, then the original bitstream padded to a multiple of 128 bytes.
+// OPAE's fpgaconf (libraries/plugins/xfpga/reconf.c xfpga_fpgaReconfigureSlot) skips only the
+// GBS header and JSON (get_bitstream_header_len) and hands the rest, signature blocks included, to
+// the kernel's DFL_FPGA_FME_PORT_PR, which writes all of it to PR_DATA (dfl-fme-pr.c fme_pr): the
+// PR engine authenticates it. So `bitstream` stays everything after the JSON, and `signature`
+// says where the blocks and the signed payload are.
 // The parser never copies the bitstream: `bitstream` is a subarray of the input.
 import { FormatError } from '../../errors.js';
 import { getLe32, getLe64, hex, putLe32, putLe64 } from '../../util/bytes.js';
 import { halvesToUuid, isUuid, uuidToHalves, type UuidHalves } from './uuid.js';
+import { BLOCK0_MAGIC, ContentType, PAYLOAD_OFFSET } from '../image/layout.js';
+import { buildSignedImage } from '../image/image-writer.js';
+import { ImageError, checkPayloadHashes, parseSignedImage } from '../image/signed-image.js';
 
 /** The 16 bytes every JSON-metadata GBS starts with: "XeonFPGA" 0xB7 "GBSv001". */
 export const GBS_FILE_GUID = Uint8Array.of(0x58, 0x65, 0x6f, 0x6e, 0x46, 0x50, 0x47, 0x41, 0xb7, 0x47, 0x42, 0x53, 0x76, 0x30, 0x30, 0x31);
@@ -69,6 +80,27 @@ export interface Gbs {
   bitstream: Uint8Array;
   /** Length in bytes of the JSON metadata (0 for legacy). */
   metadataLength: number;
+  /** Present when PACSign signed the file: block0 + block1 lead the bitstream. */
+  signature: GbsSignature | undefined;
+}
+
+/** The PACSign signature blocks of a signed GBS (offsets in the file). */
+export interface GbsSignature {
+  /** Offset of block0 (= bitstreamOffset); block0 + block1 are 1,024 bytes. */
+  offset: number;
+  length: number;
+  /** Block0 content type (2 = PR) and its name. */
+  contentType: number;
+  contentTypeName: string;
+  subtype: number;
+  subtypeName: string;
+  /** The signed payload: the original bitstream, zero padded to a multiple of 128 bytes. */
+  payloadOffset: number;
+  payloadLength: number;
+  /** SHA-256 / SHA-384 of the payload match block0. */
+  hashesMatch: boolean;
+  /** The metadata's "signature" object PACSign adds (root_key, CSK names, root_hash, keys), if any. */
+  metadata: Record<string, unknown> | undefined;
 }
 
 const where = (source: string | undefined): string => (source ? `${source}: ` : '');
@@ -140,6 +172,7 @@ function parseJsonGbs(bytes: Uint8Array, source: string | undefined): Gbs {
   }
   const metadata = validateMetadata(json, source);
   const bitstream = bytes.subarray(end);
+  const signature = signatureOf(bitstream, end, metadata.json, source);
   return {
     format: 'json',
     metadata,
@@ -150,6 +183,37 @@ function parseJsonGbs(bytes: Uint8Array, source: string | undefined): Gbs {
     bitstreamLength: bitstream.length,
     bitstream,
     metadataLength,
+    signature,
+  };
+}
+
+/**
+ * The PACSign blocks leading a GBS bitstream, if any. PACSign's own test (reader.py
+ * already_signed) is block0 magic at the start; a bitstream that starts with it but whose blocks
+ * do not parse is refused rather than fed to the engine as if unsigned.
+ */
+function signatureOf(bitstream: Uint8Array, offset: number, json: Record<string, unknown>, source: string | undefined): GbsSignature | undefined {
+  if (bitstream.length < 4 || getLe32(bitstream, 0) !== BLOCK0_MAGIC) return undefined;
+  let image;
+  try {
+    image = parseSignedImage(bitstream);
+  } catch (err) {
+    if (!(err instanceof ImageError)) throw err;
+    fail('EGBS_SIGNATURE', source, `the bitstream at ${hex(offset)} starts with PACSign's block0 magic but its signature blocks are malformed (${err.message}); sign the GBS again with PACSign`, { offset, cause: err.code });
+  }
+  const check = checkPayloadHashes(image);
+  const sig = json['signature'];
+  return {
+    offset,
+    length: PAYLOAD_OFFSET,
+    contentType: image.contentType,
+    contentTypeName: image.contentTypeName,
+    subtype: image.subtype,
+    subtypeName: image.subtypeName,
+    payloadOffset: offset + image.payloadOffset,
+    payloadLength: image.payloadLength,
+    hashesMatch: check.sha256Match && check.sha384Match,
+    metadata: isObject(sig) ? sig : undefined,
   };
 }
 
@@ -171,6 +235,7 @@ function parseLegacyGbs(bytes: Uint8Array, source: string | undefined): Gbs {
     bitstreamLength: bitstream.length,
     bitstream,
     metadataLength: 0,
+    signature: undefined,
   };
 }
 
@@ -313,6 +378,19 @@ export function buildGbsFromJson(metadataText: string, bitstream: Uint8Array): U
   out.set(meta, METADATA_OFFSET);
   out.set(bitstream, METADATA_OFFSET + meta.length);
   return out;
+}
+
+/**
+ * Sign a JSON-metadata GBS as PACSign does (reader.py UPDATE_reader.run with content type PR and
+ * no keys): the metadata gains a "signature" object, and block0 + block1 + the bitstream padded to
+ * 128 bytes replace the bitstream. `contentType` other than 2 only to build wrong files in tests.
+ */
+export function buildSignedGbs(gbs: Uint8Array, contentType: number = ContentType.PR): Uint8Array {
+  const parsed = parseGbs(gbs);
+  if (!parsed.metadata) throw new GbsError('EGBS_FORMAT', 'PACSign signs only JSON-metadata GBS files (it treats a legacy file as a raw payload)');
+  if (parsed.signature) throw new GbsError('EGBS_SIGNATURE', 'the GBS is already signed');
+  const json = { ...parsed.metadata.json, signature: { root_key: null, CSK: null } };
+  return buildGbsFromJson(JSON.stringify(json), buildSignedImage({ contentType, payload: parsed.bitstream }));
 }
 
 /** Build a legacy (pre-BBS 6.4) GBS: magic, byte-reversed interface ID, bitstream. */

@@ -50,6 +50,7 @@ import {
   prErrCode,
 } from './registers.js';
 import { halvesToUuid } from './uuid.js';
+import { Subtype, contentTypeKeys } from '../image/layout.js';
 
 const log = logger('pr');
 
@@ -157,6 +158,8 @@ export interface PrResult {
   acceleratorUuid: string | undefined;
   /** Bitstream bytes in the GBS. */
   bitstreamBytes: number;
+  /** The GBS is PACSign-signed (its signature blocks were sent with the bitstream). */
+  signed: boolean;
   /** Bytes written to PR_DATA (padded to a multiple of 4; 0 for a dry run). */
   bytesWritten: number;
   /** Errors that were latched in PR_ERR before this operation and cleared in step 1. */
@@ -275,6 +278,16 @@ export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: Pr
     }
     log('interface UUID mismatch ignored (force): GBS %s, FME %s', gbs.interfaceUuid, fmeInterfaceUuid);
   }
+  // A PACSign-signed GBS goes to PR_DATA whole, blocks and bitstream, as fpgaconf and the kernel
+  // send it (gbs.ts); what the engine would refuse for sure is refused here, before the port is
+  // touched: a payload that does not match block0, or content signed with a non-PR key.
+  const sig = gbs.signature;
+  if (sig && !options.force) {
+    if (!sig.hashesMatch) throw failure('EPR_SIGNATURE', `the signed bitstream (${sig.payloadLength} bytes at ${hex(sig.payloadOffset)}) does not match the hashes in its block0: the file was modified after PACSign signed it; the PR engine would refuse it (PR_ERR secure load error)`, { offset: sig.payloadOffset });
+    if (contentTypeKeys[sig.contentType] !== 'PR' || sig.subtype !== Subtype.UPDATE) {
+      throw failure('EPR_SIGNATURE', `the GBS is signed as a ${sig.contentTypeName} ${sig.subtypeName}, not a PR-key update (PACSign PR, THERM_PR or PR_TEST); the PR engine would refuse it; sign it with PACSign PR (or --force)`, { contentType: sig.contentType, subtype: sig.subtype });
+    }
+  }
   const result: PrResult = {
     port: portIndex,
     dryRun: Boolean(options.dryRun),
@@ -282,6 +295,7 @@ export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: Pr
     fmeInterfaceUuid,
     acceleratorUuid: gbs.acceleratorUuid,
     bitstreamBytes: gbs.bitstreamLength,
+    signed: sig !== undefined,
     bytesWritten: 0,
     staleErrors: [],
     status: undefined,
@@ -307,7 +321,14 @@ export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: Pr
   const t0 = clock.now();
   try {
     progress('clear-port-errors');
-    await call(() => port.clearErrors());
+    try {
+      await call(() => port.clearErrors());
+    } catch (err) {
+      // OPAE's xfpga_fpgaReconfigureSlot (reconf.c) logs a failed port error clear and goes on;
+      // the kernel refuses the clear only in AP6 (-EBUSY, dfl-afu-error.c), which PR survives.
+      if (!(err instanceof VfiokitError) || err.code !== 'EBUSY') throw err;
+      log('port %d: errors not cleared (%s); PR goes on as OPAE does', portIndex, err.message);
+    }
     progress('disable-port');
     portDisabled = true; // from here on the port is enabled again on every path, even if disable fails half way
     await call(() => port.disable());

@@ -6,6 +6,8 @@ import { ExitCode } from '../exit-codes.js';
 import { progressBar } from '../progress.js';
 import { openDeviceArg, resolveDevice, deviceKeyArg } from '../resolve-device.js';
 import { readSignedImageFile } from '../input-file.js';
+import { ImageError } from '../../afu/image/signed-image.js';
+import { flashRefusal } from '../../afu/image/flashable.js';
 import { openBmc } from '../../afu/bmc/bmc.js';
 import { SecureUpdate, type FlashProgress } from '../../afu/bmc/secure-update.js';
 import { flashReserveHook } from '../../lock/hooks.js';
@@ -36,8 +38,9 @@ The progress bar (percent, rate, ETA) goes to stderr; it redraws in place on a t
 prints a line every 10% otherwise.
 
 exit codes: 0 done, 1 the BMC refused or failed the update (the message names the doorbell
-fields and AUTH_RESULT), 2 bad arguments, 3 IMAGE is not a valid signed image, 4 IMAGE cannot
-be read, or the device is missing, busy or reserved by another process, 130 cancelled
+fields and AUTH_RESULT), 2 bad arguments, 3 IMAGE is not a valid signed image or not one the
+BMC flashes (a PR-key update, or a root key hash / cancellation for a type other than SR, BMC, PR;
+the message says why), 4 IMAGE cannot be read, or the device is missing, busy or reserved by another process, 130 cancelled
 
 examples:
   vfiokit flash 0000:3b:00.0 n3000_fpga_update_signed.bin
@@ -50,6 +53,8 @@ examples:
     const url = resolveDevice(deviceArg);
     const key = deviceKeyArg(url);
     const image = await readSignedImageFile(path);
+    const refusal = flashRefusal(image.contentType, image.subtype);
+    if (refusal) throw new ImageError('EIMAGE_TYPE', `${path}: ${refusal}`, { path, contentType: image.contentType, subtype: image.subtype });
     if (image.irreversible && !values.yes) {
       throw new UsageError('EUSAGE', `${path} is a ${image.subtypeName} image for the ${image.contentTypeName}: it cannot be undone. Run again with --yes if you mean it`);
     }

@@ -4,6 +4,7 @@ import type { Command } from '../command.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseGbs, type Gbs } from '../../afu/pr/gbs.js';
+import { contentTypeKeys } from '../../afu/image/layout.js';
 
 export const command: Command = {
   summary: 'show a GBS (AFU bitstream) file: interface UUID, AFU UUIDs, clocks, power, bitstream span',
@@ -14,6 +15,9 @@ legacy pre-6.4 format, checks its magic, lengths and mandatory fields, and print
 the PR interface UUID it was built for (it must equal the card's, see vfiokit pr), the
 accelerator clusters (name, contexts, accelerator-type-uuid = the AFU GUID after PR), user clock
 frequencies (MHz), power (W), platform name, and the offset and length of the raw bitstream.
+A GBS signed with PACSign is shown as signed: its 1,024 bytes of signature blocks (block0 +
+block1: content type, action, whether the payload hashes match) and the signed bitstream after
+them. vfiokit pr sends blocks and bitstream to the PR engine together, as OPAE's fpgaconf does.
 
 options:
   --json   machine-readable output (the metadata JSON as found is under "json")
@@ -57,6 +61,8 @@ export function gbsSummary(gbs: Gbs, path: string): Record<string, unknown> {
     metadataLength: gbs.metadataLength,
     bitstreamOffset: gbs.bitstreamOffset,
     bitstreamLength: gbs.bitstreamLength,
+    signed: gbs.signature !== undefined,
+    signature: gbs.signature,
     json: m?.json,
   };
 }
@@ -77,6 +83,16 @@ export function formatGbs(gbs: Gbs, path: string): string {
     for (const c of m.acceleratorClusters) lines.push(`  ${c.acceleratorTypeUuid}  ${c.name ?? '(unnamed)'}  contexts ${c.totalContexts}`);
   }
   lines.push(`metadata:           ${gbs.metadataLength} bytes`);
-  lines.push(`bitstream:          ${gbs.bitstreamLength} bytes at offset 0x${gbs.bitstreamOffset.toString(16)}${gbs.bitstreamLength % 4 ? ' (padded to a multiple of 4 when loaded)' : ''}`);
+  const sig = gbs.signature;
+  if (sig) {
+    const keys = sig.metadata ? ` (root key ${String(sig.metadata['root_key'] ?? 'none')}, CSK ${String(sig.metadata['CSK'] ?? 'none')})` : '';
+    lines.push(`signed:             yes, PACSign${keys}: ${sig.contentTypeName} ${sig.subtypeName}${contentTypeKeys[sig.contentType] === 'PR' ? '' : ' (NOT signed as PR content: the PR engine will refuse it)'}`);
+    lines.push(`signature blocks:   ${sig.length} bytes at offset 0x${sig.offset.toString(16)} (block0 + block1)`);
+    lines.push(`signed bitstream:   ${sig.payloadLength} bytes at offset 0x${sig.payloadOffset.toString(16)}; hashes ${sig.hashesMatch ? 'match block0' : 'DO NOT match block0 (modified or corrupt)'}`);
+    lines.push(`sent to PR engine:  ${gbs.bitstreamLength} bytes from offset 0x${gbs.bitstreamOffset.toString(16)} (signature blocks + bitstream, as fpgaconf sends them)`);
+  } else {
+    lines.push(`signed:             no`);
+    lines.push(`bitstream:          ${gbs.bitstreamLength} bytes at offset 0x${gbs.bitstreamOffset.toString(16)}${gbs.bitstreamLength % 4 ? ' (padded to a multiple of 4 when loaded)' : ''}`);
+  }
   return lines.join('\n');
 }

@@ -5,7 +5,8 @@ import { DeviceError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
-import { infoOf } from '../../afu/image/signed-image.js';
+import { infoOf, rootKeyHashOf } from '../../afu/image/signed-image.js';
+import { flashRefusal } from '../../afu/image/flashable.js';
 import { readSignedImageFile } from '../input-file.js';
 import { buildSignedImage, patternPayload } from '../../afu/image/image-writer.js';
 
@@ -15,10 +16,13 @@ export const command: Command = {
        vfiokit image-info --create FILE [--type N] [--subtype N] [--size BYTES] [--image-version TEXT]
 
 Parses FILE as a PACSign-signed image (block0 + block1 + payload): checks the magics of block0,
-block1 and its root / code-signing key / block0 entries, the payload length, and computes the
-payload's SHA-256 and SHA-384 to compare with block0. Prints the image info as the management
-API reports it: type 0 FPGA, 1 BMC, 2 GBS, 3 PR; action (subtype) 0 update, 1 key cancellation,
-2 root key hash 256, 3 root key hash 384. Root-key-hash and cancellation images cannot be
+block1 and its root / code-signing key / block0 entries (a root-key-hash image has none: PACSign
+writes only the block1 magic there), the payload length, and computes the payload's SHA-256 and
+SHA-384 to compare with block0. Prints the image info as the management API reports it: type 0
+FPGA, 1 BMC, 2 GBS, then PACSign's names 3 FACTORY, 4 PXE, 5 THERM_SR, 6 THERM_PR, 7 SDM,
+8 SR_TEST, 9 BMC_FACTORY, 10 PR_TEST, 11 SR_CERT; action (subtype) 0 update, 1 key cancellation,
+2 root key hash 256, 3 root key hash 384; for a root-key-hash image the hash it programs; and
+whether vfiokit flash takes it (and why not). Root-key-hash and cancellation images cannot be
 undone; vfiokit flash asks for --yes before sending them.
 
 --create writes a structurally valid image with a pseudo-random payload for tests and demos
@@ -68,8 +72,10 @@ examples:
     const path = positionals[0]!;
     const image = await readSignedImageFile(path);
     const info = infoOf(image);
+    const refusal = flashRefusal(image.contentType, image.subtype);
+    const rootKeyHash = rootKeyHashOf(image);
     if (values.json) {
-      printJson({ path, ...info, contentType: image.contentType, contentTypeName: image.contentTypeName, irreversible: image.irreversible, trailingBytes: image.trailingBytes });
+      printJson({ path, ...info, contentType: image.contentType, contentTypeName: image.contentTypeName, irreversible: image.irreversible, trailingBytes: image.trailingBytes, ...(rootKeyHash ? { rootKeyHash } : {}), flashable: refusal === undefined, ...(refusal ? { flashRefusal: refusal } : {}) });
     } else {
       process.stdout.write([
         `file:            ${path}`,
@@ -83,6 +89,8 @@ examples:
         `SHA-256:         ${info.sha256}`,
         `SHA-384:         ${info.sha384}`,
         `payload hashes:  ${info.hashesMatch ? 'match block0' : 'DO NOT match block0 (modified or corrupt payload)'}`,
+        ...(rootKeyHash ? [`root key hash:   ${rootKeyHash}`] : []),
+        `vfiokit flash:   ${refusal ? `refused: ${refusal}` : 'through the BMC secure update'}`,
       ].join('\n') + '\n');
     }
     return info.hashesMatch ? ExitCode.OK : ExitCode.FAILURE;

@@ -30,7 +30,9 @@ partial reconfiguration feature, with the kernel's sequence (dfl-fme-mgr.c): che
 GBS's interface UUID equals the card's PR interface ID (before anything is written), clear the
 port's errors and disable the port, reset the PR engine, stream the bitstream gated by credits,
 complete, check PR_ERR bit by bit, and enable the port again - also when something fails. Then
-walks the card again and prints the AFU GUID the port now shows.
+walks the card again and prints the AFU GUID the port now shows. A PACSign-signed GBS is sent
+as OPAE's fpgaconf and the kernel send it: everything after the JSON metadata, signature blocks
+(block0 + block1) first, for the PR engine to authenticate.
 
 DEVICE is a PCI address (3b:00.0), a device URL (sim:n3000, vfio:0000:3b:00.0,
 vfio-user:/run/card.sock) or a reservation id. The card is held in state PROGRAM for the
@@ -38,8 +40,9 @@ duration (reserved automatically when it is free; see vfiokit reserve).
 
 options:
   --port N    port (PR region) to load, 0..FME port count-1 (default 0)
-  --force     load even if the interface UUID does not match (the card may refuse it, and the
-              region may be left unusable until a matching GBS is loaded)
+  --force     load even if the interface UUID does not match, or a PACSign-signed GBS has a
+              payload that does not match its block0 or is not signed as PR content (the card
+              may refuse it, and the region may be left unusable until a good GBS is loaded)
   --dry-run   validate the GBS, the interface UUID and the port; write nothing
   --json      machine-readable result (no progress bar)
 
@@ -101,7 +104,7 @@ examples:
       if (dryRun) {
         const match = gbs.interfaceUuid === result.fmeInterfaceUuid ? 'matches the card' : `does NOT match the card's ${result.fmeInterfaceUuid} (ignored with --force)`;
         process.stdout.write(
-          `dry run: ${path} can be loaded into port ${port} of ${device.url}: interface ${gbs.interfaceUuid} ${match}, ${gbs.bitstreamLength} bytes; ` +
+          `dry run: ${path} can be loaded into port ${port} of ${device.url}: interface ${gbs.interfaceUuid} ${match}, ${gbs.bitstreamLength} bytes${gbs.signature ? ` (PACSign-signed: 1,024 bytes of signature blocks + ${gbs.signature.payloadLength} bytes of bitstream, sent together as fpgaconf sends them)` : ''}; ` +
             `PR engine ${result.status?.busy ? 'busy' : 'idle'} with ${result.status?.credits ?? 0} credits; nothing was written\n`,
         );
         return ExitCode.OK;
@@ -109,7 +112,7 @@ examples:
       bar.finish();
       const mbps = result.bytesPerSec / 1e6;
       process.stdout.write(
-        `loaded ${path} into port ${port} of ${device.url}: ${result.bytesWritten} bytes in ${result.durationMs.toFixed(1)} ms (${mbps.toFixed(1)} MB/s device time)\n` +
+        `loaded ${path}${gbs.signature ? ' (PACSign-signed)' : ''} into port ${port} of ${device.url}: ${result.bytesWritten} bytes in ${result.durationMs.toFixed(1)} ms (${mbps.toFixed(1)} MB/s device time)\n` +
           `AFU GUID now: ${afuGuid ?? '(no AFU found behind the port)'}${gbs.acceleratorUuid && afuGuid && gbs.acceleratorUuid !== afuGuid ? ` (the GBS names ${gbs.acceleratorUuid})` : ''}\n` +
           (result.staleErrors.length ? `note: errors latched before this PR were cleared: ${result.staleErrors.join(', ')}\n` : ''),
       );
