@@ -49,7 +49,7 @@ examples:
     const [deviceArg, path] = positionals as [string, string];
     const url = resolveDevice(deviceArg);
     const key = deviceKeyArg(url);
-    const image = await readSignedImageFile(path);
+    const image = readSignedImageFile(path);
     if (image.irreversible && !values.yes) {
       throw new UsageError('EUSAGE', `${path} is a ${image.subtypeName} image for the ${image.contentTypeName}: it cannot be undone. Run again with --yes if you mean it`);
     }

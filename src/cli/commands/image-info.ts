@@ -60,13 +60,13 @@ examples:
         const e = err as NodeJS.ErrnoException;
         throw new DeviceError(e.code ?? 'EIO', `cannot write ${values.create}: ${e.message}; check that the directory exists and is writable`, { path: values.create });
       }
-      if (values.json) printJson({ path: values.create, ...infoOf(await readSignedImageFile(values.create)) });
+      if (values.json) printJson({ path: values.create, ...infoOf(readSignedImageFile(values.create)) });
       else process.stdout.write(`wrote ${values.create}: ${image.length} bytes\n`);
       return ExitCode.OK;
     }
     if (positionals.length !== 1) throw new UsageError('EUSAGE', positionals.length ? `expected one FILE, got ${positionals.length}; see --help` : 'missing FILE: give the path of a signed image');
     const path = positionals[0]!;
-    const image = await readSignedImageFile(path);
+    const image = readSignedImageFile(path);
     const info = infoOf(image);
     if (values.json) {
       printJson({ path, ...info, contentType: image.contentType, contentTypeName: image.contentTypeName, irreversible: image.irreversible, trailingBytes: image.trailingBytes });
