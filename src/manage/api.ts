@@ -395,8 +395,9 @@ export class ManagementApi {
   }
 
   /**
-   * Flash update status: { status, progress } with status 0 IDLE, 1 PREPARING, 2 READY (host
-   * writing staging, progress = % written), 3 COPYING (progress = % copied), 4 DONE, 5 REBOOT.
+   * Flash update status: { status, progress } with DPDK's numbers (rte_pmd_ifpga.h IFPGA_RSU_*):
+   * 0 IDLE, 1 PREPARING, 2 READY (host writing staging, progress = % written), 3 COPYING
+   * (progress = % copied), 4 REBOOT; a finished update is state DONE, status 0, progress 100.
    * Works from any process (the flashing process publishes it). null on failure.
    */
   getStatus(id: string): Promise<{ status: number; progress: number; state: string; stale: boolean } | null> {
@@ -414,9 +415,8 @@ export class ManagementApi {
       const url = this.resolve(id);
       const { readFlashStatus, requestCancel } = await import('../afu/bmc/flash-status.js');
       const s = readFlashStatus(url);
-      if (s.state === 'IDLE' || s.state === 'DONE') throw new DeviceError('EINVAL', `${id}: no flash update is running (state ${s.state})`, { id });
-      if (s.state !== 'READY' && s.state !== 'PREPARING') throw new DeviceError('EBUSY', `${id}: the update is ${s.state}; it can only be cancelled while the staging area is written (READY)`, { id, state: s.state });
-      requestCancel(url);
+      if (!s.pid || s.stale || s.state === 'IDLE' || s.state === 'DONE') throw new DeviceError('EINVAL', `${id}: no flash update is running (state ${s.state}${s.stale ? ', its process is gone: vfiokit cancel aborts what it left' : ''})`, { id });
+      requestCancel(s); // the user and state rules: flash-status.ts checkCancelOf
       manageLog(3, 'cancel requested for %s (pid %d)', url, s.pid);
     });
   }
