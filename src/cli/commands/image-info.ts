@@ -8,6 +8,8 @@ import { ExitCode } from '../exit-codes.js';
 import { infoOf } from '../../afu/image/signed-image.js';
 import { readSignedImageFile } from '../input-file.js';
 import { buildSignedImage, patternPayload } from '../../afu/image/image-writer.js';
+import { MIN_IMAGE_SIZE, PAYLOAD_OFFSET, contentTypeNames } from '../../afu/image/layout.js';
+import { STAGING_SIZE } from '../../dfl/regs/max10-bmc.js';
 
 export const command: Command = {
   summary: 'show a signed flash image (PACSign): type, action, payload, hashes, version',
@@ -52,8 +54,13 @@ examples:
         return n;
       };
       const size = num(values.size, 'size', 65536);
-      if (size > 0x3800000 - 1024) throw new UsageError('EUSAGE', `--size ${size} does not fit the 56 MiB staging area`);
-      const image = buildSignedImage({ contentType: num(values.type, 'type', 0), subtype: num(values.subtype, 'subtype', 0), payload: patternPayload(size, size), version: values['image-version'] ?? '' });
+      // The signed image layout has a 128-byte minimum payload (signed-image.ts MIN_IMAGE_SIZE);
+      // the writer would silently pad a shorter one.
+      if (size < MIN_IMAGE_SIZE - PAYLOAD_OFFSET) throw new UsageError('EUSAGE', `--size ${size} is below the ${MIN_IMAGE_SIZE - PAYLOAD_OFFSET}-byte minimum payload of a signed image`);
+      if (size > STAGING_SIZE - PAYLOAD_OFFSET) throw new UsageError('EUSAGE', `--size ${size} does not fit the ${STAGING_SIZE / 1048576} MiB staging area with the ${PAYLOAD_OFFSET}-byte header (at most ${STAGING_SIZE - PAYLOAD_OFFSET})`);
+      const type = num(values.type, 'type', 0);
+      if (type >= contentTypeNames.length) throw new UsageError('EUSAGE', `--type ${type} is not a known content type: ${contentTypeNames.map((n, i) => `${i} ${n}`).join(', ')}`);
+      const image = buildSignedImage({ contentType: type, subtype: num(values.subtype, 'subtype', 0), payload: patternPayload(size, size), version: values['image-version'] ?? '' });
       try {
         writeFileSync(values.create, image);
       } catch (err) {
