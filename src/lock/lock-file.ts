@@ -15,9 +15,7 @@ import { LOCK_EX, LOCK_NB } from '../sys/constants.js';
 import { isSysError } from '../sys/sys-error.js';
 import { stateDir, checkStateDir, pathProblem, replaceFile, type CheckedDir } from '../util/state-dir.js';
 import { DeviceError, VfiokitError } from '../errors.js';
-import { logger } from '../util/log.js';
 
-const log = logger('lock');
 
 /** How long to wait for another process's read-modify-write of the same lock file (it takes microseconds). */
 export const LOCK_WAIT_MS = 5_000;

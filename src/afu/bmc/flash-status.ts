@@ -18,14 +18,13 @@
 // names map onto them: PREPARING is DPDK's PREPARE, and DONE has no number of its own: DPDK's
 // fpga_update_flash sets COPYING 100 and then IDLE when the update ends, so DONE is status 0
 // with progress 100 (docs/flash-status.md).
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalDevice } from '../../lock/reservations.js';
 import { processAlive, processUid, userName } from '../../lock/process-info.js';
 import { DeviceError, VfiokitError } from '../../errors.js';
 import { checkStateDir, deviceKey, readOwnedFile, replaceFile, stateDir } from '../../util/state-dir.js';
 import { parseBoundedJson } from '../../util/bounded-json.js';
-import { rmSync } from 'node:fs';
 
 /** Status numbers (DPDK IFPGA_RSU_*); DONE shares IDLE's 0 (see above). */
 export const FlashState = { IDLE: 0, PREPARING: 1, READY: 2, COPYING: 3, DONE: 0, REBOOT: 4 } as const;
