@@ -1,7 +1,7 @@
 // One lock file per device, and the flock(2) protocol that makes every read-modify-write of it
 // exclusive between processes:
 //
-//   open(path, O_RDONLY|O_CREAT, 0644) -> flock(LOCK_EX|LOCK_NB) (retry until a deadline) ->
+//   open(path, O_RDONLY|O_NOFOLLOW), else O_CREAT|O_EXCL 0644 -> flock(LOCK_EX|LOCK_NB) (retry until a deadline) ->
 //   check that the fd is still the file at `path` (same inode; a writer may have replaced it) ->
 //   read, decide, write a new file next to it and rename() it over `path` -> close (unlocks).
 //
@@ -15,7 +15,6 @@ import { LOCK_EX, LOCK_NB } from '../sys/constants.js';
 import { isSysError } from '../sys/sys-error.js';
 import { stateDir, checkStateDir, pathProblem, replaceFile, type CheckedDir } from '../util/state-dir.js';
 import { DeviceError, VfiokitError } from '../errors.js';
-
 
 /** How long to wait for another process's read-modify-write of the same lock file (it takes microseconds). */
 export const LOCK_WAIT_MS = 5_000;
