@@ -1,25 +1,22 @@
-// Reading a file named on the command line (a GBS, a signed image): a typed error that names the
-// path and the system's reason instead of a raw ENOENT/EACCES stack.
-import { readFile } from 'node:fs/promises';
-import { DeviceError } from '../errors.js';
-import { parseSignedImage, ImageError, type SignedImage } from '../afu/image/signed-image.js';
+// Reading a file named on the command line (a GBS, a signed image): bounded and typed
+// (src/util/input-file.ts): a path that cannot be read, is not a regular file, or is larger than
+// the format allows gets an error naming the path and the reason instead of a raw errno or an
+// unbounded read.
+import { ImageError, parseSignedImage, type SignedImage } from '../afu/image/signed-image.js';
+import { readInputFile } from '../util/input-file.js';
+import { GBS_INPUT, SIGNED_IMAGE_INPUT } from '../afu/input-limits.js';
 
-/** The bytes of `path`; DeviceError(errno code, "cannot read PATH: reason") when it cannot be read. */
-export async function readInputFile(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new DeviceError(e.code ?? 'EIO', `cannot read ${path}: ${e.message}`, { path });
-  }
+/** The bytes of a GBS file named on the command line. */
+export function readGbsFile(path: string): Uint8Array {
+  return readInputFile(path, GBS_INPUT);
 }
 
 /**
- * A signed image named on the command line: unreadable -> DeviceError (exit 4, like any input
- * file), readable but malformed -> ImageError naming the path (exit 3).
+ * A signed image named on the command line: unreadable or not a file -> DeviceError (exit 4, like
+ * any input file), too big or malformed -> FormatError/ImageError naming the path (exit 3).
  */
-export async function readSignedImageFile(path: string): Promise<SignedImage> {
-  const bytes = await readInputFile(path);
+export function readSignedImageFile(path: string): SignedImage {
+  const bytes = readInputFile(path, SIGNED_IMAGE_INPUT);
   try {
     return parseSignedImage(bytes);
   } catch (err) {

@@ -1,24 +1,20 @@
 // One lock file per device, and the flock(2) protocol that makes every read-modify-write of it
 // exclusive between processes:
 //
-//   open(path, O_RDONLY|O_CREAT, 0644) -> flock(LOCK_EX|LOCK_NB) (retry until a deadline) ->
+//   open(path, O_RDONLY|O_NOFOLLOW), else O_CREAT|O_EXCL 0644 -> flock(LOCK_EX|LOCK_NB) (retry until a deadline) ->
 //   check that the fd is still the file at `path` (same inode; a writer may have replaced it) ->
 //   read, decide, write a new file next to it and rename() it over `path` -> close (unlocks).
 //
 // rename() makes each update atomic for readers without locks (a listing never sees half a
 // file) and gives the new file to the writer (0644, owned by the writer: others cannot modify it).
 // A process that waited on the old inode sees the inode change and retries on the new file.
-import { openSync, closeSync, fstatSync, statSync, readFileSync, writeFileSync, renameSync, unlinkSync, mkdirSync, chmodSync, constants as fsConstants } from 'node:fs';
+import { openSync, closeSync, fstatSync, statSync, readFileSync, unlinkSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { flock } from '../sys/libc.js';
 import { LOCK_EX, LOCK_NB } from '../sys/constants.js';
 import { isSysError } from '../sys/sys-error.js';
-import { stateDir } from '../util/state-dir.js';
+import { stateDir, checkStateDir, pathProblem, replaceFile, type CheckedDir } from '../util/state-dir.js';
 import { DeviceError, VfiokitError } from '../errors.js';
-import { logger } from '../util/log.js';
-
-const log = logger('lock');
 
 /** How long to wait for another process's read-modify-write of the same lock file (it takes microseconds). */
 export const LOCK_WAIT_MS = 5_000;
@@ -34,67 +30,72 @@ export class LockError extends DeviceError {}
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
-/** VFIOKIT_LOCK_DIR, else stateDir('locks') (under /run for root); created 0755 and checked. */
+/** VFIOKIT_LOCK_DIR, else stateDir('locks') (under /run for root); created 0755 and checked (src/util/state-dir.ts checkStateDir). */
 export function lockDir(): string {
-  const dir = process.env.VFIOKIT_LOCK_DIR || stateDir('locks');
-  let st;
-  try {
-    mkdirSync(dir, { recursive: true, mode: LOCK_DIR_MODE });
-    st = statSync(dir);
-  } catch (err) {
-    throw new LockError('ELOCK_DIR', `cannot create the lock directory ${dir}: ${(err as NodeJS.ErrnoException).code}; set VFIOKIT_LOCK_DIR to a writable directory`, { dir });
-  }
-  if (!st.isDirectory()) throw new LockError('ELOCK_DIR', `${dir} is not a directory; set VFIOKIT_LOCK_DIR to a directory`, { dir });
-  if ((st.mode & 0o022) !== 0) {
-    // Someone else could replace lock files. Tighten it when it is ours, else refuse.
-    if (st.uid === process.getuid?.()) {
-      try {
-        chmodSync(dir, st.mode & 0o7755);
-      } catch (err) {
-        throw new LockError('ELOCK_DIR', `lock directory ${dir} is writable by group or others and chmod failed (${(err as NodeJS.ErrnoException).code}); chmod 755 ${dir} or set VFIOKIT_LOCK_DIR`, { dir, mode: st.mode & 0o777 });
-      }
-      log('tightened %s to %s', dir, (st.mode & 0o7755).toString(8));
-    } else {
-      throw new LockError('ELOCK_DIR', `lock directory ${dir} is writable by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 755 ${dir} or set VFIOKIT_LOCK_DIR`, { dir, mode: st.mode & 0o777 });
-    }
-  }
-  return dir;
+  return lockDirChecked().dir;
+}
+
+/** The lock directory and whether it is a shared group directory (files owned by their writers). */
+export function lockDirChecked(): CheckedDir {
+  return checkStateDir(process.env.VFIOKIT_LOCK_DIR || stateDir('locks'), {
+    what: 'lock directory', env: 'VFIOKIT_LOCK_DIR', code: 'ELOCK_DIR',
+    error: (code, message, details) => new LockError(code, message, details),
+  });
 }
 
 /** An exclusive hold on one lock file: read it, replace it, release it. */
 export class LockedFile implements Disposable {
   readonly path: string;
   #fd: number;
+  #created: boolean;
+  #written = false;
 
-  constructor(path: string, fd: number) {
+  constructor(path: string, fd: number, created = false) {
     this.path = path;
     this.#fd = fd;
+    this.#created = created;
   }
 
-  /** The current content ('' for a new, empty file). */
-  read(): string {
+  /** The current content ('' for a new, empty file) and the uid of the file's owner (its last writer). */
+  read(): { text: string; uid: number } {
     try {
-      return readFileSync(this.path, 'utf8');
+      return { text: readFileSync(this.#fd, 'utf8'), uid: fstatSync(this.#fd).uid };
     } catch (err) {
-      throw new LockError('ELOCK_READ', `cannot read lock file ${this.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; if it is damaged, \`vfiokit free <device> --force\` replaces it`, { path: this.path });
+      throw new LockError('ELOCK_READ', `cannot read lock file ${this.path}: ${pathProblem((err as NodeJS.ErrnoException).code)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); remove it (rm -r ${this.path}) as its owner or root`, { path: this.path });
     }
   }
 
-  /** Replace the content atomically (temp file + rename). The hold stays on the old inode, which is fine: it is released next. */
+  /** Replace the content atomically (replaceFile: O_EXCL|O_NOFOLLOW temp + rename). The hold stays on the old inode, which is fine: it is released next. */
   write(text: string): void {
-    const tmp = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      writeFileSync(tmp, text, { mode: LOCK_FILE_MODE, flag: 'wx' });
-      chmodSync(tmp, LOCK_FILE_MODE); // exact mode regardless of umask
-      renameSync(tmp, this.path);
+      replaceFile(this.path, text, LOCK_FILE_MODE);
+      this.#written = true;
     } catch (err) {
-      try { unlinkSync(tmp); } catch { /* not created */ }
-      throw new LockError('ELOCK_WRITE', `cannot write lock file ${this.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; check permissions of ${this.path} and its directory (root, or the reservation's owner)`, { path: this.path });
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new LockError('ELOCK_WRITE', `cannot write lock file ${this.path}: ${pathProblem(code)} (${code ?? (err as Error).message}); ${code === 'EPERM' || code === 'EACCES' ? 'in a shared directory only the user who wrote a record (or root) may replace it' : `check permissions of ${this.path} and its directory`}`, { path: this.path });
+    }
+  }
+
+  /** Remove the file (a FREE record in a shared directory, so the next user creates their own). */
+  remove(): void {
+    try {
+      unlinkSync(this.path);
+      this.#written = true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new LockError('ELOCK_WRITE', `cannot remove lock file ${this.path}: ${pathProblem(code)} (${code}); only the user who wrote it (or root) may`, { path: this.path });
     }
   }
 
   release(): void {
     if (this.#fd < 0) return;
+    // A file this hold created and never filled is removed, so it does not stay behind owned by
+    // this user (in a shared directory nobody else could replace it).
+    if (this.#created && !this.#written) {
+      try {
+        if (fstatSync(this.#fd).size === 0 && statSync(this.path).ino === fstatSync(this.#fd).ino) unlinkSync(this.path);
+      } catch { /* gone already */ }
+    }
     closeSync(this.#fd); // closing the last fd of the open file description drops the flock
     this.#fd = -1;
   }
@@ -104,13 +105,27 @@ export class LockedFile implements Disposable {
   }
 }
 
-function tryOpen(path: string): number {
-  try {
-    return openSync(path, fsConstants.O_RDONLY | fsConstants.O_CREAT, LOCK_FILE_MODE);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new LockError(code === 'EACCES' ? 'EACCES' : 'ELOCK_OPEN', `cannot open lock file ${path}: ${code}; run as root or as the reservation's owner`, { path });
+/** Open the lock file without following a planted link: the existing one, else a new one (O_EXCL). */
+function tryOpen(path: string): { fd: number; created: boolean } {
+  for (;;) {
+    try {
+      return { fd: openSync(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK), created: false };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return openFailed(path, err);
+    }
+    try {
+      return { fd: openSync(path, fsConstants.O_RDONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, LOCK_FILE_MODE), created: true };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return openFailed(path, err);
+      // Created by another process meanwhile: open that one.
+    }
   }
+}
+
+function openFailed(path: string, err: unknown): never {
+  const code = (err as NodeJS.ErrnoException).code;
+  const link = code === 'ELOOP';
+  throw new LockError(code === 'EACCES' ? 'EACCES' : 'ELOCK_OPEN', `cannot open lock file ${path}: ${link ? 'it is a symbolic link (not followed; remove it)' : pathProblem(code)} (${code}); ${link ? `rm ${path}` : 'run as root or as the reservation\'s owner'}`, { path });
 }
 
 /** Take the exclusive flock on `<dir>/<name>`, waiting up to LOCK_WAIT_MS for another process's update. */
@@ -118,7 +133,7 @@ export function lockFile(dir: string, name: string, waitMs = LOCK_WAIT_MS): Lock
   const path = join(dir, name);
   const deadline = performance.now() + waitMs;
   for (;;) {
-    const fd = tryOpen(path);
+    const { fd, created } = tryOpen(path);
     let held = false;
     try {
       try {
@@ -136,7 +151,7 @@ export function lockFile(dir: string, name: string, waitMs = LOCK_WAIT_MS): Lock
           same = false;
         }
         if (same) {
-          const locked = new LockedFile(path, fd);
+          const locked = new LockedFile(path, fd, created);
           return locked;
         }
       }

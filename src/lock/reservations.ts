@@ -3,12 +3,15 @@
 // states.ts. The owner is a process (pid + start time): a shell that ran `vfiokit reserve` owns
 // the card for as long as it lives, and every command it starts acts as the owner. An owner that
 // died leaves a stale reservation: reported as such, and cleared with a forced free.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { createHash } from 'node:crypto';
 import { DeviceError, ArgumentError } from '../errors.js';
+import { normalizeBdf } from '../pci/address.js';
+import { parseBoundedJson } from '../util/bounded-json.js';
+import { readOwnedFile } from '../util/state-dir.js';
 import { logger } from '../util/log.js';
-import { lockDir, lockFile, LockError } from './lock-file.js';
+import { lockDir, lockDirChecked, lockFile, LockError } from './lock-file.js';
 import { checkTransition, isReservationState, ReservationState, TransitionError } from './states.js';
 import { isSelfOrAncestor, processAlive, processInfo, processUid, userName } from './process-info.js';
 
@@ -68,14 +71,15 @@ export interface CallerOptions {
   force?: boolean;
 }
 
-const PCI_BDF = /^(?:([0-9a-f]{4}):)?([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i;
+const BDF_SHAPE = /^(?:[0-9a-f]+:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-9]$/i;
 export const RESERVATION_ID = /^r-[0-9a-f]{8}$/;
 
 /** The canonical device URL a reservation is kept under: BDFs and vfio URLs with a domain, sockets absolute. */
 export function canonicalDevice(device: string): string {
   const bare = device.startsWith('vfio:') ? device.slice(5) : device;
-  const m = PCI_BDF.exec(bare);
-  if (m) return `vfio:${(m[1] ?? '0000').toLowerCase()}:${m[2]!.toLowerCase()}:${m[3]!.toLowerCase()}.${m[4]}`;
+  // A URL scheme starts with a letter (RFC 3986 section 3.1): a digit first, a hex bus:device.fn
+  // shape, or anything after vfio: is a PCI address, parsed (or refused) by the one BDF parser.
+  if (/^[0-9]/.test(bare) || BDF_SHAPE.test(bare) || device.startsWith('vfio:')) return `vfio:${normalizeBdf(bare)}`;
   if (device.startsWith('vfio-user:')) return `vfio-user:${resolvePath(device.slice('vfio-user:'.length))}`;
   // Options after "?" (sim faults, clocks...) choose how to open the card, not which card it is.
   const query = device.indexOf('?');
@@ -102,19 +106,29 @@ function freeRecord(device: string): ReservationRecord {
   return { version: FORMAT_VERSION, id: reservationId(device), device, state: 'FREE', owner: null, since: null, updated: nowIso(), bitstream: null };
 }
 
-function parseRecord(text: string, file: string, device?: string): ReservationRecord {
+/** How to clear a broken lock file: by its device when known, else by removing the file. */
+function resetAdvice(file: string, device: string | undefined): string {
+  return device ? `reset it with: vfiokit free ${device} --force` : `remove it (rm ${file}) as its owner or root`;
+}
+
+function parseRecord(text: string, file: string, device?: string, fileUid?: number): ReservationRecord {
   if (text.trim() === '') {
     if (!device) throw new LockError('ELOCK_CORRUPT', `lock file ${file} is empty`, { file });
     return freeRecord(device);
   }
   let r: Partial<ReservationRecord>;
   try {
-    r = JSON.parse(text) as Partial<ReservationRecord>;
+    r = parseBoundedJson(text, 'lock file') as Partial<ReservationRecord>;
   } catch {
-    throw new LockError('ELOCK_CORRUPT', `lock file ${file} is corrupt (not JSON); reset it with: vfiokit free ${device ?? file} --force`, { file });
+    throw new LockError('ELOCK_CORRUPT', `lock file ${file} is corrupt (not JSON); ${resetAdvice(file, device)}`, { file });
   }
   if (typeof r !== 'object' || r === null || typeof r.device !== 'string' || typeof r.state !== 'string' || !isReservationState(r.state)) {
-    throw new LockError('ELOCK_CORRUPT', `lock file ${file} does not hold a reservation (device/state missing); reset it with: vfiokit free ${device ?? r?.device ?? file} --force`, { file });
+    throw new LockError('ELOCK_CORRUPT', `lock file ${file} does not hold a reservation (device/state missing); ${resetAdvice(file, device ?? (typeof r?.device === 'string' ? r.device : undefined))}`, { file });
+  }
+  // A record is written by its owner (or root): one naming another user's process was planted.
+  const owner = r.owner ?? null;
+  if (owner && fileUid !== undefined && fileUid !== 0 && fileUid !== owner.uid) {
+    throw new LockError('ELOCK_FORGED', `lock file ${file} belongs to uid ${fileUid} but names a reservation of uid ${owner.uid} (${owner.user}); it was not written by vfiokit for that user: ${resetAdvice(file, undefined)}`, { file, fileUid, ownerUid: owner.uid });
   }
   return {
     version: r.version ?? FORMAT_VERSION,
@@ -142,8 +156,26 @@ export function ownerOf(pid: number): ReservationOwner {
   return { pid, startTime: info.startTime, uid, user: userName(uid), command: info.comm };
 }
 
+/** The uid a calling process acts as. */
+function callerUid(caller: number): number {
+  return processUid(caller) ?? process.getuid?.() ?? 0;
+}
+
+/** Root, or the user the reservation belongs to: the only ones who may act on it (force included). */
+function sameUserOrRoot(record: ReservationRecord, caller: number): boolean {
+  const uid = callerUid(caller);
+  return uid === 0 || record.owner === null || record.owner.uid === uid;
+}
+
 function isOwner(record: ReservationRecord, caller: number): boolean {
-  return record.owner !== null && isSelfOrAncestor(record.owner.pid, record.owner.startTime, caller);
+  return record.owner !== null && sameUserOrRoot(record, caller) && isSelfOrAncestor(record.owner.pid, record.owner.startTime, caller);
+}
+
+/** A forced change of another user's reservation: refused (only its user or root may force it). */
+function mustMayForce(current: Reservation, caller: number, want: string): void {
+  if (sameUserOrRoot(current, caller)) return;
+  const o = current.owner!;
+  throw new ReservationError('EPERM', `${current.device} is ${current.state} by ${describeOwner(o)}${current.stale ? ' (stale)' : ''}; cannot ${want}: only user ${o.user} or root may force it`, { device: current.device, id: current.id, state: current.state, owner: o, stale: current.stale });
 }
 
 function describeOwner(o: ReservationOwner): string {
@@ -161,18 +193,24 @@ function heldError(r: Reservation, want: string): ReservationError {
 /** Read-modify-write one device's record under its lock. */
 function update<T>(device: string, fn: (current: Reservation, write: (next: ReservationRecord) => void) => T, options: { replaceCorrupt?: boolean } = {}): T {
   const canonical = canonicalDevice(device);
-  const dir = lockDir();
+  const { dir, shared } = lockDirChecked();
   using locked = lockFile(dir, fileName(canonical));
   let record: ReservationRecord;
   try {
-    record = parseRecord(locked.read(), locked.path, canonical);
+    const { text, uid } = locked.read();
+    record = parseRecord(text, locked.path, canonical, uid);
   } catch (err) {
     // A forced free is the documented way out of a corrupt file: start over from FREE.
     if (!options.replaceCorrupt || !(err instanceof LockError)) throw err;
     log('replacing corrupt lock file %s', locked.path);
     record = { ...freeRecord(canonical), state: 'RESET' };
   }
-  return fn(view(record, locked.path), (next) => locked.write(JSON.stringify(next, null, 2) + '\n'));
+  return fn(view(record, locked.path), (next) => {
+    // In a shared directory a FREE card has no file: the next user creates their own (sticky
+    // directory: nobody could replace a file this user left behind).
+    if (shared && next.state === 'FREE') locked.remove();
+    else locked.write(JSON.stringify(next, null, 2) + '\n');
+  });
 }
 
 /** The reservation of a device (FREE when it has none). */
@@ -180,12 +218,13 @@ export function getReservation(device: string): Reservation {
   const canonical = canonicalDevice(device);
   const file = join(lockDir(), fileName(canonical));
   let text = '';
+  let uid: number | undefined;
   try {
-    text = readFileSync(file, 'utf8');
+    ({ text, uid } = readOwnedFile(file));
   } catch {
     /* no file: FREE */
   }
-  return view(parseRecord(text, file, canonical), file);
+  return view(parseRecord(text, file, canonical, uid), file);
 }
 
 /** Every device with a lock file (FREE ones included), sorted by device. Corrupt files are reported, not thrown. */
@@ -197,14 +236,15 @@ export function listReservations(): { reservations: Reservation[]; corrupt: { fi
     if (!name.endsWith('.lock')) continue;
     const file = join(dir, name);
     let text: string;
+    let uid: number;
     try {
-      text = readFileSync(file, 'utf8');
+      ({ text, uid } = readOwnedFile(file));
     } catch {
       continue; // replaced or removed meanwhile
     }
     if (text.trim() === '') continue; // created by a locker that has not written yet: FREE
     try {
-      reservations.push(view(parseRecord(text, file), file));
+      reservations.push(view(parseRecord(text, file, undefined, uid), file));
     } catch (err) {
       corrupt.push({ file, message: (err as Error).message });
     }
@@ -225,6 +265,10 @@ export function deviceForReservationId(id: string): string | undefined {
  */
 export function reserve(device: string, options: { owner?: number } = {}): Reservation {
   const owner = ownerOf(options.owner ?? process.pid);
+  const me = process.getuid?.() ?? 0;
+  if (me !== 0 && owner.uid !== me) {
+    throw new ReservationError('EPERM', `pid ${owner.pid} belongs to user ${owner.user}: a reservation can only be owned by a process of your own user (or made by root)`, { owner });
+  }
   return update(device, (current, write) => {
     if (current.state !== 'FREE') throw heldError(current, 'reserve it');
     const t = nowIso();
@@ -245,7 +289,10 @@ function mustOwn(current: Reservation, caller: number, want: string): void {
     throw new ReservationError('ENOTRESERVED', `${current.device} is not reserved; reserve it first (vfiokit reserve ${current.device})`, { device: current.device });
   }
   if (!isOwner(current, caller) || current.stale) {
-    if (current.stale || !processAlive(current.owner.pid, current.owner.startTime)) throw heldError({ ...current, stale: true }, want);
+    if (current.stale || !processAlive(current.owner.pid, current.owner.startTime)) {
+      mustMayForce({ ...current, stale: true }, caller, want); // another user's stale reservation: theirs or root's to clear
+      throw heldError({ ...current, stale: true }, want);
+    }
     throw heldError(current, want);
   }
 }
@@ -258,6 +305,7 @@ export function transition(device: string, to: ReservationState, options: Caller
   const caller = options.caller ?? process.pid;
   return update(device, (current, write) => {
     if (!options.force) mustOwn(current, caller, `move it to ${to}`);
+    else mustMayForce(current, caller, `force it to ${to}`);
     if (!options.force || to !== 'RESET') checkTransition(current.device, current.state, to);
     const t = nowIso();
     const freeing = to === 'FREE';
@@ -286,8 +334,9 @@ export function free(device: string, options: CallerOptions = {}): Reservation {
     if (!options.force) {
       mustOwn(current, caller, 'free it');
       checkTransition(current.device, current.state, 'FREE');
-    } else if (current.owner && !current.stale) {
-      log('forced free of %s held by live pid %d', current.device, current.owner.pid);
+    } else {
+      mustMayForce(current, caller, 'free it');
+      if (current.owner && !current.stale) log('forced free of %s held by live pid %d', current.device, current.owner.pid);
     }
     const next: ReservationRecord = { ...stripView(current), state: 'FREE', owner: null, since: null, updated: nowIso() };
     write(next);
@@ -338,6 +387,8 @@ export function enterReservation(device: string, state: 'PROGRAM' | 'RESET' | 'A
       automatic = true;
     } else if (!options.force) {
       mustOwn(current, caller, `enter ${state}`);
+    } else {
+      mustMayForce(current, caller, `enter ${state}`);
     }
     if (record.state === 'ACTIVE' && state === 'PROGRAM') record = { ...record, state: 'INACTIVE' };
     if (record.state === state) throw new ReservationError('EBUSY', `${canonical} is already in ${state} (another operation of the owner is running); wait for it to finish`, { device: canonical, state });

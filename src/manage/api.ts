@@ -8,7 +8,8 @@
 // Device ids are what enumerate() returns: a PCI address for vfio devices ("0000:3b:00.0"), a URL
 // otherwise ("sim:n3000", "vfio-user:/run/card.sock"); reservation ids ("r-1a2b3c4d") also work.
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { readInputFile } from '../util/input-file.js';
+import { GBS_INPUT, SIGNED_IMAGE_INPUT } from '../afu/input-limits.js';
 import { constants } from 'node:os';
 import { VfiokitError, DeviceError, ArgumentError } from '../errors.js';
 import type { Device } from '../device/device.js';
@@ -20,16 +21,6 @@ import { manageLog, setManageLogFile, setManageLogLevel, currentLogLevel } from 
 import type { DriverOptions } from '../pci/driver.js';
 
 const errno = constants.errno as Record<string, number>;
-
-/** The bytes of an input file (`what`: 'image', 'GBS'); VfiokitError(errno code) naming it when it cannot be read. */
-function readInputFile(file: string, what: string): Uint8Array {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new VfiokitError(code, `cannot read ${what} ${file}: ${code}`, { file });
-  }
-}
 
 /** get_property type bits (the seed API's OPAE_PROP_*). */
 export const PropertyMask = { PCI: 1, FME: 2, PORT: 4, BMC: 8, ALL: 15 } as const;
@@ -385,7 +376,7 @@ export class ManagementApi {
    */
   getImageInfo(file: string): Promise<Record<string, unknown> | null> {
     return this.#query('get_image_info', async () => {
-      const bytes = readInputFile(file, 'image');
+      const bytes = readInputFile(file, SIGNED_IMAGE_INPUT);
       const { imageInfo } = await import('../afu/image/signed-image.js');
       const info = imageInfo(bytes);
       if (info) {
@@ -404,8 +395,9 @@ export class ManagementApi {
   }
 
   /**
-   * Flash update status: { status, progress } with status 0 IDLE, 1 PREPARING, 2 READY (host
-   * writing staging, progress = % written), 3 COPYING (progress = % copied), 4 DONE, 5 REBOOT.
+   * Flash update status: { status, progress } with DPDK's numbers (rte_pmd_ifpga.h IFPGA_RSU_*):
+   * 0 IDLE, 1 PREPARING, 2 READY (host writing staging, progress = % written), 3 COPYING
+   * (progress = % copied), 4 REBOOT; a finished update is state DONE, status 0, progress 100.
    * Works from any process (the flashing process publishes it). null on failure.
    */
   getStatus(id: string): Promise<{ status: number; progress: number; state: string; stale: boolean } | null> {
@@ -423,9 +415,8 @@ export class ManagementApi {
       const url = this.resolve(id);
       const { readFlashStatus, requestCancel } = await import('../afu/bmc/flash-status.js');
       const s = readFlashStatus(url);
-      if (s.state === 'IDLE' || s.state === 'DONE') throw new DeviceError('EINVAL', `${id}: no flash update is running (state ${s.state})`, { id });
-      if (s.state !== 'READY' && s.state !== 'PREPARING') throw new DeviceError('EBUSY', `${id}: the update is ${s.state}; it can only be cancelled while the staging area is written (READY)`, { id, state: s.state });
-      requestCancel(url);
+      if (!s.pid || s.stale || s.state === 'IDLE' || s.state === 'DONE') throw new DeviceError('EINVAL', `${id}: no flash update is running (state ${s.state}${s.stale ? ', its process is gone: vfiokit cancel aborts what it left' : ''})`, { id });
+      requestCancel(s); // the user and state rules: flash-status.ts checkCancelOf
       manageLog(3, 'cancel requested for %s (pid %d)', url, s.pid);
     });
   }
@@ -440,7 +431,7 @@ export class ManagementApi {
   pr(args: { id: string; port?: number; file: string; force?: boolean }): Promise<number> {
     return this.#status('pr', async () => {
       const p = this.probed(args.id);
-      const bytes = readInputFile(args.file, 'GBS');
+      const bytes = readInputFile(args.file, GBS_INPUT);
       const port = args.port ?? 0;
       if (!Number.isInteger(port) || port < 0) throw new ArgumentError('EINVAL', `port ${String(args.port)} is not a port index (0..3)`);
       const [{ parseGbs }, { Card }, { reconfigureCard }, { prReservationHook }, { createHash }] = await Promise.all([
@@ -468,7 +459,7 @@ export class ManagementApi {
   flash(args: { id: string; file: string; confirm?: boolean; onProgress?: (p: { state: string; progress: number }) => void }): Promise<number> {
     return this.#status('flash', async () => {
       const p = this.probed(args.id);
-      const bytes = readInputFile(args.file, 'image');
+      const bytes = readInputFile(args.file, SIGNED_IMAGE_INPUT);
       const { openBmc } = await import('../afu/bmc/bmc.js');
       const { flashReserveHook } = await import('../lock/hooks.js');
       using bmc = await openBmc(p.device);

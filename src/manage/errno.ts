@@ -17,6 +17,10 @@ const CODE_ERRNO: Record<string, string> = {
   EDEVICE_BACKEND: 'ENODEV',
   EPCI_NO_DEVICE: 'ENODEV',
   ENOTPROBED: 'ENODEV',
+  EINPUT_NOT_FILE: 'EINVAL',
+  EFLASH_CANCEL_STATE: 'EBUSY',
+  EINPUT_TOO_BIG: 'EFBIG',
+  EINPUT_CHANGED: 'EAGAIN',
 };
 
 /** The positive errno number for an error (EIO when nothing more specific applies). */

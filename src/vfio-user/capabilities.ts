@@ -5,6 +5,7 @@ import {
   DEFAULT_MAX_DATA_XFER_SIZE, DEFAULT_MAX_DMA_MAPS, DEFAULT_MAX_MSG_FDS, DEFAULT_PGSIZES,
   malformed, truncated,
 } from './protocol.js';
+import { parseBoundedJson } from '../util/bounded-json.js';
 
 export interface TwinSocketCapability {
   supported: boolean;
@@ -99,7 +100,7 @@ export function decodeVersion(payload: Uint8Array): VersionMessage {
     }
     let top: unknown;
     try {
-      top = text.length === 0 ? {} : JSON.parse(text);
+      top = text.length === 0 ? {} : parseBoundedJson(text, 'capability JSON');
     } catch (err) {
       throw malformed('VERSION', `the capability JSON does not parse: ${(err as Error).message}`);
     }

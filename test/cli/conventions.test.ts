@@ -169,7 +169,7 @@ describe('vfiokit conventions (spawned)', () => {
     ]);
     const record = oneJson(all!).reservations.find((r: { device: string }) => r.device === 'sim:n3000-dfh1');
     expect(record).toMatchObject({ state: 'FREE', owner: null });
-    expect(oneJson(status!)).toMatchObject({ device: 'sim:n3000-dfh1', state: 'DONE', status: 4, progress: 100, image: { version: 'conv-2.0' } });
+    expect(oneJson(status!)).toMatchObject({ device: 'sim:n3000-dfh1', state: 'DONE', status: 0, progress: 100, image: { version: 'conv-2.0' } });
     // The reservation id the flash left behind names the same status record.
     expect(oneJson(await vfiokit(['status', record.id, '--json']))).toMatchObject({ state: 'DONE' });
   }, 120_000);

@@ -1,7 +1,7 @@
 // Reservations: state machine, ownership (self, ancestors, others), permissions of the lock files,
 // the flock protocol, races between real processes, and stale owners after a kill.
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, chmodSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, chmodSync, readFileSync, readdirSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -335,7 +335,7 @@ describe('lock file I/O errors are typed', () => {
     const { LockedFile, LockError } = await import('../../src/lock/lock-file.js');
     const dir = mkdtempSync(join(tmpdir(), 'vfiokit-lockread-'));
     try {
-      const held = new LockedFile(dir, -1);
+      const held = new LockedFile(dir, openSync(dir, 'r'));
       let err: unknown;
       try {
         held.read();
@@ -344,7 +344,8 @@ describe('lock file I/O errors are typed', () => {
       }
       expect(err).toBeInstanceOf(LockError);
       expect(err).toMatchObject({ code: 'ELOCK_READ', details: { path: dir } });
-      expect((err as Error).message).toMatch(/EISDIR.*free <device> --force/);
+      expect((err as Error).message).toMatch(/EISDIR.*rm -r /);
+      held.release();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -268,7 +268,7 @@ describe('a simulated card (probe, properties, PHY, flash, reboot)', () => {
     expect(seen[seen.length - 1]).toBe('DONE');
     expect(states).toEqual(['PROGRAM']);
     expect(getReservation('sim:n3000').state).toBe('FREE');
-    expect(await api.getStatus('sim:n3000')).toMatchObject({ status: 4, progress: 100, state: 'DONE' });
+    expect(await api.getStatus('sim:n3000')).toMatchObject({ status: 0, progress: 100, state: 'DONE' });
     expect(await api.flash({ id: 'sim:n3000', file: join(dir, 'nope.bin') })).toBe(-E.ENOENT);
     expect(await api.reboot('sim:n3000', 0, 1)).toBe(0);
     expect(await api.reboot('sim:n3000', 7, 1)).toBe(-E.EINVAL);

@@ -1,28 +1,53 @@
-// Flash status shared between processes: the process running a flash writes its state to
-// stateDir('flash')/<deviceKey>.json (write tmp + rename, so a reader never sees half a file);
-// `vfiokit status` in another process reads it. `vfiokit cancel` from another process leaves a
-// <deviceKey>.cancel request that the flashing process honours between blocks (only the
-// flashing process touches the doorbell while it runs, as in the kernel's m10bmc_sec_cancel).
-import { canonicalDevice } from '../../lock/reservations.js';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// Flash status shared between processes, and the rules for acting on another process's flash.
+//
+// The process running a flash (or reboot) publishes its state in the flash state directory
+// (stateDir('flash'), checked like the lock directory: src/util/state-dir.ts checkStateDir) as
+// <deviceKey>.u<uid>.json, one file per user, replaced atomically (replaceFile: O_EXCL|O_NOFOLLOW
+// temp + rename). `vfiokit status` in any process reads the newest record of the card. In a
+// shared group directory (setgid + sticky) each user can only replace their own files, and a
+// record is believed only when its file belongs to the uid in its name and its live pid runs as
+// that uid, so nobody can fake another user's flash.
+//
+// `vfiokit cancel` from another process leaves <deviceKey>.u<uid>.cancel naming the flashing pid;
+// the flashing process honours it between blocks only when it comes from its own user or root
+// (only the flashing process touches the doorbell while it runs, as in the kernel's
+// m10bmc_sec_cancel).
+//
+// Status numbers follow DPDK (drivers/raw/ifpga/base/ifpga_sec_mgr.h, rte_pmd_ifpga.h:
+// IFPGA_RSU_IDLE 0, PREPARE 1, READY 2, COPYING 3, REBOOT 4). The management API's six state
+// names map onto them: PREPARING is DPDK's PREPARE, and DONE has no number of its own: DPDK's
+// fpga_update_flash sets COPYING 100 and then IDLE when the update ends, so DONE is status 0
+// with progress 100 (docs/flash-status.md).
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { deviceKey, stateDir } from '../../util/state-dir.js';
+import { canonicalDevice } from '../../lock/reservations.js';
+import { processAlive, processUid, userName } from '../../lock/process-info.js';
+import { DeviceError, VfiokitError } from '../../errors.js';
+import { checkStateDir, deviceKey, readOwnedFile, replaceFile, stateDir } from '../../util/state-dir.js';
+import { parseBoundedJson } from '../../util/bounded-json.js';
 
-/** Status codes of the management API (reference/secure-update.md). */
-export const FlashState = { IDLE: 0, PREPARING: 1, READY: 2, COPYING: 3, DONE: 4, REBOOT: 5 } as const;
+/** Status numbers (DPDK IFPGA_RSU_*); DONE shares IDLE's 0 (see above). */
+export const FlashState = { IDLE: 0, PREPARING: 1, READY: 2, COPYING: 3, DONE: 0, REBOOT: 4 } as const;
 export type FlashStateName = keyof typeof FlashState;
 export const flashStateNames: readonly FlashStateName[] = ['IDLE', 'PREPARING', 'READY', 'COPYING', 'DONE', 'REBOOT'];
+
+/** States in which a process is driving the BMC. */
+const BUSY_STATES: readonly FlashStateName[] = ['PREPARING', 'READY', 'COPYING', 'REBOOT'];
+/** States in which a cancel can still stop the update (the host has not handed the image over). */
+const CANCELLABLE_STATES: readonly FlashStateName[] = ['PREPARING', 'READY'];
 
 export interface FlashStatus {
   /** Device URL. */
   device: string;
   state: FlashStateName;
-  /** FlashState code (0..5). */
+  /** DPDK status number (FlashState). */
   status: number;
   /** Percent: written while READY, copied while COPYING, 100 when DONE. */
   progress: number;
   /** PID of the process running the operation. */
   pid: number;
+  /** Its user (from the record file's owner). */
+  uid?: number;
   /** Wall-clock time of this record (ms since the epoch). */
   updatedAt: number;
   image?: { type: number; typeName: string; subtype: number; subtypeName: string; version: string; length: number };
@@ -39,57 +64,127 @@ export function statusKey(url: string): string {
   return deviceKey(canonicalDevice(url));
 }
 
-export function statusPath(url: string): string {
-  return join(stateDir('flash'), `${statusKey(url)}.json`);
+/** The flash state directory, created and checked (owner, mode; shared group directories allowed). */
+export function flashDir(): string {
+  return checkStateDir(stateDir('flash'), {
+    what: 'flash state directory', env: 'VFIOKIT_STATE_DIR', code: 'EFLASH_DIR',
+    error: (code, message, details) => new DeviceError(code, message, details),
+  }).dir;
 }
 
-export function cancelRequestPath(url: string): string {
-  return join(stateDir('flash'), `${statusKey(url)}.cancel`);
+const myUid = (): number => process.getuid?.() ?? 0;
+
+/** This user's status record of `url`. */
+export function statusPath(url: string, uid = myUid()): string {
+  return join(flashDir(), `${statusKey(url)}.u${uid}.json`);
 }
 
-/** Atomically replace the status record. */
+/** This user's cancel request for `url`. */
+export function cancelRequestPath(url: string, uid = myUid()): string {
+  return join(flashDir(), `${statusKey(url)}.u${uid}.cancel`);
+}
+
+/** Atomically replace this user's status record. */
 export function writeFlashStatus(status: FlashStatus): void {
-  const path = statusPath(status.device);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(status) + '\n', { mode: 0o644 });
-  renameSync(tmp, path);
+  const { uid: _uid, stale: _stale, ...record } = status;
+  replaceFile(statusPath(status.device), JSON.stringify(record) + '\n', 0o644);
 }
 
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
+/** The per-user files of a card with `suffix`, each with the uid its name and its owner agree on. */
+function userFiles(url: string, suffix: string): { path: string; uid: number; text: string }[] {
+  const dir = flashDir();
+  const prefix = `${statusKey(url)}.u`;
+  const out: { path: string; uid: number; text: string }[] = [];
+  let names: string[];
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** The status record for a device: IDLE when there is none; `stale` when its writer died mid-flash. */
-export function readFlashStatus(url: string): FlashStatus {
-  const path = statusPath(url);
-  let record: FlashStatus | undefined;
-  try {
-    record = JSON.parse(readFileSync(path, 'utf8')) as FlashStatus;
+    names = readdirSync(dir);
   } catch {
-    record = undefined;
+    return out;
   }
-  if (!record || typeof record.state !== 'string' || !(record.state in FlashState)) {
-    return { device: url, state: 'IDLE', status: FlashState.IDLE, progress: 0, pid: 0, updatedAt: 0 };
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith(suffix)) continue;
+    const uid = Number(name.slice(prefix.length, name.length - suffix.length));
+    if (!Number.isInteger(uid) || uid < 0) continue;
+    const path = join(dir, name);
+    try {
+      const file = readOwnedFile(path);
+      if (file.uid !== uid) continue; // planted under another user's name
+      out.push({ path, uid, text: file.text });
+    } catch {
+      /* removed meanwhile, or a link: ignored */
+    }
   }
-  const busy = record.state === 'PREPARING' || record.state === 'READY' || record.state === 'COPYING' || record.state === 'REBOOT';
-  if (busy && !alive(record.pid)) record.stale = true;
-  return record;
+  return out;
 }
 
-export function requestCancel(url: string): void {
-  writeFileSync(cancelRequestPath(url), `${process.pid}\n`);
+function idle(url: string): FlashStatus {
+  return { device: url, state: 'IDLE', status: FlashState.IDLE, progress: 0, pid: 0, updatedAt: 0 };
 }
 
+/** The newest status record of a card: IDLE when there is none; `stale` when its writer died mid-operation. */
+export function readFlashStatus(url: string): FlashStatus {
+  let best: FlashStatus | undefined;
+  for (const file of userFiles(url, '.json')) {
+    let record: FlashStatus;
+    try {
+      record = parseBoundedJson(file.text, 'flash status record') as FlashStatus;
+    } catch {
+      continue;
+    }
+    if (typeof record !== 'object' || record === null || typeof record.state !== 'string' || !flashStateNames.includes(record.state) || !Number.isInteger(record.pid)) continue;
+    // A live pid of another user than the file's: a faked record.
+    if (record.pid > 0 && file.uid !== 0 && processAlive(record.pid) && processUid(record.pid) !== file.uid) continue;
+    record.uid = file.uid;
+    record.status = FlashState[record.state];
+    if (!best || (record.updatedAt ?? 0) > best.updatedAt) best = record;
+  }
+  if (!best) return idle(url);
+  if (BUSY_STATES.includes(best.state) && best.pid !== process.pid && !processAlive(best.pid)) best.stale = true;
+  return best;
+}
+
+/** The record of a flash or reboot that another live process runs on the card, or undefined. */
+export function runningElsewhere(url: string): FlashStatus | undefined {
+  const s = readFlashStatus(url);
+  return s.pid && s.pid !== process.pid && !s.stale && BUSY_STATES.includes(s.state) ? s : undefined;
+}
+
+/**
+ * The one rule for cancelling another process's flash: it must be the caller's own user's (or the
+ * caller root), and still cancellable (PREPARING or READY). Throws DeviceError EPERM /
+ * EFLASH_CANCEL_STATE naming who and what; returns the record to ask.
+ */
+export function checkCancelOf(other: FlashStatus): FlashStatus {
+  const me = myUid();
+  if (me !== 0 && other.uid !== undefined && other.uid !== me) {
+    throw new DeviceError('EPERM', `the flash of ${other.device} is run by process ${other.pid} of user ${userName(other.uid)}; only that user or root may cancel it`, { pid: other.pid, uid: other.uid, state: other.state });
+  }
+  if (!CANCELLABLE_STATES.includes(other.state)) {
+    throw new VfiokitError('EFLASH_CANCEL_STATE', `cannot cancel: the ${other.state === 'REBOOT' ? 'reboot' : 'flash'} run by process ${other.pid} is ${other.state}${other.state === 'COPYING' ? ` (${other.progress}%)` : ''}; an update can only be cancelled while the host writes the staging area (READY)${other.state === 'COPYING' ? '; the BMC must finish copying: wait for it (vfiokit status)' : ''}`, { pid: other.pid, state: other.state, progress: other.progress });
+  }
+  return other;
+}
+
+/** Ask the process running `other` (checked with checkCancelOf) to cancel. */
+export function requestCancel(other: FlashStatus): void {
+  checkCancelOf(other);
+  replaceFile(cancelRequestPath(other.device), JSON.stringify({ pid: other.pid, by: process.pid }) + '\n', 0o644);
+}
+
+/** True when this process's flash of `url` was asked to stop by its own user or root. */
 export function cancelRequested(url: string): boolean {
-  return existsSync(cancelRequestPath(url));
+  const me = myUid();
+  return userFiles(url, '.cancel').some((f) => {
+    if (f.uid !== me && f.uid !== 0) return false;
+    try {
+      return (parseBoundedJson(f.text, 'cancel request') as { pid?: unknown }).pid === process.pid;
+    } catch {
+      return false;
+    }
+  });
 }
 
+/** Remove this user's cancel request (requests naming a finished pid are ignored anyway). */
 export function clearCancelRequest(url: string): void {
   rmSync(cancelRequestPath(url), { force: true });
 }

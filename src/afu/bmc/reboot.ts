@@ -18,7 +18,7 @@ import {
   FPGA_RECONF_PAGE_SHIFT, FPGA_RECONF_REQUEST, M10BMC_SYS_BASE, SYS_FPGA_RECONF, assertSecureBmc, decodeDoorbell, progressName,
   rsuProgress, rsuProgressDone, type BmcBoard,
 } from './registers.js';
-import { FlashState, readFlashStatus, writeFlashStatus } from './flash-status.js';
+import { FlashState, runningElsewhere, writeFlashStatus } from './flash-status.js';
 
 const log = logger('bmc:reboot');
 
@@ -41,8 +41,8 @@ export async function rebootCard(t: BmcTransport, options: RebootOptions): Promi
   if (target !== 'fpga' && target !== 'bmc') throw new ArgumentError('EUSAGE', `reboot target "${String(target)}" is not fpga or bmc`, { target });
   if (page !== 'user' && page !== 'factory') throw new ArgumentError('EUSAGE', `boot page "${String(page)}" is not user or factory`, { page });
   if (options.device) {
-    const other = readFlashStatus(options.device);
-    if (other.pid && other.pid !== process.pid && !other.stale && ['PREPARING', 'READY', 'COPYING', 'REBOOT'].includes(other.state)) {
+    const other = runningElsewhere(options.device);
+    if (other) {
       throw new DeviceError('EBUSY', `reboot refused: process ${other.pid} is running a ${other.state === 'REBOOT' ? 'reboot' : 'flash'} of ${options.device} (${other.state}); wait for it to finish`, { pid: other.pid, state: other.state });
     }
   }

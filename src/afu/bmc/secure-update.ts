@@ -18,7 +18,7 @@ import {
 } from './registers.js';
 import type { BmcTransport } from './transport.js';
 import {
-  FlashState, cancelRequested, clearCancelRequest, readFlashStatus, requestCancel, writeFlashStatus, type FlashStateName, type FlashStatus,
+  FlashState, cancelRequested, clearCancelRequest, readFlashStatus, requestCancel, runningElsewhere, writeFlashStatus, type FlashStateName, type FlashStatus,
 } from './flash-status.js';
 
 const log = logger('bmc:update');
@@ -177,9 +177,9 @@ export class SecureUpdate {
     if (this.#running) throw new FlashError('EBUSY', 'secure update: a flash is already running on this BMC in this process', {});
     assertSecureBmc(this.transport, 'secure update');
     if (this.device) {
-      const other = readFlashStatus(this.device);
-      if (other.pid !== process.pid && !other.stale && other.pid !== 0 && ['PREPARING', 'READY', 'COPYING', 'REBOOT'].includes(other.state)) {
-        throw new FlashError('EBUSY', `secure update: process ${other.pid} is already running a flash of ${this.device} (${other.state} ${other.progress}%); wait for it or cancel it (vfiokit cancel)`, { pid: other.pid, state: other.state });
+      const other = runningElsewhere(this.device);
+      if (other) {
+        throw new FlashError('EBUSY', `secure update: process ${other.pid} is already running a ${other.state === 'REBOOT' ? 'reboot' : 'flash'} of ${this.device} (${other.state} ${other.progress}%); wait for it or cancel it (vfiokit cancel)`, { pid: other.pid, state: other.state });
       }
       clearCancelRequest(this.device);
     }
@@ -232,6 +232,11 @@ export class SecureUpdate {
   /** rsu_check_idle + rsu_update_init + rsu_prog_ready. */
   async #prepare(): Promise<void> {
     let doorbell = this.#doorbell();
+    if (rsuProgress(doorbell) === RsuProgress.READY) {
+      // Waiting for an image no live process is writing (runningElsewhere was checked): an update
+      // that stopped half way (killed). Only a cancel returns the BMC to idle (m10bmc_sec_cancel).
+      throw this.#fail('EFLASH_ABANDONED', doorbell, 'the BMC still waits for the image of an update that stopped before it was written (a killed flash)', `cancel it${this.device ? ` (vfiokit cancel ${this.device})` : ' (SecureUpdate.cancel())'} and flash again`);
+    }
     if (!rsuProgressDone(rsuProgress(doorbell))) {
       throw this.#fail('EBUSY', doorbell, `the BMC is busy (progress ${progressName(rsuProgress(doorbell))})`, 'another update or a reboot is running; wait for it to finish (vfiokit status) and retry');
     }
@@ -357,21 +362,21 @@ export class SecureUpdate {
       this.#cancel = true;
       return 'in-process';
     }
-    if (this.device) {
-      const other = readFlashStatus(this.device);
-      if (other.pid && other.pid !== process.pid && !other.stale && ['PREPARING', 'READY', 'COPYING', 'REBOOT'].includes(other.state)) {
-        if (other.state !== 'READY') {
-          throw new FlashError('EFLASH_CANCEL_STATE', `cannot cancel: the flash run by process ${other.pid} is ${other.state} (${other.progress}%); an update can only be cancelled while the host writes the staging area (READY)${other.state === 'COPYING' ? '; the BMC must finish copying: wait for it (vfiokit status)' : ''}`, { pid: other.pid, state: other.state, progress: other.progress });
-        }
-        requestCancel(this.device);
-        log('asked process %d to cancel', other.pid);
-        return 'requested';
-      }
+    const other = this.device ? runningElsewhere(this.device) : undefined;
+    if (other) {
+      requestCancel(other); // checks the user and the state (flash-status.ts checkCancelOf)
+      log('asked process %d to cancel', other.pid);
+      return 'requested';
     }
     const doorbell = this.#doorbell();
     if (rsuProgress(doorbell) !== RsuProgress.READY) throw this.#refuse(doorbell);
     this.transport.updateBits(DOORBELL, DRBL_HOST_STATUS, HostStatus.ABORT_RSU << DRBL_HOST_STATUS_SHIFT);
     log('aborted an update no live process was writing');
+    if (this.device) {
+      // The record the killed process left (READY, stale) is over: the BMC is idle again.
+      const before = readFlashStatus(this.device);
+      writeFlashStatus({ device: this.device, state: 'IDLE', status: FlashState.IDLE, progress: 0, pid: process.pid, updatedAt: Date.now(), ...(before.image ? { image: before.image } : {}), error: { code: 'ECANCELED', message: `secure update cancelled: the BMC dropped the staged image${before.stale ? ` left by process ${before.pid}` : ''}; the flash is unchanged` } });
+    }
     return 'aborted';
   }
 

@@ -18,6 +18,7 @@
 // The parser never copies the bitstream: `bitstream` is a subarray of the input.
 import { FormatError } from '../../errors.js';
 import { getLe32, getLe64, hex, putLe32, putLe64 } from '../../util/bytes.js';
+import { parseBoundedJson } from '../../util/bounded-json.js';
 import { halvesToUuid, isUuid, uuidToHalves, type UuidHalves } from './uuid.js';
 import { BLOCK0_MAGIC, ContentType, PAYLOAD_OFFSET } from '../image/layout.js';
 import { buildSignedImage } from '../image/image-writer.js';
@@ -166,9 +167,10 @@ function parseJsonGbs(bytes: Uint8Array, source: string | undefined): Gbs {
   const trimmed = text.replace(/[\0\s]+$/u, '');
   let json: unknown;
   try {
-    json = JSON.parse(trimmed);
+    json = parseBoundedJson(trimmed, 'GBS metadata');
   } catch (err) {
-    fail('EGBS_METADATA_JSON', source, `metadata is not valid JSON (${(err as Error).message}); the file is corrupt or not a GBS`, { offset: METADATA_OFFSET, metadataLength });
+    const deep = (err as FormatError).code === 'EJSON_DEPTH';
+    fail(deep ? 'EGBS_METADATA_DEPTH' : 'EGBS_METADATA_JSON', source, deep ? `${(err as Error).message}` : `metadata is not valid JSON (${(err as Error).message}); the file is corrupt or not a GBS`, { offset: METADATA_OFFSET, metadataLength });
   }
   const metadata = validateMetadata(json, source);
   const bitstream = bytes.subarray(end);

@@ -3,7 +3,7 @@ import type { Command } from '../command.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
 import { openDeviceArg, resolveDevice, deviceKeyArg } from '../resolve-device.js';
-import { readFlashStatus } from '../../afu/bmc/flash-status.js';
+import { readFlashStatus, runningElsewhere } from '../../afu/bmc/flash-status.js';
 import { SecureUpdate, FlashError } from '../../afu/bmc/secure-update.js';
 import { openBmc } from '../../afu/bmc/bmc.js';
 import { TimeoutError } from '../../errors.js';
@@ -24,6 +24,7 @@ copies (COPYING), the update cannot be stopped: cancel refuses and names the sta
 
 When another process runs the flash, cancel asks it (through the state directory) and waits up
 to ${CONFIRM_WAIT_MS / 1000} s for it to stop; it does not touch the device while that process drives it.
+Only the user running the flash (or root) may cancel it.
 When no live process runs it but the BMC still waits for an image (a flash that was killed),
 cancel opens the card and aborts it directly.
 
@@ -31,7 +32,7 @@ options:
   --json   print { device, cancelled: true, how } instead of the sentence
 
 exit codes: 0 cancelled, 1 refused or not confirmed (the message says the state), 2 bad
-arguments, 4 device unavailable
+arguments, 4 device unavailable or the flash is another user's
 
 examples:
   vfiokit cancel 0000:3b:00.0
@@ -43,9 +44,8 @@ examples:
     const url = resolveDevice(positionals[0]);
     const key = deviceKeyArg(url);
     const say = (line: string): void => { if (!values.json) process.stdout.write(line + '\n'); };
-    const before = readFlashStatus(key);
-    const liveOther = before.pid && before.pid !== process.pid && !before.stale && ['PREPARING', 'READY', 'COPYING', 'REBOOT'].includes(before.state);
-    if (liveOther) {
+    const before = runningElsewhere(key);
+    if (before) {
       const how = await new SecureUpdate(noDeviceTransport(key), { device: key }).cancel();
       say(`asked process ${before.pid} to cancel the flash of ${key} (${how})`);
       const deadline = Date.now() + CONFIRM_WAIT_MS;

@@ -52,7 +52,7 @@ examples:
     const [deviceArg, path] = positionals as [string, string];
     const url = resolveDevice(deviceArg);
     const key = deviceKeyArg(url);
-    const image = await readSignedImageFile(path);
+    const image = readSignedImageFile(path);
     const refusal = flashRefusal(image.contentType, image.subtype);
     if (refusal) throw new ImageError('EIMAGE_TYPE', `${path}: ${refusal}`, { path, contentType: image.contentType, subtype: image.subtype });
     if (image.irreversible && !values.yes) {

@@ -1,5 +1,5 @@
 // `vfiokit gbs-info FILE [--json]`: show a GBS file's metadata and where its bitstream lies.
-import { readInputFile } from '../input-file.js';
+import { readGbsFile } from '../input-file.js';
 import type { Command } from '../command.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
@@ -32,7 +32,7 @@ examples:
     const { values, positionals } = parseCommandLine(argv, { json: { type: 'boolean' } });
     if (positionals.length !== 1) throw new UsageError('EUSAGE', positionals.length ? `expected one FILE, got ${positionals.length}; see --help` : 'missing FILE: give the path of a .gbs file');
     const path = positionals[0]!;
-    const bytes = await readInputFile(path);
+    const bytes = readGbsFile(path);
     const gbs = parseGbs(bytes, path);
     if (values.json) {
       printJson(gbsSummary(gbs, path));

@@ -9,6 +9,8 @@ import { infoOf, rootKeyHashOf } from '../../afu/image/signed-image.js';
 import { flashRefusal } from '../../afu/image/flashable.js';
 import { readSignedImageFile } from '../input-file.js';
 import { buildSignedImage, patternPayload } from '../../afu/image/image-writer.js';
+import { MIN_IMAGE_SIZE, PAYLOAD_OFFSET, contentTypeNames } from '../../afu/image/layout.js';
+import { STAGING_SIZE } from '../../dfl/regs/max10-bmc.js';
 
 export const command: Command = {
   summary: 'show a signed flash image (PACSign): type, action, payload, hashes, version',
@@ -56,21 +58,26 @@ examples:
         return n;
       };
       const size = num(values.size, 'size', 65536);
-      if (size > 0x3800000 - 1024) throw new UsageError('EUSAGE', `--size ${size} does not fit the 56 MiB staging area`);
-      const image = buildSignedImage({ contentType: num(values.type, 'type', 0), subtype: num(values.subtype, 'subtype', 0), payload: patternPayload(size, size), version: values['image-version'] ?? '' });
+      // The signed image layout has a 128-byte minimum payload (signed-image.ts MIN_IMAGE_SIZE);
+      // the writer would silently pad a shorter one.
+      if (size < MIN_IMAGE_SIZE - PAYLOAD_OFFSET) throw new UsageError('EUSAGE', `--size ${size} is below the ${MIN_IMAGE_SIZE - PAYLOAD_OFFSET}-byte minimum payload of a signed image`);
+      if (size > STAGING_SIZE - PAYLOAD_OFFSET) throw new UsageError('EUSAGE', `--size ${size} does not fit the ${STAGING_SIZE / 1048576} MiB staging area with the ${PAYLOAD_OFFSET}-byte header (at most ${STAGING_SIZE - PAYLOAD_OFFSET})`);
+      const type = num(values.type, 'type', 0);
+      if (type >= contentTypeNames.length) throw new UsageError('EUSAGE', `--type ${type} is not a known content type: ${contentTypeNames.map((n, i) => `${i} ${n}`).join(', ')}`);
+      const image = buildSignedImage({ contentType: type, subtype: num(values.subtype, 'subtype', 0), payload: patternPayload(size, size), version: values['image-version'] ?? '' });
       try {
         writeFileSync(values.create, image);
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
         throw new DeviceError(e.code ?? 'EIO', `cannot write ${values.create}: ${e.message}; check that the directory exists and is writable`, { path: values.create });
       }
-      if (values.json) printJson({ path: values.create, ...infoOf(await readSignedImageFile(values.create)) });
+      if (values.json) printJson({ path: values.create, ...infoOf(readSignedImageFile(values.create)) });
       else process.stdout.write(`wrote ${values.create}: ${image.length} bytes\n`);
       return ExitCode.OK;
     }
     if (positionals.length !== 1) throw new UsageError('EUSAGE', positionals.length ? `expected one FILE, got ${positionals.length}; see --help` : 'missing FILE: give the path of a signed image');
     const path = positionals[0]!;
-    const image = await readSignedImageFile(path);
+    const image = readSignedImageFile(path);
     const info = infoOf(image);
     const refusal = flashRefusal(image.contentType, image.subtype);
     const rootKeyHash = rootKeyHashOf(image);

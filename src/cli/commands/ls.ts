@@ -3,6 +3,8 @@ import type { Command } from '../command.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
 import { listPciDevices } from '../../pci/enumerate.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { PciSysfs } from '../../pci/sysfs.js';
 import type { DeviceFilter } from '../../device/backend.js';
 
@@ -61,6 +63,9 @@ examples:
     if (sv !== undefined) filter.subsystemVendor = sv;
     if (sd !== undefined) filter.subsystemDevice = sd;
     if (cls !== undefined) filter.classCode = cls;
+    if (values.sysfs !== undefined && !existsSync(join(values.sysfs, 'bus/pci/devices'))) {
+      throw new UsageError('EUSAGE', `--sysfs ${values.sysfs}: no bus/pci/devices under it; give the root of a sysfs tree (/sys, or a captured copy)`);
+    }
     const sysfs = values.sysfs ? new PciSysfs({ root: values.sysfs }) : undefined;
     let list = listPciDevices(filter, { sysfs });
     if (values.vfio) list = list.filter((d) => d.driver === 'vfio-pci');

@@ -1,5 +1,5 @@
 // `vfiokit pr DEVICE FILE [--port N] [--force] [--dry-run] [--json]`: partial reconfiguration.
-import { readInputFile } from '../input-file.js';
+import { readGbsFile } from '../input-file.js';
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Command } from '../command.js';
@@ -68,7 +68,7 @@ examples:
     const port = values.port === undefined ? 0 : Number(values.port);
     if (!/^\d+$/.test(values.port ?? '0') || !Number.isSafeInteger(port)) throw new UsageError('EUSAGE', `--port ${values.port} is not a port number (0, 1, ...)`);
 
-    const bytes = await readInputFile(path);
+    const bytes = readGbsFile(path);
     const gbs = parseGbs(bytes, path);
     const url = resolveDevice(deviceArg);
     using device = await openDeviceArg(deviceArg);

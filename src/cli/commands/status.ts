@@ -10,17 +10,18 @@ export const command: Command = {
   summary: 'show the flash update status of a card (IDLE, PREPARING, READY %, COPYING %, DONE, REBOOT)',
   help: `usage: vfiokit status DEVICE [--json]
 
-Prints the secure-update status of DEVICE (a PCI address, a device URL or a reservation id) as
-the management API reports it: 0 IDLE, 1 PREPARING (the BMC erases its staging area), 2 READY
-(the host writes the image; progress = % written), 3 COPYING (the BMC authenticates and copies;
-progress = % copied, estimated at the N3000's 42,700 bytes/s), 4 DONE, 5 REBOOT. The record is
+Prints the secure-update status of DEVICE (a PCI address, a device URL or a reservation id) with
+DPDK's status numbers (rte_pmd_ifpga.h IFPGA_RSU_*): 0 IDLE, 1 PREPARING (the BMC erases its
+staging area), 2 READY (the host writes the image; progress = % written), 3 COPYING (the BMC
+authenticates and copies; progress = % copied, estimated at the N3000's 42,700 bytes/s), 4
+REBOOT; a finished update is DONE with status 0 and progress 100 (docs/flash-status.md). The record is
 written by the process running the flash or reboot (vfiokit flash, vfiokit reboot, or a program
 using the library), so this works from any process while it runs, without opening the device.
 A record whose process died in the middle is shown as stale; the last failure is shown with the
 state back at IDLE.
 
 options:
-  --json   machine-readable output ({"device", "status": <0..5>, "state", "progress", "pid", ...})
+  --json   machine-readable output ({"device", "status": <0..4>, "state", "progress", "pid", ...})
 
 exit codes: 0 ok (whatever the state), 2 bad arguments, 4 no reservation with that id
 
@@ -47,5 +48,6 @@ export function formatStatus(s: FlashStatus): string {
   if (s.pid && !s.stale && s.state !== 'IDLE' && s.state !== 'DONE') lines.push(`  process: ${s.pid}`);
   if (s.updatedAt) lines.push(`  updated: ${new Date(s.updatedAt).toISOString()}`);
   if (s.error) lines.push(`  last error: ${s.error.code}: ${s.error.message}`);
+  if (s.stale && (s.state === 'READY' || s.state === 'PREPARING')) lines.push(`  the BMC may still wait for the rest of the image: vfiokit cancel ${s.device} returns it to idle`);
   return lines.join('\n');
 }
