@@ -12,6 +12,12 @@ export interface DmaMemory {
   readonly fdOffset: number;
   /** The bytes, for the host (and for an in-process model). */
   readonly bytes: Uint8Array;
+  /**
+   * Set when another process can shrink the file under this mapping (an fd a vfio-user client
+   * passed without F_SEAL_SHRINK): how many bytes the file backs now. Touching bytes past that
+   * is a SIGBUS, so models copy such memory with copyDma (src/dma/dma-copy.ts), never directly.
+   */
+  readonly backedBytes?: () => number;
 }
 
 export interface IovaRange {

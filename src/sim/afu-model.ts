@@ -14,6 +14,7 @@ import { parseGuid } from '../dfl/guid.js';
 import { hex } from '../util/bytes.js';
 import { schedule } from './schedule.js';
 import { DmaCtrl, DmaFault, DmaStatus, DMA_FAULT_NAMES, SimAfuReg, SIM_DMA_MAX_LENGTH } from './afu-regs.js';
+import { copyDma, dmaLimit } from '../dma/dma-copy.js';
 
 export interface AfuModelOptions {
   guid: string;
@@ -183,13 +184,16 @@ export class AfuModel implements SimBlock {
       if (!dm.access.write) return this.#fault(DmaFault.DST_NO_WRITE, d, done);
       const sOff = Number(s - sm.iova);
       const dOff = Number(d - dm.iova);
-      const sBytes = sm.memory.bytes;
-      const dBytes = dm.memory.bytes;
-      // Bytes past the end of the host memory but inside the mapped page are not backed: fault.
-      if (sOff >= sBytes.length) return this.#fault(DmaFault.SRC_UNMAPPED, s, done);
-      if (dOff >= dBytes.length) return this.#fault(DmaFault.DST_UNMAPPED, d, done);
-      const n = Math.min(length - done, sBytes.length - sOff, dBytes.length - dOff);
-      dBytes.set(sBytes.subarray(sOff, sOff + n), dOff);
+      // Bytes past the end of the host memory (or of a file its owner shrank) are not backed: fault.
+      const sLimit = dmaLimit(sm.memory);
+      const dLimit = dmaLimit(dm.memory);
+      if (sOff >= sLimit) return this.#fault(DmaFault.SRC_UNMAPPED, s, done);
+      if (dOff >= dLimit) return this.#fault(DmaFault.DST_UNMAPPED, d, done);
+      const n = Math.min(length - done, sLimit - sOff, dLimit - dOff);
+      if (!copyDma(dm.memory, dOff, sm.memory, sOff, n)) {
+        // The file shrank during the copy (caught SIGBUS): blame the side that can shrink.
+        return sm.memory.backedBytes ? this.#fault(DmaFault.SRC_UNMAPPED, s, done) : this.#fault(DmaFault.DST_UNMAPPED, d, done);
+      }
       done += n;
     }
     return { fault: DmaFault.NONE, copied: done };
