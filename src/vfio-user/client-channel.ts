@@ -157,7 +157,7 @@ export class RequestChannel {
       // A register round trip is a few microseconds: re-read for a moment before sleeping in poll.
       if (now < spinUntil) continue;
       const left = deadline - now;
-      if (left <= 0) this.fail(`no ${commandName(command)} reply within ${this.#timeoutMs} ms (the server is stuck)`, 'EVFIO_USER_TIMEOUT');
+      if (left <= 0) this.fail(`no ${commandName(command)} reply within ${this.#timeoutMs} ms: the server holds the connection but does not answer (a device operation that hangs, or a stopped server process)`, 'EVFIO_USER_TIMEOUT');
       this.#pollBoth(Math.ceil(left));
     }
   }

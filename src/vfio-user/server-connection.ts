@@ -82,6 +82,11 @@ export class ServerConnection {
     return this.#closed;
   }
 
+  /** VERSION has been negotiated. */
+  get negotiated(): boolean {
+    return this.#negotiated;
+  }
+
   get clientCapabilities(): Capabilities | undefined {
     return this.#client;
   }

@@ -1,6 +1,6 @@
 // Faults across the process boundary: a client killed in the middle of a DMA copy (the server
 // must drop its mappings, survive the in-flight copy, and serve the next client), and a second
-// client waiting while the first is connected.
+// client retrying (EBUSY) while the first is connected.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VfioUserDevice } from '../../src/vfio-user/client.js';
 import { Card } from '../../src/afu/card.js';
@@ -85,7 +85,7 @@ describe('vfio-user faults with the served sim', () => {
     expect(server.child.exitCode).toBeNull();
   });
 
-  it('makes a second client wait in the backlog until the first one leaves', async () => {
+  it('makes a second client retry (answered EBUSY) until the first one leaves', async () => {
     // The first client (another process) holds the device for 400 ms, then exits.
     const first = await spawnServer('test/vfio-user/fixtures/dma-client.ts', [server.socket, '4096', '400'], /^started /);
     const t0 = performance.now();

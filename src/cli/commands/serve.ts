@@ -26,7 +26,7 @@ function parseOwner(text: string | undefined): { uid: number; gid: number } | un
 
 export const command: Command = {
   summary: 'serve a device over vfio-user on a UNIX socket (sim:n3000 for a simulated card)',
-  help: `usage: vfiokit serve DEVICE --socket PATH [--mode 0600] [--owner UID:GID] [--no-twin] [--spin-us N] [--json]
+  help: `usage: vfiokit serve DEVICE --socket PATH [--mode 0600] [--owner UID:GID] [--no-twin] [--spin-us N] [--handshake-timeout MS] [--json]
 
 Hosts DEVICE (a device URL such as sim:n3000, a PCI address or a reservation id) for one vfio-user client at a time
 on the UNIX socket PATH, created with mode 0600 (or --mode) before anyone can connect. Clients
@@ -43,6 +43,9 @@ options:
   --no-twin        do not offer the twin socket for server-to-client DMA messages
   --spin-us N      after each message keep reading the socket for N us (default 50) so back-to-back
                    register accesses skip a thread wake-up (costs a core while a client is busy)
+  --handshake-timeout MS
+                   drop a client that sends no VERSION this long after connecting (default 10000);
+                   clients that connect while one is served are answered EBUSY (they retry)
   --json           print {"socket", "device", "pid"} once listening
 
 exit codes: 0 stopped by a signal, 2 bad arguments, 4 device or socket path unavailable
@@ -58,6 +61,7 @@ examples:
       owner: { type: 'string' },
       'no-twin': { type: 'boolean' },
       'spin-us': { type: 'string' },
+      'handshake-timeout': { type: 'string' },
       json: { type: 'boolean' },
     });
     if (positionals.length !== 1) throw new UsageError('EUSAGE', `serve takes one DEVICE (got ${positionals.length}); see --help`);
@@ -66,10 +70,12 @@ examples:
     const owner = parseOwner(values.owner);
     const spinUs = values['spin-us'] === undefined ? undefined : Number(values['spin-us']);
     if (spinUs !== undefined && (!Number.isInteger(spinUs) || spinUs < 0 || spinUs > 100_000)) throw new UsageError('EUSAGE', `--spin-us "${values['spin-us']}" is not an integer 0..100000`);
+    const handshake = values['handshake-timeout'] === undefined ? undefined : Number(values['handshake-timeout']);
+    if (handshake !== undefined && (!Number.isInteger(handshake) || handshake < 1 || handshake > 3_600_000)) throw new UsageError('EUSAGE', `--handshake-timeout "${values['handshake-timeout']}" is not an integer 1..3600000 (milliseconds)`);
     const device = await openDeviceArg(servedUrl(resolveDevice(positionals[0]!)));
     let server: VfioUserServer;
     try {
-      server = new VfioUserServer(device, values.socket, { mode, ...(owner ? { owner } : {}), twinSocket: !values['no-twin'], ...(spinUs !== undefined ? { spinUs } : {}) });
+      server = new VfioUserServer(device, values.socket, { mode, ...(owner ? { owner } : {}), twinSocket: !values['no-twin'], ...(spinUs !== undefined ? { spinUs } : {}), ...(handshake !== undefined ? { handshakeTimeoutMs: handshake } : {}) });
     } catch (err) {
       device.close();
       throw err;
@@ -78,6 +84,7 @@ examples:
     else process.stdout.write(`serving ${device.url} on ${values.socket} (pid ${process.pid}); Ctrl-C to stop\n`);
     server.on('connect', () => { if (!values.json) process.stdout.write('client connected\n'); });
     server.on('disconnect', () => { if (!values.json) process.stdout.write('client disconnected\n'); });
+    server.on('notice', (text) => { if (!values.json) process.stdout.write(`${text}\n`); });
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         process.off('SIGINT', stop);
