@@ -53,6 +53,7 @@ export const libc = {
   recvmsg: lib.func('intptr_t recvmsg(int fd, void *msg, int flags)'),
   pipe2: lib.func('int pipe2(void *fds, int flags)'),
   getpid: lib.func('int getpid()'),
+  sched_yield: lib.func('int sched_yield()'),
   sysconf: lib.func('long sysconf(int name)'),
 };
 

@@ -42,8 +42,10 @@ export interface VfioUserClientOptions {
   twinSocket?: boolean;
   /** Clock for polls on this device (default: the real clock; a served device runs on real time). */
   clock?: Clock;
-  /** Re-read the socket this long (microseconds) before sleeping in poll() for a reply (default 20). */
+  /** Re-read the socket up to this long (microseconds) before sleeping in poll() for a reply (default 20). */
   spinUs?: number;
+  /** Adapt the spin window to whether it pays (default true; adaptive-spin.ts). False: always spinUs. */
+  spinAdaptive?: boolean;
   /**
    * How long to keep trying to get the device (default 10 s): while the server's listen backlog is
    * full, and while it answers EBUSY because it serves another client.
@@ -120,7 +122,8 @@ export class VfioUserDevice implements Device {
       url: this.url,
       path,
       timeoutMs: options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS,
-      spinMs: (options.spinUs ?? DEFAULT_CLIENT_SPIN_US) / 1000,
+      spinUs: options.spinUs ?? DEFAULT_CLIENT_SPIN_US,
+      spinAdaptive: options.spinAdaptive ?? true,
       maxXfer,
       maxFds: MAX_MAX_MSG_FDS,
       onFail: () => this.close(),

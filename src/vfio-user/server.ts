@@ -22,6 +22,7 @@ import { DEFAULT_MAX_DATA_XFER_SIZE, DEFAULT_MAX_DMA_MAPS, DEFAULT_PGSIZES, MAX_
 import { ServerConnection, type ServerLimits } from './server-connection.js';
 import { buildErrorReply, Errno } from './protocol.js';
 import { MessageSocket } from './unix-socket.js';
+import { AdaptiveSpin } from './adaptive-spin.js';
 
 const log = logger('vfio-user:server');
 
@@ -32,8 +33,10 @@ export interface ServerOptions extends Partial<ServerLimits> {
   owner?: { uid: number; gid: number };
   /** Remove a stale socket file nobody listens on (default true). */
   replaceStale?: boolean;
-  /** Busy-read the client this many microseconds after each message (default 50; 0 = never). */
+  /** Busy-read the client up to this many microseconds after each message (default 50; 0 = never). */
   spinUs?: number;
+  /** Adapt the busy-read window to whether it pays (default true; src/vfio-user/adaptive-spin.ts). False: always spinUs. */
+  spinAdaptive?: boolean;
   /** Drop a client that has not sent VERSION this long after connecting (default 10 s). */
   handshakeTimeoutMs?: number;
 }
@@ -66,8 +69,8 @@ export class VfioUserServer extends EventEmitter<VfioUserServerEvents> {
   readonly #handshakeTimeoutMs: number;
   /** Connections being answered EBUSY (fd -> cleanup). */
   #busy = new Map<number, () => void>();
-  /** Busy-read the client for this long after each message (see #serviceBurst); 0 disables. */
-  spinUs: number;
+  /** Busy-read window after each message (see #serviceBurst). */
+  readonly spin: AdaptiveSpin;
 
   constructor(device: Device, path: string, options: ServerOptions = {}) {
     super();
@@ -80,7 +83,7 @@ export class VfioUserServer extends EventEmitter<VfioUserServerEvents> {
       maxDmaMaps: options.maxDmaMaps ?? DEFAULT_MAX_DMA_MAPS,
       twinSocket: options.twinSocket ?? true,
     };
-    this.spinUs = options.spinUs ?? DEFAULT_SPIN_US;
+    this.spin = new AdaptiveSpin(options.spinUs ?? DEFAULT_SPIN_US, options.spinAdaptive ?? true);
     this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     if (!Number.isInteger(this.#handshakeTimeoutMs) || this.#handshakeTimeoutMs <= 0) throw new ArgumentError('EARG_TIMEOUT', `handshake timeout ${String(options.handshakeTimeoutMs)} ms is not a positive integer`);
     this.#listen(options);
@@ -225,21 +228,28 @@ export class VfioUserServer extends EventEmitter<VfioUserServerEvents> {
   }
 
   /**
-   * Handle what is readable, then keep reading for up to `spinUs` more: a driver polling a
-   * register sends its next request within microseconds, and catching it here saves the trip
-   * through the watcher's poll thread (most of a round trip's cost). Timers and other events
-   * wait at most spinUs.
+   * Handle what is readable, then keep reading for the spin window: a driver polling a register
+   * sends its next request within microseconds, and catching it here saves the trip through the
+   * watcher's poll thread (most of a round trip's cost). The window adapts (adaptive-spin.ts): it
+   * closes when the client cannot answer in time (same core, loaded machine). Timers and other
+   * events wait at most one window.
    */
   #serviceBurst(conn: ServerConnection): void {
     if (!conn.service()) return;
-    const spinUs = this.spinUs;
-    if (spinUs <= 0) return;
-    let deadline = performance.now() + spinUs / 1000;
+    let window = this.spin.next();
+    if (window <= 0) return;
+    let deadline = performance.now() + window;
     while (performance.now() < deadline) {
       const before = conn.handled;
       if (!conn.service()) return;
-      if (conn.handled !== before) deadline = performance.now() + spinUs / 1000;
+      if (conn.handled !== before) {
+        this.spin.hit();
+        window = this.spin.next();
+        if (window <= 0) return;
+        deadline = performance.now() + window;
+      } else this.spin.pause();
     }
+    this.spin.miss();
   }
 
   #dropped(conn: ServerConnection): void {

@@ -26,7 +26,7 @@ function parseOwner(text: string | undefined): { uid: number; gid: number } | un
 
 export const command: Command = {
   summary: 'serve a device over vfio-user on a UNIX socket (sim:n3000 for a simulated card)',
-  help: `usage: vfiokit serve DEVICE --socket PATH [--mode 0600] [--owner UID:GID] [--no-twin] [--spin-us N] [--handshake-timeout MS] [--json]
+  help: `usage: vfiokit serve DEVICE --socket PATH [--mode 0600] [--owner UID:GID] [--no-twin] [--spin-us N] [--spin-fixed] [--handshake-timeout MS] [--json]
 
 Hosts DEVICE (a device URL such as sim:n3000, a PCI address or a reservation id) for one vfio-user client at a time
 on the UNIX socket PATH, created with mode 0600 (or --mode) before anyone can connect. Clients
@@ -42,7 +42,9 @@ options:
   --owner U:G      chown the socket file (numeric uid:gid)
   --no-twin        do not offer the twin socket for server-to-client DMA messages
   --spin-us N      after each message keep reading the socket for N us (default 50) so back-to-back
-                   register accesses skip a thread wake-up (costs a core while a client is busy)
+                   register accesses skip a thread wake-up; the window adapts (it closes when the
+                   client cannot answer in time: same core, loaded machine)
+  --spin-fixed     always spin the whole --spin-us window (no adaptation; for comparisons)
   --handshake-timeout MS
                    drop a client that sends no VERSION this long after connecting (default 10000);
                    clients that connect while one is served are answered EBUSY (they retry)
@@ -61,6 +63,7 @@ examples:
       owner: { type: 'string' },
       'no-twin': { type: 'boolean' },
       'spin-us': { type: 'string' },
+      'spin-fixed': { type: 'boolean' },
       'handshake-timeout': { type: 'string' },
       json: { type: 'boolean' },
     });
@@ -75,7 +78,7 @@ examples:
     const device = await openDeviceArg(servedUrl(resolveDevice(positionals[0]!)));
     let server: VfioUserServer;
     try {
-      server = new VfioUserServer(device, values.socket, { mode, ...(owner ? { owner } : {}), twinSocket: !values['no-twin'], ...(spinUs !== undefined ? { spinUs } : {}), ...(handshake !== undefined ? { handshakeTimeoutMs: handshake } : {}) });
+      server = new VfioUserServer(device, values.socket, { mode, ...(owner ? { owner } : {}), twinSocket: !values['no-twin'], ...(spinUs !== undefined ? { spinUs } : {}), spinAdaptive: !values['spin-fixed'], ...(handshake !== undefined ? { handshakeTimeoutMs: handshake } : {}) });
     } catch (err) {
       device.close();
       throw err;
