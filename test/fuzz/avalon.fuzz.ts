@@ -35,8 +35,40 @@ function encode(trans: Uint8Array): Uint8Array {
   return phy.slice(0, n);
 }
 
+/** A transaction of `len` bytes, a tenth of them the codec's special bytes. */
+function transaction(rng: Rng, len: number): Uint8Array {
+  const specials = [0x7a, 0x7b, 0x7c, 0x7d, 0x4a, 0x4d];
+  const t = rng.bytes(len);
+  for (let k = 0; k < len; k++) if (rng.bool(0.1)) t[k] = rng.pick(specials);
+  return t;
+}
+
+/** Packetised answers past 1 KiB too: the decoder's length limit is MAX_TRANS_DATA (1024) bytes. */
+function longStream(rng: Rng): Uint8Array {
+  const parts = [encode(transaction(rng, MAX_TRANS_DATA - rng.int(8))), encode(transaction(rng, 1 + rng.int(MAX_TRANS_DATA)))];
+  // Drop the first packet's EOP (0x7b) so the decoder runs on past its limit.
+  const first = parts[0]!;
+  const eop = first.lastIndexOf(0x7b);
+  const cut = rng.bool(0.5) && eop > 0 ? new Uint8Array([...first.subarray(0, eop), ...first.subarray(eop + 2)]) : first;
+  const out = new Uint8Array(cut.length + parts[1]!.length);
+  out.set(cut);
+  out.set(parts[1]!, cut.length);
+  return out;
+}
+
 export const target: FuzzTarget = {
   name: 'avalon',
+  guided(rng) {
+    const seeds = [encode(transaction(rng, 4)), encode(transaction(rng, 64)), encode(transaction(rng, MAX_TRANS_DATA)), longStream(rng)];
+    return {
+      seeds,
+      exec(input) {
+        const packet = decodeStream(input);
+        if (packet.length > MAX_TRANS_DATA) throw new FuzzFinding(`decoded a ${packet.length}-byte packet, over MAX_TRANS_DATA`);
+      },
+      mutateMore: (r) => (r.bool(0.5) ? longStream(r) : encode(transaction(r, 1 + r.int(MAX_TRANS_DATA)))),
+    };
+  },
   fuzz({ cases, seed }) {
     const rng = new Rng(seed);
     const stats = newStats('avalon');
@@ -60,7 +92,7 @@ export const target: FuzzTarget = {
         });
         continue;
       }
-      const input = rng.bool(0.2) ? rng.bytes(rng.int(200)) : mutate(rng, rng.pick(pool));
+      const input = rng.bool(0.2) ? rng.bytes(rng.int(200)) : rng.bool(0.1) ? longStream(rng) : mutate(rng, rng.pick(pool));
       runCase(stats, input, () => { decodeStream(input); });
     }
     return stats;

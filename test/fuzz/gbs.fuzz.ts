@@ -54,6 +54,9 @@ function check(input: Uint8Array): void {
 
 export const target: FuzzTarget = {
   name: 'gbs',
+  guided(rng) {
+    return { seeds: [...seeds(rng), mutateMetadata(rng)], exec: check, mutateMore: (r) => mutateMetadata(r) };
+  },
   fuzz({ cases, seed }) {
     const rng = new Rng(seed);
     const stats = newStats('gbs');
