@@ -43,16 +43,22 @@ function transaction(rng: Rng, len: number): Uint8Array {
   return t;
 }
 
-/** Packetised answers past 1 KiB too: the decoder's length limit is MAX_TRANS_DATA (1024) bytes. */
+/**
+ * Answers past 1 KiB: a packet of up to MAX_TRANS_DATA (1024) bytes with 1..64 more data bytes
+ * slipped in before its EOP (0x7b, which appears unescaped only as EOP), so the decoder must stop
+ * at its limit (EAVALON_OVERFLOW), sometimes followed by a second, valid packet.
+ */
 function longStream(rng: Rng): Uint8Array {
-  const parts = [encode(transaction(rng, MAX_TRANS_DATA - rng.int(8))), encode(transaction(rng, 1 + rng.int(MAX_TRANS_DATA)))];
-  // Drop the first packet's EOP (0x7b) so the decoder runs on past its limit.
-  const first = parts[0]!;
+  const first = encode(transaction(rng, MAX_TRANS_DATA - rng.int(4)));
   const eop = first.lastIndexOf(0x7b);
-  const cut = rng.bool(0.5) && eop > 0 ? new Uint8Array([...first.subarray(0, eop), ...first.subarray(eop + 2)]) : first;
-  const out = new Uint8Array(cut.length + parts[1]!.length);
-  out.set(cut);
-  out.set(parts[1]!, cut.length);
+  const extra = rng.bytes(1 + rng.int(64)).map((b) => (b >= 0x4a && b <= 0x7d ? 0x30 : b));
+  const parts = [first.subarray(0, eop), extra, first.subarray(eop), ...(rng.bool(0.3) ? [encode(transaction(rng, 1 + rng.int(64)))] : [])];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 

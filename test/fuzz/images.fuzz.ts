@@ -2,6 +2,7 @@
 // valid images of every type/subtype; mutations must give a parsed image or an ImageError.
 import { buildSignedImage, patternPayload } from '../../src/afu/image/image-writer.js';
 import { checkPayloadHashes, imageInfo, parseSignedImage } from '../../src/afu/image/signed-image.js';
+import { subtypeNames } from '../../src/afu/image/layout.js';
 import { FuzzFinding, Rng, mutate, newStats, runCase, type FuzzTarget } from './lib.js';
 
 function seeds(): Uint8Array[] {
@@ -27,6 +28,7 @@ export const target: FuzzTarget = {
       runCase(stats, input, () => {
         const image = parseSignedImage(input);
         if (image.payloadOffset + image.payloadLength > input.length) throw new FuzzFinding('payload runs past the end of the file');
+        if (image.subtype >= subtypeNames.length || !subtypeNames.includes(image.subtypeName)) throw new FuzzFinding(`accepted an image of unknown subtype ${image.subtype} (${image.subtypeName})`);
         checkPayloadHashes(image);
         if (imageInfo(input) === undefined) throw new FuzzFinding('imageInfo gave no info for an image that parses');
       });
