@@ -18,6 +18,7 @@ const MUTANTS = [
   { name: 'DFL cycle check', file: 'src/dfl/walk.ts', find: 'if (this.#visited.has(key)) {', replace: 'if (false && this.#visited.has(key)) {', target: 'dfl' },
   { name: 'GBS metadata length', file: 'src/afu/pr/gbs.ts', find: 'if (end > bytes.length) {', replace: 'if (false) {', target: 'gbs' },
   { name: 'image subtype', file: 'src/afu/image/signed-image.ts', find: 'if (subtype >= subtypeNames.length) {', replace: 'if (false) {', target: 'images' },
+  { name: 'Avalon overflow (C shim, ASan)', file: 'shim/spi_avmm.c', find: 'if (n >= cap) { result = DECODE_OVERFLOW; i++; break; }', replace: '', run: ['bash', 'scripts/sanitize-shim.sh', '20000'], target: 'sanitize' },
   { name: 'Avalon overflow (JS decoder)', file: 'src/afu/bmc/avalon.ts', find: 'if (n >= cap) { result = DECODE_OVERFLOW; i++; break; }', replace: '', target: 'avalon', env: { VFIOKIT_NO_SHIM: '1' } },
   { name: 'region-access truncation', file: 'src/vfio-user/messages.ts', find: 'const expect = REGION_ACCESS_SIZE + (withData ? a.count : 0);\n  if (p.length < expect) throw truncated(`${what} data`, expect, p.length);', replace: 'const expect = REGION_ACCESS_SIZE + (withData ? a.count : 0);', target: 'vfio-user' },
   { name: 'server region bounds', file: 'src/vfio-user/server-regions.ts', find: 'if (offset64 + BigInt(count) > BigInt(info.size)) refuse(', replace: 'if (false) refuse(', target: 'vfio-user' },
@@ -32,13 +33,19 @@ function copyTree() {
   return dir;
 }
 
-function fuzz(dir, target, env) {
+function fuzz(dir, target, env, run) {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/fuzz/run.ts', target, '--cases', values.cases, '--seed', '1'], {
+  const [cmd, ...args] = run ?? [process.execPath, '--import', 'tsx', 'test/fuzz/run.ts', target, '--cases', values.cases, '--seed', '1'];
+  const r = spawnSync(cmd, args, {
     cwd: dir, encoding: 'utf8', timeout: Number(values.seconds) * 1000, env: { ...process.env, ...env },
   });
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   // The finding's message: the line after the error name (FuzzFinding: <message>).
+  if (run) {
+    const sanitizer = out.match(/SUMMARY: ([^\n]*)|runtime error: ([^\n]*)/)?.slice(1).find(Boolean);
+    if (r.status !== 0) return { caught: true, how: (sanitizer ?? out.trim().split('\n').at(-1) ?? '').slice(0, 100), ms: Date.now() - t0 };
+    return { caught: false, how: out.trim().split('\n').at(-1)?.slice(0, 100) ?? '', ms: Date.now() - t0 };
+  }
   const message = out.match(/^(?:FuzzFinding|\w*Error)(?: \[\w+\])?: ([^\n]*)/m)?.[1] ?? '';
   const finding = (message.split(/\): (?:\w*Error(?: \[\w+\])?: )?/).at(-1) ?? '').trim().slice(0, 100);
   if (r.error && r.error.code === 'ETIMEDOUT') return { caught: true, how: `hang (no answer in ${values.seconds} s)`, ms: Date.now() - t0 };
@@ -49,12 +56,12 @@ function fuzz(dir, target, env) {
 const rows = [];
 const selected = MUTANTS.filter((m) => !values.only || m.name.includes(values.only));
 const fuzzers = new Set(readdirSync(join(root, 'test/fuzz')).filter((f) => f.endsWith('.fuzz.ts')).map((f) => f.slice(0, -8)));
-const targets = [...new Set(selected.map((m) => m.target))].filter((t) => fuzzers.has(t));
+const targets = [...new Set(selected.map((m) => m.target))].filter((t) => fuzzers.has(t) || selected.some((m) => m.target === t && m.run));
 const base = copyTree();
 try {
   for (const t of targets) {
-    const env = selected.find((m) => m.target === t)?.env ?? {};
-    const r = fuzz(base, t, env);
+    const m0 = selected.find((m) => m.target === t);
+    const r = fuzz(base, t, m0?.env ?? {}, m0?.run);
     rows.push({ mutant: `(none: baseline ${t})`, target: t, status: r.caught ? 'FALSE ALARM' : 'clean', detail: r.how, ms: r.ms });
   }
 } finally {
@@ -71,7 +78,7 @@ for (const m of selected) {
       continue;
     }
     writeFileSync(path, text.replace(m.find, m.replace));
-    const r = fuzz(dir, m.target, m.env ?? {});
+    const r = fuzz(dir, m.target, m.env ?? {}, m.run);
     rows.push({ mutant: m.name, target: m.target, status: r.caught ? 'caught' : 'SURVIVED', detail: r.how, ms: r.ms });
   } finally {
     rmSync(dir, { recursive: true, force: true });

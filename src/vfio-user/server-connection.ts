@@ -74,7 +74,9 @@ export class ServerConnection {
   #deferred: Message[] = [];
   readonly #onClose: (() => void) | undefined;
 
-  constructor(fd: number, device: Device, limits: ServerLimits, options: { name: string; onClose?: () => void }) {
+  readonly #onInternalError: ((err: Error, command: string) => void) | undefined;
+
+  constructor(fd: number, device: Device, limits: ServerLimits, options: { name: string; onClose?: () => void; onInternalError?: (err: Error, command: string) => void }) {
     this.device = device;
     this.limits = limits;
     this.socket = new MessageSocket(fd, {
@@ -86,6 +88,7 @@ export class ServerConnection {
     this.#regions = new ServedRegions(device);
     this.#irqs = new ServedIrqs(device, options.name);
     this.#onClose = options.onClose;
+    this.#onInternalError = options.onInternalError;
   }
 
   get closed(): boolean {
@@ -153,6 +156,7 @@ export class ServerConnection {
         this.internalErrors.push(err as Error);
         if (this.internalErrors.length > 16) this.internalErrors.shift();
         internalLog('%s: %s id %d failed inside the server (a bug; the client gets EIO): %s', this.socket.name, commandName(header.command), header.id, (err as Error)?.stack ?? String(err));
+        this.#onInternalError?.(err as Error, commandName(header.command));
       }
       log('%s: %s id %d refused with %s: %s', this.socket.name, commandName(header.command), header.id, errnoName(errno), (err as Error).message);
       if ((header.flags & FLAG_NO_REPLY) === 0) this.#sendSafe(buildErrorReply(header, errno));

@@ -209,14 +209,14 @@ export class VfioUserServer extends EventEmitter<VfioUserServerEvents> {
   }
 
   #serve(fd: number): void {
-    this.#served++;
+    const n = ++this.#served;
     const conn = new ServerConnection(fd, this.device, this.limits, {
       name: `vfio-user server ${this.path} client ${this.#served}`,
       onClose: () => this.#dropped(conn),
+      onInternalError: (err, command) => this.emit('notice', `internal error: ${command} from client ${n} failed inside the server (answered EIO): ${err.message}`),
     });
     this.#connection = conn;
     this.#unwatchConnection = watchFd(fd, () => this.#serviceBurst(conn));
-    const n = this.#served;
     this.#handshakeTimer = setTimeout(() => {
       if (conn.closed || conn.negotiated) return;
       this.emit('notice', `client ${n} sent no VERSION within ${this.#handshakeTimeoutMs} ms: dropped`);
