@@ -33,8 +33,8 @@ export class Coverage {
     this.#filter = filter;
     this.#session.connect();
     this.#post('Profiler.enable');
-    // callCount false: binary counts, reset by every take (so each take is one case's coverage).
-    this.#post('Profiler.startPreciseCoverage', { callCount: false, detailed: true });
+    // Counts are reset by every take, so each take is one case's coverage.
+    this.#post('Profiler.startPreciseCoverage', { callCount: true, detailed: true });
   }
 
   #post(method: string, params?: object): unknown {

@@ -99,7 +99,12 @@ class Harness {
       if (w[i]!.iova < w[i - 1]!.iova + w[i - 1]!.size) throw new FuzzFinding(`server holds overlapping DMA windows 0x${w[i - 1]!.iova.toString(16)}+0x${w[i - 1]!.size.toString(16)} and 0x${w[i]!.iova.toString(16)}`);
     }
     if (sent.length < HEADER_SIZE + 16) return;
-    const h = decodeHeader(sent, 0);
+    let h: Header;
+    try {
+      h = decodeHeader(sent, 0);
+    } catch {
+      return; // a header the server refused as a whole
+    }
     if (h.command !== Command.REGION_READ && h.command !== Command.REGION_WRITE) return;
     const ok = replies.find((r) => r.id === h.id && r.command === h.command && (r.flags & FLAG_ERROR) === 0);
     if (!ok) return;
