@@ -18,9 +18,8 @@ import { AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../sys/consta
 import { isSysError } from '../sys/sys-error.js';
 import { logger } from '../util/log.js';
 import { watchFd } from './fd-watcher.js';
-import { DEFAULT_MAX_DATA_XFER_SIZE, DEFAULT_MAX_DMA_MAPS, DEFAULT_PGSIZES, MAX_MAX_MSG_FDS } from './protocol.js';
+import { buildErrorReply, DEFAULT_MAX_DATA_XFER_SIZE, DEFAULT_MAX_DMA_MAPS, DEFAULT_PGSIZES, Errno, MAX_MAX_MSG_FDS } from './protocol.js';
 import { ServerConnection, type ServerLimits } from './server-connection.js';
-import { buildErrorReply, Errno } from './protocol.js';
 import { MessageSocket } from './unix-socket.js';
 import { AdaptiveSpin } from './adaptive-spin.js';
 
@@ -159,10 +158,13 @@ export class VfioUserServer extends EventEmitter<VfioUserServerEvents> {
         if (isSysError(err, 'EAGAIN')) return;
         if (isSysError(err, 'EMFILE') || isSysError(err, 'ENFILE')) {
           // Out of descriptors: the connection stays in the backlog (its client's connect deadline
-          // reports it); stop the watcher spinning on it until a client leaves.
+          // reports it); stop the watcher spinning on it, and look again in a second.
           this.emit('notice', `cannot accept a client: out of file descriptors (${(err as Error).message})`);
           this.#unwatchListen?.();
           this.#unwatchListen = undefined;
+          setTimeout(() => {
+            if (!this.#closed && !this.#unwatchListen) this.#unwatchListen = watchFd(this.#listenFd, () => this.#accept());
+          }, 1000).unref();
           return;
         }
         this.emit('error', err as Error);
