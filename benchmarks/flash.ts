@@ -28,7 +28,7 @@ import { RsuProgress, rsuProgress } from '../src/afu/bmc/registers.js';
 async function servedStaging(bytes: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'vfu-flash-bench-'));
   const socket = join(dir, 'card.sock');
-  const stop = await startServer(socket, 50, 'sim:n3000?bmcTiming=fast');
+  const { stop } = await startServer(socket, [], 'sim:n3000?bmcTiming=fast');
   try {
     using device = new VfioUserDevice(socket, { spinUs: 20 });
     using bmc = await openBmc(device);

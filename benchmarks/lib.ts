@@ -13,6 +13,10 @@ export interface BenchRow {
   opsPerSec?: number;
   /** Why a path was skipped (e.g. python3 missing). */
   skipped?: string;
+  /** This row's ratio is against this path (same op) instead of the report's baseline. */
+  baseline?: string;
+  /** Set by printReport for --json: value / baseline's (>1 = slower or less throughput). */
+  ratio?: number;
   [extra: string]: unknown;
 }
 
@@ -67,8 +71,20 @@ function metric(row: BenchRow): { value: number; unit: string; higherIsBetter: b
 
 /** Print the report: JSON to stdout with --json, else a table with "x baseline" ratios. */
 export function printReport(report: BenchReport, json: boolean): void {
+  const ratioOf = (row: BenchRow): number | undefined => {
+    const m = metric(row);
+    const basePath = row.baseline ?? report.baseline;
+    const base = basePath ? report.rows.find((r) => r.op === row.op && r.path === basePath) : undefined;
+    const bm = base ? metric(base) : undefined;
+    if (!m || !bm || bm.value <= 0 || m.value <= 0) return undefined;
+    return m.higherIsBetter ? bm.value / m.value : m.value / bm.value;
+  };
   if (json) {
-    process.stdout.write(JSON.stringify({ benchmark: report.benchmark, rows: report.rows, ...(report.notes ? { notes: report.notes } : {}) }) + '\n');
+    const rows = report.rows.map((r) => {
+      const ratio = ratioOf(r);
+      return ratio === undefined ? r : { ...r, ratio: Number(ratio.toFixed(3)) };
+    });
+    process.stdout.write(JSON.stringify({ benchmark: report.benchmark, rows, ...(report.notes ? { notes: report.notes } : {}) }) + '\n');
     return;
   }
   const out: string[] = [`benchmark: ${report.benchmark}${report.baseline ? ` (ratios against ${report.baseline})` : ''}`];
@@ -81,13 +97,8 @@ export function printReport(report: BenchReport, json: boolean): void {
       out.push(`${row.op.padEnd(opWidth)}${row.path.padEnd(pathWidth)}${'skipped'.padStart(14)}  ${row.skipped ?? ''}`);
       continue;
     }
-    let ratio = '';
-    const base = report.baseline ? report.rows.find((r) => r.op === row.op && r.path === report.baseline) : undefined;
-    const bm = base ? metric(base) : undefined;
-    if (bm && bm.value > 0 && m.value > 0) {
-      const r = m.higherIsBetter ? bm.value / m.value : m.value / bm.value;
-      ratio = `${r.toFixed(2)}x`;
-    }
+    const r = ratioOf(row);
+    const ratio = r === undefined ? '' : `${r.toFixed(2)}x${row.baseline && row.baseline !== report.baseline ? ` ${row.baseline}` : ''}`;
     out.push(`${row.op.padEnd(opWidth)}${row.path.padEnd(pathWidth)}${m.value.toFixed(m.value < 10 ? 2 : 1).padStart(14)}  ${m.unit.padEnd(9)} ${ratio}`);
   }
   for (const n of report.notes ?? []) out.push(`note: ${n}`);

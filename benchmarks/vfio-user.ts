@@ -8,7 +8,13 @@
 //   buffers are memfds the server mmapped (no data crosses the socket); the served sim runs on the
 //   real clock, so its modelled rate (4096 B/us + 2 us) bounds the figure; in-process the model
 //   runs on virtual time, so the figure is the host memcpy.
-import { spawn } from 'node:child_process';
+// - read32 by placement: one register round trip with client and server on any cores ("free"),
+//   both on core 0 ("same-core", taskset), on cores 0 and 1 ("pinned"), and with a CPU hog per
+//   core ("loaded"), for three busy-read policies: blocking (no spinning on either side, as
+//   libvfio-user does: the baseline), fixed (server 50 us, client 20 us, always), and adaptive
+//   (the default: the window closes when spinning does not pay, src/vfio-user/adaptive-spin.ts).
+import { spawn, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -88,9 +94,67 @@ function measureAll(targets: Target[], rows: BenchRow[], quick: boolean): void {
   for (const t of targets) if (t.dst.memory.bytes[DMA_BYTES - 1] !== 0x5a) throw new Error(`${t.path}: DMA copy did not reach the destination buffer`);
 }
 
-/** Serve `url` (default sim:n3000) from a child `vfiokit serve`; resolves with a stop function. */
-export async function startServer(socket: string, spinUs: number, url = 'sim:n3000'): Promise<() => Promise<void>> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', url, '--socket', socket, '--spin-us', String(spinUs)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+interface Policy {
+  name: string;
+  serverArgs: string[];
+  client: { spinUs: number; spinAdaptive: boolean };
+}
+
+const POLICIES: Policy[] = [
+  { name: 'blocking', serverArgs: ['--spin-us', '0'], client: { spinUs: 0, spinAdaptive: false } },
+  { name: 'fixed-spin', serverArgs: ['--spin-us', '50', '--spin-fixed'], client: { spinUs: 20, spinAdaptive: false } },
+  { name: 'adaptive', serverArgs: [], client: { spinUs: 20, spinAdaptive: true } },
+];
+
+/** Set the CPU affinity of every thread of `pid` (taskset -a -p). */
+function pin(pid: number, cpus: string): void {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`taskset -c ${cpus} ${pid} failed: ${r.stderr}`);
+}
+
+/** One register round trip per policy in each placement; rows' ratios are against blocking. */
+async function placements(servers: { policy: Policy; pid: number; device: Device }[], rows: BenchRow[], quick: boolean): Promise<void> {
+  const cpus = availableParallelism();
+  const all = `0-${cpus - 1}`;
+  const n = quick ? 100 : 300;
+  const reps = quick ? 3 : 7;
+  const measure = (placement: string): void => {
+    const result = interleaved(servers.map((s) => {
+      const r = s.device.region(0);
+      return { name: s.policy.name, fn: (k: number) => { for (let i = 0; i < k; i++) r.read32(SCRATCH); } };
+    }), n, reps);
+    for (const s of servers) rows.push({ path: s.policy.name, op: `read32 ${placement}`, usPerOp: result.get(s.policy.name)!, baseline: 'blocking' });
+  };
+  const place = (client: string, server: string): void => {
+    pin(process.pid, client);
+    for (const s of servers) pin(s.pid, server);
+  };
+  try {
+    measure('free');
+    place('0', '0');
+    measure('same-core');
+    if (cpus >= 2) {
+      place('0', '1');
+      measure('pinned');
+    } else {
+      for (const s of servers) rows.push({ path: s.policy.name, op: 'read32 pinned', skipped: 'one CPU' });
+    }
+    place(all, all);
+    const hogs = Array.from({ length: cpus }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      measure('loaded');
+    } finally {
+      for (const h of hogs) h.kill('SIGKILL');
+    }
+  } finally {
+    place(all, all);
+  }
+}
+
+/** Serve `url` (default sim:n3000) from a child `vfiokit serve` with `args`; resolves with its pid and a stop function. */
+export async function startServer(socket: string, args: string[], url = 'sim:n3000'): Promise<{ pid: number; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', url, '--socket', socket, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((ok, fail) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -99,10 +163,13 @@ export async function startServer(socket: string, spinUs: number, url = 'sim:n30
     });
     child.once('exit', (code) => fail(new Error(`vfiokit serve exited (${code}) before listening`)));
   });
-  return async () => {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+  return {
+    pid: child.pid!,
+    stop: async () => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
   };
 }
 
@@ -121,28 +188,35 @@ export async function run(options: { json: boolean; args: string[] }): Promise<B
   };
   try {
     add('sim', createSimCard('n3000'));
-    // Two servers side by side: the defaults (server busy-reads 50 us after each message, client
-    // 20 us before it sleeps in poll), and no busy-reading on either side.
-    for (const spinUs of [50, 0]) {
+    // One server per busy-read policy; the full set of operations runs on the default (adaptive)
+    // and on blocking, the placement rows on all three.
+    const servers: { policy: Policy; pid: number; device: Device }[] = [];
+    for (const policy of POLICIES) {
       const dir = mkdtempSync(join(tmpdir(), 'vfu-bench-'));
       cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
       const socket = join(dir, 'card.sock');
-      cleanup.push(await startServer(socket, spinUs));
-      add(spinUs ? 'vfio-user' : 'vfio-user nospin', new VfioUserDevice(socket, { spinUs: spinUs ? 20 : 0 }));
+      const server = await startServer(socket, policy.serverArgs);
+      cleanup.push(server.stop);
+      const device = new VfioUserDevice(socket, policy.client);
+      servers.push({ policy, pid: server.pid, device });
+      if (policy.name === 'fixed-spin') cleanup.push(() => device.close());
+      else add(policy.name === 'adaptive' ? 'vfio-user' : 'vfio-user blocking', device);
     }
     measureAll(targets, rows, quick);
+    await placements(servers, rows, quick);
   } finally {
     for (const c of cleanup.reverse()) await c();
   }
   // Show rows grouped by op.
-  const order = ['read32', 'write32', 'stream64', 'bulk-read', 'dma-copy'];
+  const order = ['read32', 'write32', 'stream64', 'bulk-read', 'dma-copy', 'read32 free', 'read32 same-core', 'read32 pinned', 'read32 loaded'];
   rows.sort((a, b) => order.indexOf(a.op) - order.indexOf(b.op));
   return {
     benchmark: 'vfio-user',
     baseline: 'sim',
     rows,
     notes: [
-      'sim = in-process model (virtual clock); vfio-user = the same model served by another process over a UNIX socket (default busy-read windows); nospin = without them',
+      'sim = in-process model (virtual clock); vfio-user = the same model served by another process over a UNIX socket (adaptive busy-read windows, the default); blocking = no busy-reading on either side',
+      'read32 <placement> rows: ratios against blocking (libvfio-user style); same-core/pinned via taskset, loaded = one CPU hog per core',
       'dma-copy over vfio-user moves no data through the socket (memfd shared with the server); it is bounded by the model\'s real-time DMA rate',
     ],
   };

@@ -18,8 +18,8 @@ import { shim } from '../sys/shim.js';
 import { HUGE_PAGE_BYTES, MFD_HUGE_FLAG, autoHugePageSize, hugePagePools, type HugePageSize } from './hugepages.js';
 import {
   MAP_ANONYMOUS, MAP_FAILED, MAP_FIXED, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED,
-  MFD_CLOEXEC, MFD_HUGETLB, PROT_NONE, PROT_READ, PROT_WRITE,
-  closeFd, errno, errnoName, ftruncate, memfd_create, mmap, munmap, viewOf,
+  MFD_ALLOW_SEALING, MFD_CLOEXEC, MFD_HUGETLB, F_ADD_SEALS, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, PROT_NONE, PROT_READ, PROT_WRITE,
+  closeFd, errno, errnoName, fcntlInt, ftruncate, memfd_create, mmap, munmap, viewOf,
 } from './host-sys.js';
 
 const log = logger('dma');
@@ -196,7 +196,7 @@ export function allocateHostMemory(size: number, options: HostMemoryOptions = {}
     throw new ArgumentError('EARG_SIZE', `DMA memory size ${size} rounded to ${pageSize}-byte pages (${rounded}) exceeds the largest JS view: allocate several buffers`, { size, rounded });
   }
 
-  const fd = memfd_create(name, MFD_CLOEXEC | (huge ? MFD_HUGETLB | MFD_HUGE_FLAG[huge] : 0));
+  const fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | (huge ? MFD_HUGETLB | MFD_HUGE_FLAG[huge] : 0));
   if (fd < 0) {
     const e = errno();
     throw new DmaError('EDMA_MEMFD', `memfd_create("${name}"${huge ? `, MFD_HUGETLB ${huge}` : ''}) failed: ${errnoName(e)}${e === 24 ? ' (too many open files: close unused buffers or raise ulimit -n)' : ''}`, { errno: e, hugePages: huge });
@@ -205,6 +205,13 @@ export function allocateHostMemory(size: number, options: HostMemoryOptions = {}
     const e = errno();
     closeFd(fd);
     throw new DmaError('EDMA_MEMFD', `ftruncate of memfd "${name}" to ${rounded} bytes failed: ${errnoName(e)}${huge ? ' (hugetlb sizes must be whole pages and the pool must hold them)' : ''}`, { errno: e, size: rounded });
+  }
+  // Seal the size: a vfio-user server maps this fd, and a file that could shrink under its mapping
+  // would make it guard every device access (src/vfio-user/server-dma.ts). Sealed, it trusts it.
+  if (fcntlInt(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+    const e = errno();
+    closeFd(fd);
+    throw new DmaError('EDMA_MEMFD', `sealing memfd "${name}" (F_SEAL_SHRINK) failed: ${errnoName(e)}`, { errno: e });
   }
   const populate = options.populate ?? true;
   const address = unit > pageSize ? mapAligned(fd, rounded, unit, populate) : mmap(null, rounded, PROT_READ | PROT_WRITE, MAP_SHARED | (populate ? MAP_POPULATE : 0), fd, 0);

@@ -18,6 +18,12 @@ export interface DmaMemory {
    * "Client memory access"). Offsets are from the start of this memory.
    */
   readonly remote?: RemoteDmaAccess;
+  /**
+   * Set when another process can shrink the file under this mapping (an fd a vfio-user client
+   * passed without F_SEAL_SHRINK): how many bytes the file backs now. Touching bytes past that
+   * is a SIGBUS, so models copy such memory with copyDma (src/dma/dma-copy.ts), never directly.
+   */
+  readonly backedBytes?: () => number;
 }
 
 /** Reads and writes of memory that lives in another process (see DmaMemory.remote). */

@@ -14,6 +14,7 @@ import { parseGuid } from '../dfl/guid.js';
 import { hex } from '../util/bytes.js';
 import { schedule } from './schedule.js';
 import { DmaCtrl, DmaFault, DmaStatus, DMA_FAULT_NAMES, SimAfuReg, SIM_DMA_MAX_LENGTH } from './afu-regs.js';
+import { copyDma, dmaLimit } from '../dma/dma-copy.js';
 
 export interface AfuModelOptions {
   guid: string;
@@ -190,25 +191,31 @@ export class AfuModel implements SimBlock {
       if (!dm.access.write) return this.#fault(DmaFault.DST_NO_WRITE, d, done);
       const sOff = Number(s - sm.iova);
       const dOff = Number(d - dm.iova);
-      // Bytes past the end of the host memory but inside the mapped page are not backed: fault.
-      const sLen = sm.memory.remote ? sm.memory.size : sm.memory.bytes.length;
-      const dLen = dm.memory.remote ? dm.memory.size : dm.memory.bytes.length;
-      if (sOff >= sLen) return this.#fault(DmaFault.SRC_UNMAPPED, s, done);
-      if (dOff >= dLen) return this.#fault(DmaFault.DST_UNMAPPED, d, done);
-      const n = Math.min(length - done, sLen - sOff, dLen - dOff);
-      let data: Uint8Array;
-      try {
-        data = sm.memory.remote ? sm.memory.remote.read(sOff, n) : sm.memory.bytes.subarray(sOff, sOff + n);
-      } catch (err) {
-        this.#o.log('DMA read of remote memory at %s failed: %s', hex(s), (err as Error).message);
-        return this.#fault(DmaFault.SRC_UNMAPPED, s, done);
-      }
-      try {
-        if (dm.memory.remote) dm.memory.remote.write(dOff, data);
-        else dm.memory.bytes.set(data, dOff);
-      } catch (err) {
-        this.#o.log('DMA write of remote memory at %s failed: %s', hex(d), (err as Error).message);
-        return this.#fault(DmaFault.DST_UNMAPPED, d, done);
+      // Bytes past the end of the host memory (or of a file its owner shrank) are not backed: fault.
+      const sLimit = dmaLimit(sm.memory);
+      const dLimit = dmaLimit(dm.memory);
+      if (sOff >= sLimit) return this.#fault(DmaFault.SRC_UNMAPPED, s, done);
+      if (dOff >= dLimit) return this.#fault(DmaFault.DST_UNMAPPED, d, done);
+      const n = Math.min(length - done, sLimit - sOff, dLimit - dOff);
+      if (sm.memory.remote || dm.memory.remote) {
+        // Memory a vfio-user client mapped without an fd: reached by DMA_READ / DMA_WRITE messages.
+        let data: Uint8Array;
+        try {
+          data = sm.memory.remote ? sm.memory.remote.read(sOff, n) : sm.memory.bytes.slice(sOff, sOff + n);
+        } catch (err) {
+          this.#o.log('DMA read of remote memory at %s failed: %s', hex(s), (err as Error).message);
+          return this.#fault(DmaFault.SRC_UNMAPPED, s, done);
+        }
+        try {
+          if (dm.memory.remote) dm.memory.remote.write(dOff, data);
+          else dm.memory.bytes.set(data, dOff);
+        } catch (err) {
+          this.#o.log('DMA write of remote memory at %s failed: %s', hex(d), (err as Error).message);
+          return this.#fault(DmaFault.DST_UNMAPPED, d, done);
+        }
+      } else if (!copyDma(dm.memory, dOff, sm.memory, sOff, n)) {
+        // The file shrank during the copy (caught SIGBUS): blame the side that can shrink.
+        return sm.memory.backedBytes ? this.#fault(DmaFault.SRC_UNMAPPED, s, done) : this.#fault(DmaFault.DST_UNMAPPED, d, done);
       }
       done += n;
     }

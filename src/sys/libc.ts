@@ -7,7 +7,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { ArgumentError } from '../errors.js';
 import { SysError, type SysErrorContext } from './sys-error.js';
 import {
-  AF_UNIX, EFD_CLOEXEC, EFD_NONBLOCK, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_CLOEXEC, O_NONBLOCK, MAP_FAILED, MAP_SHARED, MFD_CLOEXEC,
+  AF_UNIX, EFD_CLOEXEC, EFD_NONBLOCK, F_ADD_SEALS, F_GET_SEALS, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_CLOEXEC, O_NONBLOCK, MAP_FAILED, MAP_SHARED, MFD_CLOEXEC,
   MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_TRUNC, PROT_READ, PROT_WRITE, SCM_MAX_FD, SCM_RIGHTS, SOCK_CLOEXEC,
   SOCK_STREAM, SOL_SOCKET, UNIX_PATH_MAX, _SC_PAGESIZE,
 } from './constants.js';
@@ -53,6 +53,7 @@ export const libc = {
   recvmsg: lib.func('intptr_t recvmsg(int fd, void *msg, int flags)'),
   pipe2: lib.func('int pipe2(void *fds, int flags)'),
   getpid: lib.func('int getpid()'),
+  sched_yield: lib.func('int sched_yield()'),
   sysconf: lib.func('long sysconf(int name)'),
 };
 
@@ -143,6 +144,17 @@ export function lseek(fd: number, offset: number, whence: number): number {
   const r = Number(libc.lseek(fd, offset, whence));
   if (r < 0) fail('lseek', { fd });
   return r;
+}
+
+/** F_GET_SEALS of `fd`: its seals, or undefined when the file cannot carry seals (not shmem/hugetlbfs). */
+export function fileSeals(fd: number): number | undefined {
+  const r = libc.fcntl(fd, F_GET_SEALS, 'int', 0) as number;
+  return r < 0 ? undefined : r;
+}
+
+/** F_ADD_SEALS (the memfd must have been created with MFD_ALLOW_SEALING). */
+export function addSeals(fd: number, seals: number): void {
+  if ((libc.fcntl(fd, F_ADD_SEALS, 'int', seals) as number) < 0) fail('fcntl(F_ADD_SEALS)', { fd });
 }
 
 export function ftruncate(fd: number, length: number): void {

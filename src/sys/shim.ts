@@ -37,6 +37,11 @@ export interface ShimFunctions {
   benchWrite32(base: bigint, offset: number, n: number): void;
   benchWrite64(base: bigint, offset: number, n: number): void;
   /**
+   * memcpy that survives SIGBUS (memory whose backing file another process shrank, shim/guarded_copy.c):
+   * returns `length`, or -1 when the copy faulted (a prefix of dst may be written).
+   */
+  copyGuarded(dst: Mem, src: Mem, length: number): number | bigint;
+  /**
    * Wrap memory as a SharedArrayBuffer (no copy). With `unmap`, munmap(address, length) runs when
    * the last reference (in any thread) is garbage collected.
    */
@@ -98,6 +103,7 @@ function load(): void {
       benchRead64: f('uint64_t vk_bench_read64(void *base, size_t off, size_t n)'),
       benchWrite32: f('void vk_bench_write32(void *base, size_t off, size_t n)'),
       benchWrite64: f('void vk_bench_write64(void *base, size_t off, size_t n)'),
+      copyGuarded: f('int64_t vk_copy_guarded(void *dst, void *src, size_t n)'),
       sharedBuffer: addon.sharedBuffer,
       unmapNow: addon.unmapNow,
     };

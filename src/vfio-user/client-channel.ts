@@ -13,6 +13,7 @@ import {
   TYPE_COMMAND, VfioUserConnectionError, VfioUserRemoteError, type Message,
 } from './protocol.js';
 import { MessageSocket } from './unix-socket.js';
+import { AdaptiveSpin } from './adaptive-spin.js';
 
 const log = logger('vfio-user:client');
 
@@ -23,8 +24,10 @@ export interface RequestChannelOptions {
   path: string;
   /** How long to wait for each reply. */
   timeoutMs: number;
-  /** Re-read the socket this long (milliseconds) before sleeping in poll() for a reply. */
-  spinMs: number;
+  /** Re-read the socket up to this long (microseconds) before sleeping in poll() for a reply. */
+  spinUs: number;
+  /** Adapt that window to whether it pays (default true; adaptive-spin.ts). */
+  spinAdaptive?: boolean;
   /** Largest data transfer the client accepts (sizes the receive buffers). */
   maxXfer: number;
   /** Most fds one message may carry to us. */
@@ -40,7 +43,7 @@ export class RequestChannel {
   #twin: MessageSocket | undefined;
   #unwatch: (() => void) | undefined;
   readonly #timeoutMs: number;
-  readonly #spinMs: number;
+  readonly #spin: AdaptiveSpin;
   readonly #maxXfer: number;
   readonly #windows: ClientDmaWindows;
   readonly #onFail: () => void;
@@ -53,7 +56,7 @@ export class RequestChannel {
     this.url = options.url;
     this.#path = options.path;
     this.#timeoutMs = options.timeoutMs;
-    this.#spinMs = options.spinMs;
+    this.#spin = new AdaptiveSpin(options.spinUs, options.spinAdaptive ?? true);
     this.#maxXfer = options.maxXfer;
     this.#onFail = options.onFail;
     this.#windows = windows;
@@ -124,12 +127,15 @@ export class RequestChannel {
     const twin = this.#twin;
     let deadline = 0;
     let spinUntil = 0;
+    /** 'spin' while inside a non-empty window, 'missed' once it ran out, else 'none'. */
+    let spin: 'none' | 'spin' | 'missed' = 'none';
     for (;;) {
       const r = sock.receive();
       if (r.kind === 'message') {
         const m = r.message;
         if (isReply(m.header)) {
           if (m.header.id === id && m.header.command === command) {
+            if (spin === 'spin') this.#spin.hit();
             if ((m.header.flags & FLAG_ERROR) !== 0) {
               for (const fd of m.fds) closeQuietly(fd);
               throw new VfioUserRemoteError(command, m.header.error || Errno.EIO, context);
@@ -152,12 +158,21 @@ export class RequestChannel {
       const now = performance.now();
       if (deadline === 0) {
         deadline = now + this.#timeoutMs;
-        spinUntil = now + this.#spinMs;
+        const window = this.#spin.next();
+        spinUntil = now + window;
+        if (window > 0) spin = 'spin';
       }
       // A register round trip is a few microseconds: re-read for a moment before sleeping in poll.
-      if (now < spinUntil) continue;
+      if (now < spinUntil) {
+        this.#spin.pause();
+        continue;
+      }
+      if (spin === 'spin') {
+        this.#spin.miss();
+        spin = 'missed';
+      }
       const left = deadline - now;
-      if (left <= 0) this.fail(`no ${commandName(command)} reply within ${this.#timeoutMs} ms (the server is stuck)`, 'EVFIO_USER_TIMEOUT');
+      if (left <= 0) this.fail(`no ${commandName(command)} reply within ${this.#timeoutMs} ms: the server holds the connection but does not answer (a device operation that hangs, or a stopped server process)`, 'EVFIO_USER_TIMEOUT');
       this.#pollBoth(Math.ceil(left));
     }
   }

@@ -12,7 +12,7 @@ import { MappedRegion } from '../mmio/mapped-region.js';
 import type { Region } from '../mmio/region.js';
 import { RemoteRegion } from './remote-region.js';
 import { closeQuietly, connectUnix, pageSize, socket } from '../sys/libc.js';
-import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM } from '../sys/constants.js';
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../sys/constants.js';
 import { SysError } from '../sys/sys-error.js';
 import { getLe32, getLe64, putLe32, putLe64 } from '../util/bytes.js';
 import { realClock, type Clock } from '../util/clock.js';
@@ -23,7 +23,7 @@ import {
   encodeIrqSet, IRQ_SET_ACTION_TRIGGER, IRQ_SET_DATA_EVENTFD, IRQ_SET_DATA_NONE, REGION_ACCESS_SIZE, DEVICE_FLAG_RESET,
   decodeWriteMultiReply,
 } from './messages.js';
-import { Command, encodeHeader, HEADER_SIZE, TYPE_COMMAND, type Message, DEFAULT_MAX_DATA_XFER_SIZE, MAX_MAX_MSG_FDS } from './protocol.js';
+import { Command, encodeHeader, Errno, HEADER_SIZE, TYPE_COMMAND, type Message, DEFAULT_MAX_DATA_XFER_SIZE, MAX_MAX_MSG_FDS, VfioUserRemoteError } from './protocol.js';
 import { SparseRegion, type MappedArea } from './sparse-region.js';
 import { RequestChannel } from './client-channel.js';
 import { ClientDmaWindows } from './client-dma-windows.js';
@@ -42,13 +42,49 @@ export interface VfioUserClientOptions {
   twinSocket?: boolean;
   /** Clock for polls on this device (default: the real clock; a served device runs on real time). */
   clock?: Clock;
-  /** Re-read the socket this long (microseconds) before sleeping in poll() for a reply (default 20). */
+  /** Re-read the socket up to this long (microseconds) before sleeping in poll() for a reply (default 20). */
   spinUs?: number;
+  /** Adapt the spin window to whether it pays (default true; adaptive-spin.ts). False: always spinUs. */
+  spinAdaptive?: boolean;
+  /**
+   * How long to keep trying to get the device (default 10 s): while the server's listen backlog is
+   * full, and while it answers EBUSY because it serves another client.
+   */
+  connectTimeoutMs?: number;
 }
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** Pause between connection attempts to a full or busy server. */
+const CONNECT_RETRY_MS = 20;
 
 export const DEFAULT_CLIENT_SPIN_US = 20;
 
 export const DEFAULT_REPLY_TIMEOUT_MS = 10_000;
+
+/**
+ * A connected (non-blocking) socket to `path`. While the server's listen backlog is full
+ * (connect: EAGAIN on a non-blocking AF_UNIX socket, net/unix/af_unix.c unix_stream_connect) it
+ * tries again until `deadline`, then says so instead of blocking forever.
+ */
+function connectBefore(path: string, deadline: number, timeoutMs: number): number {
+  for (;;) {
+    const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK);
+    try {
+      connectUnix(fd, path);
+      return fd;
+    } catch (err) {
+      closeQuietly(fd);
+      if (err instanceof SysError && (err.code === 'ECONNREFUSED' || err.code === 'ENOENT')) {
+        throw new DeviceError(err.code, `no vfio-user server at ${path} (${err.code}); start one, e.g. \`vfiokit serve sim:n3000 --socket ${path}\``, { path });
+      }
+      if (!(err instanceof SysError && err.code === 'EAGAIN')) throw err;
+      if (performance.now() + CONNECT_RETRY_MS >= deadline) {
+        throw new DeviceError('EVFIO_USER_CONNECT_TIMEOUT', `vfio-user:${path}: the server accepted no connection within ${timeoutMs} ms: its listen backlog is full (the server process is stopped, hung, or flooded with connections); check the process listening on ${path}`, { path, timeoutMs });
+      }
+      realClock.spin(CONNECT_RETRY_MS);
+    }
+  }
+}
 
 export class VfioUserDevice implements Device {
   readonly url: string;
@@ -64,7 +100,7 @@ export class VfioUserDevice implements Device {
   /** Negotiated minor version. */
   minor = 0;
   readonly dma: DmaMapper;
-  readonly #channel: RequestChannel;
+  #channel!: RequestChannel;
   readonly #windows: ClientDmaWindows;
   #regions: ClientRegionState[] = [];
   #irqs: IrqInfo[] = [];
@@ -79,26 +115,37 @@ export class VfioUserDevice implements Device {
     this.url = `vfio-user:${path}`;
     this.clock = options.clock ?? realClock;
     const maxXfer = options.maxDataXferSize ?? DEFAULT_MAX_DATA_XFER_SIZE;
-    const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
-    try {
-      connectUnix(fd, path);
-    } catch (err) {
-      closeQuietly(fd);
-      if (err instanceof SysError && (err.code === 'ECONNREFUSED' || err.code === 'ENOENT')) {
-        throw new DeviceError(err.code, `no vfio-user server at ${path} (${err.code}); start one, e.g. \`vfiokit serve sim:n3000 --socket ${path}\``, { path });
-      }
-      throw err;
-    }
+    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const deadline = performance.now() + connectTimeoutMs;
     this.#windows = new ClientDmaWindows(maxXfer);
-    this.#channel = new RequestChannel(fd, this.#windows, {
+    const channelFor = (fd: number): RequestChannel => new RequestChannel(fd, this.#windows, {
       url: this.url,
       path,
       timeoutMs: options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS,
-      spinMs: (options.spinUs ?? DEFAULT_CLIENT_SPIN_US) / 1000,
+      spinUs: options.spinUs ?? DEFAULT_CLIENT_SPIN_US,
+      spinAdaptive: options.spinAdaptive ?? true,
       maxXfer,
       maxFds: MAX_MAX_MSG_FDS,
       onFail: () => this.close(),
     });
+    // A server serving another client answers our VERSION with EBUSY: try again until the deadline.
+    for (;;) {
+      this.#channel = channelFor(connectBefore(path, deadline, connectTimeoutMs));
+      try {
+        const v = negotiateVersion(this.#channel, maxXfer, options.twinSocket ?? true);
+        this.server = v.server;
+        this.minor = v.minor;
+        break;
+      } catch (err) {
+        this.#channel.close();
+        if (!(err instanceof VfioUserRemoteError) || err.errno !== Errno.EBUSY) throw err;
+        if (performance.now() + CONNECT_RETRY_MS >= deadline) {
+          throw new DeviceError('EBUSY', `${this.url}: the server is serving another client (it serves one at a time) and stayed busy for ${connectTimeoutMs} ms; wait until that client disconnects, or serve the device on another socket`, { path, connectTimeoutMs });
+        }
+        log('%s: the server is busy with another client; trying again', this.url);
+        realClock.spin(CONNECT_RETRY_MS);
+      }
+    }
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     this.dma = new ClientDmaMapper(this.#channel, this.#windows, {
@@ -110,9 +157,6 @@ export class VfioUserDevice implements Device {
       },
     });
     try {
-      const v = negotiateVersion(this.#channel, maxXfer, options.twinSocket ?? true);
-      this.server = v.server;
-      this.minor = v.minor;
       this.#probe();
       this.#channel.watchIdle();
     } catch (err) {

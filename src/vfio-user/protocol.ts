@@ -73,6 +73,7 @@ export const Errno = {
   ENOENT: constants.errno.ENOENT,
   EIO: constants.errno.EIO,
   EBADF: constants.errno.EBADF,
+  EMFILE: constants.errno.EMFILE,
   ENOMEM: constants.errno.ENOMEM,
   EFAULT: constants.errno.EFAULT,
   EBUSY: constants.errno.EBUSY,

@@ -9,6 +9,7 @@ import type { Device } from '../device/device.js';
 import { closeQuietly, unixSocketPair } from '../sys/libc.js';
 import { SOCK_STREAM, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../sys/constants.js';
 import { logger } from '../util/log.js';
+import { VfiokitError } from '../errors.js';
 import {
   buildErrorReply, Command, commandName, Errno, errnoName, FLAG_NO_REPLY, HEADER_SIZE, encodeHeader, isReply,
   TYPE_REPLY, TYPE_COMMAND, VFIO_USER_MAJOR, VFIO_USER_MINOR, VfioUserConnectionError, VfioUserFormatError,
@@ -32,6 +33,7 @@ import { MessageSocket } from './unix-socket.js';
 export type { MmapSource } from './server-regions.js';
 
 const log = logger('vfio-user:server');
+const internalLog = logger('vfio-user:server:internal');
 
 /** What the server offers in its VERSION reply. */
 export interface ServerLimits {
@@ -60,11 +62,21 @@ export class ServerConnection {
   #nextId = 1;
   /** Messages handled so far. */
   handled = 0;
+  /**
+   * Handler failures that were not a refusal of the client's input (not a VfiokitError): bugs in
+   * the server or the device model. The client gets EIO, the connection goes on, and they are
+   * kept here (the last 16) and logged, so a fuzzer or a test can tell them from an honest EIO.
+   */
+  readonly internalErrors: Error[] = [];
+  /** Every internal error so far (internalErrors keeps only the last 16). */
+  internalErrorCount = 0;
   readonly #regions: ServedRegions;
   readonly #irqs: ServedIrqs;
   readonly #onClose: (() => void) | undefined;
 
-  constructor(fd: number, device: Device, limits: ServerLimits, options: { name: string; onClose?: () => void }) {
+  readonly #onInternalError: ((err: Error, command: string) => void) | undefined;
+
+  constructor(fd: number, device: Device, limits: ServerLimits, options: { name: string; onClose?: () => void; onInternalError?: (err: Error, command: string) => void }) {
     this.device = device;
     this.limits = limits;
     this.socket = new MessageSocket(fd, {
@@ -80,10 +92,16 @@ export class ServerConnection {
     this.#regions = new ServedRegions(device);
     this.#irqs = new ServedIrqs(device, options.name);
     this.#onClose = options.onClose;
+    this.#onInternalError = options.onInternalError;
   }
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** VERSION has been negotiated. */
+  get negotiated(): boolean {
+    return this.#negotiated;
   }
 
   get clientCapabilities(): Capabilities | undefined {
@@ -133,6 +151,13 @@ export class ServerConnection {
     } catch (err) {
       for (const fd of message.fds) closeQuietly(fd);
       const errno = err instanceof Refusal ? err.errno : err instanceof VfioUserFormatError ? err.errno : errnoOf(err);
+      if (!(err instanceof VfiokitError) && !(err instanceof Refusal)) {
+        this.internalErrorCount++;
+        this.internalErrors.push(err as Error);
+        if (this.internalErrors.length > 16) this.internalErrors.shift();
+        internalLog('%s: %s id %d failed inside the server (a bug; the client gets EIO): %s', this.socket.name, commandName(header.command), header.id, (err as Error)?.stack ?? String(err));
+        this.#onInternalError?.(err as Error, commandName(header.command));
+      }
       log('%s: %s id %d refused with %s: %s', this.socket.name, commandName(header.command), header.id, errnoName(errno), (err as Error).message);
       if ((header.flags & FLAG_NO_REPLY) === 0) this.#sendSafe(buildErrorReply(header, errno));
       return;

@@ -7,8 +7,8 @@
 // recorded, and the server reaches it with those messages itself.
 // Every path that fails undoes what it did (munmap, close the fd) before reporting.
 import type { DmaMapper, DmaMemory } from '../dma/mapper.js';
-import { closeQuietly, mmapFd, viewOf, type Mapping } from '../sys/libc.js';
-import { PROT_READ, PROT_WRITE, MAP_SHARED } from '../sys/constants.js';
+import { closeQuietly, fileSeals, mmapFd, viewOf, type Mapping } from '../sys/libc.js';
+import { F_SEAL_SHRINK, PROT_READ, PROT_WRITE, MAP_SHARED } from '../sys/constants.js';
 import { fstatSync } from 'node:fs';
 import { VfiokitError } from '../errors.js';
 import { DMA_FLAG_WRITE, DMA_FLAG_READ, type DmaMapRequest } from './messages.js';
@@ -95,8 +95,7 @@ export class DmaTable {
       if (size > BigInt(Number.MAX_SAFE_INTEGER) || offset > BigInt(Number.MAX_SAFE_INTEGER)) {
         throw new DmaRequestError(Errno.EINVAL, 'EVFIO_USER_DMA_RANGE', `DMA_MAP size ${hex(size)} / offset ${hex(offset)} too large to map`);
       }
-      // A window past the end of the file would SIGBUS the device's first access: refuse it. (A
-      // client that shrinks the file later can still do that; seal it with F_SEAL_SHRINK.)
+      // A window past the end of the file would SIGBUS the device's first access: refuse it.
       let st;
       try {
         st = fstatSync(fd);
@@ -116,7 +115,17 @@ export class DmaTable {
       }
       try {
         const bytes = new Uint8Array(viewOf(mapping.address, mapping.size));
-        const memory: DmaMemory = { address: mapping.address, size: mapping.size, fd, fdOffset: Number(offset), bytes };
+        // A file sealed with F_SEAL_SHRINK keeps the size checked above. An unsealed one (QEMU's
+        // guest RAM from memory-backend-file, or memory-backend-memfd with seal=off:
+        // backends/hostmem-memfd.c) can be truncated by the client at any time: the device then
+        // bounds every access by the file's size now and copies through the SIGBUS guard
+        // (src/dma/dma-copy.ts), so a shrinking client gets a DMA fault instead of killing us.
+        const sealed = ((fileSeals(fd) ?? 0) & F_SEAL_SHRINK) !== 0;
+        const fdOffset = Number(offset);
+        const memory: DmaMemory = sealed
+          ? { address: mapping.address, size: mapping.size, fd, fdOffset, bytes }
+          : { address: mapping.address, size: mapping.size, fd, fdOffset, bytes, backedBytes: () => backedBytes(fd, fdOffset) };
+        if (!sealed) log('DMA_MAP %s: fd not sealed against shrinking: device accesses are size-checked and SIGBUS-guarded', hex(iova));
         this.#mapper.map(memory, iova, { read: (req.flags & DMA_FLAG_READ) !== 0, write: (req.flags & DMA_FLAG_WRITE) !== 0 });
         window.mapping = mapping;
         window.memory = memory;
@@ -194,6 +203,15 @@ export class DmaTable {
   find(iova: bigint, length: number): DmaWindow | undefined {
     const end = iova + BigInt(length);
     return this.#windows.find((w) => iova >= w.iova && end <= w.iova + w.size);
+  }
+}
+
+/** Bytes of the file behind `fd` past `offset` now (0 when it cannot be inspected any more). */
+function backedBytes(fd: number, offset: number): number {
+  try {
+    return Math.max(0, fstatSync(fd).size - offset);
+  } catch {
+    return 0;
   }
 }
 

@@ -1,5 +1,10 @@
 // VfioUserServer: hosts a Device on a UNIX socket for one vfio-user client at a time (the
-// protocol dedicates a socket per client/server connection; vfio-user.rst "Socket"). The socket
+// protocol dedicates a socket per client/server connection; vfio-user.rst "Socket"). Clients that
+// connect while one is served are accepted and answered EBUSY to their first message (then
+// closed), so they learn the device is busy instead of waiting in the listen backlog for a reply
+// that never comes; vfiokit's client retries until its connect deadline. A client must send VERSION
+// within the handshake timeout, or it is dropped: one that connects and never speaks cannot hold
+// the device. The socket
 // file is created with mode 0600 (or the given mode/owner) before anyone can connect. Accept and
 // message handling run from the fd watcher, so the event loop stays free for the hosted device's
 // timers and interrupts. On client disconnect every DMA mapping and IRQ eventfd is dropped and
@@ -13,8 +18,10 @@ import { AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../sys/consta
 import { isSysError } from '../sys/sys-error.js';
 import { logger } from '../util/log.js';
 import { watchFd } from './fd-watcher.js';
-import { DEFAULT_MAX_DATA_XFER_SIZE, DEFAULT_MAX_DMA_MAPS, DEFAULT_PGSIZES, MAX_MAX_MSG_FDS } from './protocol.js';
+import { buildErrorReply, DEFAULT_MAX_DATA_XFER_SIZE, DEFAULT_MAX_DMA_MAPS, DEFAULT_PGSIZES, Errno, MAX_MAX_MSG_FDS } from './protocol.js';
 import { ServerConnection, type ServerLimits } from './server-connection.js';
+import { MessageSocket } from './unix-socket.js';
+import { AdaptiveSpin } from './adaptive-spin.js';
 
 const log = logger('vfio-user:server');
 
@@ -25,15 +32,25 @@ export interface ServerOptions extends Partial<ServerLimits> {
   owner?: { uid: number; gid: number };
   /** Remove a stale socket file nobody listens on (default true). */
   replaceStale?: boolean;
-  /** Busy-read the client this many microseconds after each message (default 50; 0 = never). */
+  /** Busy-read the client up to this many microseconds after each message (default 50; 0 = never). */
   spinUs?: number;
+  /** Adapt the busy-read window to whether it pays (default true; src/vfio-user/adaptive-spin.ts). False: always spinUs. */
+  spinAdaptive?: boolean;
+  /** Drop a client that has not sent VERSION this long after connecting (default 10 s). */
+  handshakeTimeoutMs?: number;
 }
+
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Connections answered EBUSY at once; more are closed without an answer. */
+const MAX_BUSY_REFUSALS = 16;
 
 export const DEFAULT_SPIN_US = 50;
 
 export interface VfioUserServerEvents {
   connect: [ServerConnection];
   disconnect: [ServerConnection];
+  /** Something a client did that the operator should see (a refused or dropped connection). */
+  notice: [string];
   error: [Error];
 }
 
@@ -47,8 +64,12 @@ export class VfioUserServer extends EventEmitter<VfioUserServerEvents> {
   #unwatchConnection: (() => void) | undefined;
   #closed = false;
   #served = 0;
-  /** Busy-read the client for this long after each message (see #serviceBurst); 0 disables. */
-  spinUs: number;
+  #handshakeTimer: NodeJS.Timeout | undefined;
+  readonly #handshakeTimeoutMs: number;
+  /** Connections being answered EBUSY (fd -> cleanup). */
+  #busy = new Map<number, () => void>();
+  /** Busy-read window after each message (see #serviceBurst). */
+  readonly spin: AdaptiveSpin;
 
   constructor(device: Device, path: string, options: ServerOptions = {}) {
     super();
@@ -61,7 +82,9 @@ export class VfioUserServer extends EventEmitter<VfioUserServerEvents> {
       maxDmaMaps: options.maxDmaMaps ?? DEFAULT_MAX_DMA_MAPS,
       twinSocket: options.twinSocket ?? true,
     };
-    this.spinUs = options.spinUs ?? DEFAULT_SPIN_US;
+    this.spin = new AdaptiveSpin(options.spinUs ?? DEFAULT_SPIN_US, options.spinAdaptive ?? true);
+    this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    if (!Number.isInteger(this.#handshakeTimeoutMs) || this.#handshakeTimeoutMs <= 0) throw new ArgumentError('EARG_TIMEOUT', `handshake timeout ${String(options.handshakeTimeoutMs)} ms is not a positive integer`);
     this.#listen(options);
   }
 
@@ -126,54 +149,119 @@ export class VfioUserServer extends EventEmitter<VfioUserServerEvents> {
   }
 
   #accept(): void {
-    if (this.#connection || this.#closed) return;
-    let fd: number;
-    try {
-      fd = accept(this.#listenFd, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    } catch (err) {
-      if (isSysError(err, 'EAGAIN')) return;
-      this.emit('error', err as Error);
+    if (this.#closed) return;
+    for (;;) {
+      let fd: number;
+      try {
+        fd = accept(this.#listenFd, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      } catch (err) {
+        if (isSysError(err, 'EAGAIN')) return;
+        if (isSysError(err, 'EMFILE') || isSysError(err, 'ENFILE')) {
+          // Out of descriptors: the connection stays in the backlog (its client's connect deadline
+          // reports it); stop the watcher spinning on it, and look again in a second.
+          this.emit('notice', `cannot accept a client: out of file descriptors (${(err as Error).message})`);
+          this.#unwatchListen?.();
+          this.#unwatchListen = undefined;
+          setTimeout(() => {
+            if (!this.#closed && !this.#unwatchListen) this.#unwatchListen = watchFd(this.#listenFd, () => this.#accept());
+          }, 1000).unref();
+          return;
+        }
+        this.emit('error', err as Error);
+        return;
+      }
+      if (this.#connection) this.#refuseBusy(fd);
+      else this.#serve(fd);
+    }
+  }
+
+  /** Answer the extra client's first message with EBUSY and close it (or close it at the handshake timeout). */
+  #refuseBusy(fd: number): void {
+    const current = this.#served;
+    if (this.#busy.size >= MAX_BUSY_REFUSALS) {
+      closeQuietly(fd);
+      this.emit('notice', `a client connected while client ${current} is served and ${MAX_BUSY_REFUSALS} others wait for an answer: closed`);
       return;
     }
-    // One client at a time: stop accepting until it goes; the next waits in the listen backlog.
-    this.#unwatchListen?.();
-    this.#unwatchListen = undefined;
-    this.#served++;
+    const sock = new MessageSocket(fd, { name: `vfio-user server ${this.path} (busy)`, maxPayload: 4096, maxFds: 0 });
+    let unwatch: (() => void) | undefined;
+    const done = (): void => {
+      clearTimeout(timer);
+      unwatch?.();
+      this.#busy.delete(fd);
+      sock.close();
+    };
+    const timer = setTimeout(done, this.#handshakeTimeoutMs);
+    timer.unref();
+    unwatch = watchFd(fd, () => {
+      const r = sock.receive();
+      if (r.kind === 'again') return;
+      if (r.kind === 'message' || r.kind === 'refused') {
+        const fds = r.kind === 'message' ? r.message.fds : r.fds;
+        for (const f of fds) closeQuietly(f);
+        const header = r.kind === 'message' ? r.message.header : r.header;
+        try {
+          sock.send(buildErrorReply(header ?? { id: 0, command: 0 }, Errno.EBUSY), [], 100);
+        } catch { /* it left already */ }
+        this.emit('notice', `a client connected while client ${current} is served: answered EBUSY`);
+      }
+      done();
+    });
+    this.#busy.set(fd, done);
+  }
+
+  #serve(fd: number): void {
+    const n = ++this.#served;
     const conn = new ServerConnection(fd, this.device, this.limits, {
       name: `vfio-user server ${this.path} client ${this.#served}`,
       onClose: () => this.#dropped(conn),
+      onInternalError: (err, command) => this.emit('notice', `internal error: ${command} from client ${n} failed inside the server (answered EIO): ${err.message}`),
     });
     this.#connection = conn;
     this.#unwatchConnection = watchFd(fd, () => this.#serviceBurst(conn));
+    this.#handshakeTimer = setTimeout(() => {
+      if (conn.closed || conn.negotiated) return;
+      this.emit('notice', `client ${n} sent no VERSION within ${this.#handshakeTimeoutMs} ms: dropped`);
+      conn.close();
+    }, this.#handshakeTimeoutMs);
+    this.#handshakeTimer.unref();
     log('%s: client %d connected', this.path, this.#served);
     this.emit('connect', conn);
   }
 
   /**
-   * Handle what is readable, then keep reading for up to `spinUs` more: a driver polling a
-   * register sends its next request within microseconds, and catching it here saves the trip
-   * through the watcher's poll thread (most of a round trip's cost). Timers and other events
-   * wait at most spinUs.
+   * Handle what is readable, then keep reading for the spin window: a driver polling a register
+   * sends its next request within microseconds, and catching it here saves the trip through the
+   * watcher's poll thread (most of a round trip's cost). The window adapts (adaptive-spin.ts): it
+   * closes when the client cannot answer in time (same core, loaded machine). Timers and other
+   * events wait at most one window.
    */
   #serviceBurst(conn: ServerConnection): void {
     if (!conn.service()) return;
-    const spinUs = this.spinUs;
-    if (spinUs <= 0) return;
-    let deadline = performance.now() + spinUs / 1000;
+    let window = this.spin.next();
+    if (window <= 0) return;
+    let deadline = performance.now() + window;
     while (performance.now() < deadline) {
       const before = conn.handled;
       if (!conn.service()) return;
-      if (conn.handled !== before) deadline = performance.now() + spinUs / 1000;
+      if (conn.handled !== before) {
+        this.spin.hit();
+        window = this.spin.next();
+        if (window <= 0) return;
+        deadline = performance.now() + window;
+      } else this.spin.pause();
     }
+    this.spin.miss();
   }
 
   #dropped(conn: ServerConnection): void {
     if (this.#connection !== conn) return;
+    clearTimeout(this.#handshakeTimer);
     this.#unwatchConnection?.();
     this.#unwatchConnection = undefined;
     this.#connection = undefined;
     this.emit('disconnect', conn);
-    if (!this.#closed) this.#unwatchListen = watchFd(this.#listenFd, () => this.#accept());
+    if (!this.#closed && !this.#unwatchListen) this.#unwatchListen = watchFd(this.#listenFd, () => this.#accept());
   }
 
   /** Stop listening, drop the client (unmapping its DMA), remove the socket file. The device stays open. */
@@ -181,6 +269,7 @@ export class VfioUserServer extends EventEmitter<VfioUserServerEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.#connection?.close();
+    for (const done of [...this.#busy.values()]) done();
     this.#unwatchListen?.();
     closeQuietly(this.#listenFd);
     this.#listenFd = -1;

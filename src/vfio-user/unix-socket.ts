@@ -11,11 +11,11 @@
 import koffi from 'koffi';
 import { addressOf, closeQuietly, CmsghdrType, IovecType, libc, MsghdrType } from '../sys/libc.js';
 import {
-  MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_NOSIGNAL, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, SCM_RIGHTS, SOL_SOCKET,
+  MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, SCM_RIGHTS, SOL_SOCKET,
 } from '../sys/constants.js';
 import { SysError } from '../sys/sys-error.js';
 import {
-  decodeHeader, HEADER_SIZE, VfioUserConnectionError, VfioUserFormatError, type Header, type Message, oversized,
+  decodeHeader, Errno, HEADER_SIZE, VfioUserConnectionError, VfioUserFormatError, type Header, type Message, oversized,
 } from './protocol.js';
 
 const MSGHDR_SIZE = koffi.sizeof(MsghdrType);
@@ -61,7 +61,8 @@ export class MessageSocket {
   #start = 0;
   #end = 0;
   #pos = 0;
-  #fdMarks: { at: number; fds: number[] }[] = [];
+  /** Fds received, by the stream offset of the last byte of the read that brought them; `lost` when the kernel dropped some (MSG_CTRUNC). */
+  #fdMarks: { at: number; fds: number[]; lost: boolean }[] = [];
   /** Bytes of an oversized message still to skip. */
   #skip = 0;
   // preallocated msghdr + iovec + control
@@ -216,7 +217,11 @@ export class MessageSocket {
     const n = Number(libc.recvmsg(this.fd, this.#msgAddress, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
     if (n < 0) return -koffi.errno();
     const controlLength = Number(msg.readBigUInt64LE(OFF_CONTROLLEN));
-    if (controlLength > 0) {
+    // MSG_CTRUNC: fds were sent but the kernel could not install (all of) them here - we are out of
+    // descriptors (RLIMIT_NOFILE) - and dropped them (net/core/scm.c scm_detach_fds). The message
+    // they rode on must be refused, not taken as one that carried no fd.
+    const lost = (msg.readInt32LE(OFF_FLAGS) & MSG_CTRUNC) !== 0;
+    if (controlLength > 0 || lost) {
       const fds: number[] = [];
       let off = 0;
       while (off + CMSG_HDR <= controlLength) {
@@ -227,7 +232,7 @@ export class MessageSocket {
         }
         off += cmsgAlign(len);
       }
-      if (fds.length > 0) this.#fdMarks.push({ at: this.#pos + this.#end + Math.max(0, n - 1), fds });
+      if (fds.length > 0 || lost) this.#fdMarks.push({ at: this.#pos + this.#end + Math.max(0, n - 1), fds, lost });
     }
     this.#end += n;
     return n;
@@ -251,13 +256,13 @@ export class MessageSocket {
     } catch (err) {
       // A size below 16 or an unknown type: the header is all we can consume.
       this.#start += HEADER_SIZE;
-      return { kind: 'refused', header: undefined, error: err as VfioUserFormatError, fds: this.#takeFds(at, this.#pos + this.#start) };
+      return { kind: 'refused', header: undefined, error: err as VfioUserFormatError, fds: this.#takeFds(at, this.#pos + this.#start).fds };
     }
     const payloadSize = header.size - HEADER_SIZE;
     if (payloadSize > this.maxPayload) {
       this.#start += HEADER_SIZE;
       this.#skip = payloadSize;
-      return { kind: 'refused', header, error: oversized(`message (command ${header.command})`, header.size, this.maxPayload + HEADER_SIZE), fds: this.#takeFds(at, this.#pos + this.#start) };
+      return { kind: 'refused', header, error: oversized(`message (command ${header.command})`, header.size, this.maxPayload + HEADER_SIZE), fds: this.#takeFds(at, this.#pos + this.#start).fds };
     }
     if (have < header.size) {
       if (this.#buf.length - this.#start < header.size) {
@@ -273,22 +278,29 @@ export class MessageSocket {
     }
     const payload = this.#buf.slice(this.#start + HEADER_SIZE, this.#start + header.size);
     this.#start += header.size;
-    const fds = this.#takeFds(at, this.#pos + this.#start);
+    const { fds, lost } = this.#takeFds(at, this.#pos + this.#start);
+    if (lost) {
+      const error = new VfioUserFormatError('EVFIO_USER_FDS_LOST', Errno.EMFILE, `${this.name}: the fds passed with message ${header.id} (command ${header.command}) were dropped by the kernel (MSG_CTRUNC): this process is out of file descriptors (raise ulimit -n, or unmap DMA windows)`);
+      return { kind: 'refused', header, error, fds };
+    }
     if (fds.length > this.maxFds) {
       for (const fd of fds.splice(this.maxFds)) closeQuietly(fd);
     }
     return { kind: 'message', message: { header, payload, fds } };
   }
 
-  #takeFds(from: number, to: number): number[] {
-    if (this.#fdMarks.length === 0) return [];
+  #takeFds(from: number, to: number): { fds: number[]; lost: boolean } {
+    if (this.#fdMarks.length === 0) return { fds: [], lost: false };
     const out: number[] = [];
+    let lost = false;
     while (this.#fdMarks.length > 0 && this.#fdMarks[0]!.at < to) {
       const mark = this.#fdMarks.shift()!;
-      if (mark.at >= from) out.push(...mark.fds);
-      else for (const fd of mark.fds) closeQuietly(fd);
+      if (mark.at >= from) {
+        out.push(...mark.fds);
+        lost ||= mark.lost;
+      } else for (const fd of mark.fds) closeQuietly(fd);
     }
-    return out;
+    return { fds: out, lost };
   }
 
   #dropFdsBefore(to: number): void {

@@ -35,8 +35,46 @@ function encode(trans: Uint8Array): Uint8Array {
   return phy.slice(0, n);
 }
 
+/** A transaction of `len` bytes, a tenth of them the codec's special bytes. */
+function transaction(rng: Rng, len: number): Uint8Array {
+  const specials = [0x7a, 0x7b, 0x7c, 0x7d, 0x4a, 0x4d];
+  const t = rng.bytes(len);
+  for (let k = 0; k < len; k++) if (rng.bool(0.1)) t[k] = rng.pick(specials);
+  return t;
+}
+
+/**
+ * Answers past 1 KiB: a packet of up to MAX_TRANS_DATA (1024) bytes with 1..64 more data bytes
+ * slipped in before its EOP (0x7b, which appears unescaped only as EOP), so the decoder must stop
+ * at its limit (EAVALON_OVERFLOW), sometimes followed by a second, valid packet.
+ */
+function longStream(rng: Rng): Uint8Array {
+  const first = encode(transaction(rng, MAX_TRANS_DATA - rng.int(4)));
+  const eop = first.lastIndexOf(0x7b);
+  const extra = rng.bytes(1 + rng.int(64)).map((b) => (b >= 0x4a && b <= 0x7d ? 0x30 : b));
+  const parts = [first.subarray(0, eop), extra, first.subarray(eop), ...(rng.bool(0.3) ? [encode(transaction(rng, 1 + rng.int(64)))] : [])];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 export const target: FuzzTarget = {
   name: 'avalon',
+  guided(rng) {
+    const seeds = [encode(transaction(rng, 4)), encode(transaction(rng, 64)), encode(transaction(rng, MAX_TRANS_DATA)), longStream(rng)];
+    return {
+      seeds,
+      exec(input) {
+        const packet = decodeStream(input);
+        if (packet.length > MAX_TRANS_DATA) throw new FuzzFinding(`decoded a ${packet.length}-byte packet, over MAX_TRANS_DATA`);
+      },
+      mutateMore: (r) => (r.bool(0.5) ? longStream(r) : encode(transaction(r, 1 + r.int(MAX_TRANS_DATA)))),
+    };
+  },
   fuzz({ cases, seed }) {
     const rng = new Rng(seed);
     const stats = newStats('avalon');
@@ -60,7 +98,7 @@ export const target: FuzzTarget = {
         });
         continue;
       }
-      const input = rng.bool(0.2) ? rng.bytes(rng.int(200)) : mutate(rng, rng.pick(pool));
+      const input = rng.bool(0.2) ? rng.bytes(rng.int(200)) : rng.bool(0.1) ? longStream(rng) : mutate(rng, rng.pick(pool));
       runCase(stats, input, () => { decodeStream(input); });
     }
     return stats;

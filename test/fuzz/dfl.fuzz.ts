@@ -147,13 +147,24 @@ function check(dev: FakeDflDevice): void {
   } catch (err) {
     // The fake device never fails an access itself: every rejection must be the walker's own
     // DflError (naming BAR and offset), not a region error from a read it should not have made.
-    if (err instanceof DflError) throw err;
+    if (err instanceof DflError) {
+      // A list too long for its BARs to hold that many distinct headers went round in a circle:
+      // that is a cycle, and must be named one (the walker's visited set), not "too many".
+      if (err.code === 'EDFL_TOO_MANY') {
+        let slots = 0;
+        for (let b = 0; b < 6; b++) slots += Math.floor((dev.regionInfo(b).size ?? 0) / 8);
+        if (slots < MAX_FEATURES) throw new FuzzFinding(`walk reported EDFL_TOO_MANY (${MAX_FEATURES}) over BARs with only ${slots} header slots: a cycle went undetected`);
+      }
+      throw err;
+    }
     throw new FuzzFinding(`walker failed with ${(err as Error)?.name}: ${(err as Error)?.stack ?? String(err)}`);
   }
   const all = flattenFeatures(w.features);
   // The count includes headers skipped with a warning; the tree never has more nodes than it.
   if (all.length > w.count) throw new FuzzFinding(`tree has ${all.length} nodes but the walk counted ${w.count}`);
   if (w.count > MAX_FEATURES) throw new FuzzFinding(`walk accepted ${w.count} features, over the cap`);
+  const places = new Set(all.map((f) => `${f.bar}:${f.offset}`));
+  if (places.size !== all.length) throw new FuzzFinding(`walk accepted the same feature header twice (${all.length} features at ${places.size} places): a cycle`);
   for (const f of all) {
     const size = dev.regionInfo(f.bar).size;
     if (f.offset < 0 || f.offset + 8 > size) throw new FuzzFinding(`feature at BAR${f.bar}+${f.offset} outside the BAR (${size})`);

@@ -42,6 +42,18 @@ function mutateMetadata(rng: Rng): Uint8Array {
   return buildGbsFromJson(text, rng.bytes(rng.int(16)));
 }
 
+/** A GBS whose metadata-length field (0x10) claims 1..64 bytes past the end of the file. */
+function lengthPastEnd(rng: Rng): Uint8Array {
+  const base = seeds(rng)[rng.int(2)]!;
+  const out = new Uint8Array(base);
+  const view = new DataView(out.buffer);
+  const metadata = view.getUint32(0x10, true);
+  // Drop the bitstream so the JSON runs to the end of the file, then claim more than there is.
+  const cut = out.slice(0, 0x14 + metadata);
+  new DataView(cut.buffer).setUint32(0x10, metadata + 1 + rng.int(64), true);
+  return cut;
+}
+
 function check(input: Uint8Array): void {
   const gbs = parseGbs(input);
   const end = gbs.bitstreamOffset + gbs.bitstreamLength;
@@ -60,13 +72,16 @@ function check(input: Uint8Array): void {
 
 export const target: FuzzTarget = {
   name: 'gbs',
+  guided(rng) {
+    return { seeds: [...seeds(rng), mutateMetadata(rng), lengthPastEnd(rng)], exec: check, mutateMore: (r) => (r.bool(0.3) ? lengthPastEnd(r) : mutateMetadata(r)) };
+  },
   fuzz({ cases, seed }) {
     const rng = new Rng(seed);
     const stats = newStats('gbs');
     const corpus = seeds(rng);
     for (let i = 0; i < cases; i++) {
       const kind = rng.int(10);
-      const input = kind < 6 ? mutate(rng, rng.pick(corpus)) : kind < 9 ? mutateMetadata(rng) : rng.bytes(rng.int(64));
+      const input = kind < 5 ? mutate(rng, rng.pick(corpus)) : kind === 5 ? lengthPastEnd(rng) : kind < 9 ? mutateMetadata(rng) : rng.bytes(rng.int(64));
       try {
         runCase(stats, input, () => check(input));
       } catch (err) {

@@ -5,6 +5,7 @@
 import { buildSignedImage, cancellationPayload, patternPayload, rootKeyHashPayload } from '../../src/afu/image/image-writer.js';
 import { checkPayloadHashes, imageInfo, parseSignedImage, rootKeyHashOf } from '../../src/afu/image/signed-image.js';
 import { flashRefusal } from '../../src/afu/image/flashable.js';
+import { subtypeNames } from '../../src/afu/image/layout.js';
 import { FuzzFinding, Rng, mutate, newStats, runCase, type FuzzTarget } from './lib.js';
 
 function seeds(): Uint8Array[] {
@@ -32,6 +33,7 @@ export const target: FuzzTarget = {
       runCase(stats, input, () => {
         const image = parseSignedImage(input);
         if (image.payloadOffset + image.payloadLength > input.length) throw new FuzzFinding('payload runs past the end of the file');
+        if (image.subtype >= subtypeNames.length || !subtypeNames.includes(image.subtypeName)) throw new FuzzFinding(`accepted an image of unknown subtype ${image.subtype} (${image.subtypeName})`);
         checkPayloadHashes(image);
         rootKeyHashOf(image);
         flashRefusal(image.contentType, image.subtype);

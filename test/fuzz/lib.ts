@@ -21,6 +21,17 @@ export interface FuzzTarget {
   name: string;
   /** Run `cases` cases; must throw FuzzFinding on an untyped exception or a hang. */
   fuzz(options: FuzzOptions): FuzzStats | Promise<FuzzStats>;
+  /** Coverage-guided mode (test/fuzz/coverage.ts): seeds, one input's run, and cleanup. */
+  guided?(rng: Rng): GuidedTarget;
+}
+
+export interface GuidedTarget {
+  seeds: Uint8Array[];
+  /** Run one input: FuzzFinding for a broken invariant, a typed error for refused input. */
+  exec(input: Uint8Array): void;
+  /** Structure-aware mutations (tried on some cases besides the byte mutators). */
+  mutateMore?(rng: Rng, input: Uint8Array): Uint8Array;
+  close?(): void;
 }
 
 export class FuzzFinding extends Error {}

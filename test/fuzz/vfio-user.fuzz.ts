@@ -12,7 +12,9 @@ import { ServerConnection, type ServerLimits } from '../../src/vfio-user/server-
 import { closeQuietly, createEventfd, createMemfd, dup, unixSocketPair } from '../../src/sys/libc.js';
 import { SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../../src/sys/constants.js';
 import { MessageSocket } from '../../src/vfio-user/unix-socket.js';
-import { buildCommand, Command, HEADER_SIZE, isReply, putSize, seedMessages } from '../vfio-user/fuzz-seeds.js';
+import { buildCommand, Command, decodeHeader, HEADER_SIZE, isReply, putSize, seedMessages } from '../vfio-user/fuzz-seeds.js';
+import { FLAG_ERROR, type Header } from '../../src/vfio-user/protocol.js';
+import { getLe32, getLe64 } from '../../src/util/bytes.js';
 import { FuzzFinding, mutate, newStats, Rng, runCase, type FuzzTarget, type FuzzStats } from './lib.js';
 import { encodeVersion, decodeVersion } from '../../src/vfio-user/capabilities.js';
 import { decodeRegionInfoReply, encodeRegionInfoReply, CAP_SPARSE_MMAP, CAP_TYPE, CAP_MSIX_MAPPABLE } from '../../src/vfio-user/region-info.js';
@@ -51,6 +53,12 @@ class Harness {
     this.drain();
   }
 
+  /** An EIO reply is only fine when the server refused the input; a handler that threw is a finding. */
+  checkInternal(input: Uint8Array): void {
+    const err = this.conn.internalErrors.at(-1);
+    if (this.conn.internalErrorCount > 0) throw new FuzzFinding(`the server failed inside a handler (answered EIO) on ${Buffer.from(input).toString('hex').slice(0, 256)}: ${err?.stack ?? String(err)}`);
+  }
+
   reconnect(): void {
     this.peer.close();
     this.conn.service(); // sees the close, drops DMA windows and IRQ eventfds
@@ -67,16 +75,45 @@ class Harness {
     }
   }
 
-  /** Read every reply; each must be a well-framed reply. */
-  drain(): void {
+  /** Read every reply; each must be a well-framed reply. Returns the replies' headers. */
+  drain(): Header[] {
+    const got: Header[] = [];
     for (;;) {
       const r = this.peer.receive();
-      if (r.kind === 'again' || r.kind === 'closed') return;
+      if (r.kind === 'again' || r.kind === 'closed') return got;
       if (r.kind === 'refused') throw new FuzzFinding(`server sent a malformed message: ${r.error.message}`);
       for (const fd of r.message.fds) closeQuietly(fd);
       if (!isReply(r.message.header)) throw new FuzzFinding(`server sent a non-reply (command ${r.message.header.command}) to the fuzzer`);
+      got.push(r.message.header);
       this.replies++;
     }
+  }
+
+  /**
+   * What the server accepted must have been acceptable: no two DMA windows overlap, and a region
+   * access it answered without an error lies inside the region (and a write carried its data).
+   */
+  checkAccepted(sent: Uint8Array, replies: Header[]): void {
+    const w = [...this.conn.dma.windows()].sort((a, b) => (a.iova < b.iova ? -1 : 1));
+    for (let i = 1; i < w.length; i++) {
+      if (w[i]!.iova < w[i - 1]!.iova + w[i - 1]!.size) throw new FuzzFinding(`server holds overlapping DMA windows 0x${w[i - 1]!.iova.toString(16)}+0x${w[i - 1]!.size.toString(16)} and 0x${w[i]!.iova.toString(16)}`);
+    }
+    if (sent.length < HEADER_SIZE + 16) return;
+    let h: Header;
+    try {
+      h = decodeHeader(sent, 0);
+    } catch {
+      return; // a header the server refused as a whole
+    }
+    if (h.command !== Command.REGION_READ && h.command !== Command.REGION_WRITE) return;
+    const ok = replies.find((r) => r.id === h.id && r.command === h.command && (r.flags & FLAG_ERROR) === 0);
+    if (!ok) return;
+    const offset = getLe64(sent, HEADER_SIZE);
+    const region = getLe32(sent, HEADER_SIZE + 8);
+    const count = getLe32(sent, HEADER_SIZE + 12);
+    const size = region === 7 ? 4096 : region < this.device.regionCount ? this.device.regionInfo(region).size : 0;
+    if (offset + BigInt(count) > BigInt(size)) throw new FuzzFinding(`server answered a ${count}-byte access at 0x${offset.toString(16)} of region ${region} (size 0x${size.toString(16)}) without an error`);
+    if (h.command === Command.REGION_WRITE && sent.length - HEADER_SIZE - 16 < count) throw new FuzzFinding(`server accepted a ${count}-byte REGION_WRITE carrying ${sent.length - HEADER_SIZE - 16} data bytes`);
   }
 
   close(): void {
@@ -121,9 +158,10 @@ export function fuzzVfioUser(cases: number, seed: number): FuzzStats {
       runCase(stats, bytes, () => {
         h.send(bytes, fds);
         h.conn.service();
+        h.checkInternal(bytes);
         // let the model's scheduled work (DMA copies into the mapped memfd, reset ACKs) run
         if (h.device.clock instanceof VirtualClock) h.device.clock.advance(0.05);
-        h.drain();
+        h.checkAccepted(bytes, h.drain());
         if (h.conn.closed) h.reconnect();
       });
       // A header that promised more bytes than came leaves the server waiting: start afresh.
@@ -169,8 +207,43 @@ export function fuzzDecoders(cases: number, seed: number): FuzzStats {
   return stats;
 }
 
+/**
+ * Guided-mode input: byte 0 says which fds ride along (0 none, 1 the memfd, 2..5 that many
+ * eventfds), the rest is one message (its size field fixed up when byte 0 has bit 7 set).
+ */
+function guidedInput(seed: { bytes: Uint8Array; fds: string; count: number }): Uint8Array {
+  const sel = seed.fds === 'memfd' ? 1 : seed.fds === 'eventfds' ? 1 + Math.min(4, seed.count) : 0;
+  const out = new Uint8Array(1 + seed.bytes.length);
+  out[0] = 0x80 | sel;
+  out.set(seed.bytes, 1);
+  return out;
+}
+
 export const target: FuzzTarget = {
   name: 'vfio-user',
+  guided() {
+    const warm = createSimCard('n3000');
+    warm.enableInterrupts(2, 0, 1)[0]!.onEvent(() => {})();
+    warm.close();
+    const h = new Harness();
+    return {
+      seeds: seedMessages().map(guidedInput),
+      exec(input) {
+        if (input.length === 0) return;
+        const sel = input[0]! & 0x7f;
+        const bytes = input.slice(1);
+        if ((input[0]! & 0x80) !== 0 && bytes.length >= HEADER_SIZE) putSize(bytes, bytes.length);
+        const fds = sel === 1 ? [h.memfd] : sel >= 2 && sel <= 5 ? h.eventfds.slice(0, sel - 1) : [];
+        h.send(bytes, fds);
+        h.conn.service();
+        h.checkInternal(input);
+        if (h.device.clock instanceof VirtualClock) h.device.clock.advance(0.05);
+        h.checkAccepted(bytes, h.drain());
+        if (h.conn.closed || h.conn.socket.buffered > 0) h.reconnect();
+      },
+      close: () => h.close(),
+    };
+  },
   fuzz: ({ cases, seed }) => {
     const server = fuzzVfioUser(cases, seed);
     const decoders = fuzzDecoders(cases, seed ^ 0x5a5a);

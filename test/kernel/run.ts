@@ -126,8 +126,10 @@ async function boot(lane: Lane, kernel: Kernel, args: Args): Promise<LaneResult>
       // The vIOMMU must come before the devices it translates for.
       qemu.push('-device', 'intel-iommu,intremap=on,caching-mode=on');
     }
-    // edu alone below a PCIe root port: vfio-pci can reset it with a secondary bus reset.
-    qemu.push('-device', 'pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1', '-device', 'edu,bus=rp1', '-object', `memory-backend-file,id=shm,share=on,mem-path=${shm},size=${fs.statSync(shm).size}`, '-device', 'ivshmem-plain,memdev=shm');
+    // edu and ivshmem each alone below a PCIe root port: vfio-pci can reset them with a secondary
+    // bus reset (ivshmem's reset clears INTRMASK: the suite's proof that a reset happened).
+    qemu.push('-device', 'pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1', '-device', 'edu,bus=rp1', '-object', `memory-backend-file,id=shm,share=on,mem-path=${shm},size=${fs.statSync(shm).size}`,
+      '-device', 'pcie-root-port,id=rp2,bus=pcie.0,chassis=2,slot=2', '-device', 'ivshmem-plain,memdev=shm,bus=rp2');
     qemu.push('-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap');
     qemu.push('-append', append.join(' '));
     const started = Date.now();

@@ -44,7 +44,7 @@ function controlLines(device: SimDevice): readline.Interface {
 
 export const command: Command = {
   summary: 'serve a device over vfio-user on a UNIX socket (sim:n3000 for a simulated card)',
-  help: `usage: vfiokit serve DEVICE --socket PATH [--mode 0600] [--owner UID:GID] [--no-twin] [--spin-us N] [--control] [--json]
+  help: `usage: vfiokit serve DEVICE --socket PATH [--mode 0600] [--owner UID:GID] [--no-twin] [--spin-us N] [--spin-fixed] [--handshake-timeout MS] [--control] [--json]
 
 Hosts DEVICE (a device URL such as sim:n3000, a PCI address or a reservation id) for one vfio-user client at a time
 on the UNIX socket PATH, created with mode 0600 (or --mode) before anyone can connect. Clients
@@ -60,7 +60,12 @@ options:
   --owner U:G      chown the socket file (numeric uid:gid)
   --no-twin        do not offer the twin socket for server-to-client DMA messages
   --spin-us N      after each message keep reading the socket for N us (default 50) so back-to-back
-                   register accesses skip a thread wake-up (costs a core while a client is busy)
+                   register accesses skip a thread wake-up; the window adapts (it closes when the
+                   client cannot answer in time: same core, loaded machine)
+  --spin-fixed     always spin the whole --spin-us window (no adaptation; for comparisons)
+  --handshake-timeout MS
+                   drop a client that sends no VERSION this long after connecting (default 10000);
+                   clients that connect while one is served are answered EBUSY (they retry)
   --control        (sim cards) read JSON requests on stdin, one a line, that arm or clear faults
                    while a client drives the card: {"fault":"reset-ack","on":true},
                    {"prFault":"crc","on":false}; each is answered on stdout with {"ok":true,...}
@@ -82,6 +87,8 @@ examples:
       'no-twin': { type: 'boolean' },
       'spin-us': { type: 'string' },
       control: { type: 'boolean' },
+      'spin-fixed': { type: 'boolean' },
+      'handshake-timeout': { type: 'string' },
       json: { type: 'boolean' },
     });
     if (positionals.length !== 1) throw new UsageError('EUSAGE', `serve takes one DEVICE (got ${positionals.length}); see --help`);
@@ -90,6 +97,8 @@ examples:
     const owner = parseOwner(values.owner);
     const spinUs = values['spin-us'] === undefined ? undefined : Number(values['spin-us']);
     if (spinUs !== undefined && (!Number.isInteger(spinUs) || spinUs < 0 || spinUs > 100_000)) throw new UsageError('EUSAGE', `--spin-us "${values['spin-us']}" is not an integer 0..100000`);
+    const handshake = values['handshake-timeout'] === undefined ? undefined : Number(values['handshake-timeout']);
+    if (handshake !== undefined && (!Number.isInteger(handshake) || handshake < 1 || handshake > 3_600_000)) throw new UsageError('EUSAGE', `--handshake-timeout "${values['handshake-timeout']}" is not an integer 1..3600000 (milliseconds)`);
     const device = await openDeviceArg(servedUrl(resolveDevice(positionals[0]!)));
     if (values.control && !(device instanceof SimDevice)) {
       device.close();
@@ -97,7 +106,7 @@ examples:
     }
     let server: VfioUserServer;
     try {
-      server = new VfioUserServer(device, values.socket, { mode, ...(owner ? { owner } : {}), twinSocket: !values['no-twin'], ...(spinUs !== undefined ? { spinUs } : {}) });
+      server = new VfioUserServer(device, values.socket, { mode, ...(owner ? { owner } : {}), twinSocket: !values['no-twin'], ...(spinUs !== undefined ? { spinUs } : {}), spinAdaptive: !values['spin-fixed'], ...(handshake !== undefined ? { handshakeTimeoutMs: handshake } : {}) });
     } catch (err) {
       device.close();
       throw err;
@@ -106,6 +115,7 @@ examples:
     else process.stdout.write(`serving ${device.url} on ${values.socket} (pid ${process.pid}); Ctrl-C to stop\n`);
     server.on('connect', () => { if (!values.json) process.stdout.write('client connected\n'); });
     server.on('disconnect', () => { if (!values.json) process.stdout.write('client disconnected\n'); });
+    server.on('notice', (text) => { if (!values.json) process.stdout.write(`${text}\n`); });
     const control = values.control ? controlLines(device as SimDevice) : undefined;
     await new Promise<void>((resolve) => {
       const stop = (): void => {

@@ -17,6 +17,10 @@ import { TrappedRegion } from '../../../src/mmio/trapped-region.js';
 import { getLe32, getLe64, putLe32, putLe64 } from '../../../src/util/bytes.js';
 import { VfioDevice } from '../../../src/vfio/vfio-device.js';
 import { VfioError } from '../../../src/vfio/errors.js';
+import { GroupHandle, readType1Info } from '../../../src/vfio/type1.js';
+import { encodeMapDma, MapDmaFlags, VFIO_IOMMU_MAP_DMA, flagSet } from '../../../src/vfio/uapi.js';
+import { ioctl } from '../../../src/sys/libc.js';
+import { isSysError } from '../../../src/sys/sys-error.js';
 import { buildDflImage, summarizeFeatures, DFL_IMAGE_SIZE } from '../dfl-image.js';
 import { IVSHMEM_MARKER, IVSHMEM_MARKER_OFFSET } from '../protocol.js';
 import { check, finish, hex, run } from './harness.js';
@@ -213,8 +217,25 @@ async function main(): Promise<void> {
         throw new Error('map succeeded without an IOMMU');
       } catch (e) {
         check(e instanceof VfioError && e.code === 'EVFIO_NOIOMMU_DMA', `got ${(e as Error).message}`);
-        return (e as Error).message.slice(0, 140);
       }
+      // Our mapper refuses before the kernel is asked; the kernel must refuse too. The no-IOMMU
+      // container answers every ioctl but CHECK_EXTENSION with ENOTTY (drivers/vfio/container.c
+      // vfio_noiommu_ioctl). Ask it directly on the container this process holds for the group.
+      const group = readPciDevice(edu.bdf).iommuGroup;
+      check(group !== undefined, `${edu.bdf} has no (noiommu) group`);
+      const handle = GroupHandle.acquire(edu.bdf, String(group), 'noiommu');
+      try {
+        check(handle.mode === 'noiommu', `group mode ${handle.mode}`);
+        try {
+          ioctl(handle.containerFd, VFIO_IOMMU_MAP_DMA, encodeMapDma(flagSet(MapDmaFlags.READ, MapDmaFlags.WRITE), mem.address, 0x1000n, BigInt(mem.size)));
+          throw new Error('the kernel mapped DMA on a no-IOMMU container');
+        } catch (e) {
+          check(isSysError(e, 'ENOTTY'), `kernel VFIO_IOMMU_MAP_DMA: ${(e as Error).message}`);
+        }
+      } finally {
+        handle.release();
+      }
+      return 'vfiokit: EVFIO_NOIOMMU_DMA; kernel VFIO_IOMMU_MAP_DMA on the no-IOMMU container: ENOTTY';
     });
   } else {
     await run('IOMMU reports IOVA ranges, page size and budget', () => {
@@ -223,6 +244,28 @@ async function main(): Promise<void> {
       const msiWindow = 0xfee00000n;
       const covers = ranges.some((x) => x.start <= msiWindow && msiWindow <= x.end);
       check(!covers, 'the MSI window 0xfee00000 is inside a usable range');
+      // intel-iommu maps 4 KiB pages (drivers/iommu/intel/iommu.c: pgsize_bitmap from VTD_PAGE_SIZE up).
+      check(dev.dma.pageSize === 4096, `page size ${dev.dma.pageSize}, intel-iommu's smallest page is 4096`);
+      const before = dev.dma.mappingsAvailable;
+      if (lane === 'type1') {
+        // type1 counts mappings against dma_entry_limit (drivers/vfio/vfio_iommu_type1.c; DMA_AVAIL
+        // capability = limit - dma_count): our budget must be the kernel's, and move with a mapping.
+        const limit = Number(fs.readFileSync('/sys/module/vfio_iommu_type1/parameters/dma_entry_limit', 'utf8'));
+        const handle = GroupHandle.acquire(edu.bdf, String(readPciDevice(edu.bdf).iommuGroup), 'type1');
+        try {
+          const kernelAvail = (): number | undefined => readType1Info(handle.containerFd, dev.url).dmaAvail;
+          check(kernelAvail() === before, `vfiokit budget ${before}, kernel DMA_AVAIL ${kernelAvail()}`);
+          check(before <= limit && before > limit - 16, `budget ${before} vs dma_entry_limit ${limit}`);
+          using one = allocateDma(dev, 4096, { maxIova: EDU_MAX_IOVA });
+          check(dev.dma.mappingsAvailable === before - 1 && kernelAvail() === before - 1, `after one map: vfiokit ${dev.dma.mappingsAvailable}, kernel ${kernelAvail()}, before ${before}`);
+        } finally {
+          handle.release();
+        }
+        check(dev.dma.mappingsAvailable === before, 'budget not given back at unmap');
+      } else {
+        // iommufd has no mapping count limit (pinned pages count against RLIMIT_MEMLOCK instead).
+        check(before === Infinity, `iommufd budget ${before}`);
+      }
       return `${ranges.map((x) => `[${hex(x.start)}, ${hex(x.end)}]`).join(' ')} page ${dev.dma.pageSize} budget ${dev.dma.mappingsAvailable}`;
     });
 
@@ -367,7 +410,7 @@ async function main(): Promise<void> {
     }
   });
 
-  await run('device reset', () => {
+  await run('device reset (edu: the call and restored config; edu keeps its state, see the ivshmem reset)', () => {
     if (!dev.resettable) {
       try {
         dev.reset();
@@ -394,6 +437,27 @@ async function main(): Promise<void> {
       check(b.changed && readPciDevice(ivshmem.bdf).driver === 'vfio-pci', `after bind: ${JSON.stringify(b)}`);
       check(!bindDriver(ivshmem.bdf, 'vfio-pci', { stateDirectory }).changed, 'second bind changed something');
       return `${ivshmem.bdf}: vfio-pci -> unbound -> vfio-pci (override ${readPciDevice(ivshmem.bdf).driverOverride})`;
+    });
+
+    await run('device reset clears device state: ivshmem INTRMASK back to 0 (bus reset below its root port)', async () => {
+      // QEMU's ivshmem_reset (hw/misc/ivshmem.c) zeroes intrstatus and intrmask; BAR0 offset 0 is
+      // INTRMASK (docs/specs/ivshmem-spec.rst). vfio-pci resets it with a secondary bus reset of its
+      // root port (drivers/pci/pci.c pci_parent_bus_reset: the only device on that bus).
+      const shm = await openDevice(`vfio:${ivshmem.bdf}`) as VfioDevice;
+      try {
+        check(shm.resettable, `ivshmem not resettable (reset_method: ${fs.readFileSync(`/sys/bus/pci/devices/${ivshmem.bdf}/reset_method`, 'utf8').trim()})`);
+        const bar0 = shm.region(0);
+        bar0.write32(0, 0xffffffff);
+        const set = bar0.read32(0);
+        check(set === 0xffffffff, `INTRMASK reads ${hex(set)} after writing 0xffffffff`);
+        shm.reset();
+        const after = bar0.read32(0);
+        check(after === 0, `INTRMASK ${hex(after)} after reset: the device was not reset`);
+        check((shm.configRead(4, 2) & 0x2) === 0x2, 'memory decode not restored after reset');
+        return `INTRMASK ${hex(set)} -> ${hex(after)} (reset_method ${fs.readFileSync(`/sys/bus/pci/devices/${ivshmem.bdf}/reset_method`, 'utf8').trim()})`;
+      } finally {
+        shm.close();
+      }
     });
 
     await run('ivshmem BAR2: DFL walked through the real mmap matches the host image', async () => {
@@ -438,18 +502,40 @@ async function main(): Promise<void> {
   }
 
   await run('sysfs remove while open: REQ arrives and the close path completes', async () => {
+    // The kernel's remove blocks in vfio_unregister_group_dev until every device fd is released,
+    // sending REQ meanwhile (drivers/vfio/vfio_main.c). So: the removal must not finish before our
+    // close ran, and once it finished no vfio fd of this device may be left in this process.
+    const vfioFds = (): string[] => fs.readdirSync('/proc/self/fd').map((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    }).filter((l) => /vfio/.test(l));
+    const before = vfioFds();
+    check(before.length > 0, 'no vfio fd open before the removal');
     let requests = 0;
+    let closedAt = 0;
+    let removedAt = 0;
     dev.onRequest(() => {
       requests++;
-      dev.close();
+      if (closedAt === 0) {
+        // Hold the device a moment: the removal must wait for us.
+        setTimeout(() => {
+          closedAt = performance.now();
+          dev.close();
+        }, 200);
+      }
     });
     // The kernel's remove waits for the release; write it off the JS thread (libuv pool).
-    const removal = fs.promises.writeFile(`/sys/bus/pci/devices/${edu.bdf}/remove`, '1');
+    const removal = fs.promises.writeFile(`/sys/bus/pci/devices/${edu.bdf}/remove`, '1').then(() => { removedAt = performance.now(); });
     await Promise.race([removal, new Promise((_, rej) => setTimeout(() => rej(new Error('remove did not complete in 30 s')), 30000))]);
     check(requests >= 1, 'no REQ event');
-    check(dev.closed, 'device not closed');
+    check(closedAt > 0 && removedAt >= closedAt, `the removal finished ${closedAt === 0 ? 'without our close' : `${(closedAt - removedAt).toFixed(0)} ms before our close`}: the kernel did not wait for the release`);
+    const left = vfioFds();
+    check(left.length === 0, `vfio fds left open after the removal: ${left.join(', ')}`);
     check(!fs.existsSync(`/sys/bus/pci/devices/${edu.bdf}`), 'device still present');
-    return `${requests} REQ event(s), device closed and removed`;
+    return `${requests} REQ event(s); held 200 ms, removal done ${(removedAt - closedAt).toFixed(0)} ms after our close; ${before.length} vfio fd(s) before, none after`;
   });
 }
 
