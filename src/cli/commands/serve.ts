@@ -11,7 +11,7 @@ export function servedUrl(url: string): string {
   return url + (url.includes('?') ? '&' : '?') + 'clock=real';
 }
 
-function parseMode(text: string | undefined): number {
+export function parseMode(text: string | undefined): number {
   if (text === undefined) return 0o600;
   if (!/^0?[0-7]{3}$/.test(text)) throw new UsageError('EUSAGE', `--mode "${text}" is not an octal permission mode like 0600 or 0660`);
   return parseInt(text, 8);
