@@ -17,7 +17,7 @@ export interface ConnectionLimits {
   maxRequestBytes: number;
   /** A started line must be finished within this (ms), else REQUEST_TIMEOUT and the connection closes. */
   requestTimeoutMs: number;
-  /** Requests running at once on one connection. */
+  /** Requests running at once on one connection (more wait, and the socket is not read meanwhile). */
   maxInFlight: number;
   /** Replies queued for a client that does not read; past this it is dropped. */
   maxQueuedBytes: number;
@@ -39,6 +39,8 @@ export class Connection {
   readonly #framer: LineFramer;
   readonly #session = { initialized: false };
   #inFlight = 0;
+  /** Complete request lines waiting for an in-flight slot. */
+  readonly #queue: string[] = [];
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -69,7 +71,8 @@ export class Connection {
       this.#refuseAndClose(err as RpcError);
       return;
     }
-    for (const line of lines) if (line.trim() !== '') void this.#handle(line);
+    for (const line of lines) if (line.trim() !== '') this.#queue.push(line);
+    this.#drain();
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#framer.pending > 0 && !this.#closed) {
@@ -77,6 +80,19 @@ export class Connection {
         `request not finished within ${this.#limits.requestTimeoutMs} ms (${this.#framer.pending} bytes and no newline); send each request as one line`,
         { timeoutMs: this.#limits.requestTimeoutMs })), this.#limits.requestTimeoutMs);
     }
+  }
+
+  /** Start queued requests up to the in-flight limit; stop reading the socket while some wait. */
+  #drain(): void {
+    while (this.#queue.length > 0 && this.#inFlight < this.#limits.maxInFlight && !this.#closed) {
+      this.#inFlight++;
+      void this.#handle(this.#queue.shift()!).finally(() => {
+        this.#inFlight--;
+        this.#drain();
+      });
+    }
+    if (this.#queue.length > 0) this.#socket.pause();
+    else if (!this.#closed && this.#socket.isPaused()) this.#socket.resume();
   }
 
   #refuseAndClose(err: RpcError): void {
@@ -107,25 +123,17 @@ export class Connection {
       if (!method) {
         throw new RpcError(RpcErrorCode.METHOD_NOT_FOUND, 'ENOSYS', `no method "${req.method.slice(0, 64)}"; the methods are ${Object.keys(methods).join(', ')}`, { method: req.method.slice(0, 64) });
       }
-      if (this.#inFlight >= this.#limits.maxInFlight) {
-        throw new RpcError(RpcErrorCode.SERVER_BUSY, 'EBUSY', `${this.#inFlight} requests already running on this connection (limit ${this.#limits.maxInFlight}); wait for replies or open another connection`);
-      }
       const params = bindParams(req.method, method.params, req.params, this.peer);
-      this.#inFlight++;
-      try {
-        const ctx: CallContext = {
-          ...this.#shared,
-          peer: this.peer,
-          session: this.#session,
-          progress: (update) => this.#send({ jsonrpc: '2.0', method: 'progress', params: { request: id, ...update } }),
-        };
-        const result = await method.call(ctx, params);
-        const last = result === null || (typeof result === 'number' && result < 0) ? this.#shared.api.lastError() : undefined;
-        log('%s: %s(%s) -> %s%s', this.who, req.method, encodeLine(params).trimEnd(), encodeLine(result ?? null).trimEnd(), last ? ` (${last.code}: ${last.message})` : '');
-        if (id !== null) this.#send({ jsonrpc: '2.0', id, result: result ?? null });
-      } finally {
-        this.#inFlight--;
-      }
+      const ctx: CallContext = {
+        ...this.#shared,
+        peer: this.peer,
+        session: this.#session,
+        progress: (update) => this.#send({ jsonrpc: '2.0', method: 'progress', params: { request: id, ...update } }),
+      };
+      const result = await method.call(ctx, params);
+      const last = result === null || (typeof result === 'number' && result < 0) ? this.#shared.api.lastError() : undefined;
+      log('%s: %s(%s) -> %s%s', this.who, req.method, encodeLine(params).trimEnd(), encodeLine(result ?? null).trimEnd(), last ? ` (${last.code}: ${last.message})` : '');
+      if (id !== null) this.#send({ jsonrpc: '2.0', id, result: result ?? null });
     } catch (err) {
       const e = err instanceof RpcError ? err : new RpcError(RpcErrorCode.INTERNAL_ERROR, 'EINTERNAL', `internal error: ${(err as Error)?.message ?? String(err)}`);
       log('%s: refused: %s', this.who, e.message);

@@ -19,7 +19,7 @@ export const RpcErrorCode = {
   REQUEST_TIMEOUT: -32002,
   /** The peer (SO_PEERCRED uid) may not do this (another user's flash, the daemon's log file, a file it cannot read). */
   PERMISSION_DENIED: -32003,
-  /** Too many clients, or too many requests in flight on this connection. */
+  /** Too many clients connected. */
   SERVER_BUSY: -32004,
 } as const;
 
