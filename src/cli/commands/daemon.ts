@@ -38,6 +38,8 @@ options:
   --max-clients N    clients at once (default 64)
   --json             print {"socket", "pid"} once listening
 
+exit codes: 0 stopped by a signal, 2 bad arguments, 4 socket path unavailable (in use, not a socket)
+
 examples:
   vfiokit daemon --socket /run/vfiokit/daemon.sock --group cyborg
   DEBUG=vfiokit:daemon vfiokit daemon --socket /tmp/v.sock --probe 'sim:n3000?clock=real&bmcTiming=fast'`,
