@@ -20,7 +20,8 @@ PACKAGES = ("vfiokit", "vfiokit_cyborg")
 
 def _project():
     """name, version, description, requires-python and entry points from pyproject.toml."""
-    text = open(os.path.join(HERE, "pyproject.toml"), encoding="utf-8").read()
+    with open(os.path.join(HERE, "pyproject.toml"), encoding="utf-8") as f:
+        text = f.read()
     section, out, eps = None, {}, {}
     for line in text.splitlines():
         line = line.strip()
@@ -95,7 +96,8 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     records = []
     with zipfile.ZipFile(os.path.join(wheel_directory, wheel_name), "w", zipfile.ZIP_DEFLATED) as z:
         for full, arc in _files():
-            data = open(full, "rb").read()
+            with open(full, "rb") as f:
+                data = f.read()
             z.writestr(arc, data)
             records.append(_record_line(arc, data))
         for fname, text in _dist_info_files(p).items():

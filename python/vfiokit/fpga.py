@@ -12,6 +12,7 @@ none is running (``init_eal``, or the first call). Example::
     fpga.probe(pac)
     print(fpga.get_property(pac)["port"][0]["afu_id"])
 """
+import atexit
 import errno as _errno
 import os
 import sys
@@ -47,6 +48,12 @@ def _log(level, message):
         if _log_file is not None:
             _log_file.write(line)
             _log_file.flush()
+
+
+@atexit.register
+def _close_at_exit():
+    if _client is not None:
+        _client.close()
 
 
 def _get_client():

@@ -60,7 +60,7 @@ unshare -m sh -c '
     VFIOKIT_SOCKET="$2/d.sock" VFIOKIT_DAEMON_AUTOSTART=0 \
     VFIOKIT_CYBORG_PCI_ADDRESSES="sim:n3000=0000:5e:00.0" VFIOKIT_TEST_BDF=0000:5e:00.0 \
     VFIOKIT_TEST_GBS="$3" VFIOKIT_TEST_IMAGE="$4" VFIOKIT_TEST_AFU="$5" \
-    sh -c "cd $1/python && python3 -m unittest -v tests_cyborg.test_cyborg_driver"
+    sh -c "cd $1/python/tests_cyborg && python3 -m unittest -v test_cyborg_driver"
 ' "$ROOT" "$REPO" "$TMP" "$(fixture gbs)" "$(fixture image)" "$(fixture afuGuid)" || rc=1
 if [ $rc -ne 0 ]; then echo "--- daemon log" >&2; tail -40 "$TMP/daemon.log" >&2; fi
 exit $rc
