@@ -46,7 +46,8 @@ def start_daemon(tmp, socket_path, extra=()):
     return p
 
 
-def stop_daemon(p):
+def stop_daemon_process(p):
+    """SIGTERM a daemon process and wait for it."""
     if p.poll() is None:
         p.send_signal(signal.SIGTERM)
         try:
@@ -54,6 +55,10 @@ def stop_daemon(p):
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+
+
+def stop_daemon(p):
+    stop_daemon_process(p)
     p.stdout.close()
 
 

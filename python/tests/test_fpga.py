@@ -191,3 +191,25 @@ class RestartTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class AutostartTest(unittest.TestCase):
+    def test_init_eal_starts_a_daemon_when_none_listens(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "run", "vfiokit", "daemon.sock")
+            saved = os.environ.get("VFIOKIT_DAEMON")
+            os.environ["VFIOKIT_DAEMON"] = " ".join(support.daemon_command())
+            c = Client(path, autostart=True, timeout=120)
+            try:
+                self.assertGreaterEqual(c.call("init_eal"), 0)
+                self.assertIsNotNone(c.started_daemon)
+                self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+                self.assertEqual(c.call("get_proc_type"), 0)  # the daemon itself is the primary
+            finally:
+                c.close()
+                if saved is None:
+                    del os.environ["VFIOKIT_DAEMON"]
+                else:
+                    os.environ["VFIOKIT_DAEMON"] = saved
+                if c.started_daemon is not None:
+                    support.stop_daemon_process(c.started_daemon)

@@ -5,6 +5,7 @@ import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseMode } from './serve.js';
 import { Daemon } from '../../daemon/server.js';
+import { ManagementApi } from '../../manage/api.js';
 
 /** A group name (from /etc/group) or number -> gid. */
 function parseGroup(text: string | undefined): number | undefined {
@@ -57,12 +58,15 @@ examples:
     const gid = parseGroup(values.group);
     const maxClients = values['max-clients'] === undefined ? undefined : Number(values['max-clients']);
     if (maxClients !== undefined && (!Number.isInteger(maxClients) || maxClients < 1 || maxClients > 4096)) throw new UsageError('EUSAGE', `--max-clients "${values['max-clients']}" is not an integer 1..4096`);
+    // Backends first, so a client never finds the daemon uninitialised.
+    const api = new ManagementApi();
+    if ((await api.initEal()) < 0) process.stderr.write(`vfiokit daemon: ${api.lastError()?.message}\n`);
     const daemon = await Daemon.listen(values.socket, {
+      api,
       ...(values.mode !== undefined ? { mode: parseMode(values.mode) } : {}),
       ...(gid !== undefined ? { gid } : {}),
       ...(maxClients !== undefined ? { maxClients } : {}),
     });
-    if ((await daemon.api.initEal()) < 0) process.stderr.write(`vfiokit daemon: ${daemon.api.lastError()?.message}\n`);
     for (const device of values.probe ?? []) {
       if ((await daemon.api.probe(device)) < 0) process.stderr.write(`vfiokit daemon: probe ${device}: ${daemon.api.lastError()?.message}\n`);
     }
