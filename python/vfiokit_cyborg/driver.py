@@ -111,12 +111,18 @@ class VfiokitFPGADriver(FPGADriver, GenericDriver):
             out.append((card, bdf))
         return out
 
-    def _card_for(self, controlpath_id):
-        bdf = _cpid_bdf(controlpath_id).lower()
+    def _card_for(self, controlpath_id, what):
+        """The vfiokit id of the card a control path names, or None (logged) when there is none."""
+        try:
+            bdf = _cpid_bdf(controlpath_id).lower()
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            LOG.error("vfiokit %s: bad controlpath_id %r: %s", what, controlpath_id, e)
+            return None
         for card, b in self._cards():
             if b == bdf:
                 return card
-        raise LookupError("no vfiokit card at PCI address %s" % bdf)
+        LOG.error("vfiokit %s: no vfiokit card at PCI address %s", what, bdf)
+        return None
 
     # ---- Cyborg's interface ----
 
@@ -176,10 +182,8 @@ class VfiokitFPGADriver(FPGADriver, GenericDriver):
 
     def program(self, controlpath_id, image_file_path):
         """Load the AFU bitstream (GBS) into port 0 of the card. True on success, False on failure."""
-        try:
-            card = self._card_for(controlpath_id)
-        except (LookupError, ValueError, KeyError) as e:
-            LOG.error("vfiokit program: %s", e)
+        card = self._card_for(controlpath_id, "program")
+        if card is None:
             return False
         r = fpga.pr(id=card, port=0, file=image_file_path)
         LOG.info("vfiokit program %s with %s: %d", card, image_file_path, r)
@@ -187,10 +191,8 @@ class VfiokitFPGADriver(FPGADriver, GenericDriver):
 
     def update(self, control_path, image_path):
         """Update the card's flash (FPGA or BMC image, signed). True on success, False on failure."""
-        try:
-            card = self._card_for(control_path)
-        except (LookupError, ValueError, KeyError) as e:
-            LOG.error("vfiokit update: %s", e)
+        card = self._card_for(control_path, "update")
+        if card is None:
             return False
         r = fpga.flash(id=card, file=image_path)
         LOG.info("vfiokit flash %s with %s: %d", card, image_path, r)

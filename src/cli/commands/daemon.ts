@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from '../command.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
+import { untilSignal } from '../until-signal.js';
 import { parseMode } from './serve.js';
 import { Daemon } from '../../daemon/server.js';
 import { ManagementApi } from '../../manage/api.js';
@@ -72,15 +73,7 @@ examples:
     }
     if (values.json) printJson({ socket: values.socket, pid: process.pid });
     else process.stdout.write(`vfiokit daemon serving on ${values.socket} (pid ${process.pid}); SIGTERM to stop\n`);
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilSignal();
     await daemon.close();
     return ExitCode.OK;
   },

@@ -2,6 +2,7 @@
 import type { Command } from '../command.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
+import { untilSignal } from '../until-signal.js';
 import { openDeviceArg, resolveDevice } from '../resolve-device.js';
 import { VfioUserServer } from '../../vfio-user/server.js';
 
@@ -78,15 +79,7 @@ examples:
     else process.stdout.write(`serving ${device.url} on ${values.socket} (pid ${process.pid}); Ctrl-C to stop\n`);
     server.on('connect', () => { if (!values.json) process.stdout.write('client connected\n'); });
     server.on('disconnect', () => { if (!values.json) process.stdout.write('client disconnected\n'); });
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilSignal();
     server.close();
     device.close();
     return ExitCode.OK;
