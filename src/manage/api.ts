@@ -289,7 +289,8 @@ export class ManagementApi {
       const url = this.resolve(id);
       if (this.#probed.has(url)) return;
       if (!this.#initialized) await this.initEal();
-      const device = await openDevice(url);
+      // Options after "?" (sim:n3000?clock=real) say how to open the card; the key stays canonical.
+      const device = await openDevice(id.includes('?') ? id : url);
       this.#probed.set(url, { id, url, device });
       manageLog(3, 'probed %s (%s)', url, device.transport);
     });
@@ -428,7 +429,7 @@ export class ManagementApi {
    * Holds the card's reservation in PROGRAM for the duration; on success the reservation records
    * the GBS signature (sha256) and the new AFU GUID. 0 or -errno.
    */
-  pr(args: { id: string; port?: number; file: string; force?: boolean }): Promise<number> {
+  pr(args: { id: string; port?: number; file: string; force?: boolean; onProgress?: (p: { state: string; progress: number }) => void }): Promise<number> {
     return this.#status('pr', async () => {
       const p = this.probed(args.id);
       const bytes = readInputFile(args.file, GBS_INPUT);
@@ -443,6 +444,7 @@ export class ManagementApi {
       const result = await reconfigureCard(card, gbs, {
         port,
         force: args.force,
+        onProgress: args.onProgress ? (pg) => args.onProgress!({ state: pg.step, progress: pg.total > 0 ? Math.floor((pg.written * 100) / pg.total) : 0 }) : undefined,
         reservation: prReservationHook(p.url, { signature, file: args.file, ...(gbs.acceleratorUuid ? { afuGuid: gbs.acceleratorUuid } : {}) }),
       });
       manageLog(3, 'PR of port %d of %s with %s: %d bytes in %d ms', port, p.url, args.file, result.bytesWritten, Math.round(result.durationMs));

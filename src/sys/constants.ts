@@ -117,6 +117,8 @@ export const SOCK_SEQPACKET = 5;
 export const SOCK_NONBLOCK = O_NONBLOCK;
 export const SOCK_CLOEXEC = O_CLOEXEC;
 export const SOL_SOCKET = 1;
+/** getsockopt: the peer's struct ucred { pid, uid, gid } (asm-generic/socket.h, net/core/sock.c sk_getsockopt). */
+export const SO_PEERCRED = 17;
 export const SCM_RIGHTS = 0x01;
 export const SCM_CREDENTIALS = 0x02;
 export const SHUT_RD = 0;

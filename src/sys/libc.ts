@@ -49,6 +49,7 @@ export const libc = {
   accept4: lib.func('int accept4(int fd, void *addr, void *addrlen, int flags)'),
   connect: lib.func('int connect(int fd, void *addr, uint32_t addrlen)'),
   shutdown: lib.func('int shutdown(int fd, int how)'),
+  getsockopt: lib.func('int getsockopt(int fd, int level, int optname, void *optval, void *optlen)'),
   sendmsg: lib.func('intptr_t sendmsg(int fd, void *msg, int flags)'),
   recvmsg: lib.func('intptr_t recvmsg(int fd, void *msg, int flags)'),
   pipe2: lib.func('int pipe2(void *fds, int flags)'),

@@ -2,6 +2,7 @@
 import type { Command } from '../command.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
+import { untilSignal } from '../until-signal.js';
 import { openDeviceArg, resolveDevice } from '../resolve-device.js';
 import { VfioUserServer } from '../../vfio-user/server.js';
 import { SimDevice } from '../../sim/sim-device.js';
@@ -14,7 +15,7 @@ export function servedUrl(url: string): string {
   return url + (url.includes('?') ? '&' : '?') + 'clock=real';
 }
 
-function parseMode(text: string | undefined): number {
+export function parseMode(text: string | undefined): number {
   if (text === undefined) return 0o600;
   if (!/^0?[0-7]{3}$/.test(text)) throw new UsageError('EUSAGE', `--mode "${text}" is not an octal permission mode like 0600 or 0660`);
   return parseInt(text, 8);
@@ -117,16 +118,7 @@ examples:
     server.on('disconnect', () => { if (!values.json) process.stdout.write('client disconnected\n'); });
     server.on('notice', (text) => { if (!values.json) process.stdout.write(`${text}\n`); });
     const control = values.control ? controlLines(device as SimDevice) : undefined;
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-      control?.once('close', stop);
-    });
+    await untilSignal(control);
     control?.close();
     server.close();
     device.close();

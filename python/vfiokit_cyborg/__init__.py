@@ -1,0 +1,1 @@
+"""OpenStack Cyborg accelerator driver for cards managed by vfiokit (see vfiokit_cyborg.driver)."""
