@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { buildSimGbs } from '../../src/cli/sim-gbs.js';
+import { buildSimGbs } from '../../src/sim-gbs.js';
 import { buildSignedImage, patternPayload } from '../../src/afu/image/image-writer.js';
 
 const root = resolve(__dirname, '../..');
