@@ -38,6 +38,7 @@ export { type Clock, realClock, VirtualClock } from './util/clock.js';
 // Registers and DMA.
 export type { Region, PollOptions, PollResult } from './mmio/region.js';
 export { DEFAULT_POLL_TIMEOUT_MS, DEFAULT_POLL_INTERVAL_US } from './mmio/region.js';
+export { poll32Async, poll64Async, type AsyncPollOptions } from './mmio/poll-async.js';
 export type { DmaMemory, DmaAccess } from './dma/mapper.js';
 export { DmaBuffer, allocateDma, type DmaOptions, type DmaDirection } from './dma/dma-buffer.js';
 export { hugePagePools, type HugePageSize, type HugePagePool } from './dma/hugepages.js';
