@@ -136,7 +136,7 @@ examples:
       reservation: prReservationHook(url, { signature, afuGuid: newAfu, file: 'demo.gbs' }),
       onProgress: (p) => { if (p.step === 'stream') prBar.update(p.written, p.total, 'streaming'); },
     });
-    prBar.finish();
+    prBar.complete();
     card = Card.discover(device);
     const afuAfter = card.afu(0)?.readGuid();
     if (afuAfter !== newAfu) throw new DeviceError('EIO', `after PR the AFU reports ${afuAfter}, expected ${newAfu}`);
@@ -158,7 +158,7 @@ examples:
         else if (p.state === 'COPYING') flashBar.update((p.progress / 100) * image.length, image.length, 'BMC copying');
       },
     });
-    flashBar.finish();
+    flashBar.complete();
     say(`   states ${states.join(' -> ')}; ${Math.round(flash.ms / 1000)} s of card time (BMC ${before.bmcVersion.text})`);
     done('flash', { states, cardMs: flash.ms, bmcVersion: before.bmcVersion.text });
 

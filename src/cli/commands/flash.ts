@@ -87,7 +87,7 @@ examples:
           else if (p.state === 'COPYING') bar.update((p.progress / 100) * total, total, `${p.bmcProgress ?? 'copying'}`);
         },
       });
-      bar.finish();
+      bar.complete('DONE');
       if (values.json) printJson({ device: url, ...result });
       else process.stdout.write(`flash done: ${image.contentTypeName}${image.version ? ` ${image.version}` : ''} written to ${url}; it runs after a reload: vfiokit reboot ${deviceArg} --target ${image.contentType === 1 ? 'bmc' : 'fpga'}\n`);
       return ExitCode.OK;
