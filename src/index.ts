@@ -45,6 +45,7 @@ export { hugePagePools, type HugePageSize, type HugePagePool } from './dma/hugep
 
 // The card: FME, ports, AFUs.
 export { Card, Fme, Port, Afu, type FmeCapabilities, type PortCapabilities, type PortStatus, type ClearedPortErrors, type FeatureRef } from './afu/card-model.js';
+export { readFmeErrors, clearFmeErrors, injectFmeErrors, type FmeErrors } from './afu/fme-errors.js';
 export type { Feature, FeatureIrq, DflParam } from './dfl/feature.js';
 export { formatGuid, parseGuid, isGuid } from './dfl/guid.js';
 
