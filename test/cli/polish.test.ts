@@ -4,6 +4,10 @@ import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { closestNames, editDistance, unknownCommandMessage } from '../../src/cli/suggest.js';
+import { flashPositionals, rebootPositionals } from '../../src/cli/opae-habits.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { buildSignedImage, patternPayload } from '../../src/afu/image/image-writer.js';
 
 const root = resolve(__dirname, '../..');
 const vfiokit = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin/vfiokit.js'), ...args], { encoding: 'utf8', cwd: root, env: { ...process.env, DEBUG: '' }, timeout: 60_000 });
@@ -40,5 +44,31 @@ describe('vfiokit (spawned)', () => {
     const { error } = JSON.parse(r.stdout) as { error: Record<string, unknown> };
     expect(error).toMatchObject({ code: 'EREGION_ALIGN', exitCode: 1, offset: 3 });
     expect(error.message).toMatch(/not 8-byte aligned/);
+  });
+});
+
+describe('OPAE argument orders (fpgasupdate IMAGE BDF, rsu TYPE BDF)', () => {
+  it('swaps them, says the vfiokit form, and leaves the vfiokit order alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vfiokit-habits-'));
+    try {
+      const image = join(dir, 'fpga.bin');
+      writeFileSync(image, buildSignedImage({ contentType: 0, subtype: 0, payload: patternPayload(4096, 1), version: '' }));
+      const notes: string[] = [];
+      expect(flashPositionals([image, 'sim:n3000'], (t) => notes.push(t))).toEqual(['sim:n3000', image]);
+      expect(notes[0]).toBe(`reading "${image} sim:n3000" in fpgasupdate's order (IMAGE DEVICE); the vfiokit form is: vfiokit flash sim:n3000 ${image}`);
+      expect(flashPositionals(['sim:n3000', image], (t) => notes.push(t))).toEqual(['sim:n3000', image]);
+      expect(notes).toHaveLength(1);
+      expect(rebootPositionals(['bmcimg', '3b:00.0'], (t) => notes.push(t))).toEqual({ device: '3b:00.0', target: 'bmc' });
+      expect(notes[1]).toMatch(/the vfiokit form is: vfiokit reboot 3b:00.0 --target bmc$/);
+      expect(rebootPositionals(['3b:00.0'], () => {})).toEqual({ device: '3b:00.0' });
+
+      const env = { VFIOKIT_STATE_DIR: join(dir, 'state'), VFIOKIT_LOCK_DIR: join(dir, 'locks') };
+      const r = spawnSync(process.execPath, [join(root, 'bin/vfiokit.js'), 'flash', image, 'sim:n3000', '--json'], { encoding: 'utf8', cwd: root, env: { ...process.env, ...env, DEBUG: '' }, timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/the vfiokit form is: vfiokit flash sim:n3000 /);
+      expect(JSON.parse(r.stdout)).toMatchObject({ device: 'sim:n3000', state: 'DONE' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,7 @@
 // `vfiokit flash DEVICE IMAGE [--yes] [--json]`: secure update of the card's flash through its
 // BMC, with a progress bar; Ctrl-C cancels while the image is being written (READY).
 import type { Command } from '../command.js';
+import { flashPositionals } from '../opae-habits.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
 import { progressBar } from '../progress.js';
@@ -46,7 +47,7 @@ examples:
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, { yes: { type: 'boolean' }, json: { type: 'boolean' } });
     if (positionals.length !== 2) throw new UsageError('EUSAGE', `flash takes DEVICE and IMAGE (got ${positionals.length} arguments); see --help`);
-    const [deviceArg, path] = positionals as [string, string];
+    const [deviceArg, path] = flashPositionals(positionals, (text) => process.stderr.write(`vfiokit flash: ${text}\n`));
     const url = resolveDevice(deviceArg);
     const key = deviceKeyArg(url);
     const image = await readSignedImageFile(path);
