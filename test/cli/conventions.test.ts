@@ -94,7 +94,7 @@ describe('vfiokit conventions (spawned)', () => {
     expect(none!.code).toBe(2);
     expect(unknown!.code).toBe(2);
     expect(unknown!.stderr).toBe('vfiokit: unknown command "no-such-command"; run vfiokit --help for the list\n');
-  }, 120_000);
+  }, 240_000); // 26 spawned commands, two at a time, on a shared 2-core machine
 
   it('a reservation id is a DEVICE for walk, info, peek and status; every read command prints one JSON document', async () => {
     const holder = spawn('sleep', ['300']);
