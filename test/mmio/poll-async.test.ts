@@ -29,7 +29,7 @@ describe('poll64Async / poll32Async', () => {
     clearInterval(ticker);
     expect(r).toEqual({ value: 0x5a00n, timedOut: false });
     expect(performance.now() - t0).toBeGreaterThanOrEqual(25);
-    expect(ticks).toBeGreaterThan(5); // the 1 ms interval kept firing while the poll waited
+    expect(ticks).toBeGreaterThan(0); // the interval fired while the poll waited (a synchronous poll allows none)
 
     region.write32(0x20, 1);
     const late = await poll32Async(region, 0x20, 0x2, 0x2, { timeoutMs: 20 });
