@@ -3,10 +3,10 @@
 // real MMIO read costs ~0.5-1 us on the bus.
 //
 // read32/write32/read64/write64, ns per access, through:
-//   region       MappedRegion.read32 ... (checked; Atomics.load reads, plain stores)
+//   region       MappedRegion.read32 ... (checked; Atomics.load reads, plain stores)  } measured by
+//   c-loop       a volatile loop in the C shim (one call for all accesses)           } src/bench/mmio.ts,
+//   ffi-call     one koffi call into the shim per access                             } as vfiokit bench mmio
 //   typed-array  a bare Int32Array/BigUint64Array element (no checks; plain load/store)
-//   c-loop       a volatile loop in the C shim (one call for all accesses): the baseline
-//   ffi-call     one koffi call into the shim per access
 //   python       python3 mmap + struct on the same file (what opae.io does), timed by itself
 // stream64 (1 MiB of 64-bit words into one offset), ns per word, through:
 //   region-shim  MappedRegion.writeStream64 with the shim
@@ -17,6 +17,7 @@ import { closeSync, openSync, rmSync } from 'node:fs';
 import { MappedRegion } from '../src/mmio/mapped-region.js';
 import { ftruncate, viewOf } from '../src/sys/libc.js';
 import { shim } from '../src/sys/shim.js';
+import { benchMmio } from '../src/bench/mmio.js';
 import type { BenchReport, BenchRow } from './lib.js';
 import { median } from './lib.js';
 
@@ -57,26 +58,6 @@ function runPython(path: string, reps: number): Record<string, number> | string 
   return JSON.parse(r.stdout) as Record<string, number>;
 }
 
-function loopRead32(r: MappedRegion, k: number): number {
-  let x = 0;
-  for (let i = 0; i < k; i++) x ^= r.read32(OFF);
-  return x;
-}
-
-function loopWrite32(r: MappedRegion, k: number): void {
-  for (let i = 0; i < k; i++) r.write32(OFF, i);
-}
-
-function loopRead64(r: MappedRegion, k: number): number {
-  let hits = 0;
-  for (let i = 0; i < k; i++) if (r.read64(OFF) === V64A) hits++;
-  return hits;
-}
-
-function loopWrite64(r: MappedRegion, k: number): void {
-  for (let i = 0; i < k; i++) r.write64(OFF, (i & 1) === 0 ? V64A : V64B);
-}
-
 export async function run({ args }: { json: boolean; args: string[] }): Promise<BenchReport> {
   const reps = Number(args.find((a) => a.startsWith('--reps='))?.slice(7) ?? 7);
   const n = Number(args.find((a) => a.startsWith('--n='))?.slice(4) ?? 2_000_000);
@@ -111,23 +92,10 @@ export async function run({ args }: { json: boolean; args: string[] }): Promise<
     const c = (path: string, op: string, iterations: number, fn: (k: number) => void): void => {
       cases.push({ path, op, iterations, fn });
     };
-    const nFfi = Math.max(1, Math.floor(n / 10));
-    c('region', 'read32', n, (k) => { sink ^= loopRead32(region, k); });
     c('typed-array', 'read32', n, (k) => { let x = 0; for (let i = 0; i < k; i++) x ^= u32[i32]!; sink ^= x; });
-    if (s) c('c-loop', 'read32', n * 10, (k) => { sink ^= Number(s.benchRead32(addr, OFF, k)) & 1; });
-    if (s) c('ffi-call', 'read32', nFfi, (k) => { let x = 0; for (let i = 0; i < k; i++) x ^= s.read32(addr, OFF); sink ^= x; });
-    c('region', 'write32', n, (k) => loopWrite32(region, k));
     c('typed-array', 'write32', n, (k) => { for (let i = 0; i < k; i++) u32[i32] = i; });
-    if (s) c('c-loop', 'write32', n * 10, (k) => s.benchWrite32(addr, OFF, k));
-    if (s) c('ffi-call', 'write32', nFfi, (k) => { for (let i = 0; i < k; i++) s.write32(addr, OFF, i); });
-    c('region', 'read64', n, (k) => { sink ^= loopRead64(region, k); });
     c('typed-array', 'read64', n, (k) => { let hits = 0; for (let i = 0; i < k; i++) if (u64[i64] === V64A) hits++; sink ^= hits; });
-    if (s) c('c-loop', 'read64', n * 10, (k) => { sinkBig ^= BigInt(s.benchRead64(addr, OFF, k)); });
-    if (s) c('ffi-call', 'read64', nFfi, (k) => { let hits = 0; for (let i = 0; i < k; i++) if (s.read64(addr, OFF) === V64A) hits++; sink ^= hits; });
-    c('region', 'write64', n, (k) => loopWrite64(region, k));
     c('typed-array', 'write64', n, (k) => { for (let i = 0; i < k; i++) u64[i64] = (i & 1) === 0 ? V64A : V64B; });
-    if (s) c('c-loop', 'write64', n * 10, (k) => s.benchWrite64(addr, OFF, k));
-    if (s) c('ffi-call', 'write64', nFfi, (k) => { for (let i = 0; i < k; i++) s.write64(addr, OFF, (i & 1) === 0 ? V64A : V64B); });
 
     region.write64(OFF, V64A);
     for (const cs of cases) for (let w = 0; w < 3; w++) cs.fn(Math.min(cs.iterations, 200_000));
@@ -139,11 +107,16 @@ export async function run({ args }: { json: boolean; args: string[] }): Promise<
         samples[i]!.push(Number(process.hrtime.bigint() - t0) / cs.iterations);
       });
     }
+    // region, c-loop and ffi-call: the measuring core `vfiokit bench mmio` uses (src/bench/mmio.ts);
+    // nsPerOp is its p50 per access.
+    const core = benchMmio(region, { offset: OFF, writes: true, durationMs: Math.max(50, reps * 30) });
     for (const op of ['read32', 'write32', 'read64', 'write64']) {
       for (const path of ['region', 'typed-array', 'c-loop', 'ffi-call']) {
         const i = cases.findIndex((cs) => cs.op === op && cs.path === path);
+        const measured = core.find((r) => r.op === op && r.path === path);
         if (i >= 0) rows.push({ path, op, nsPerOp: Number(median(samples[i]!).toFixed(3)) });
-        else skip(path, op, 'C shim not built');
+        else if (measured?.latency) rows.push({ path, op, nsPerOp: Number(measured.latency.p50.toFixed(3)), p99: Number(measured.latency.p99.toFixed(3)) });
+        else skip(path, op, measured?.skipped ?? 'C shim not built');
       }
     }
     if (!s) notes.push('C shim not built (or VFIOKIT_NO_SHIM=1): c-loop, ffi-call and region-shim rows skipped; build it with node scripts/build-shim.mjs');

@@ -18,10 +18,9 @@ import { creditStream } from '../src/mmio/credit-stream.js';
 import { closeQuietly, createMemfd } from '../src/sys/libc.js';
 import { shim } from '../src/sys/shim.js';
 import { createSimCard } from '../src/sim/sim-device.js';
-import { SIM_PR_INTERFACE_ID } from '../src/sim/identity.js';
-import { buildSimImage } from '../src/sim/pr-engine-image.js';
 import { Card } from '../src/afu/card.js';
-import { buildGbs, parseGbs } from '../src/afu/pr/gbs.js';
+import { parseGbs } from '../src/afu/pr/gbs.js';
+import { buildSimGbs } from '../src/sim-gbs.js';
 import { reconfigureCard } from '../src/afu/pr/card-pr.js';
 import { PR_DATA, PR_STS, PR_STS_PR_CREDIT, PR_WAIT_TIMEOUT_MS, PR_POLL_INTERVAL_US } from '../src/afu/pr/registers.js';
 import type { BenchReport, BenchRow } from './lib.js';
@@ -99,7 +98,7 @@ export async function run({ args }: { json: boolean; args: string[] }): Promise<
   const flowWords = Math.min(count, 1_000_000);
   const payload = new Uint8Array(flowWords * 4 - 64);
   for (let i = 0; i < payload.length; i++) payload[i] = (i * 31) & 0xff;
-  const gbs = parseGbs(buildGbs({ interfaceUuid: SIM_PR_INTERFACE_ID, acceleratorClusters: [{ name: 'bench', acceleratorTypeUuid: '6f4e5d3c-2b1a-4c9d-8e7f-0a1b2c3d4e5f' }] }, buildSimImage({ interfaceUuid: SIM_PR_INTERFACE_ID, afuGuid: '6f4e5d3c-2b1a-4c9d-8e7f-0a1b2c3d4e5f', payload })));
+  const gbs = parseGbs(buildSimGbs({ afuGuid: '6f4e5d3c-2b1a-4c9d-8e7f-0a1b2c3d4e5f', name: 'bench', payload }));
   let deviceMs = 0;
   const flow = async (): Promise<void> => {
     using device = createSimCard('n3000');

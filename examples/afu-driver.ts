@@ -2,10 +2,7 @@
 // copy a buffer by DMA, finishing with an interrupt. It drives the simulated card's sample AFU
 // (register map: src/sim/afu-regs.ts); the same code runs on vfio:<bdf> or vfio-user:<socket>.
 //   npx tsx examples/afu-driver.ts [DEVICE]        (default sim:n3000)
-import { openDevice } from '../src/device/registry.js';
-import { IrqIndex } from '../src/device/device.js';
-import { Card } from '../src/afu/card.js';
-import { allocateDma } from '../src/dma/index.js';
+import { openDevice, Card, IrqIndex, allocateDma } from 'vfiokit';
 
 const AFU_GUID = 'a5d1b2c3-7e4f-4b8a-9c6d-1f2e3d4c5b6a';
 const REG = { SCRATCH0: 0x100, DMA_SRC: 0x200, DMA_DST: 0x208, DMA_LEN: 0x210, DMA_CTRL: 0x218, DMA_STATUS: 0x220 };

@@ -10,14 +10,9 @@
 // then `vfiokit peek mem:scratch 0x0`. A plugin is an ES module exporting `backend` (or a default
 // export, or createBackend(configuration)); it sees its `configuration` in initialize() and is
 // finalised when the registry shuts down. Useful as a template and for testing tools without a card.
-import type { Backend, DeviceFilter, DeviceToken } from '../../src/device/backend.js';
-import type { Device, IrqInfo, PciIdentity, RegionInfo } from '../../src/device/device.js';
-import type { Interrupt } from '../../src/device/interrupt.js';
-import type { DmaAccess, DmaMapper, DmaMemory, IovaRange } from '../../src/dma/mapper.js';
-import type { Region } from '../../src/mmio/region.js';
-import { TrappedRegion } from '../../src/mmio/trapped-region.js';
-import { realClock } from '../../src/util/clock.js';
-import { ArgumentError, DeviceError } from '../../src/errors.js';
+import type { Backend, DeviceFilter, DeviceToken, Device, IrqInfo, PciIdentity, RegionInfo, Interrupt, DmaAccess, DmaMapper, DmaMemory, IovaRange, Region } from 'vfiokit/backend';
+import { TrappedRegion } from 'vfiokit/backend';
+import { realClock, ArgumentError, DeviceError } from 'vfiokit';
 
 interface MemDeviceSpec {
   name: string;

@@ -1,7 +1,8 @@
 // Afu: the accelerator behind a Port. Register accesses take offsets inside the AFU's MMIO window
 // (PORT_CAP[23:8] KiB from the AFU's DFH, dfl.c parse_feature_port_afu), checked against it
 // before they reach the BAR.
-import type { Region } from '../mmio/region.js';
+import type { PollOptions, PollResult, Region } from '../mmio/region.js';
+import { poll32Async, poll64Async, type AsyncPollOptions } from '../mmio/poll-async.js';
 import type { Feature } from '../dfl/feature.js';
 import { DfhReg } from '../dfl/dfh.js';
 import { formatGuid } from '../dfl/guid.js';
@@ -61,5 +62,27 @@ export class Afu {
   write64(offset: number, value: bigint): void {
     if (offset !== (offset >>> 0) || offset + 8 > this.size) throw this.#outside(offset, 8);
     this.region.write64(this.offset + offset, value);
+  }
+
+  /** Poll an AFU register until (value & mask) === expected or the timeout passes (synchronous: for waits of microseconds). */
+  poll32(offset: number, mask: number, expected: number, options?: PollOptions): PollResult<number> {
+    if (offset !== (offset >>> 0) || offset + 4 > this.size) throw this.#outside(offset, 4);
+    return this.region.poll32(this.offset + offset, mask, expected, options);
+  }
+
+  poll64(offset: number, mask: bigint, expected: bigint, options?: PollOptions): PollResult<bigint> {
+    if (offset !== (offset >>> 0) || offset + 8 > this.size) throw this.#outside(offset, 8);
+    return this.region.poll64(this.offset + offset, mask, expected, options);
+  }
+
+  /** The same poll without holding the event loop (src/mmio/poll-async.ts): for waits of milliseconds or more. */
+  poll32Async(offset: number, mask: number, expected: number, options?: AsyncPollOptions): Promise<PollResult<number>> {
+    if (offset !== (offset >>> 0) || offset + 4 > this.size) return Promise.reject(this.#outside(offset, 4));
+    return poll32Async(this.region, this.offset + offset, mask, expected, options);
+  }
+
+  poll64Async(offset: number, mask: bigint, expected: bigint, options?: AsyncPollOptions): Promise<PollResult<bigint>> {
+    if (offset !== (offset >>> 0) || offset + 8 > this.size) return Promise.reject(this.#outside(offset, 8));
+    return poll64Async(this.region, this.offset + offset, mask, expected, options);
   }
 }

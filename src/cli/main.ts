@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from './command.js';
 import { ExitCode } from './exit-codes.js';
 import { reportError } from './output.js';
+import { unknownCommandMessage } from './suggest.js';
 
 const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
 const ext = extname(fileURLToPath(import.meta.url)); // .ts under tsx, .js when compiled
@@ -33,7 +34,9 @@ async function usage(): Promise<string> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [first, ...args] = argv;
+  // `vfiokit help CMD` is `vfiokit CMD --help`.
+  const [name, rest] = first === 'help' && args[0] ? [args[0], ['--help']] : [first, args];
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write((await usage()) + '\n');
     return name ? ExitCode.OK : ExitCode.USAGE;
@@ -45,7 +48,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = await loadCommand(name);
   if (!cmd) {
-    process.stderr.write(`vfiokit: unknown command "${name}"; run vfiokit --help for the list\n`);
+    const message = unknownCommandMessage(name, commandNames());
+    process.stderr.write(`vfiokit: ${message}\n`);
+    if (rest.includes('--json')) process.stdout.write(JSON.stringify({ error: { code: 'EUSAGE', message, exitCode: ExitCode.USAGE } }) + '\n');
     return ExitCode.USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -55,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest);
   } catch (err) {
-    return reportError(name, err);
+    return reportError(name, err, { json: rest.includes('--json') });
   }
 }
 

@@ -8,8 +8,23 @@ export class UsageError extends ArgumentError {}
 /** Errno codes of a device or file that is missing, busy or not ours: exit 4 (device unavailable). */
 const UNAVAILABLE_CODES = ['ENOENT', 'EACCES', 'EPERM', 'EBUSY', 'ENODEV', 'ERESERVED'];
 
-/** Print a one-line error ("vfiokit <cmd>: what happened; what to do") and return its exit code. */
-export function reportError(command: string, err: unknown): number {
+/**
+ * Print a one-line error ("vfiokit <cmd>: what happened; what to do") and return its exit code.
+ * With `json` (the command ran with --json) the error is also one JSON document on stdout,
+ * {"error": {code, message, exitCode, ...details}}, so scripts need not parse stderr.
+ */
+export function reportError(command: string, err: unknown, options: { json?: boolean } = {}): number {
+  const code = reportErrorText(command, err);
+  if (options.json) {
+    const e = err as { code?: unknown; message?: unknown } | undefined;
+    const details = err instanceof VfiokitError ? err.details : {};
+    const error = { ...details, code: typeof e?.code === 'string' ? e.code : 'EUNEXPECTED', message: oneLine(String(e?.message ?? err)), exitCode: code };
+    process.stdout.write(JSON.stringify({ error }, (_, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)) + '\n');
+  }
+  return code;
+}
+
+function reportErrorText(command: string, err: unknown): number {
   if (err instanceof VfiokitError) {
     process.stderr.write(`vfiokit ${command}: ${oneLine(err.message)}\n`);
     if (process.env.DEBUG && err.stack) process.stderr.write(err.stack + '\n');

@@ -1,13 +1,20 @@
-// Progress bar for long operations (PR, flash): percent, rate, ETA. Draws on a TTY, prints
-// a line every 10% otherwise (logs, CI), and nothing with --json.
+// Progress bar for long operations (PR, flash): percent, rate, ETA. Draws on a TTY (redrawn every
+// 250 ms, so the elapsed time keeps moving during a wait with no new bytes), prints a line every
+// 10% or phase otherwise (logs, CI), and nothing with --json. Nothing is drawn before the first
+// update, so a command refused before it starts prints no progress line. The rate is bytes per
+// second of wall time in the phase, shown only while bytes move; complete() draws the final state
+// at 100%.
 
 export interface ProgressBar {
   update(done: number, total: number, label?: string): void;
+  /** The operation succeeded: draw 100% with `label` (default "done") and end the line. */
+  complete(label?: string): void;
+  /** End the bar where it stands (a failure or cancel): the last state stays visible. */
   finish(message?: string): void;
 }
 
 const units = ['B', 'KiB', 'MiB', 'GiB'];
-function formatBytes(n: number): string {
+export function formatBytes(n: number): string {
   let i = 0;
   while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
   return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
@@ -22,15 +29,54 @@ function formatDuration(s: number): string {
 export function progressBar(title: string, options: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}): ProgressBar {
   const stream = options.stream ?? process.stderr;
   const tty = Boolean(stream.isTTY);
-  let phaseStart = performance.now();
+  const start = performance.now();
+  let phaseStart = start;
   let phaseLabel: string | undefined;
   let phaseDone = 0;
   let lastDecile = -1;
   let lastLabel = '';
+  let state: { done: number; total: number; label: string } | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  let ended = false;
+
+  const text = (final: boolean): string => {
+    const { done, total, label } = state!;
+    const frac = total > 0 ? Math.min(1, done / total) : 0;
+    const now = performance.now();
+    const phaseSeconds = (now - phaseStart) / 1000;
+    const moved = done - phaseDone;
+    const rate = phaseSeconds > 0 && moved > 0 ? moved / phaseSeconds : 0;
+    const pct = (frac * 100).toFixed(1).padStart(5);
+    const timing = final
+      ? `in ${formatDuration((now - start) / 1000)}`
+      : rate > 0 ? `${formatBytes(rate)}/s wall ETA ${formatDuration((total - done) / rate)}` : `${formatDuration(phaseSeconds)} elapsed`;
+    const line = `${title}${label ? ` ${label}` : ''} ${pct}% ${formatBytes(done)}/${formatBytes(total)} ${timing}`;
+    if (!tty) return line;
+    const width = 24;
+    const filled = Math.round(frac * width);
+    return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${line}\x1b[K`;
+  };
+  const draw = (): void => {
+    if (!state || ended) return;
+    if (tty) {
+      stream.write(text(false));
+      return;
+    }
+    const decile = Math.floor((state.total > 0 ? Math.min(1, state.done / state.total) : 0) * 10);
+    if (decile !== lastDecile || state.label !== lastLabel) {
+      lastDecile = decile;
+      lastLabel = state.label;
+      stream.write(text(false) + '\n');
+    }
+  };
+  const end = (): void => {
+    ended = true;
+    if (ticker) clearInterval(ticker);
+  };
+
   return {
     update(done, total, label = '') {
-      if (options.quiet) return;
-      const frac = total > 0 ? Math.min(1, done / total) : 0;
+      if (options.quiet || ended) return;
       if (label !== phaseLabel) {
         // A new phase (PR: disabling, writing, ...; flash: preparing, writing, copying) counts
         // from here, so its rate and ETA are its own and not diluted by the phase before.
@@ -38,28 +84,24 @@ export function progressBar(title: string, options: { quiet?: boolean; stream?: 
         phaseStart = performance.now();
         phaseDone = done;
       }
-      const elapsed = (performance.now() - phaseStart) / 1000;
-      const rate = elapsed > 0 ? (done - phaseDone) / elapsed : 0;
-      const eta = rate > 0 ? (total - done) / rate : Infinity;
-      const pct = (frac * 100).toFixed(1).padStart(5);
-      const text = `${title}${label ? ` ${label}` : ''} ${pct}% ${formatBytes(done)}/${formatBytes(total)} ${formatBytes(rate)}/s ETA ${formatDuration(eta)}`;
-      if (tty) {
-        const width = 24;
-        const filled = Math.round(frac * width);
-        stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}\x1b[K`);
-      } else {
-        const decile = Math.floor(frac * 10);
-        if (decile !== lastDecile || label !== lastLabel) {
-          lastDecile = decile;
-          lastLabel = label;
-          stream.write(text + '\n');
-        }
+      state = { done, total, label };
+      if (tty && !ticker) {
+        ticker = setInterval(draw, 250);
+        ticker.unref();
       }
+      draw();
+    },
+    complete(label = 'done') {
+      if (options.quiet || ended || !state) return end();
+      state = { done: state.total, total: state.total, label };
+      stream.write(text(true) + '\n');
+      end();
     },
     finish(message) {
-      if (options.quiet) return;
-      if (tty) stream.write('\n');
+      if (options.quiet || ended) return end();
+      if (tty && state) stream.write('\n');
       if (message) stream.write(message + '\n');
+      end();
     },
   };
 }

@@ -121,7 +121,11 @@ export const PORT_ERROR_MASK_ALL = 0xffff_ffff_ffff_ffffn;
 export const PORT_UINT_CAP = { OFFSET: 0x08, INT_NUM: [0, 12], FST_VECT: [12, 12] } as const;
 /** Port error feature +0x38: [0] supported, [12:1] vector (dfl.h PORT_ERROR_CAP_*). */
 export const PORT_ERROR_CAP = { OFFSET: 0x38, SUPP_INT: [0, 1], INT_VECT: [1, 12] } as const;
-/** FME global error feature 0x4 registers (drivers/fpga/dfl-fme-error.c), relative to its DFH. */
+/**
+ * FME global error feature (0x4) registers, relative to its register block (dfl-fme-error.c).
+ * The *_ERROR registers latch errors (write the value read back to clear, with the matching mask
+ * register all ones meanwhile); RAS_*_ERROR and FIRST/NEXT_ERROR are read only.
+ */
 export const FmeErrorReg = {
   FME_ERROR_MASK: 0x08,
   FME_ERROR: 0x10,
@@ -129,16 +133,19 @@ export const FmeErrorReg = {
   PCIE0_ERROR: 0x20,
   PCIE1_ERROR_MASK: 0x28,
   PCIE1_ERROR: 0x30,
-  FIRST_ERROR: 0x38,
-  NEXT_ERROR: 0x40,
+  FME_FIRST_ERROR: 0x38,
+  FME_NEXT_ERROR: 0x40,
   RAS_NONFAT_ERROR_MASK: 0x48,
   RAS_NONFAT_ERROR: 0x50,
   RAS_CATFAT_ERROR_MASK: 0x58,
   RAS_CATFAT_ERROR: 0x60,
-  /** Error injection: [2:0] read/write (INJECT_ERROR_MASK); the kernel's inject_errors reads it back. */
+  /** [2:0] error injection (dfl-fme-error.c INJECT_ERROR_MASK): 0 catastrophic, 1 fatal, 2 non-fatal. */
   RAS_ERROR_INJECT: 0x68,
 } as const;
-/** RAS_ERROR_INJECT's writable bits (dfl-fme-error.c INJECT_ERROR_MASK, GENMASK_ULL(2, 0)). */
+/** FME_ERROR[6]: kept masked on revision 0 of the feature (dfl-fme-error.c MBP_ERROR workaround). */
+export const FME_MBP_ERROR = 1n << 6n;
+/** RAS_ERROR_INJECT[2:0] (dfl-fme-error.c INJECT_ERROR_MASK). */
 export const FME_INJECT_ERROR_MASK = 0x7n;
+
 /** FME global error +0x70: [0] supported, [12:1] vector (dfl.h FME_ERROR_CAP_*). */
 export const FME_ERROR_CAP = { OFFSET: 0x70, SUPP_INT: [0, 1], INT_VECT: [1, 12] } as const;

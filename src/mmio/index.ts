@@ -5,3 +5,4 @@ export { DEFAULT_POLL_TIMEOUT_MS, DEFAULT_POLL_INTERVAL_US } from './region.js';
 export { MappedRegion, type MappedRegionOptions, type MapFdOptions } from './mapped-region.js';
 export { TrappedRegion, type RegisterAccess } from './trapped-region.js';
 export { creditStream, DEFAULT_CREDIT_CHUNK_WORDS, type CreditStreamOptions, type CreditStreamResult } from './credit-stream.js';
+export { poll32Async, poll64Async, DEFAULT_POLL_SLICE_MS, type AsyncPollOptions } from './poll-async.js';

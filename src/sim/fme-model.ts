@@ -56,30 +56,59 @@ export class FmeHeaderBlock implements SimBlock {
   }
 }
 
-/** FME global error feature (0x4) registers the sim implements: FME_ERROR_CAP (dfl.md). */
+/**
+ * FME global error feature (0x4, dfl-fme-error.c): FME_ERROR and PCIE0/1_ERROR latch errors and
+ * clear the bits written as 1 (the kernel writes back the value it read); the masks are plain
+ * registers; RAS_ERROR_INJECT[2:0] raises a catastrophic (bit 0), fatal (bit 1) or non-fatal
+ * (bit 2) RAS error while set, and the first latched FME_ERROR shows in FME_FIRST_ERROR.
+ */
 export class FmeGlobalErrorBlock implements SimBlock {
   readonly #cap: bigint;
-  /** The mask registers and RAS_ERROR_INJECT hold what the host writes (dfl-fme-error.c writes the
-   * masks at init and reads inject_errors back); no error source is modelled, so the error
-   * registers read 0. Before, writes were dropped and the kernel's inject_errors read back 0. */
-  readonly #rw = new Map<number, bigint>();
+  readonly #regs = new Map<number, bigint>();
   constructor(vector: number) {
     this.#cap = putField(1, FME_ERROR_CAP.SUPP_INT) | putField(vector, FME_ERROR_CAP.INT_VECT);
   }
+  /** Latch error bits as the hardware would (sim faults and tests). */
+  latch(register: 'FME_ERROR' | 'PCIE0_ERROR' | 'PCIE1_ERROR', bits: bigint): void {
+    const off = FmeErrorReg[register];
+    const before = this.#regs.get(off) ?? 0n;
+    this.#regs.set(off, before | bits);
+    if (register === 'FME_ERROR') {
+      if (!this.#regs.get(FmeErrorReg.FME_FIRST_ERROR)) this.#regs.set(FmeErrorReg.FME_FIRST_ERROR, bits);
+      else if (!this.#regs.get(FmeErrorReg.FME_NEXT_ERROR)) this.#regs.set(FmeErrorReg.FME_NEXT_ERROR, bits);
+    }
+  }
   read64(rel: number): bigint {
     if (rel === FME_ERROR_CAP.OFFSET) return this.#cap;
-    return this.#rw.get(rel) ?? 0n;
+    const inject = this.#regs.get(FmeErrorReg.RAS_ERROR_INJECT) ?? 0n;
+    if (rel === FmeErrorReg.RAS_CATFAT_ERROR) return inject & 0x3n; // catastrophic / fatal injected
+    if (rel === FmeErrorReg.RAS_NONFAT_ERROR) return (inject >> 2n) & 1n;
+    return this.#regs.get(rel) ?? 0n;
   }
   write64(rel: number, value: bigint): void {
     switch (rel) {
-      case FmeErrorReg.FME_ERROR_MASK: case FmeErrorReg.PCIE0_ERROR_MASK: case FmeErrorReg.PCIE1_ERROR_MASK:
-      case FmeErrorReg.RAS_NONFAT_ERROR_MASK: case FmeErrorReg.RAS_CATFAT_ERROR_MASK:
-        this.#rw.set(rel, value);
+      case FmeErrorReg.FME_ERROR:
+      case FmeErrorReg.PCIE0_ERROR:
+      case FmeErrorReg.PCIE1_ERROR: {
+        const left = (this.#regs.get(rel) ?? 0n) & ~value; // write 1 to clear
+        this.#regs.set(rel, left);
+        if (rel === FmeErrorReg.FME_ERROR && left === 0n) {
+          this.#regs.delete(FmeErrorReg.FME_FIRST_ERROR);
+          this.#regs.delete(FmeErrorReg.FME_NEXT_ERROR);
+        }
+        return;
+      }
+      case FmeErrorReg.FME_ERROR_MASK:
+      case FmeErrorReg.PCIE0_ERROR_MASK:
+      case FmeErrorReg.PCIE1_ERROR_MASK:
+      case FmeErrorReg.RAS_NONFAT_ERROR_MASK:
+      case FmeErrorReg.RAS_CATFAT_ERROR_MASK:
+        this.#regs.set(rel, value);
         return;
       case FmeErrorReg.RAS_ERROR_INJECT:
-        this.#rw.set(rel, value & FME_INJECT_ERROR_MASK);
+        this.#regs.set(rel, value & FME_INJECT_ERROR_MASK);
         return;
-      default:
+      default: // read-only registers ignore writes
     }
   }
 }

@@ -145,6 +145,8 @@ export class SimCard {
   readonly iommu: SimDmaMapper;
   readonly port: PortHeaderBlock;
   readonly portError: PortErrorBlock;
+  /** The FME global error feature's registers (tests latch errors through it). */
+  readonly fmeError: FmeGlobalErrorBlock;
   readonly afu: AfuModel;
   readonly prInterfaceId: string;
   readonly features: SimFeatureInfo[] = [];
@@ -261,7 +263,7 @@ export class SimCard {
     const fmeFeatures: FeatureSpec[] = [
       privateSpec(FiuId.FME, FmeFeatureId.THERMAL, 1, undefined),
       privateSpec(FiuId.FME, FmeFeatureId.POWER, 1, undefined),
-      privateSpec(FiuId.FME, FmeFeatureId.GLOBAL_ERROR, 1, new FmeGlobalErrorBlock(SimVector.FME_ERROR), { first: SimVector.FME_ERROR, count: 1 }),
+      privateSpec(FiuId.FME, FmeFeatureId.GLOBAL_ERROR, 1, (this.fmeError = new FmeGlobalErrorBlock(SimVector.FME_ERROR)), { first: SimVector.FME_ERROR, count: 1 }),
       privateSpec(FiuId.FME, FmeFeatureId.PR, 2, new PrInterfaceIdBlock(this.prInterfaceId)),
       privateSpec(FiuId.FME, bmcId, 0, undefined),
     ];

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { buildSimGbs } from '../../src/cli/sim-gbs.js';
+import { buildSimGbs } from '../../src/sim-gbs.js';
 import { buildSignedImage, patternPayload } from '../../src/afu/image/image-writer.js';
 
 const root = resolve(__dirname, '../..');
@@ -94,7 +94,7 @@ describe('vfiokit conventions (spawned)', () => {
     expect(none!.code).toBe(2);
     expect(unknown!.code).toBe(2);
     expect(unknown!.stderr).toBe('vfiokit: unknown command "no-such-command"; run vfiokit --help for the list\n');
-  }, 120_000);
+  }, 240_000); // 26 spawned commands, two at a time, on a shared 2-core machine
 
   it('a reservation id is a DEVICE for walk, info, peek and status; every read command prints one JSON document', async () => {
     const holder = spawn('sleep', ['300']);

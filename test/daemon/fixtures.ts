@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSignedImage, patternPayload } from '../../src/afu/image/image-writer.js';
-import { buildSimGbs } from '../../src/cli/sim-gbs.js';
+import { buildSimGbs } from '../../src/sim-gbs.js';
 import { SIM_AFU_GUID } from '../../src/sim/identity.js';
 
 export const PY_FIXTURE_AFU_GUID = '3f0e1a2b-4c5d-4e6f-8a9b-0c1d2e3f4a5b';

@@ -13,7 +13,7 @@ import { openBmc } from '../../src/afu/bmc/bmc.js';
 import { buildSignedImage, patternPayload } from '../../src/afu/image/image-writer.js';
 import { M10BMC_SYS_BASE } from '../../src/dfl/regs/max10-bmc.js';
 import type { Feature } from '../../src/dfl/feature.js';
-import { buildSimGbs } from '../../src/cli/sim-gbs.js';
+import { buildSimGbs } from '../../src/sim-gbs.js';
 import { SIM_AFU_GUID, SIM_BITSTREAM_ID, SIM_BITSTREAM_MD, SIM_PR_INTERFACE_ID } from '../../src/sim/identity.js';
 import { SIM_AFU_MMIO_SIZE, SIM_USER_INTERRUPTS } from '../../src/sim/sim-card.js';
 

@@ -126,7 +126,7 @@ describe('PR on the sim card', () => {
 
 describe('buildSimGbs (demo helper)', () => {
   it('builds a GBS the sim card loads, with metadata naming the same UUIDs', async () => {
-    const { buildSimGbs } = await import('../../src/cli/sim-gbs.js');
+    const { buildSimGbs } = await import('../../src/sim-gbs.js');
     const bytes = buildSimGbs({ afuGuid: NEW_AFU, payloadBytes: 5000, name: 'demo', power: 25 });
     const gbs = parseGbs(bytes);
     expect(gbs.interfaceUuid).toBe(SIM_PR_INTERFACE_ID);

@@ -22,6 +22,7 @@ import { EventEmitter } from 'node:events';
 import { VfiokitError } from '../../errors.js';
 import type { Region } from '../../mmio/region.js';
 import { creditStream } from '../../mmio/credit-stream.js';
+import { poll64Async } from '../../mmio/poll-async.js';
 import { hex } from '../../util/bytes.js';
 import { logger } from '../../util/log.js';
 import type { Gbs } from './gbs.js';
@@ -337,14 +338,14 @@ export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: Pr
     progress('pr-reset');
     const ctrl = region.read64(base + PR_CTRL);
     region.write64(base + PR_CTRL, ctrl | PR_CTRL_PR_RST);
-    const ack = region.poll64(base + PR_CTRL, PR_CTRL_PR_RSTACK, PR_CTRL_PR_RSTACK, { timeoutMs: timeouts.resetAckMs, intervalUs: timeouts.intervalUs });
+    const ack = await poll64Async(region, base + PR_CTRL, PR_CTRL_PR_RSTACK, PR_CTRL_PR_RSTACK, { timeoutMs: timeouts.resetAckMs, intervalUs: timeouts.intervalUs });
     if (ack.timedOut) {
       throw failure('EPR_RESET_ACK_TIMEOUT', `PR reset was not acknowledged: ${reg(PR_CTRL)} bit 4 (PR reset ACK) still 0 ${timeouts.resetAckMs} ms after setting bit 0 (PR reset), PR_CTRL=${hex(ack.value)}; the PR engine is hung: reset the card and retry`, { register: 'PR_CTRL', bits: '4', value: hex(ack.value), timeoutMs: timeouts.resetAckMs });
     }
     region.write64(base + PR_CTRL, region.read64(base + PR_CTRL) & ~PR_CTRL_PR_RST);
 
     progress('wait-idle');
-    const idle = region.poll64(base + PR_STS, PR_STS_PR_STS, 0n, { timeoutMs: timeouts.idleMs, intervalUs: timeouts.intervalUs });
+    const idle = await poll64Async(region, base + PR_STS, PR_STS_PR_STS, 0n, { timeoutMs: timeouts.idleMs, intervalUs: timeouts.intervalUs });
     if (idle.timedOut) {
       const err = region.read64(base + PR_ERR);
       throw failure('EPR_BUSY_TIMEOUT', `the PR engine did not become idle after PR reset: ${reg(PR_STS)} bit 16 (PR status) still 1 after ${timeouts.idleMs} ms, PR_STS=${hex(idle.value)}${err ? `, PR_ERR=${hex(err)} (${decodePrErr(err).join(', ')})` : ''}; reset the card and retry`, { register: 'PR_STS', bits: '16', value: hex(idle.value), prErr: hex(err), errors: decodePrErr(err), timeoutMs: timeouts.idleMs });
@@ -396,7 +397,7 @@ export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: Pr
     progress('complete');
     region.write64(base + PR_CTRL, region.read64(base + PR_CTRL) | PR_CTRL_PR_COMPLETE);
     progress('wait-done');
-    const done = region.poll64(base + PR_CTRL, PR_CTRL_PR_START, 0n, { timeoutMs: timeouts.completeMs, intervalUs: timeouts.intervalUs });
+    const done = await poll64Async(region, base + PR_CTRL, PR_CTRL_PR_START, 0n, { timeoutMs: timeouts.completeMs, intervalUs: timeouts.intervalUs });
     if (done.timedOut) {
       throw failure('EPR_COMPLETE_TIMEOUT', `PR did not finish: ${reg(PR_CTRL)} bit 12 (PR start) still 1 ${timeouts.completeMs} ms after setting bit 13 (PR complete), PR_CTRL=${hex(done.value)}; reset the card and retry`, { register: 'PR_CTRL', bits: '12', value: hex(done.value), timeoutMs: timeouts.completeMs });
     }

@@ -13,14 +13,14 @@ import { IrqIndex, type Device } from '../../device/device.js';
 import { Card } from '../../afu/card.js';
 import { flattenFeatures } from '../../dfl/feature.js';
 import { allocateDma } from '../../dma/index.js';
-import { buildGbs, parseGbs } from '../../afu/pr/gbs.js';
+import { parseGbs } from '../../afu/pr/gbs.js';
 import { reconfigureCard } from '../../afu/pr/card-pr.js';
 import { openBmc } from '../../afu/bmc/bmc.js';
 import { readFlashStatus } from '../../afu/bmc/flash-status.js';
 import { buildSignedImage, patternPayload } from '../../afu/image/image-writer.js';
 import { withReservation, getReservation } from '../../lock/reservations.js';
 import { prReservationHook, flashReserveHook } from '../../lock/hooks.js';
-import { buildSimImage } from '../../sim/pr-engine-image.js';
+import { buildSimGbs } from '../../sim-gbs.js';
 import { SimAfuReg, DmaCtrl, DmaStatus } from '../../sim/afu-regs.js';
 import { SimVector } from '../../sim/sim-card.js';
 import { DeviceError } from '../../errors.js';
@@ -127,8 +127,7 @@ examples:
     say('== 5. partial reconfiguration');
     const fme = card.fme!;
     const newAfu = randomUUID();
-    const bitstream = buildSimImage({ interfaceUuid: fme.prInterfaceId!, afuGuid: newAfu, payload: patternPayload(512 * 1024, 7) });
-    const gbsBytes = buildGbs({ interfaceUuid: fme.prInterfaceId!, acceleratorClusters: [{ name: 'demo', acceleratorTypeUuid: newAfu }] }, bitstream);
+    const gbsBytes = buildSimGbs({ interfaceUuid: fme.prInterfaceId!, afuGuid: newAfu, name: 'demo', payload: patternPayload(512 * 1024, 7) });
     const gbs = parseGbs(gbsBytes, 'demo.gbs');
     const prBar = progressBar('pr', { quiet: json });
     const signature = 'sha256:' + createHash('sha256').update(gbsBytes).digest('hex');
@@ -137,7 +136,7 @@ examples:
       reservation: prReservationHook(url, { signature, afuGuid: newAfu, file: 'demo.gbs' }),
       onProgress: (p) => { if (p.step === 'stream') prBar.update(p.written, p.total, 'streaming'); },
     });
-    prBar.finish();
+    prBar.complete();
     card = Card.discover(device);
     const afuAfter = card.afu(0)?.readGuid();
     if (afuAfter !== newAfu) throw new DeviceError('EIO', `after PR the AFU reports ${afuAfter}, expected ${newAfu}`);
@@ -159,7 +158,7 @@ examples:
         else if (p.state === 'COPYING') flashBar.update((p.progress / 100) * image.length, image.length, 'BMC copying');
       },
     });
-    flashBar.finish();
+    flashBar.complete();
     say(`   states ${states.join(' -> ')}; ${Math.round(flash.ms / 1000)} s of card time (BMC ${before.bmcVersion.text})`);
     done('flash', { states, cardMs: flash.ms, bmcVersion: before.bmcVersion.text });
 

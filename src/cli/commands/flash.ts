@@ -1,6 +1,7 @@
 // `vfiokit flash DEVICE IMAGE [--yes] [--json]`: secure update of the card's flash through its
 // BMC, with a progress bar; Ctrl-C cancels while the image is being written (READY).
 import type { Command } from '../command.js';
+import { flashPositionals } from '../opae-habits.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
 import { progressBar } from '../progress.js';
@@ -49,7 +50,7 @@ examples:
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, { yes: { type: 'boolean' }, json: { type: 'boolean' } });
     if (positionals.length !== 2) throw new UsageError('EUSAGE', `flash takes DEVICE and IMAGE (got ${positionals.length} arguments); see --help`);
-    const [deviceArg, path] = positionals as [string, string];
+    const [deviceArg, path] = flashPositionals(positionals, (text) => process.stderr.write(`vfiokit flash: ${text}\n`));
     const url = resolveDevice(deviceArg);
     const key = deviceKeyArg(url);
     const image = readSignedImageFile(path);
@@ -92,7 +93,7 @@ examples:
           else if (p.state === 'COPYING') bar.update((p.progress / 100) * total, total, `${p.bmcProgress ?? 'copying'}`);
         },
       });
-      bar.finish();
+      bar.complete('DONE');
       if (values.json) printJson({ device: url, ...result });
       else process.stdout.write(`flash done: ${image.contentTypeName}${image.version ? ` ${image.version}` : ''} written to ${url}; it runs after a reload: vfiokit reboot ${deviceArg} --target ${image.contentType === 1 ? 'bmc' : 'fpga'}\n`);
       return ExitCode.OK;

@@ -5,10 +5,12 @@ import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseGbs, type Gbs } from '../../afu/pr/gbs.js';
 import { contentTypeKeys } from '../../afu/image/layout.js';
+import { createSimGbsFile, GBS_CREATE_OPTIONS, GBS_CREATE_HELP } from '../gbs-create.js';
 
 export const command: Command = {
   summary: 'show a GBS (AFU bitstream) file: interface UUID, AFU UUIDs, clocks, power, bitstream span',
   help: `usage: vfiokit gbs-info FILE [--json]
+       vfiokit gbs-info --create FILE [--afu-guid UUID] [--interface-id UUID] [--size BYTES] [--name TEXT] [--force] [--json]
 
 Parses FILE as a GBS (green bitstream) file, JSON metadata format (versions 1, 640, 650) or the
 legacy pre-6.4 format, checks its magic, lengths and mandatory fields, and prints its metadata:
@@ -22,14 +24,24 @@ them. vfiokit pr sends blocks and bitstream to the PR engine together, as OPAE's
 options:
   --json   machine-readable output (the metadata JSON as found is under "json")
 
+${GBS_CREATE_HELP}
+
 exit codes: 0 valid GBS, 2 bad arguments, 3 not a valid GBS (the message says which rule failed),
 4 file cannot be read
 
 examples:
   vfiokit gbs-info nlb_mode_0.gbs
-  vfiokit gbs-info hello_afu.gbs --json | jq .interfaceUuid`,
+  vfiokit gbs-info hello_afu.gbs --json | jq .interfaceUuid
+  vfiokit gbs-info --create demo.gbs && vfiokit pr sim:n3000 demo.gbs`,
   async run(argv) {
-    const { values, positionals } = parseCommandLine(argv, { json: { type: 'boolean' } });
+    const { values, positionals } = parseCommandLine(argv, { json: { type: 'boolean' }, ...GBS_CREATE_OPTIONS });
+    if (values.create !== undefined) {
+      if (positionals.length) throw new UsageError('EUSAGE', `--create takes the FILE to write as its value; unexpected ${positionals.join(' ')}`);
+      const { path, gbs, bytes } = createSimGbsFile(values);
+      if (values.json) printJson(gbsSummary(gbs, path));
+      else process.stdout.write(`wrote ${path}: ${bytes} bytes, AFU ${gbs.acceleratorUuid} for interface ${gbs.interfaceUuid}\n`);
+      return ExitCode.OK;
+    }
     if (positionals.length !== 1) throw new UsageError('EUSAGE', positionals.length ? `expected one FILE, got ${positionals.length}; see --help` : 'missing FILE: give the path of a .gbs file');
     const path = positionals[0]!;
     const bytes = readGbsFile(path);

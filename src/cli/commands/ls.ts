@@ -1,5 +1,7 @@
 // `vfiokit ls`: PCI functions from sysfs with IDs, class, driver and IOMMU group.
 import type { Command } from '../command.js';
+import { table } from '../table.js';
+import { SIM_VARIANTS } from '../../sim/identity.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
 import { listPciDevices } from '../../pci/enumerate.js';
@@ -77,14 +79,14 @@ examples:
       })));
       return ExitCode.OK;
     }
+    // The simulated cards are not PCI functions: say where they are (not for a captured tree).
+    const simNote = values.sysfs ? '' : `\nsimulated cards (no PCI function): ${SIM_VARIANTS.map((v) => `sim:${v}`).join(', ')}; e.g. vfiokit walk sim:n3000\n`;
     if (list.length === 0) {
-      process.stdout.write('no PCI functions match\n');
+      process.stdout.write('no PCI functions match\n' + simNote);
       return ExitCode.OK;
     }
     const rows = list.map((d) => [d.bdf, `${h(d.vendor, 4)}:${h(d.device, 4)}`, `${h(d.subsystemVendor, 4)}:${h(d.subsystemDevice, 4)}`, h(d.classCode, 6), d.driver ?? '-', d.iommuGroup === undefined ? '-' : String(d.iommuGroup), d.physfn ? `VF of ${d.physfn}` : '']);
-    const head = ['BDF', 'ID', 'SUBSYSTEM', 'CLASS', 'DRIVER', 'GROUP', ''];
-    const widths = head.map((x, i) => Math.max(x.length, ...rows.map((r) => r[i]!.length)));
-    for (const r of [head, ...rows]) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+    process.stdout.write(table(['BDF', 'ID', 'SUBSYSTEM', 'CLASS', 'DRIVER', 'GROUP', ''], rows) + '\n' + simNote);
     return ExitCode.OK;
   },
 };

@@ -91,7 +91,7 @@ examples:
         signal: abort.signal,
         ...(reservation ? { reservation } : {}),
         onProgress: (p) => {
-          if (p.step === 'validate') return; // nothing to show until the card is touched
+          if (p.step === 'validate' || p.step === 'reserve') return; // nothing to show until the card is touched
           label = STEP_LABELS[p.step] ?? label;
           bar.update(p.written, p.total, label);
         },
@@ -109,7 +109,7 @@ examples:
         );
         return ExitCode.OK;
       }
-      bar.finish();
+      bar.complete(`done, AFU ${afuGuid ?? 'none'}`);
       const mbps = result.bytesPerSec / 1e6;
       process.stdout.write(
         `loaded ${path}${gbs.signature ? ' (PACSign-signed)' : ''} into port ${port} of ${device.url}: ${result.bytesWritten} bytes in ${result.durationMs.toFixed(1)} ms (${mbps.toFixed(1)} MB/s device time)\n` +

@@ -1,5 +1,6 @@
 // `vfiokit reboot DEVICE [--target fpga|bmc] [--page user|factory]`: reload the FPGA or the BMC.
 import type { Command } from '../command.js';
+import { rebootPositionals } from '../opae-habits.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
 import { openDeviceArg, resolveDevice, deviceKeyArg } from '../resolve-device.js';
@@ -39,17 +40,19 @@ examples:
   vfiokit reboot sim:n3000 --target fpga --page factory --json`,
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, {
-      target: { type: 'string', default: 'fpga' },
+      target: { type: 'string' },
       page: { type: 'string', default: 'user' },
       force: { type: 'boolean' },
       json: { type: 'boolean' },
     });
-    if (positionals.length !== 1) throw new UsageError('EUSAGE', `reboot takes one DEVICE (got ${positionals.length} arguments); see --help`);
-    const target = values.target as RebootTarget;
+    const rsu = rebootPositionals(positionals, (text) => process.stderr.write(`vfiokit reboot: ${text}\n`));
+    if (rsu.device === undefined) throw new UsageError('EUSAGE', `reboot takes one DEVICE (got ${positionals.length} arguments); see --help`);
+    if (rsu.target && values.target && rsu.target !== values.target) throw new UsageError('EUSAGE', `"${positionals[0]}" and --target ${values.target} disagree; give one of them`);
+    const target = (values.target ?? rsu.target ?? 'fpga') as RebootTarget;
     const page = values.page as BootPage;
     if (target !== 'fpga' && target !== 'bmc') throw new UsageError('EUSAGE', `--target ${String(values.target)}: use fpga or bmc`);
     if (page !== 'user' && page !== 'factory') throw new UsageError('EUSAGE', `--page ${String(values.page)}: use user or factory`);
-    const url = resolveDevice(positionals[0]);
+    const url = resolveDevice(rsu.device);
     const key = deviceKeyArg(url);
     const device = await openDeviceArg(url);
     let bmc: Awaited<ReturnType<typeof openBmc>>;

@@ -6,9 +6,10 @@
 // expect comes from the host (VFIOKIT_EXPECT, test/kernel/card-lane.ts).
 import fs from 'node:fs';
 import {
-  allocateDma, Card, flattenFeatures, IrqIndex, openBmc, openDevice, parseGbs, readCardProperties, reconfigureCard,
-  free, getReservation, reserve, withReservation, type Device,
+  allocateDma, Card, IrqIndex, openBmc, openDevice, parseGbs, readCardProperties, reconfigureCard, type Device,
 } from '../../../src/index.js';
+import { flattenFeatures } from '../../../src/entry/dfl.js';
+import { free, getReservation, reserve, withReservation } from '../../../src/entry/reservations.js';
 import { prReservationHook, flashReserveHook } from '../../../src/lock/hooks.js';
 import { buildSignedImage, patternPayload } from '../../../src/afu/image/image-writer.js';
 import { SimAfuReg, DmaFault, DmaStatus, startAfuDma } from '../../../src/sim/afu-regs.js';

@@ -2,13 +2,14 @@
 // image (src/sim/pr-engine-image.ts: header with interface ID, AFU GUID, length, CRC + payload)
 // wrapped in an ordinary JSON-metadata GBS naming the same interface UUID and
 // accelerator-type-uuid, as a packager would write it.
-// It lives in cli/ because it joins two layers: the GBS container is the host's file format
-// (src/afu/pr/gbs.ts) and the image inside is the sim engine's; src/sim, a device model beside
-// the transports, must not import from src/afu (DESIGN.md), while cli/ sits above both.
-import { buildGbs } from '../afu/pr/gbs.js';
-import { buildSimImage } from '../sim/pr-engine-image.js';
-import { SIM_PR_INTERFACE_ID } from '../sim/identity.js';
-import { patternPayload } from '../util/pattern.js';
+// It sits above both layers, beside the entry points (exported as `vfiokit/sim`, used by
+// `vfiokit gbs-info --create`): the GBS container is the host's file format (src/afu/pr/gbs.ts)
+// and the image inside is the sim engine's; src/sim, a device model beside the transports, must
+// not import from src/afu (DESIGN.md).
+import { buildGbs } from './afu/pr/gbs.js';
+import { buildSimImage } from './sim/pr-engine-image.js';
+import { SIM_PR_INTERFACE_ID } from './sim/identity.js';
+import { patternPayload } from './util/pattern.js';
 
 export interface SimGbsOptions {
   /** The AFU GUID the port shows after PR. */
