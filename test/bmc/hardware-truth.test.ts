@@ -60,6 +60,25 @@ describe('which feature carries the BMC (dfl-n3000-nios.c, spi-altera-dfl.c, int
   });
 });
 
+describe('SPI controller parameters (dfl-n3000-nios.c create_altera_spi_controller, spi-altera-dfl.c, regmap-spi-avmm.c)', () => {
+  // regmap-spi-avmm.c sets spi->mode = SPI_MODE_1, and the kernel builds the controller's
+  // mode_bits from CLK_POL [14] / CLK_PHASE [15] of this register: without CPHA spi_setup() fails
+  // with "unsupported mode bits 1" (found by the card lane's dfl guest, Linux 6.12).
+  for (const [variant, key] of [['n3000', 'fme:0xd'], ['d5005', 'fme:0xe']] as const) {
+    it(`sim:${variant}: +0x08 parameter has CPHA, 32-bit words, one chip select`, async () => {
+      const { device } = open(`sim:${variant}`);
+      using _d = device;
+      using bmc = await openBmc(device);
+      expect(device.sim.features.some((f) => f.key === key)).toBe(true);
+      const v = device.region(0).read64(bmc.location.feature.offset + 0x08);
+      expect((v >> 15n) & 1n).toBe(1n); // CLK_PHASE
+      expect((v >> 14n) & 1n).toBe(0n); // CLK_POL
+      expect((v >> 2n) & 0x3fn).toBe(32n); // DATA_WIDTH
+      expect((v >> 8n) & 0x3fn).toBe(1n); // NUM_CS
+    });
+  }
+});
+
 describe('Nios indirect bus fields (dfl-n3000-nios.c N3000_NS_CTRL / N3000_NS_STAT)', () => {
   it('CTRL: [63:62] command (1 read, 2 write), [44:32] address, [31:0] data; STAT: [32] RW_VAL, [31:0] data', () => {
     expect(nsCtrl(NS_CTRL_CMD_WR, 0x1004, 0xdeadbeef)).toBe((2n << 62n) | (0x1004n << 32n) | 0xdeadbeefn);

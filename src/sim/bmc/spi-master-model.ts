@@ -14,15 +14,21 @@
 import type { Clock } from '../../util/clock.js';
 import type { AvalonBridge } from './avalon-bridge.js';
 import {
-  SPI_CORE_PARAMETER, CORE_DATA_WIDTH_SHIFT, CORE_NUM_CHIPSELECT_SHIFT, SPI_INDIRECT_ADDR, SPI_INDIRECT_RD_DATA, SPI_INDIRECT_WR_DATA,
+  SPI_CORE_PARAMETER, CORE_DATA_WIDTH_SHIFT, CORE_NUM_CHIPSELECT_SHIFT, CORE_CPHA_SHIFT, SPI_INDIRECT_ADDR, SPI_INDIRECT_RD_DATA, SPI_INDIRECT_WR_DATA,
   INDIRECT_WR, INDIRECT_RD, INDIRECT_VALID,
   INDIRECT_REG_MASK, INDIRECT_DATA_MASK, ALTERA_SPI_RXDATA, ALTERA_SPI_TXDATA, ALTERA_SPI_STATUS, ALTERA_SPI_CONTROL, ALTERA_SPI_SLAVE_SEL,
   STATUS_ROE, STATUS_TOE, STATUS_TMT, STATUS_TRDY, STATUS_RRDY, STATUS_E, CONTROL_SSO,
 } from '../../dfl/regs/max10-bmc.js';
 import { N3000_SPI_MAX_SPEED_HZ } from '../../dfl/regs/n3000-nios.js';
 
-/** DATA_WIDTH 32 in [7:2], NUM_CHIPSELECT 1 in [13:8], SPI clock code in [31:22] (spi-altera-dfl.c SPI_CLK). */
-export const CORE_PARAMETER_VALUE = (32n << CORE_DATA_WIDTH_SHIFT) | (1n << CORE_NUM_CHIPSELECT_SHIFT) | (25n << 22n);
+/**
+ * DATA_WIDTH 32 in [7:2], NUM_CHIPSELECT 1 in [13:8], CPHA in [15], SPI clock code in [31:22]
+ * (spi-altera-dfl.c SPI_CLK). CPHA must be set: the BMC is an SPI_MODE_1 slave
+ * (intel-m10-bmc-spi.c), and the kernel builds the controller's mode_bits from this register
+ * (dfl-n3000-nios.c create_altera_spi_controller, spi-altera-dfl.c); without CPHA spi_setup()
+ * refuses the BMC with "unsupported mode bits 1" and the whole chain fails to probe.
+ */
+export const CORE_PARAMETER_VALUE = (32n << CORE_DATA_WIDTH_SHIFT) | (1n << CORE_NUM_CHIPSELECT_SHIFT) | (1n << CORE_CPHA_SHIFT) | (25n << 22n);
 
 export class SpiCoreModel {
   /** SPI words exchanged with the BMC (for tests and benchmarks). */
