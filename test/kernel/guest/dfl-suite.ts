@@ -514,10 +514,15 @@ async function bmcTests(card: CardExpect, withUpdate: boolean, authFails: boolea
     check(remaining === '0', `remaining_size ${remaining}`);
     return `${image.length} bytes: ${r.seen.join(' -> ')}`;
   });
-  await run(`${tag}: fw_upload cancelled while the update is prepared ends "transferring:user-abort" (m10bmc_sec_write -> rsu_cancel)`, async () => {
+  // intel-m10-bmc-sec-update.c: a cancel that lands while m10bmc_sec_prepare still polls
+  // rsu_prog_ready is taken by prepare itself (rsu_cancel, "preparing:user-abort"); one that lands
+  // after it by m10bmc_sec_fw_write ("transferring:user-abort"). Both are the kernel's rsu_cancel
+  // path; which one depends on when the write reaches the kernel against the BMC's prepare time.
+  await run(`${tag}: fw_upload cancelled while the update is prepared ends in the kernel's user-abort (m10bmc_sec_prepare / m10bmc_sec_fw_write -> rsu_cancel)`, async () => {
     check(fw !== undefined, 'no fw_upload device under the BMC');
     const r = await fwUpload(fw!, image, 'preparing');
-    check(r.error === 'transferring:user-abort', `error "${r.error}" (status ${r.seen.join(' -> ')})`);
+    check(r.error === 'preparing:user-abort' || r.error === 'transferring:user-abort', `error "${r.error}" (status ${r.seen.join(' -> ')})`);
+    check(r.seen[r.seen.length - 1] === 'idle', `status did not return to idle: ${r.seen.join(' -> ')}`);
     return `${r.seen.join(' -> ')}; error ${r.error}`;
   });
 }
