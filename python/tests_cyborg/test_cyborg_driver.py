@@ -122,7 +122,8 @@ class CyborgDriverTest(unittest.TestCase):
     def test_update_flashes_and_get_stats_reports(self):
         self.assertTrue(self.driver.update(self.cpid(), IMAGE))
         stats = self.driver.get_stats()
-        self.assertEqual(stats[BDF]["flash_status"]["status"], 4)  # DONE
+        # DONE: DPDK's IDLE (0) at progress 100 (rte_pmd_ifpga.h status numbers)
+        self.assertEqual((stats[BDF]["flash_status"]["status"], stats[BDF]["flash_status"]["progress"]), (0, 100))
         self.assertIn("bmc_version", stats[BDF]["bmc"])
         self.assertGreater(stats[BDF]["phy"]["num_retimers"], 0)
 
