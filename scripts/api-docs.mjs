@@ -99,7 +99,10 @@ function page(entry) {
   return lines.join('\n');
 }
 
-const pages = new Map(entries.map((e) => [e.page, page(e)]));
+// Types the checker prints as import("/abs/checkout/src/...") name the file from the package root
+// instead, so the pages are the same in every checkout.
+const fromPackageRoot = (text) => text.replaceAll(`import("${root}/`, 'import("');
+const pages = new Map(entries.map((e) => [e.page, fromPackageRoot(page(e))]));
 pages.set('index.md', ['# vfiokit API reference', '', 'One page per package entry point (package.json "exports"), generated from the TSDoc comments by `node scripts/api-docs.mjs`.', '', ...entries.map((e) => `- [${e.name}](${e.page})`), ''].join('\n'));
 
 if (process.argv.includes('--check')) {
