@@ -1,27 +1,13 @@
 // Command-line mistakes get exit 2 (usage) and a message that says what to type instead (issue 14
 // item 9): malformed PCI addresses, a --sysfs tree that is not there, --create sizes and types the
 // image writer would change or not know, a state directory on /proc, advice that itself works.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { describe, it, expect } from 'vitest';
+import { cliSandbox } from './sandbox.js';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 
-const root = resolve(__dirname, '../..');
-const bin = join(root, 'bin/vfiokit.js');
-let dir: string;
-let env: NodeJS.ProcessEnv;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'vfiokit-badargs-'));
-  env = { ...process.env, VFIOKIT_LOCK_DIR: join(dir, 'locks'), VFIOKIT_STATE_DIR: join(dir, 'state'), DEBUG: '' };
-  delete env.VFIOKIT_CONFIG;
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function vfiokit(args: string[], extra: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...env, ...extra }, cwd: root, timeout: 20_000 });
-}
+const sandbox = cliSandbox('badargs');
+const vfiokit = (args: string[], extra: NodeJS.ProcessEnv = {}) => sandbox.run(args, { env: extra });
 
 describe('bad arguments', () => {
   it.each(['0000:zz:00.0', '3b:00.9', '3b:20.0', 'vfio:0000:3b:00'])('%s is not a PCI address: exit 2', (bdf) => {
@@ -47,14 +33,14 @@ describe('bad arguments', () => {
 
   it('image-info --create refuses sizes the writer would pad and unknown content types', () => {
     for (const size of ['0', '3', '127']) {
-      const r = vfiokit(['image-info', '--create', join(dir, `s${size}.bin`), '--size', size]);
+      const r = vfiokit(['image-info', '--create', join(sandbox.dir, `s${size}.bin`), '--size', size]);
       expect(r.stderr).toContain('below the 128-byte minimum payload');
       expect(r.status).toBe(2);
     }
-    const r = vfiokit(['image-info', '--create', join(dir, 't.bin'), '--type', '99']);
+    const r = vfiokit(['image-info', '--create', join(sandbox.dir, 't.bin'), '--type', '99']);
     expect(r.stderr).toContain('--type 99 is not a known content type: 0 static region');
     expect(r.status).toBe(2);
-    expect(vfiokit(['image-info', '--create', join(dir, 'ok.bin'), '--size', '128']).status).toBe(0);
+    expect(vfiokit(['image-info', '--create', join(sandbox.dir, 'ok.bin'), '--size', '128']).status).toBe(0);
   });
 
   it('a state directory under /proc is an error at once, not a spin', () => {
@@ -67,7 +53,7 @@ describe('bad arguments', () => {
   });
 
   it('a path through a file names the problem instead of a bare ENOTDIR', () => {
-    const file = join(dir, 'plain');
+    const file = join(sandbox.dir, 'plain');
     writeFileSync(file, '');
     const r = vfiokit(['reservations'], { VFIOKIT_LOCK_DIR: join(file, 'locks') });
     expect(r.stderr).toContain('cannot be created: a component of the path is not a directory (ENOTDIR)');
@@ -75,7 +61,7 @@ describe('bad arguments', () => {
   });
 
   it('the advice for a corrupt lock file is a command that works', () => {
-    const locks = join(dir, 'locks-corrupt');
+    const locks = join(sandbox.dir, 'locks-corrupt');
     mkdirSync(locks, { mode: 0o755 });
     writeFileSync(join(locks, 'sim_broken.lock'), '{not json');
     const r = vfiokit(['reservations', '--all', '--json'], { VFIOKIT_LOCK_DIR: locks });

@@ -1,31 +1,18 @@
 // Input files named on the command line are read with a bound (issue 14 item 3): devices, FIFOs
 // and directories are refused before a byte is read, files larger than the format allows are
 // refused by size, and a FIFO with no writer does not hang the command.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, rmSync, openSync, ftruncateSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { BIN, cliSandbox } from './sandbox.js';
+import { openSync, ftruncateSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
 import { readInputFile } from '../../src/util/input-file.js';
 import { GBS_INPUT, SIGNED_IMAGE_INPUT } from '../../src/afu/input-limits.js';
 import { STAGING_SIZE } from '../../src/dfl/regs/max10-bmc.js';
 
-const root = resolve(__dirname, '../..');
-const bin = join(root, 'bin/vfiokit.js');
-let dir: string;
-let env: NodeJS.ProcessEnv;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'vfiokit-input-'));
-  env = { ...process.env, VFIOKIT_LOCK_DIR: join(dir, 'locks'), VFIOKIT_STATE_DIR: join(dir, 'state'), DEBUG: '' };
-  delete env.VFIOKIT_CONFIG;
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function vfiokit(args: string[]): SpawnSyncReturns<string> {
-  // A 20 s timeout: the old code grew without bound on /dev/zero and hung on a FIFO.
-  return spawnSync(process.execPath, ['--max-old-space-size=256', bin, ...args], { encoding: 'utf8', env, cwd: root, timeout: 20_000 });
-}
+const sandbox = cliSandbox('input');
+// A heap limit and the sandbox's 20 s timeout: the old code grew without bound on /dev/zero and hung on a FIFO.
+const vfiokit = (args: string[]) => sandbox.run(args, { nodeArgs: ['--max-old-space-size=256'] });
 
 describe('input files', () => {
   it.each([
@@ -41,7 +28,7 @@ describe('input files', () => {
   });
 
   it('a FIFO with no writer is refused at once, not waited on', () => {
-    const fifo = join(dir, 'fifo');
+    const fifo = join(sandbox.dir, 'fifo');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     const r = vfiokit(['gbs-info', fifo]);
     expect(r.signal).toBeNull();
@@ -50,14 +37,14 @@ describe('input files', () => {
   });
 
   it('a directory and a path through a file are named as such', () => {
-    expect(vfiokit(['image-info', dir]).stderr).toContain('is a directory, not a regular file');
-    const r = vfiokit(['gbs-info', join(bin, 'x.gbs')]);
+    expect(vfiokit(['image-info', sandbox.dir]).stderr).toContain('is a directory, not a regular file');
+    const r = vfiokit(['gbs-info', join(BIN, 'x.gbs')]);
     expect(r.stderr).toContain('a component of the path is not a directory');
     expect(r.status).toBe(4);
   });
 
   it('a sparse file larger than the format allows is refused by size, naming the maximum and its source', () => {
-    const big = join(dir, 'big.bin');
+    const big = join(sandbox.dir, 'big.bin');
     const fd = openSync(big, 'w');
     ftruncateSync(fd, STAGING_SIZE + 1);
     closeSync(fd);
