@@ -4,6 +4,7 @@
 // Rules (DESIGN.md, reference/js-mmio.md): reads are full width (Atomics.load), writes are plain
 // typed-array stores, every access is bounds- and alignment-checked, a closed region throws.
 import type { Clock } from '../util/clock.js';
+import type { AccessBatchRunner } from './access-batch.js';
 
 export interface PollOptions {
   /** Give up after this many milliseconds (default 1000). */
@@ -46,6 +47,12 @@ export interface Region extends Disposable {
   readBlock(offset: number, length: number, width?: 32 | 64, into?: Uint8Array): Uint8Array;
   /** Copy `data` into the region at `offset`, with accesses of `width` bits. */
   writeBlock(offset: number, data: Uint8Array, width?: 32 | 64): void;
+
+  /**
+   * Present when the region runs whole access batches at once (a trapped region whose transport
+   * offers it, e.g. vfio-user with the vfiokit_region_batch capability); drivers batch only then.
+   */
+  readonly accessBatch?: AccessBatchRunner;
 
   /** The region's memory as a SharedArrayBuffer (mapped regions with the shim built), else undefined. */
   readonly sharedBuffer: SharedArrayBuffer | undefined;

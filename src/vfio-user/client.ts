@@ -21,8 +21,9 @@ import type { Capabilities } from './capabilities.js';
 import { EventfdInterrupt } from '../device/eventfd-interrupt.js';
 import {
   encodeIrqSet, IRQ_SET_ACTION_TRIGGER, IRQ_SET_DATA_EVENTFD, IRQ_SET_DATA_NONE, REGION_ACCESS_SIZE, DEVICE_FLAG_RESET,
-  decodeWriteMultiReply,
+  decodeWriteMultiReply, encodeRegionBatch, decodeRegionBatchReply, REGION_BATCH_HEAD_SIZE,
 } from './messages.js';
+import type { AccessBatch, AccessBatchResult } from '../mmio/access-batch.js';
 import { Command, encodeHeader, Errno, HEADER_SIZE, TYPE_COMMAND, type Message, DEFAULT_MAX_DATA_XFER_SIZE, MAX_MAX_MSG_FDS, VfioUserRemoteError } from './protocol.js';
 import { SparseRegion, type MappedArea } from './sparse-region.js';
 import { RequestChannel } from './client-channel.js';
@@ -40,6 +41,8 @@ export interface VfioUserClientOptions {
   maxDataXferSize?: number;
   /** Ask for twin-socket mode (default true). */
   twinSocket?: boolean;
+  /** Offer vfiokit's vendor REGION_BATCH (default true; false: one message per register access, as with other servers). */
+  regionBatch?: boolean;
   /** Clock for polls on this device (default: the real clock; a served device runs on real time). */
   clock?: Clock;
   /** Re-read the socket up to this long (microseconds) before sleeping in poll() for a reply (default 20). */
@@ -132,7 +135,7 @@ export class VfioUserDevice implements Device {
     for (;;) {
       this.#channel = channelFor(connectBefore(path, deadline, connectTimeoutMs));
       try {
-        const v = negotiateVersion(this.#channel, maxXfer, options.twinSocket ?? true);
+        const v = negotiateVersion(this.#channel, maxXfer, options.twinSocket ?? true, options.regionBatch ?? true);
         this.server = v.server;
         this.minor = v.minor;
         break;
@@ -163,6 +166,11 @@ export class VfioUserDevice implements Device {
       this.close();
       throw err;
     }
+  }
+
+  /** Commands sent to the server so far (every one a round trip; DMA replies not counted). */
+  get commandsSent(): number {
+    return this.#channel.commandsSent;
   }
 
   // ---- setup ----
@@ -203,7 +211,11 @@ export class VfioUserDevice implements Device {
       read64: (o) => this.#read64(index, o),
       write32: (o, v) => this.#write(index, o, 4, v, 0n),
       write64: (o, v) => this.#write(index, o, 8, 0, v),
-    }, { clock: this.clock, ...(this.server.writeMultiple ? { writeMulti: (payload: Uint8Array, count: number) => this.#writeMulti(payload, count) } : {}) });
+    }, {
+      clock: this.clock,
+      ...(this.server.writeMultiple ? { writeMulti: (payload: Uint8Array, count: number) => this.#writeMulti(payload, count) } : {}),
+      ...(this.server.regionBatch ? { batch: { maxEntries: this.server.regionBatch.maxEntries, maxBytes: this.server.maxDataXferSize - REGION_BATCH_HEAD_SIZE, send: (i: number, b: AccessBatch) => this.#regionBatch(i, b) } } : {}),
+    });
     state.region = info.mappable && state.fd >= 0 ? this.#mapAreas(state, name, trapped) : trapped;
     return state.region;
   }
@@ -213,6 +225,16 @@ export class VfioUserDevice implements Device {
     const m = this.#channel.call(Command.REGION_WRITE_MULTI, payload, [], `${count} coalesced writes`);
     const done = decodeWriteMultiReply(m.payload);
     if (done !== count) this.#channel.fail(`REGION_WRITE_MULTI completed ${done} of ${count} writes`);
+  }
+
+  /** One REGION_BATCH round trip (vfiokit's vendor command, negotiated in VERSION). */
+  #regionBatch(index: number, batch: AccessBatch): AccessBatchResult {
+    const m = this.#channel.call(Command.REGION_BATCH, encodeRegionBatch(index, batch.entries, batch.bytes), [], `region ${index}, ${batch.entries} batched accesses`);
+    try {
+      return decodeRegionBatchReply(m.payload, batch.entries, batch.polls);
+    } catch (err) {
+      return this.#channel.fail(`the server's REGION_BATCH reply is malformed (${(err as Error).message})`);
+    }
   }
 
   /** mmap the region's (sparse) areas from the fd the server passed; the rest stays trapped. */

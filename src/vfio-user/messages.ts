@@ -4,6 +4,7 @@
 // and throw VfioUserFormatError (EINVAL truncated/malformed, E2BIG oversized).
 import { getLe32, getLe64, putLe32, putLe64 } from '../util/bytes.js';
 import { malformed, oversized, truncated } from './protocol.js';
+import { BatchStop, type AccessBatchResult, type BatchStopCode } from '../mmio/access-batch.js';
 
 // ---- VFIO_USER_DMA_MAP / DMA_UNMAP (vfio-user.rst; libvfio-user struct vfio_user_dma_map) ----
 
@@ -334,6 +335,59 @@ export function encodeWriteMultiReply(count: number): Uint8Array {
 export function decodeWriteMultiReply(p: Uint8Array): number {
   if (p.length < 8) throw truncated('REGION_WRITE_MULTI reply', 8, p.length);
   return Number(getLe64(p, 0) & 0xffffffffn);
+}
+
+// ---- REGION_BATCH (vfiokit vendor command, protocol.ts; entries: src/mmio/access-batch.ts) ----
+// Request {u32 region, u32 count, entries[count]}; reply {u32 completed, u32 stop, u32 accesses,
+// u32 polls, u64 values[polls]}: where and why the batch stopped, and the last value of each poll
+// that ran.
+
+export const REGION_BATCH_HEAD_SIZE = 8;
+export const REGION_BATCH_REPLY_HEAD_SIZE = 16;
+
+export interface RegionBatchRequest {
+  region: number;
+  count: number;
+  /** The encoded entries. */
+  entries: Uint8Array;
+}
+
+export function encodeRegionBatch(region: number, count: number, entries: Uint8Array): Uint8Array {
+  const out = new Uint8Array(REGION_BATCH_HEAD_SIZE + entries.length);
+  putLe32(out, 0, region);
+  putLe32(out, 4, count);
+  out.set(entries, REGION_BATCH_HEAD_SIZE);
+  return out;
+}
+
+/** The head; the entries are checked against the region by parseAccessBatch. */
+export function decodeRegionBatch(p: Uint8Array): RegionBatchRequest {
+  if (p.length < REGION_BATCH_HEAD_SIZE) throw truncated('REGION_BATCH', REGION_BATCH_HEAD_SIZE, p.length);
+  return { region: getLe32(p, 0), count: getLe32(p, 4), entries: p.subarray(REGION_BATCH_HEAD_SIZE) };
+}
+
+export function encodeRegionBatchReply(r: AccessBatchResult): Uint8Array {
+  const out = new Uint8Array(REGION_BATCH_REPLY_HEAD_SIZE + 8 * r.values.length);
+  putLe32(out, 0, r.completed);
+  putLe32(out, 4, r.stop);
+  putLe32(out, 8, r.accesses);
+  putLe32(out, 12, r.values.length);
+  for (let i = 0; i < r.values.length; i++) putLe64(out, REGION_BATCH_REPLY_HEAD_SIZE + 8 * i, r.values[i]!);
+  return out;
+}
+
+/** Decode a reply to a batch of `count` entries and `polls` polls; anything inconsistent is malformed. */
+export function decodeRegionBatchReply(p: Uint8Array, count: number, polls: number): AccessBatchResult {
+  if (p.length < REGION_BATCH_REPLY_HEAD_SIZE) throw truncated('REGION_BATCH reply', REGION_BATCH_REPLY_HEAD_SIZE, p.length);
+  const completed = getLe32(p, 0);
+  const stop = getLe32(p, 4);
+  const n = getLe32(p, 12);
+  if (stop > BatchStop.BUDGET) throw malformed('REGION_BATCH reply', `unknown stop code ${stop}`);
+  if (stop === BatchStop.DONE ? completed !== count : completed >= count) throw malformed('REGION_BATCH reply', `${completed} of ${count} entries completed with stop code ${stop}`);
+  if (n > polls || p.length !== REGION_BATCH_REPLY_HEAD_SIZE + 8 * n) throw malformed('REGION_BATCH reply', `${p.length} bytes with ${n} poll values for a batch of ${polls} polls`);
+  const values = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) values[i] = getLe64(p, REGION_BATCH_REPLY_HEAD_SIZE + 8 * i);
+  return { completed, stop: stop as BatchStopCode, accesses: getLe32(p, 8), values };
 }
 
 // ---- VFIO_USER_DEVICE_GET_REGION_IO_FDS (libvfio-user vfio_user_region_io_fds_request/reply) ----

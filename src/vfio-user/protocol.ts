@@ -30,6 +30,12 @@ export const Command = {
   DEVICE_FEATURE: 16,
   MIG_DATA_READ: 17,
   MIG_DATA_WRITE: 18,
+  /**
+   * vfiokit's vendor command, outside the spec's numbers: a batch of region accesses with polls
+   * (src/mmio/access-batch.ts, messages.ts). Sent only to a server that offered the
+   * "vfiokit_region_batch" capability in its VERSION reply; libvfio-user and QEMU never see it.
+   */
+  REGION_BATCH: 0x7f01,
 } as const;
 export type CommandName = keyof typeof Command;
 
@@ -64,6 +70,8 @@ export const DEFAULT_PGSIZES = 4096;
 export const DEFAULT_MAX_DMA_MAPS = 65535;
 /** Largest data transfer we accept in one message (QEMU VFIO_USER_MAX_MAX_XFER). */
 export const MAX_MAX_DATA_XFER_SIZE = 64 * 1024 * 1024;
+/** Most entries per REGION_BATCH either side takes (16384 entries are at most 512 KiB). */
+export const REGION_BATCH_MAX_ENTRIES = 16384;
 /** Largest fd count we accept per message (QEMU VFIO_USER_MAX_MAX_FDS). */
 export const MAX_MAX_MSG_FDS = 16;
 

@@ -13,7 +13,7 @@ import { VfiokitError } from '../errors.js';
 import {
   buildErrorReply, Command, commandName, Errno, errnoName, FLAG_NO_REPLY, HEADER_SIZE, encodeHeader, isReply,
   TYPE_REPLY, TYPE_COMMAND, VFIO_USER_MAJOR, VFIO_USER_MINOR, VfioUserConnectionError, VfioUserFormatError,
-  type Header, type Message, MAX_MAX_MSG_FDS, malformed,
+  type Header, type Message, MAX_MAX_MSG_FDS, malformed, REGION_BATCH_MAX_ENTRIES,
 } from './protocol.js';
 import { decodeVersion, encodeVersion, type Capabilities } from './capabilities.js';
 import {
@@ -21,7 +21,7 @@ import {
   decodeRegionAccess, decodeWriteMulti, encodeWriteMultiReply, decodeIoFdsRequest, encodeIoFdsReply,
   decodeDeviceFeature, encodeDmaAccess, decodeDmaAccess, DEVICE_FLAG_PCI, DEVICE_FLAG_RESET, DEVICE_INFO_SIZE,
   DMA_UNMAP_FLAG_ALL, DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, IRQ_INFO_EVENTFD, IRQ_INFO_MASKABLE, IRQ_INFO_NORESIZE,
-  IRQ_INFO_AUTOMASKED, IRQ_INFO_SIZE, REGION_ACCESS_SIZE, DMA_ACCESS_SIZE,
+  IRQ_INFO_AUTOMASKED, IRQ_INFO_SIZE, REGION_ACCESS_SIZE, DMA_ACCESS_SIZE, decodeRegionBatch, encodeRegionBatchReply,
 } from './messages.js';
 import { decodeRegionInfoRequest } from './region-info.js';
 import { DmaTable, DmaRequestError, errnoOf } from './server-dma.js';
@@ -56,6 +56,8 @@ export class ServerConnection {
   #negotiated = false;
   #client: Capabilities | undefined;
   #twin: MessageSocket | undefined;
+  /** Entries per REGION_BATCH agreed in VERSION (0: not offered, the command is unknown). */
+  #batchEntries = 0;
   /** A server-initiated DMA round trip is waiting for its reply (no nested one may start). */
   #inRoundTrip = false;
   #closed = false;
@@ -256,6 +258,12 @@ export class ServerConnection {
         }
         return { payload: encodeWriteMultiReply(done) };
       }
+      case Command.REGION_BATCH: {
+        if (!this.#batchEntries) refuse(Errno.EINVAL, `unknown command ${h.command} (REGION_BATCH was not negotiated)`);
+        expectNoFds();
+        const b = decodeRegionBatch(p);
+        return { payload: encodeRegionBatchReply(this.#regions.batch(b.region, b.count, b.entries, this.#batchEntries)) };
+      }
       case Command.DEVICE_RESET:
         expectNoFds();
         if (p.length !== 0) refuse(Errno.EINVAL, `DEVICE_RESET carries ${p.length} payload bytes (none expected)`);
@@ -286,6 +294,7 @@ export class ServerConnection {
     if (c.maxMsgFds > MAX_MAX_MSG_FDS * 16) refuse(Errno.EINVAL, `client max_msg_fds ${c.maxMsgFds} is unreasonable`);
     this.#client = c;
     const minor = Math.min(v.minor, VFIO_USER_MINOR);
+    if (c.regionBatch && c.regionBatch.maxEntries > 0) this.#batchEntries = Math.min(c.regionBatch.maxEntries, REGION_BATCH_MAX_ENTRIES);
     let twinFds: number[] | undefined;
     if (this.limits.twinSocket && c.twinSocket?.supported) {
       const [ours, theirs] = unixSocketPair(SOCK_STREAM, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -299,6 +308,7 @@ export class ServerConnection {
       maxDmaMaps: this.limits.maxDmaMaps,
       // The reply's capabilities are a subset of the client's (vfio-user.rst "Version").
       ...(c.writeMultiple ? { writeMultiple: true } : {}),
+      ...(this.#batchEntries ? { regionBatch: { maxEntries: this.#batchEntries } } : {}),
       ...(c.twinSocket?.supported ? { twinSocket: twinFds ? { supported: true, fdIndex: 0 } : { supported: false } } : {}),
     });
     this.#negotiated = true;

@@ -8,6 +8,7 @@
 // same layout (N3000_NS_PARAM / SPI_CORE_PARAMETER).
 import { DeviceError, TimeoutError } from '../../errors.js';
 import type { Region } from '../../mmio/region.js';
+import type { AccessBatch } from '../../mmio/access-batch.js';
 import { hex } from '../../util/bytes.js';
 import {
   SPI_CORE_PARAMETER, CORE_DATA_WIDTH_SHIFT, CORE_DATA_WIDTH_MASK, CORE_NUM_CHIPSELECT_SHIFT, CORE_NUM_CHIPSELECT_MASK,
@@ -34,7 +35,22 @@ export interface SpiRegBus {
   readonly params: SpiCoreParameters;
   readReg(reg: number): number;
   writeReg(reg: number, value: number): void;
+  /**
+   * The same accesses as writeReg, appended to an access batch (src/mmio/access-batch.ts): each
+   * poll carries the kernel's bound, and its tag is the error the unbatched call throws on timeout.
+   */
+  queueWrite(batch: AccessBatch, reg: number, value: number): void;
+  /** The same accesses as readReg; the returned poll slot's value holds the register in [31:0]. */
+  queueRead(batch: AccessBatch, reg: number): number;
 }
+
+/** Tag of a batched poll or check: the error the unbatched access throws where the batch stopped. */
+export interface BatchStopTag {
+  error(): Error;
+}
+
+/** The register value in a queued read's poll value (NS_STAT / INDIRECT_RD_DATA keep it in [31:0]). */
+export const queuedRegValue = (pollValue: bigint): number => Number(pollValue & 0xffff_ffffn);
 
 /** Decode N3000_NS_PARAM / SPI_CORE_PARAMETER and refuse what cannot carry the MAX10 bridge. */
 export function readSpiParams(region: Region, base: number, name: string): SpiCoreParameters {
@@ -70,6 +86,8 @@ export abstract class SpiRegBusBase implements SpiRegBus {
 
   abstract readReg(reg: number): number;
   abstract writeReg(reg: number, value: number): void;
+  abstract queueWrite(batch: AccessBatch, reg: number, value: number): void;
+  abstract queueRead(batch: AccessBatch, reg: number): number;
 }
 
 /** spi-altera-dfl.c INDIRECT_TIMEOUT: polls of INDIRECT_ADDR before giving up. */
@@ -78,6 +96,8 @@ export const INDIRECT_TIMEOUT_POLLS = 10000;
 /** Feature 0xE's window (spi-altera-dfl.c indirect_bus_reg_read / indirect_bus_reg_write). */
 export class DflIndirectRegBus extends SpiRegBusBase {
   readonly kind = 'dfl-indirect';
+  /** Stop tags of queued polls, one per register and direction. */
+  readonly #tags = new Map<number, BatchStopTag>();
 
   constructor(region: Region, base: number) {
     super(region, base, 0xe, 'SPI master');
@@ -88,7 +108,18 @@ export class DflIndirectRegBus extends SpiRegBusBase {
     for (let i = 0; i < INDIRECT_TIMEOUT_POLLS; i++) {
       if ((this.region.read64(addr) & bit) === 0n) return;
     }
-    throw new TimeoutError('ESPI_INDIRECT_TIMEOUT', `${this.name}: indirect ${what} of SPI master register ${hex(reg)} did not complete: INDIRECT_ADDR (+0x10) bit ${bit === INDIRECT_RD ? 9 : 8} still set after ${INDIRECT_TIMEOUT_POLLS} polls; the SPI master is hung, reset the card`, { register: reg });
+    throw this.#timeout(bit, what, reg);
+  }
+
+  #queueWait(batch: AccessBatch, bit: bigint, what: 'read' | 'write', reg: number): void {
+    const key = reg * 2 + (what === 'write' ? 1 : 0);
+    let tag = this.#tags.get(key);
+    if (!tag) this.#tags.set(key, tag = { error: () => this.#timeout(bit, what, reg) });
+    batch.poll(8, this.base + SPI_INDIRECT_ADDR, bit, 0n, INDIRECT_TIMEOUT_POLLS, tag);
+  }
+
+  #timeout(bit: bigint, what: string, reg: number): TimeoutError {
+    return new TimeoutError('ESPI_INDIRECT_TIMEOUT', `${this.name}: indirect ${what} of SPI master register ${hex(reg)} did not complete: INDIRECT_ADDR (+0x10) bit ${bit === INDIRECT_RD ? 9 : 8} still set after ${INDIRECT_TIMEOUT_POLLS} polls; the SPI master is hung, reset the card`, { register: reg });
   }
 
   readReg(reg: number): number {
@@ -101,5 +132,17 @@ export class DflIndirectRegBus extends SpiRegBusBase {
     this.region.write64(this.base + SPI_INDIRECT_WR_DATA, BigInt(value >>> 0));
     this.region.write64(this.base + SPI_INDIRECT_ADDR, BigInt(reg >>> 2) | INDIRECT_WR);
     this.#wait(INDIRECT_WR, 'write', reg);
+  }
+
+  queueRead(batch: AccessBatch, reg: number): number {
+    batch.write(8, this.base + SPI_INDIRECT_ADDR, BigInt(reg >>> 2) | INDIRECT_RD);
+    this.#queueWait(batch, INDIRECT_RD, 'read', reg);
+    return batch.poll(8, this.base + SPI_INDIRECT_RD_DATA, 0n, 0n, 1);
+  }
+
+  queueWrite(batch: AccessBatch, reg: number, value: number): void {
+    batch.write(8, this.base + SPI_INDIRECT_WR_DATA, BigInt(value >>> 0));
+    batch.write(8, this.base + SPI_INDIRECT_ADDR, BigInt(reg >>> 2) | INDIRECT_WR);
+    this.#queueWait(batch, INDIRECT_WR, 'write', reg);
   }
 }
