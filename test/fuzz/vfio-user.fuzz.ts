@@ -21,6 +21,7 @@ import { decodeRegionInfoReply, encodeRegionInfoReply, CAP_SPARSE_MMAP, CAP_TYPE
 import {
   decodeIoFdsReply, encodeIoFdsReply, decodeRegionAccess, encodeRegionAccess, decodeDmaAccess, encodeDmaAccess,
   decodeWriteMulti, encodeWriteMulti, decodeIrqSet, encodeIrqSet, decodeDeviceFeature, encodeDeviceFeature,
+  decodeRegionBatchReply, encodeRegionBatchReply,
 } from '../../src/vfio-user/messages.js';
 import { VirtualClock } from '../../src/util/clock.js';
 
@@ -191,6 +192,7 @@ function replySeeds(): { decode: (p: Uint8Array) => unknown; bytes: Uint8Array }
     { decode: decodeWriteMulti, bytes: encodeWriteMulti([{ offset: 0n, region: 0, data: Uint8Array.of(1, 2, 3, 4) }]) },
     { decode: decodeIrqSet, bytes: encodeIrqSet({ flags: 0x22, index: 2, start: 0, count: 3, bools: Uint8Array.of(1, 0, 1) }) },
     { decode: decodeDeviceFeature, bytes: encodeDeviceFeature({ argsz: 16, flags: 0x10001, data: new Uint8Array(8) }) },
+    { decode: (p) => decodeRegionBatchReply(p, 9, 3), bytes: encodeRegionBatchReply({ completed: 4, stop: 2, accesses: 12, values: BigUint64Array.of(1n, 0x1_0000_0080n) }) },
   ];
 }
 

@@ -4,10 +4,11 @@ import { buildCommand, Command, HEADER_SIZE, isReply, decodeHeader } from '../..
 import { encodeVersion } from '../../src/vfio-user/capabilities.js';
 import {
   encodeDmaMap, encodeDmaUnmap, encodeDeviceInfo, encodeIrqInfo, encodeIrqSet, encodeRegionAccess, encodeWriteMulti,
-  encodeIoFdsRequest, encodeDeviceFeature, encodeDmaAccess, DMA_UNMAP_FLAG_ALL, IRQ_SET_ACTION_MASK, IRQ_SET_ACTION_TRIGGER,
+  encodeIoFdsRequest, encodeDeviceFeature, encodeDmaAccess, encodeRegionBatch, DMA_UNMAP_FLAG_ALL, IRQ_SET_ACTION_MASK, IRQ_SET_ACTION_TRIGGER,
   IRQ_SET_ACTION_UNMASK, IRQ_SET_DATA_BOOL, IRQ_SET_DATA_EVENTFD, IRQ_SET_DATA_NONE, FEATURE_GET, FEATURE_PROBE,
 } from '../../src/vfio-user/messages.js';
 import { encodeRegionInfoRequest } from '../../src/vfio-user/region-info.js';
+import { AccessBatch } from '../../src/mmio/access-batch.js';
 import { putLe32, putLe64 } from '../../src/util/bytes.js';
 import { SimAfuReg, DmaCtrl } from '../../src/sim/afu-regs.js';
 import { SIM_AFU_OFFSET } from '../../src/sim/sim-card.js';
@@ -38,7 +39,7 @@ export function seedMessages(): Seed[] {
   const add = (command: number, payload: Uint8Array, fds: Seed['fds'] = 'none', count = 0): void => {
     seeds.push({ bytes: buildCommand(id++ & 0xffff, command, payload), fds, count });
   };
-  add(Command.VERSION, encodeVersion(0, 1, { maxMsgFds: 8, twinSocket: { supported: true } }));
+  add(Command.VERSION, encodeVersion(0, 1, { maxMsgFds: 8, twinSocket: { supported: true }, regionBatch: { maxEntries: 64 } }));
   for (const iova of [0x10000n, 0x20000n, 0x100000n]) {
     add(Command.DMA_MAP, encodeDmaMap({ flags: 3, offset: 0n, address: iova, size: 0x10000n }), 'memfd');
     add(Command.DMA_MAP, encodeDmaMap({ flags: 1, offset: 0x1000n, address: iova + 0x40000n, size: 0x1000n }), 'memfd');
@@ -69,6 +70,17 @@ export function seedMessages(): Seed[] {
   add(Command.REGION_WRITE, encodeRegionAccess({ offset: 0x40038n, region: 0, count: 8, data: u64(1n) }));
   add(Command.REGION_WRITE, encodeRegionAccess({ offset: 4n, region: 7, count: 2, data: Uint8Array.of(6, 0) }));
   add(Command.REGION_WRITE_MULTI, encodeWriteMulti([{ offset: BigInt(SIM_AFU_OFFSET + SimAfuReg.SCRATCH1), region: 0, data: u64(7n) }, { offset: 0x40038n, region: 0, data: u64(0n) }]));
+  // vfiokit's vendor REGION_BATCH (negotiated by the VERSION seed): writes, a poll with a check
+  // that loops back, and a poll of the BMC window's kind (mask and expected value).
+  const batch = new AccessBatch();
+  batch.write(8, SIM_AFU_OFFSET + SimAfuReg.SCRATCH0, 3n);
+  const loop = batch.mark();
+  batch.poll(8, SIM_AFU_OFFSET + SimAfuReg.SCRATCH0, 0xffn, 3n, 4);
+  batch.check(0xffn, 3n, { retryFrom: loop, maxRetries: 2 });
+  batch.write(4, 0x100, 1n);
+  batch.poll(4, 0x100, 0n, 0n, 1);
+  add(Command.REGION_BATCH, encodeRegionBatch(0, batch.entries, batch.bytes));
+  add(Command.REGION_BATCH, encodeRegionBatch(0, 1, batch.bytes.subarray(0, 24)));
   add(Command.DEVICE_RESET, new Uint8Array(0));
   add(Command.DEVICE_FEATURE, encodeDeviceFeature({ argsz: 16, flags: FEATURE_GET | 1, data: new Uint8Array(0) }));
   add(Command.DEVICE_FEATURE, encodeDeviceFeature({ argsz: 16, flags: FEATURE_PROBE | 2, data: new Uint8Array(0) }));
