@@ -33,7 +33,7 @@ const MUTANTS = [
 
 function copyTree() {
   const dir = mkdtempSync(join(tmpdir(), 'vfiokit-mutant-'));
-  for (const p of ['src', 'test', 'shim', 'scripts', 'package.json', 'tsconfig.json', 'vitest.config.ts']) cpSync(join(root, p), join(dir, p), { recursive: true });
+  for (const p of ['src', 'test', 'shim', 'scripts', 'bin', 'package.json', 'tsconfig.json', 'vitest.config.ts']) cpSync(join(root, p), join(dir, p), { recursive: true });
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
   return dir;
 }
