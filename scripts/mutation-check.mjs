@@ -26,7 +26,7 @@ const MUTANTS = [
   // readInputFile's ceiling (src/util/input-file.ts): without it a regular file past the format's maximum is read whole.
   // No fuzzer feeds files; the input-files test that pins the refusal by size must fail instead.
   {
-    name: 'file-size checks', file: 'src/util/input-file.ts', find: 'if (st.size > limit.maxBytes) throw tooBig(st.size);', replace: '', target: 'input-file',
+    name: 'file-size checks', file: 'src/util/input-file.ts', find: 'if (st.size > limit.maxBytes) throw tooBig(st.size);', replace: '', target: 'input-file', env: { NO_COLOR: '1' },
     run: [process.execPath, 'node_modules/vitest/vitest.mjs', 'run', 'test/cli/input-files.test.ts', '-t', 'larger than the format allows'],
   },
 ];
