@@ -1,20 +1,38 @@
 import { describe, expect, it } from 'vitest';
+// The struct-table codec (src/sys/uapi/struct.ts) over the linux/vfio.h tables: what the ioctls
+// put in memory, byte by byte. test/sys/uapi-golden.test.ts checks the layouts against C.
 import {
-  capChain, decodeSparseMmap, decodeIovaRanges, decodeRegionInfo, encodeIrqSet, encodeMapDma, encodeUnmapDma,
-  encodeRegionInfo, IrqSetFlags, MapDmaFlags, UnmapDmaFlags, flagSet, ioctlName, VFIO_IOMMU_UNMAP_DMA,
-  VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, layouts,
-} from '../../src/vfio/uapi.js';
+  ContainerIoctl, DeviceIoctl, IrqSetFlags, MapDmaFlags, UnmapDmaFlags, capChain, encodeIrqSet, ioctlName,
+  vfio_iommu_type1_dma_map, vfio_iommu_type1_dma_unmap, vfio_iommu_type1_info_cap_iova_range, vfio_iova_range,
+  vfio_region_info, vfio_region_info_cap_sparse_mmap, vfio_region_sparse_mmap_area,
+} from '../../src/sys/uapi/linux-vfio.js';
+import { Struct, flagSet, flex, u16, u32, u64, u8 } from '../../src/sys/uapi/struct.js';
 import { getLe32, getLe64, putLe32, putLe64 } from '../../src/util/bytes.js';
+
+const sparseAreas = (b: Uint8Array, cap: number) => vfio_region_sparse_mmap_area.array(b, cap + vfio_region_info_cap_sparse_mmap.offsets.areas, vfio_region_info_cap_sparse_mmap.get(b, 'nr_areas', cap));
+
+describe('struct layout rules', () => {
+  it('aligns each field to its size, pads the tail to the largest alignment, and packs when asked', () => {
+    const s = new Struct('t', 't.h', { a: u8, b: u32, c: u16, d: u64, tail: flex(u8) });
+    expect(s.offsets).toEqual({ a: 0, b: 4, c: 8, d: 16, tail: 24 });
+    expect([s.size, s.align]).toEqual([24, 8]);
+    const p = new Struct('p', 'p.h', { a: u8, b: u32, c: u16, d: u64 }, { packed: true });
+    expect(p.offsets).toEqual({ a: 0, b: 1, c: 5, d: 7 });
+    expect(p.size).toBe(15);
+    // A flexible array of 8-byte elements aligns the struct (vfio_region_info_cap_sparse_mmap: 16).
+    expect(new Struct('f', 'f.h', { n: u32, xs: flex(vfio_iova_range) }).size).toBe(8);
+  });
+});
 
 describe('uAPI encoders', () => {
   it('MAP_DMA carries READ|WRITE; UNMAP_DMA flags are a separate namespace and default to 0', () => {
-    const m = encodeMapDma(flagSet(MapDmaFlags.READ, MapDmaFlags.WRITE), 0x7f00_0000_0000n, 0x1000n, 0x2000n);
+    const m = vfio_iommu_type1_dma_map.encode({ flags: flagSet(MapDmaFlags.READ, MapDmaFlags.WRITE), vaddr: 0x7f00_0000_0000n, iova: 0x1000n, size: 0x2000n });
     expect([getLe32(m, 0), getLe32(m, 4), getLe64(m, 8), getLe64(m, 16), getLe64(m, 24)]).toEqual([32, 3, 0x7f00_0000_0000n, 0x1000n, 0x2000n]);
-    const u = encodeUnmapDma(0, 0x1000n, 0x2000n);
+    const u = vfio_iommu_type1_dma_unmap.encode({ iova: 0x1000n, size: 0x2000n });
     expect([getLe32(u, 0), getLe32(u, 4), getLe64(u, 8), getLe64(u, 16)]).toEqual([24, 0, 0x1000n, 0x2000n]);
     expect(UnmapDmaFlags.ALL).toBe(2);
     // @ts-expect-error map flags are not unmap flags (the peer bug reference/vfio-uapi.md names)
-    encodeUnmapDma(MapDmaFlags.WRITE, 0n, 4096n);
+    vfio_iommu_type1_dma_unmap.encode({ flags: MapDmaFlags.WRITE, iova: 0n, size: 4096n });
   });
 
   it('SET_IRQS with eventfds: argsz covers the s32 array, -1 unassigns', () => {
@@ -22,23 +40,23 @@ describe('uAPI encoders', () => {
     expect(b.length).toBe(20 + 12);
     expect([getLe32(b, 0), getLe32(b, 4), getLe32(b, 8), getLe32(b, 12), getLe32(b, 16)]).toEqual([32, 0x24, 2, 1, 3]);
     expect([getLe32(b, 20), getLe32(b, 24) | 0, getLe32(b, 28)]).toEqual([10, -1, 12]);
-    const bools = encodeIrqSet(flagSet(IrqSetFlags.DATA_BOOL, IrqSetFlags.ACTION_MASK), 0, 0, 2, { bools: [true, false] });
+    const bools = encodeIrqSet(flagSet(IrqSetFlags.DATA_BOOL, IrqSetFlags.ACTION_MASK), 0, 0, 2, { bools: [1, 0] });
     expect([...bools.subarray(20)]).toEqual([1, 0]);
   });
 
   it('region info: argsz grows with the buffer; decode reads size and offset as u64', () => {
-    const b = encodeRegionInfo(7, 128);
+    const b = vfio_region_info.encode({ index: 7 }, 128);
     expect(getLe32(b, 0)).toBe(128);
     expect(getLe32(b, 8)).toBe(7);
     putLe64(b, 16, 0x100n);
     putLe64(b, 24, 7n << 40n);
-    expect(decodeRegionInfo(b)).toMatchObject({ index: 7, size: 0x100n, offset: 7n << 40n });
+    expect(vfio_region_info.decode(b)).toMatchObject({ index: 7, size: 0x100n, offset: 7n << 40n });
   });
 
   it('names ioctls by fd class (0x3B72 is UNMAP_DMA on a container, not a device ioctl)', () => {
-    expect(ioctlName(VFIO_IOMMU_UNMAP_DMA, 'container')).toBe('VFIO_IOMMU_UNMAP_DMA');
-    expect(ioctlName(VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, 'device')).toBe('VFIO_DEVICE_GET_PCI_HOT_RESET_INFO');
-    expect(ioctlName(VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, 'container')).toBe('VFIO_IOMMU_GET_INFO');
+    expect(ioctlName(ContainerIoctl.VFIO_IOMMU_UNMAP_DMA, 'container')).toBe('VFIO_IOMMU_UNMAP_DMA');
+    expect(ioctlName(DeviceIoctl.VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, 'device')).toBe('VFIO_DEVICE_GET_PCI_HOT_RESET_INFO');
+    expect(ioctlName(DeviceIoctl.VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, 'container')).toBe('VFIO_IOMMU_GET_INFO');
     expect(ioctlName(0x3bff, 'device')).toBe('ioctl 0x3bff');
   });
 });
@@ -61,8 +79,8 @@ describe('capability chains', () => {
     const b = chain();
     const caps = capChain(b, 32);
     expect(caps.map((c) => [c.id, c.version, c.offset])).toEqual([[1, 1, 32], [3, 1, 80]]);
-    expect(decodeSparseMmap(b, 32)).toEqual([{ offset: 0n, size: 0x2000n }, { offset: 0x3000n, size: 0x1000n }]);
-    expect(layouts.vfio_region_info_cap_sparse_mmap.fields.areas).toBe(16);
+    expect(sparseAreas(b, 32)).toEqual([{ offset: 0n, size: 0x2000n }, { offset: 0x3000n, size: 0x1000n }]);
+    expect(vfio_region_info_cap_sparse_mmap.offsets.areas).toBe(16);
   });
 
   it('stops on loops and on offsets past the buffer; clips area counts to the buffer', () => {
@@ -72,7 +90,7 @@ describe('capability chains', () => {
     putLe32(b, 84, 4000);
     expect(capChain(b, 32).length).toBe(2);
     putLe32(b, 40, 1_000_000);
-    expect(decodeSparseMmap(b, 32).length).toBe(3); // as many as fit in 96 bytes
+    expect(sparseAreas(b, 32).length).toBe(3); // as many as fit in 96 bytes
     expect(capChain(b, 200)).toEqual([]);
   });
 
@@ -86,8 +104,9 @@ describe('capability chains', () => {
       const caps = capChain(b, first);
       expect(caps.length).toBeLessThanOrEqual(b.length);
       for (const c of caps) {
-        if (c.id === 1) decodeSparseMmap(b, c.offset);
-        if (c.offset + 16 <= b.length) decodeIovaRanges(b, c.offset);
+        if (c.id === 1 && c.offset + 16 <= b.length) sparseAreas(b, c.offset);
+        const r = vfio_iommu_type1_info_cap_iova_range;
+        if (c.offset + 16 <= b.length) vfio_iova_range.array(b, c.offset + r.offsets.iova_ranges, r.get(b, 'nr_iovas', c.offset));
       }
     }
   });

@@ -1,0 +1,169 @@
+// The struct-table machinery: a C struct written once as an ordered list of typed fields, from
+// which its layout (offsets, size, alignment by the C rules of x86-64 and aarch64, or packed)
+// and its little-endian codec (encode, decode, get, put) are derived; constants and flag sets
+// written once under their C names. The tables themselves are linux-vfio.ts and vfio-user.ts;
+// test/sys/uapi-golden.test.ts compares every size, offset and value against the C headers
+// (rust-vmm vfio-bindings' layout tests do the same for Rust; libvfio-user keeps one header).
+import { getLe32, getLe64, putLe32, putLe64 } from '../../util/bytes.js';
+
+/** A field's C type: its size and alignment, how to read and write it, and its C member name. */
+export interface FieldType<T> {
+  readonly size: number;
+  readonly align: number;
+  /** The C member name when the table names the field otherwise (vfio_user_header.msg_id as `id`). */
+  readonly cName?: string;
+  get(b: Uint8Array, at: number): T;
+  put(b: Uint8Array, at: number, v: T): void;
+}
+
+const scalar = <T>(size: number, get: FieldType<T>['get'], put: FieldType<T>['put']): FieldType<T> => ({ size, align: size, get, put });
+export const u8 = scalar<number>(1, (b, at) => b[at]!, (b, at, v) => { b[at] = v; });
+export const u16 = scalar<number>(2, (b, at) => b[at]! | (b[at + 1]! << 8), (b, at, v) => { b[at] = v & 0xff; b[at + 1] = (v >>> 8) & 0xff; });
+export const u32 = scalar<number>(4, getLe32, (b, at, v) => putLe32(b, at, v));
+/** __s32 (an fd, where -1 means none). */
+export const s32 = scalar<number>(4, (b, at) => getLe32(b, at) | 0, (b, at, v) => putLe32(b, at, v >>> 0));
+export const u64 = scalar<bigint>(8, getLe64, putLe64);
+
+/** The same type under another C member name. */
+export function cNamed<T>(type: FieldType<T>, cName: string): FieldType<T> {
+  return { ...type, cName };
+}
+
+/** char data[n]: a fixed byte array (decoded as a view into the buffer). */
+export function bytes(n: number): FieldType<Uint8Array> {
+  return { size: n, align: 1, get: (b, at) => b.subarray(at, at + n), put: (b, at, v) => b.set(v.subarray(0, n), at) };
+}
+
+/** A flexible array member (`data[]`): no size of its own, only an offset and an alignment. */
+export interface Flex { readonly flex: true; readonly size: 0; readonly align: number; readonly element: number; readonly cName?: string }
+export function flex(element: { size: number; align: number }): Flex {
+  return { flex: true, size: 0, align: element.align, element: element.size };
+}
+
+/** A flag value that belongs to one flag set, so a flag of one ioctl cannot be passed to another. */
+export type Flag<Set extends string> = number & { readonly __flagSet: Set };
+/** The flag type of a flag set (FlagOf<typeof MapDmaFlags>). */
+export type FlagOf<S> = S extends { readonly [k: string]: infer F } ? F : never;
+
+/** A u32 field holding flags of `set`. */
+export function flagsField<F extends number>(_set: { readonly [k: string]: F }): FieldType<F> {
+  return u32 as unknown as FieldType<F>;
+}
+
+/** OR flags of one set together. */
+export function flagSet<F extends Flag<string>>(...values: F[]): F {
+  let v = 0;
+  for (const f of values) v |= f;
+  return v as F;
+}
+
+type Fields = Record<string, FieldType<unknown> | Flex>;
+type ValueOf<T> = T extends FieldType<infer V> ? V : never;
+type Scalars<F extends Fields> = { [K in keyof F as F[K] extends Flex ? never : K]: ValueOf<F[K]> };
+/** The decoded struct: one property per field (flexible arrays are read with `Struct.array`). */
+export type Decoded<S> = S extends Struct<infer F> ? Scalars<F> : never;
+
+const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
+
+/** A C struct: layout derived from its fields; a codec over little-endian bytes. */
+export class Struct<F extends Fields> {
+  readonly size: number;
+  readonly align: number;
+  /** Byte offset of every field. */
+  readonly offsets: { readonly [K in keyof F]: number };
+  readonly #scalars: [string, number, FieldType<unknown>][] = [];
+
+  constructor(readonly name: string, readonly header: string, readonly fields: F, options: { packed?: boolean; selfSize?: keyof F & string } = {}) {
+    const offsets: Record<string, number> = {};
+    let at = 0;
+    let align = 1;
+    for (const [key, type] of Object.entries(fields)) {
+      const a = options.packed ? 1 : type.align;
+      at = alignUp(at, a);
+      offsets[key] = at;
+      align = Math.max(align, a);
+      if ('flex' in type) continue;
+      this.#scalars.push([key, at, type]);
+      at += type.size;
+    }
+    this.size = alignUp(at, align);
+    this.align = align;
+    this.offsets = offsets as { [K in keyof F]: number };
+    this.selfSize = options.selfSize;
+  }
+
+  readonly selfSize: (keyof F & string) | undefined;
+
+  /** The C member name of every field (for the golden probe). */
+  cFields(): [string, number][] {
+    return Object.entries(this.fields).map(([key, t]) => [t.cName ?? key, this.offsets[key]!]);
+  }
+
+  /** A zeroed buffer of `total` bytes (at least the struct) with `values` written; selfSize set to `total`. */
+  encode(values: Partial<Scalars<F>> = {}, total = this.size): Uint8Array {
+    const b = new Uint8Array(Math.max(total, this.size));
+    if (this.selfSize) putLe32(b, this.offsets[this.selfSize], b.length);
+    this.write(b, 0, values);
+    return b;
+  }
+
+  /** Write the given fields of a struct at `at` of `b` (others untouched). */
+  write(b: Uint8Array, at: number, values: Partial<Scalars<F>>): void {
+    for (const [key, off, type] of this.#scalars) {
+      const v = (values as Record<string, unknown>)[key];
+      if (v !== undefined) type.put(b, at + off, v);
+    }
+  }
+
+  /** Read every field of the struct at `at` (the caller checked `at + size <= b.length`). */
+  decode(b: Uint8Array, at = 0): Scalars<F> {
+    const out: Record<string, unknown> = {};
+    for (const [key, off, type] of this.#scalars) out[key] = type.get(b, at + off);
+    return out as Scalars<F>;
+  }
+
+  get<K extends keyof Scalars<F> & keyof F>(b: Uint8Array, key: K, at = 0): Scalars<F>[K] {
+    return (this.fields[key] as FieldType<Scalars<F>[K]>).get(b, at + this.offsets[key]);
+  }
+
+  put<K extends keyof Scalars<F> & keyof F>(b: Uint8Array, key: K, v: Scalars<F>[K], at = 0): void {
+    (this.fields[key] as FieldType<Scalars<F>[K]>).put(b, at + this.offsets[key], v);
+  }
+
+  /** `count` consecutive structs from `at`, clipped to what `b` holds. */
+  array(b: Uint8Array, at: number, count: number): Scalars<F>[] {
+    const out: Scalars<F>[] = [];
+    for (let i = 0; i < count && at + (i + 1) * this.size <= b.length; i++) out.push(this.decode(b, at + i * this.size));
+    return out;
+  }
+}
+
+/** A nested struct member (vfio_info_cap_header inside each capability). */
+export function nested<F extends Fields>(s: Struct<F>): FieldType<Scalars<F>> {
+  return { size: s.size, align: s.align, get: (b, at) => s.decode(b, at), put: (b, at, v) => s.write(b, at, v as unknown as Partial<Scalars<F>>) };
+}
+
+/** One C header's table: its structs, constants and flag sets, registered for the golden test. */
+export class HeaderTable {
+  readonly structs: Struct<Fields>[] = [];
+  readonly constants = new Map<string, number>();
+
+  constructor(readonly header: string) {}
+
+  struct<F extends Fields>(name: string, fields: F, options?: { packed?: boolean; selfSize?: keyof F & string }): Struct<F> {
+    const s = new Struct(name, this.header, fields, options);
+    this.structs.push(s as unknown as Struct<Fields>);
+    return s;
+  }
+
+  /** Constants whose C names are `prefix` + key (an enum or a #define family). */
+  values<const T extends Record<string, number>>(prefix: string, values: T): T {
+    for (const [k, v] of Object.entries(values)) this.constants.set(prefix + k, v);
+    return Object.freeze(values);
+  }
+
+  /** A flag set whose C names are `prefix` + key; its values are branded with the prefix. */
+  flags<P extends string, T extends Record<string, number>>(prefix: P, values: T): { readonly [K in keyof T]: Flag<P> } {
+    return this.values(prefix, values) as unknown as { readonly [K in keyof T]: Flag<P> };
+  }
+}
