@@ -4,7 +4,7 @@
 import type { IovaRange } from '../dma/mapper.js';
 import type { RegionInfo } from '../device/device.js';
 import {
-  IommuCap, IommuInfoFlags, RegionCap, RegionInfoFlags, capChain, vfio_iommu_type1_info, vfio_iommu_type1_info_cap_iova_range,
+  IommuCap, IommuInfoFlags, RegionInfoCap, RegionInfoFlags, capChain, vfio_iommu_type1_info, vfio_iommu_type1_info_cap_iova_range,
   vfio_iommu_type1_info_dma_avail, vfio_iova_range, vfio_region_info, vfio_region_info_cap_sparse_mmap,
   vfio_region_info_cap_type, vfio_region_sparse_mmap_area,
 } from '../sys/uapi/linux-vfio.js';
@@ -28,14 +28,14 @@ export function parseRegionInfo(buf: Uint8Array, index: number): ParsedRegionInf
   if ((r.flags & RegionInfoFlags.CAPS) && r.cap_offset >= vfio_region_info.size) {
     for (const cap of capChain(buf, r.cap_offset)) {
       const sparse = vfio_region_info_cap_sparse_mmap;
-      if (cap.id === RegionCap.SPARSE_MMAP && cap.offset + sparse.size <= buf.length) {
+      if (cap.id === RegionInfoCap.SPARSE_MMAP && cap.offset + sparse.size <= buf.length) {
         mmapAreas = vfio_region_sparse_mmap_area.array(buf, cap.offset + sparse.offsets.areas, sparse.get(buf, 'nr_areas', cap.offset))
           .filter((a) => a.size > 0n && a.offset + a.size <= BigInt(size))
           .map((a) => ({ offset: Number(a.offset), size: Number(a.size) }));
-      } else if (cap.id === RegionCap.TYPE && cap.offset + vfio_region_info_cap_type.size <= buf.length) {
+      } else if (cap.id === RegionInfoCap.TYPE && cap.offset + vfio_region_info_cap_type.size <= buf.length) {
         const { type: t, subtype } = vfio_region_info_cap_type.decode(buf, cap.offset);
         type = { type: t, subtype };
-      } else if (cap.id === RegionCap.MSIX_MAPPABLE) {
+      } else if (cap.id === RegionInfoCap.MSIX_MAPPABLE) {
         msixMappable = true;
       }
     }

@@ -9,7 +9,7 @@ import { vi, type MockInstance } from 'vitest';
 import { createMemfd, libc, closeQuietly } from '../../src/sys/libc.js';
 import { putLe32 } from '../../src/util/bytes.js';
 import {
-  DeviceInfoFlags, DeviceIoctl, IrqInfoFlags, PciRegionIndex, RegionCap, RegionInfoFlags, vfio_device_info, vfio_irq_info,
+  DeviceInfoFlags, DeviceIoctl, IrqInfoFlags, PciRegionIndex, RegionInfoCap, RegionInfoFlags, vfio_device_info, vfio_irq_info,
   vfio_irq_set, vfio_region_info, vfio_region_info_cap_sparse_mmap, vfio_region_sparse_mmap_area,
 } from '../../src/sys/uapi/linux-vfio.js';
 import { flagSet, s32, type FlagOf } from '../../src/sys/uapi/struct.js';
@@ -87,7 +87,7 @@ export function fakeVfioPci(regions: Partial<Record<number, FakeRegion>>, irqs: 
           vfio_region_info.write(arg, 0, { argsz: need, cap_offset: 0 });
         } else {
           vfio_region_info.put(arg, 'cap_offset', capAt);
-          sparse.write(arg, capAt, { header: { id: RegionCap.SPARSE_MMAP, version: 1, next: 0 }, nr_areas: r.sparse.length });
+          sparse.write(arg, capAt, { header: { id: RegionInfoCap.SPARSE_MMAP, version: 1, next: 0 }, nr_areas: r.sparse.length });
           r.sparse.forEach((a, i) => {
             vfio_region_sparse_mmap_area.write(arg, capAt + sparse.offsets.areas + i * vfio_region_sparse_mmap_area.size, { offset: BigInt(a.offset), size: BigInt(a.size) });
           });

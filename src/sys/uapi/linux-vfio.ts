@@ -49,7 +49,7 @@ export const VfioApi = vfioH.values('VFIO_', {
   API_VERSION: 0, TYPE1_IOMMU: 1, TYPE1v2_IOMMU: 3, NOIOMMU_IOMMU: 8, UNMAP_ALL: 9, UPDATE_VADDR: 10,
 });
 /** Capability IDs of the region info chain. */
-export const RegionCap = vfioH.values('VFIO_REGION_INFO_CAP_', { SPARSE_MMAP: 1, TYPE: 2, MSIX_MAPPABLE: 3 });
+export const RegionInfoCap = vfioH.values('VFIO_REGION_INFO_CAP_', { SPARSE_MMAP: 1, TYPE: 2, MSIX_MAPPABLE: 3 });
 /** Capability IDs of the type1 IOMMU info chain. */
 export const IommuCap = vfioH.values('VFIO_IOMMU_TYPE1_INFO_', { CAP_IOVA_RANGE: 1, CAP_MIGRATION: 2, DMA_AVAIL: 3 });
 /** vfio-pci region and IRQ indexes (the enums in vfio.h). */

@@ -50,16 +50,16 @@ export function flagsField<F extends number>(_set: { readonly [k: string]: F }):
   return u32 as unknown as FieldType<F>;
 }
 
-/** OR flags of one set together. */
-export function flagSet<F extends Flag<string>>(...values: F[]): F {
+/** OR flags of one set together; `false` and 0 entries add nothing (`flagSet(a && X.READ, X.WRITE)`). */
+export function flagSet<F extends Flag<string>>(...values: (F | false | 0)[]): F {
   let v = 0;
-  for (const f of values) v |= f;
+  for (const f of values) v |= f || 0;
   return v as F;
 }
 
-type Fields = Record<string, FieldType<unknown> | Flex>;
+export type Fields = Record<string, FieldType<unknown> | Flex>;
 type ValueOf<T> = T extends FieldType<infer V> ? V : never;
-type Scalars<F extends Fields> = { [K in keyof F as F[K] extends Flex ? never : K]: ValueOf<F[K]> };
+export type Scalars<F extends Fields> = { [K in keyof F as F[K] extends Flex ? never : K]: ValueOf<F[K]> };
 /** The decoded struct: one property per field (flexible arrays are read with `Struct.array`). */
 export type Decoded<S> = S extends Struct<infer F> ? Scalars<F> : never;
 
