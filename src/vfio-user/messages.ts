@@ -27,6 +27,21 @@ function checkArgsz(what: string, argsz: number, s: { size: number }): void {
 
 const oneBit = (v: number): boolean => v !== 0 && (v & (v - 1)) === 0;
 
+/** A struct head followed by `data` (region and DMA accesses). */
+function encodeWithData<F extends Fields>(s: Struct<F>, values: Partial<Scalars<F>>, data?: Uint8Array): Uint8Array {
+  const out = s.encode(values, s.size + (data ? data.length : 0));
+  if (data) out.set(data, s.size);
+  return out;
+}
+
+/** The data after a head of `head` bytes that announced `count`: exactly `count` bytes when `withData`, none otherwise. */
+function dataAfter(p: Uint8Array, head: number, count: number, withData: boolean, what: string): Uint8Array | undefined {
+  const expect = head + (withData ? count : 0);
+  if (p.length < expect) throw truncated(`${what} data`, expect, p.length);
+  if (p.length > expect) throw malformed(what, `payload is ${p.length} bytes, ${expect} expected for count ${count}`, { count, length: p.length });
+  return withData ? p.subarray(head, expect) : undefined;
+}
+
 // ---- VFIO_USER_DMA_MAP / DMA_UNMAP (vfio_user_dma_map, vfio_user_dma_unmap) ----
 
 export type DmaMapRequest = Decoded<typeof vfio_user_dma_map>;
@@ -88,10 +103,7 @@ export type RegionAccess = Decoded<typeof vfio_user_region_access> & {
 
 /** A REGION_READ/REGION_WRITE payload: the access head, then `data` (a write request, a read reply). */
 export function encodeRegionAccess(region: number, offset: bigint, count: number, data?: Uint8Array): Uint8Array {
-  const s = vfio_user_region_access;
-  const out = s.encode({ offset, region, count }, s.size + (data ? data.length : 0));
-  if (data) out.set(data, s.offsets.data);
-  return out;
+  return encodeWithData(vfio_user_region_access, { offset, region, count }, data);
 }
 
 /**
@@ -101,12 +113,8 @@ export function encodeRegionAccess(region: number, offset: bigint, count: number
 export function decodeRegionAccess(p: Uint8Array, withData: boolean, maxCount: number, what = withData ? 'REGION_WRITE' : 'REGION_READ'): RegionAccess {
   const a: RegionAccess = fixed(vfio_user_region_access, p, what);
   if (a.count > maxCount) throw oversized(`${what} count`, a.count, maxCount);
-  const head = vfio_user_region_access.size;
-  const expect = head + (withData ? a.count : 0);
-  if (p.length < expect) throw truncated(`${what} data`, expect, p.length);
-  if (p.length > expect) throw malformed(what, `payload is ${p.length} bytes, ${expect} expected for count ${a.count}`, { count: a.count, length: p.length });
-  if (withData) a.data = p.subarray(head, expect);
-  return a;
+  const data = dataAfter(p, vfio_user_region_access.size, a.count, withData, what);
+  return data ? { ...a, data } : a;
 }
 
 // ---- VFIO_USER_DMA_READ / DMA_WRITE (vfio_user_dma_region_access + data) ----
@@ -120,22 +128,15 @@ export interface DmaAccess {
 }
 
 export function encodeDmaAccess(addr: bigint, count: number, data?: Uint8Array): Uint8Array {
-  const s = vfio_user_dma_region_access;
-  const out = s.encode({ addr, count: BigInt(count) }, s.size + (data ? data.length : 0));
-  if (data) out.set(data, s.offsets.data);
-  return out;
+  return encodeWithData(vfio_user_dma_region_access, { addr, count: BigInt(count) }, data);
 }
 
 export function decodeDmaAccess(p: Uint8Array, withData: boolean, maxCount: number, what = withData ? 'DMA_WRITE' : 'DMA_READ'): DmaAccess {
   const { addr, count: count64 } = fixed(vfio_user_dma_region_access, p, what);
   if (count64 > BigInt(maxCount)) throw oversized(`${what} count`, Number(count64), maxCount);
-  const a: DmaAccess = { addr, count: Number(count64) };
-  const head = vfio_user_dma_region_access.size;
-  const expect = head + (withData ? a.count : 0);
-  if (p.length < expect) throw truncated(`${what} data`, expect, p.length);
-  if (p.length > expect) throw malformed(what, `payload is ${p.length} bytes, ${expect} expected for count ${a.count}`, { count: a.count, length: p.length });
-  if (withData) a.data = p.subarray(head, expect);
-  return a;
+  const count = Number(count64);
+  const data = dataAfter(p, vfio_user_dma_region_access.size, count, withData, what);
+  return data ? { addr, count, data } : { addr, count };
 }
 
 // ---- VFIO_USER_REGION_WRITE_MULTI (QEMU VFIOUserWRMulti: u64 wr_cnt, VFIOUserWROne wrs[]) ----
