@@ -251,7 +251,7 @@ export class VfioUserDevice implements Device {
     const size = HEADER_SIZE + REGION_ACCESS_SIZE + (command === Command.REGION_WRITE ? count : 0);
     const id = this.#channel.nextId();
     encodeHeader(out, { id, command, size, flags: TYPE_COMMAND, error: 0 });
-    vfio_user_region_access.write(out, HEADER_SIZE, { offset: BigInt(offset), region: index, count });
+    vfio_user_region_access.write(out, HEADER_SIZE, { offset, region: index, count });
     return this.#channel.exchange(size === out.length ? out : out.subarray(0, size), command, id, `region ${index} offset 0x${offset.toString(16)}`);
   }
 

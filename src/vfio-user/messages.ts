@@ -6,7 +6,7 @@
 import {
   DeviceFeatureFlags, IrqSetFlags, UnmapDmaFlags, vfio_device_feature, vfio_irq_info, vfio_irq_set,
 } from '../sys/uapi/linux-vfio.js';
-import { u64, type Decoded, type Fields, type Scalars, type Struct } from '../sys/uapi/struct.js';
+import { u64, type Decoded, type Fields, type Inputs, type Scalars, type Struct } from '../sys/uapi/struct.js';
 import {
   DmaMapFlags, WriteMulti, vfio_user_device_info, vfio_user_dma_map, vfio_user_dma_region_access, vfio_user_dma_unmap,
   vfio_user_region_access, vfio_user_region_io_fds_request, vfio_user_sub_region_ioeventfd, vfio_user_wr_multi,
@@ -28,7 +28,7 @@ function checkArgsz(what: string, argsz: number, s: { size: number }): void {
 const oneBit = (v: number): boolean => v !== 0 && (v & (v - 1)) === 0;
 
 /** A struct head followed by `data` (region and DMA accesses). */
-function encodeWithData<F extends Fields>(s: Struct<F>, values: Partial<Scalars<F>>, data?: Uint8Array): Uint8Array {
+function encodeWithData<F extends Fields>(s: Struct<F>, values: Inputs<F>, data?: Uint8Array): Uint8Array {
   const out = s.encode(values, s.size + (data ? data.length : 0));
   if (data) out.set(data, s.size);
   return out;
@@ -158,13 +158,13 @@ export function allocWriteMulti(count: number): Uint8Array {
 /** Entry `i` of a payload from allocWriteMulti: a 64-bit write of `value` at `offset` of `region`. */
 export function putMultiWrite64(out: Uint8Array, i: number, offset: number, region: number, value: bigint): void {
   const at = wrAt(i);
-  vfio_user_wr_one.write(out, at, { offset: BigInt(offset), region, count: u64.size });
+  vfio_user_wr_one.write(out, at, { offset, region, count: u64.size });
   u64.put(out, at + vfio_user_wr_one.offsets.data, value);
 }
 
 /** Entry `i`: a write of `data` (1..8 bytes) at `offset` of `region`. */
 export function putMultiWrite(out: Uint8Array, i: number, offset: number, region: number, data: Uint8Array): void {
-  vfio_user_wr_one.write(out, wrAt(i), { offset: BigInt(offset), region, count: data.length, data });
+  vfio_user_wr_one.write(out, wrAt(i), { offset, region, count: data.length, data });
 }
 
 export function decodeWriteMulti(p: Uint8Array): MultiWrite[] {

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 // The struct-table codec (src/sys/uapi/struct.ts) over the linux/vfio.h tables: what the ioctls
 // put in memory, byte by byte. test/sys/uapi-golden.test.ts checks the layouts against C.
 import {
-  ContainerIoctl, DeviceIoctl, IrqSetFlags, MapDmaFlags, UnmapDmaFlags, capChain, encodeIrqSet, ioctlName,
+  ContainerIoctl, DeviceIoctl, IrqSetFlags, MapDmaFlags, RegionInfoFlags, UnmapDmaFlags, capChain, encodeIrqSet, ioctlName,
   vfio_iommu_type1_dma_map, vfio_iommu_type1_dma_unmap, vfio_iommu_type1_info_cap_iova_range, vfio_iova_range,
   vfio_region_info, vfio_region_info_cap_sparse_mmap, vfio_region_sparse_mmap_area,
 } from '../../src/sys/uapi/linux-vfio.js';
-import { Struct, flagSet, flex, u16, u32, u64, u8 } from '../../src/sys/uapi/struct.js';
+import { Struct, bytes, flagSet, flex, nested, s32, u16, u32, u64, u8 } from '../../src/sys/uapi/struct.js';
 import { getLe32, getLe64, putLe32, putLe64 } from '../../src/util/bytes.js';
 
 const sparseAreas = (b: Uint8Array, cap: number) => vfio_region_sparse_mmap_area.array(b, cap + vfio_region_info_cap_sparse_mmap.offsets.areas, vfio_region_info_cap_sparse_mmap.get(b, 'nr_areas', cap));
@@ -21,6 +21,29 @@ describe('struct layout rules', () => {
     expect(p.size).toBe(15);
     // A flexible array of 8-byte elements aligns the struct (vfio_region_info_cap_sparse_mmap: 16).
     expect(new Struct('f', 'f.h', { n: u32, xs: flex(vfio_iova_range) }).size).toBe(8);
+  });
+});
+
+describe('compiled codec', () => {
+  const all = new Struct('all', 'all.h', { a: u8, b: u16, c: u32, d: s32, e: u64, f: bytes(3), g: nested(vfio_iova_range) }, { packed: true });
+  it('writes and reads every scalar type as DataView does (little endian), u64 from a bigint or a number alike', () => {
+    let seed = 11;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0);
+    for (let n = 0; n < 500; n++) {
+      const v = { a: rnd() & 0xff, b: rnd() & 0xffff, c: rnd(), d: rnd() | 0, e: (BigInt(rnd()) << 21n) ^ BigInt(rnd()), f: Uint8Array.of(rnd() & 0xff, 1, 2), g: { start: BigInt(rnd()), end: 1n << 63n } };
+      const buf = all.encode(v);
+      const dv = new DataView(buf.buffer);
+      const o = all.offsets;
+      expect([dv.getUint8(o.a), dv.getUint16(o.b, true), dv.getUint32(o.c, true), dv.getInt32(o.d, true), dv.getBigUint64(o.e, true)]).toEqual([v.a, v.b, v.c, v.d, v.e]);
+      expect(all.decode(buf)).toEqual(v);
+      const asNumber = all.encode({ ...v, e: Number(v.e) });
+      expect(dv.getBigUint64(o.e, true)).toBe(new DataView(asNumber.buffer).getBigUint64(o.e, true));
+    }
+  });
+  it('leaves unnamed fields alone on write and sets selfSize to the buffer length on encode', () => {
+    const b = vfio_region_info.encode({ index: 3 }, 64);
+    vfio_region_info.write(b, 0, { flags: flagSet(RegionInfoFlags.READ) });
+    expect(vfio_region_info.decode(b)).toMatchObject({ argsz: 64, flags: 1, index: 3 });
   });
 });
 
