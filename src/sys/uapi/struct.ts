@@ -104,6 +104,8 @@ export class Struct<F extends Fields> {
   readonly align: number;
   /** Byte offset of every field. */
   readonly offsets: { readonly [K in keyof F]: number };
+  /** The member (argsz, size) that encode() sets to the buffer's length. */
+  readonly selfSize: (keyof F & string) | undefined;
   /** write() and decode() compiled for this struct (see #compile). */
   readonly #write: (b: Uint8Array, at: number, values: Inputs<F>) => void;
   readonly #decode: (b: Uint8Array, at: number) => Scalars<F>;
@@ -143,8 +145,6 @@ export class Struct<F extends Fields> {
     const make = (body: string) => new Function('T', `"use strict"; return ${body};`)(types) as never;
     return [make(`function write(b, at, v) { let x; ${write.join(' ')} }`), make(`function decode(b, at) { return { ${decode.join(' ')} }; }`)];
   }
-
-  readonly selfSize: (keyof F & string) | undefined;
 
   /** The C member name of every field (for the golden probe). */
   cFields(): [string, number][] {
