@@ -23,8 +23,6 @@ import { decodeWriteMultiReply, encodeRegionAccess } from './messages.js';
 import { DeviceInfoFlags, IrqSetFlags, encodeIrqSet } from '../sys/uapi/linux-vfio.js';
 import { flagSet } from '../sys/uapi/struct.js';
 import { vfio_user_region_access } from '../sys/uapi/vfio-user.js';
-
-const REGION_ACCESS_SIZE = vfio_user_region_access.size;
 import { Command, encodeHeader, Errno, HEADER_SIZE, TYPE_COMMAND, type Message, DEFAULT_MAX_DATA_XFER_SIZE, MAX_MAX_MSG_FDS, VfioUserRemoteError } from './protocol.js';
 import { SparseRegion, type MappedArea } from './sparse-region.js';
 import { RequestChannel } from './client-channel.js';
@@ -32,6 +30,8 @@ import { ClientDmaWindows } from './client-dma-windows.js';
 import { ClientDmaMapper } from './client-dma-mapper.js';
 import { negotiateVersion } from './client-version.js';
 import { identityOf, queryDeviceInfo, queryIrq, queryRegion, type ClientRegionState } from './client-probe.js';
+
+const REGION_ACCESS_SIZE = vfio_user_region_access.size;
 
 const log = logger('vfio-user:client');
 
