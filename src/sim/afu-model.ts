@@ -9,7 +9,7 @@ import type { SimBlock } from './register-file.js';
 import type { SimDmaMapper } from './sim-dma-mapper.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { DfhReg } from '../dfl/dfh.js';
+import { DfhReg } from '../dfl/regs/dfh.js';
 import { parseGuid } from '../dfl/guid.js';
 import { hex } from '../util/bytes.js';
 import { schedule } from './schedule.js';
