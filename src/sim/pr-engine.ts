@@ -33,15 +33,16 @@ import type { FeatureModel, FeatureModelFactory, SimContext } from './feature-mo
 import type { Clock } from '../util/clock.js';
 import {
   PR_CTRL, PR_STS, PR_DATA, PR_ERR, PR_INTFC_ID_L, PR_INTFC_ID_H,
-  PR_CTRL_PR_RST, PR_CTRL_PR_RSTACK, PR_CTRL_RGN_ID, PR_CTRL_RGN_ID_SHIFT, PR_CTRL_PR_START, PR_CTRL_PR_COMPLETE, PR_CTRL_CONFIG_DATA,
-  PR_STS_PR_CREDIT, PR_STS_PR_STS, PR_STS_HOST_STS_SHIFT, PR_ERR_KNOWN_MASK,
+  PR_CTRL_PR_RST, PR_CTRL_PR_RSTACK, PR_CTRL_RGN_ID, PR_CTRL_PR_START, PR_CTRL_PR_COMPLETE, PR_CTRL_CONFIG_DATA,
+  PR_STS_PR_CREDIT, PR_STS_PR_STS, PR_STS_HOST_STS, PR_ERR_KNOWN_MASK,
   PR_ERR_OPERATION, PR_ERR_CRC, PR_ERR_INCOMPATIBLE, PR_ERR_PROTOCOL, PR_ERR_FIFO_OVERFLOW, PR_ERR_TIMEOUT, PR_ERR_SECURE_LOAD,
 } from '../dfl/regs/pr.js';
 import { decodeSimImageHeader, crc32, SIM_IMAGE_HEADER_LENGTH, uuidHalves, uuidString } from './pr-engine-image.js';
 import { getLe32 } from '../util/bytes.js';
+import { fieldGet, fieldPrep } from '../util/bitfield.js';
 // The signed-image layout is a file format, not a register map: its constants live with the
 // parser (pure data, no code), read here as the card's secure PR block would read the stream.
-import { B0_MAGIC, B0_PAYLOAD_LENGTH, B0_SHA256, B0_SHA384, BLOCK0_MAGIC, BLOCK1_MAGIC, BLOCK1_OFFSET, PAYLOAD_OFFSET } from '../afu/image/layout.js';
+import { B0_MAGIC, B0_PAYLOAD_LENGTH, B0_SHA256, B0_SHA384, BLOCK0_MAGIC, BLOCK1_MAGIC, BLOCK1_OFFSET, PAYLOAD_OFFSET } from '../dfl/regs/signed-image-layout.js';
 import { createHash } from 'node:crypto';
 
 /** Why a signed PR stream fails the sim's secure check, or undefined when block0/block1 and the hashes hold. */
@@ -281,7 +282,7 @@ export class PrEngine implements FeatureModel {
   // ---- internals ----
 
   #readCtrl(): bigint {
-    let v = this.#configData | (BigInt(this.#regionId) << PR_CTRL_RGN_ID_SHIFT);
+    let v = this.#configData | fieldPrep(PR_CTRL_RGN_ID, this.#regionId);
     if (this.#resetHeld) {
       v |= PR_CTRL_PR_RST;
       if (!this.#faults.has('reset-ack-never') && this.#clock.now() >= this.#resetAt + this.resetAckDelayUs / 1000) v |= PR_CTRL_PR_RSTACK;
@@ -298,13 +299,13 @@ export class PrEngine implements FeatureModel {
     if (this.#phase === 'receiving') { host = SimHostStatus.RECEIVING; busy = true; }
     else if (this.#phase === 'programming') { host = SimHostStatus.PROGRAMMING; busy = true; }
     else if (this.#failed) host = SimHostStatus.FAILED;
-    return BigInt(credits) | (busy ? PR_STS_PR_STS : 0n) | (BigInt(host) << PR_STS_HOST_STS_SHIFT);
+    return fieldPrep(PR_STS_PR_CREDIT, credits) | (busy ? PR_STS_PR_STS : 0n) | fieldPrep(PR_STS_HOST_STS, host);
   }
 
   #writeCtrl(value: bigint): void {
     const now = this.#clock.now();
     const reset = (value & PR_CTRL_PR_RST) !== 0n;
-    this.#regionId = Number((value & PR_CTRL_RGN_ID) >> PR_CTRL_RGN_ID_SHIFT);
+    this.#regionId = Number(fieldGet(PR_CTRL_RGN_ID, value));
     this.#configData = value & PR_CTRL_CONFIG_DATA;
     if (reset && !this.#resetHeld) {
       // PR reset: abort whatever runs, empty the FIFO. Latched PR_ERR bits stay.
