@@ -74,6 +74,8 @@ const PR_ERR_ALL = Number(PR_ERR_KNOWN_MASK);
  * PR_HOST_STATUS_IDLE); the other values are the sim's own, for diagnostics.
  */
 export const SimHostStatus = { IDLE: 0, RECEIVING: 1, PROGRAMMING: 2, FAILED: 3 } as const;
+/** PR_STS[27:24] for each SimHostStatus, prepared once (PR_STS is read on every credit poll). */
+const HOST_STS_FIELD = Object.values(SimHostStatus).map((h) => fieldPrep(PR_STS_HOST_STS, h));
 
 /** Faults the model can inject. */
 export type PrFault =
@@ -170,7 +172,8 @@ export class PrEngine implements FeatureModel {
 
   // PR_CTRL state written by the host.
   #resetHeld = false;
-  #regionId = 0;
+  /** PR_CTRL[9:7] as written (kept in place: PR_CTRL is read on every poll). */
+  #regionField = 0n;
   #configData = 0n;
   #start = false;
   #complete = false;
@@ -266,7 +269,7 @@ export class PrEngine implements FeatureModel {
   reset(): void {
     if (this.#phase !== 'idle') this.#record(true);
     this.#resetHeld = false;
-    this.#regionId = 0;
+    this.#regionField = 0n;
     this.#configData = 0n;
     this.#start = false;
     this.#complete = false;
@@ -282,7 +285,7 @@ export class PrEngine implements FeatureModel {
   // ---- internals ----
 
   #readCtrl(): bigint {
-    let v = this.#configData | fieldPrep(PR_CTRL_RGN_ID, this.#regionId);
+    let v = this.#configData | this.#regionField;
     if (this.#resetHeld) {
       v |= PR_CTRL_PR_RST;
       if (!this.#faults.has('reset-ack-never') && this.#clock.now() >= this.#resetAt + this.resetAckDelayUs / 1000) v |= PR_CTRL_PR_RSTACK;
@@ -299,13 +302,13 @@ export class PrEngine implements FeatureModel {
     if (this.#phase === 'receiving') { host = SimHostStatus.RECEIVING; busy = true; }
     else if (this.#phase === 'programming') { host = SimHostStatus.PROGRAMMING; busy = true; }
     else if (this.#failed) host = SimHostStatus.FAILED;
-    return fieldPrep(PR_STS_PR_CREDIT, credits) | (busy ? PR_STS_PR_STS : 0n) | fieldPrep(PR_STS_HOST_STS, host);
+    return fieldPrep(PR_STS_PR_CREDIT, credits) | (busy ? PR_STS_PR_STS : 0n) | HOST_STS_FIELD[host]!;
   }
 
   #writeCtrl(value: bigint): void {
     const now = this.#clock.now();
     const reset = (value & PR_CTRL_PR_RST) !== 0n;
-    this.#regionId = Number(fieldGet(PR_CTRL_RGN_ID, value));
+    this.#regionField = value & PR_CTRL_RGN_ID;
     this.#configData = value & PR_CTRL_CONFIG_DATA;
     if (reset && !this.#resetHeld) {
       // PR reset: abort whatever runs, empty the FIFO. Latched PR_ERR bits stay.
@@ -339,7 +342,7 @@ export class PrEngine implements FeatureModel {
     }
     this.#start = true;
     this.#phase = 'receiving';
-    this.#port = this.#regionId;
+    this.#port = Number(fieldGet(PR_CTRL_RGN_ID, this.#regionField));
     this.#startedAt = now;
     this.#count = 0;
     this.#fifoLevel = 0;
