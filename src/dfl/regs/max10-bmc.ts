@@ -153,6 +153,13 @@ export const TELEM_START = 0x100;
 export const N3000_TELEM_END = 0x250;
 export const D5005_TELEM_END = 0x300;
 
+/**
+ * Root entry hash program word at M10BMC_N3000_*_PROG_ADDR: [15:0] magic, [31:16] hash size in
+ * bits (intel-m10-bmc-sec-update.c REH_MAGIC / REH_SHA_NUM_BYTES, read with FIELD_GET and / 8).
+ */
+export const REH_MAGIC = genmask(15, 0);
+export const REH_SHA_NUM_BYTES = genmask(31, 16);
+
 /** Staging area in the BMC's flash window (M10BMC_STAGING_BASE / _SIZE). */
 export const STAGING_BASE = 0x18000000;
 export const STAGING_SIZE = 0x3800000;

@@ -6,7 +6,8 @@
 // src/dfl/regs/signed-image-layout.ts). The doorbell state machine (max10-model.ts) decides when
 // staging is writable, when to authenticate and when to commit.
 import { createHash } from 'node:crypto';
-import { STAGING_BASE, STAGING_SIZE } from '../../dfl/regs/max10-bmc.js';
+import { REH_MAGIC, REH_SHA_NUM_BYTES, STAGING_BASE, STAGING_SIZE } from '../../dfl/regs/max10-bmc.js';
+import { fieldPrep } from '../../util/bitfield.js';
 import {
   B0_CONTENT_TYPE, B0_MAGIC, B0_PAYLOAD_LENGTH, B0_SHA256, B0_SHA384, B0_SUBTYPE, B0_VERSION, BLOCK0_MAGIC, PAYLOAD_OFFSET, SHA256_BYTES,
   SHA384_BYTES, Subtype, VERSION_BYTES,
@@ -106,7 +107,7 @@ export class Max10Flash {
     for (const area of REH_AREAS) {
       if (address === area.prog) {
         const reh = this.#reh.get(area.prog);
-        return reh ? ((reh.bits << 16) | area.magic) >>> 0 : 0xffffffff;
+        return reh ? (fieldPrep(REH_SHA_NUM_BYTES, reh.bits) | fieldPrep(REH_MAGIC, area.magic)) >>> 0 : 0xffffffff;
       }
       if (address >= area.prog + 4 && address < area.prog + 4 + SHA384_BYTES) {
         const reh = this.#reh.get(area.prog);
