@@ -241,7 +241,7 @@ export class SecureUpdate {
     if (!rsuProgressDone(rsuProgress(doorbell))) {
       throw this.#fail('EBUSY', doorbell, `the BMC is busy (progress ${progressName(rsuProgress(doorbell))})`, 'another update or a reboot is running; wait for it to finish (vfiokit status) and retry');
     }
-    this.transport.updateBits(DOORBELL, DRBL_RSU_REQUEST | DRBL_HOST_STATUS, DRBL_RSU_REQUEST | (fieldPrep(DRBL_HOST_STATUS, HostStatus.IDLE)));
+    this.transport.updateBits(DOORBELL, DRBL_RSU_REQUEST | DRBL_HOST_STATUS, DRBL_RSU_REQUEST | fieldPrep(DRBL_HOST_STATUS, HostStatus.IDLE));
     const start = await this.#poll(NIOS_HANDSHAKE_INTERVAL_MS, NIOS_HANDSHAKE_TIMEOUT_MS, (d) => {
       if ((d & DRBL_RSU_REQUEST) !== 0) return false;
       const s = rsuStatus(d);
