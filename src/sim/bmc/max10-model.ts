@@ -1,9 +1,11 @@
 // The MAX10 BMC of an N3000-class card, device side: its Avalon-MM address map (system registers
-// at 0x300800, the flash window with the 56 MiB staging area at 0x18000000, security data), and
-// the secure-update DOORBELL state machine its NIOS firmware runs (include/linux/mfd/
-// intel-m10-bmc.h, drivers/fpga/intel-m10-bmc-sec-update.c, DPDK ifpga_sec_mgr.c,
-// reference/secure-update.md). Time comes from the card's clock only: the state is advanced
-// lazily on every access, so a VirtualClock drives a 25-minute copy in microseconds.
+// at 0x300800, sensors, the flash window) and the secure-update DOORBELL state machine its NIOS
+// firmware runs (include/linux/mfd/intel-m10-bmc.h, drivers/fpga/intel-m10-bmc-sec-update.c, DPDK
+// ifpga_sec_mgr.c, reference/secure-update.md). The flash window (56 MiB staging area at
+// 0x18000000, flash count, root entry hashes, authentication) is max10-flash.ts, the phase
+// timings max10-timing.ts, the sensors max10-sensors.ts. Time comes from the card's clock only:
+// the state is advanced lazily on every access, so a VirtualClock drives a 25-minute copy in
+// microseconds.
 //
 // Doorbell (sys + 0x400): [0] RSU request, [7:4] progress, [11:8] host status, [23:16] RSU
 // status, [28] config select, [29] reboot request, [30] reboot disabled. Host-writable: [0],
