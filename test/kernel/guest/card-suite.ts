@@ -5,6 +5,8 @@
 // allocator IOVAs the vIOMMU translates, interrupts come through the kernel's MSI-X path. What to
 // expect comes from the host (VFIOKIT_EXPECT, test/kernel/card-lane.ts).
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
   allocateDma, Card, IrqIndex, openBmc, openDevice, parseGbs, readCardProperties, reconfigureCard, type Device,
 } from '../../../src/index.js';
@@ -203,6 +205,61 @@ async function cardFlows(dev: Device, card: Card): Promise<void> {
   });
 }
 
+const BIN = fileURLToPath(new URL('../../../bin/vfiokit.js', import.meta.url));
+
+/** Run the vfiokit command as a user would; its --json stdout parsed. */
+function vfiokitJson<T>(args: string[]): T {
+  const r = spawnSync(process.execPath, [BIN, ...args, '--json'], { encoding: 'utf8', timeout: 120_000 });
+  check(r.status === 0, `vfiokit ${args.join(' ')} exited ${r.status}: ${(r.stderr || r.stdout).trim().slice(0, 300)}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+interface BenchRow { path: string; op: string; skipped?: string; opsPerSec?: number; latency?: { p50: number; p99: number; p999: number; max: number; samples: number; histogram: { count: number }[] } }
+
+/** `vfiokit bench mmio` on the guest's vfio-pci BAR: every path measured or skipped with a reason, figures sane. */
+function benchMmio(): string {
+  const j = vfiokitJson<{ device: string; regionKind: string; rows: BenchRow[] }>(['bench', 'mmio', card0.bdf, '--ms', '50']);
+  check(j.regionKind === 'mapped', `BAR0 is ${j.regionKind}, not mapped through vfio-pci`);
+  const ops = ['read32', 'read64'];
+  check(j.rows.length === ops.length * 3 && ops.every((op) => ['region', 'c-loop', 'ffi-call'].every((p) => j.rows.some((r) => r.op === op && r.path === p))), `rows ${j.rows.map((r) => `${r.path}/${r.op}`).join(',')}`);
+  const figures: string[] = [];
+  for (const r of j.rows) {
+    if (r.skipped) {
+      check(r.path !== 'region', `the Region path was skipped: ${r.skipped}`);
+      figures.push(`${r.op} ${r.path} skipped`);
+      continue;
+    }
+    const l = r.latency!;
+    const counted = l.histogram.reduce((a, b) => a + b.count, 0);
+    check(l.p50 > 0 && l.p50 <= l.p99 && l.p99 <= l.p999 && l.p999 <= l.max, `${r.path} ${r.op} percentiles ${l.p50}/${l.p99}/${l.p999}/${l.max}`);
+    check(l.samples > 0 && counted === l.samples, `${r.path} ${r.op}: histogram counts ${counted} of ${l.samples} samples`);
+    check((r.opsPerSec ?? 0) > 0, `${r.path} ${r.op}: ${r.opsPerSec} ops/s`);
+    figures.push(`${r.op} ${r.path} p50 ${Math.round(l.p50)} ns p99 ${Math.round(l.p99)} ns ${Math.round(r.opsPerSec!)}/s`);
+  }
+  return `${j.device} BAR0 (mapped, vfio-pci under TCG): ${figures.join('; ')}`;
+}
+
+/** `vfiokit bind BDF USER:GROUP` on the real /dev/vfio nodes of the guest's vfio-pci device (opae.io init). */
+function bindOwner(group: number): string {
+  const nodes = [`/dev/vfio/${group}`, ...fs.readdirSync(`/sys/bus/pci/devices/${card0.bdf}/vfio-dev`).filter((n) => /^vfio\d+$/.test(n)).map((n) => `/dev/vfio/devices/${n}`)];
+  const before = nodes.map((n) => fs.statSync(n));
+  try {
+    const r = vfiokitJson<{ changed: boolean; nodes: { path: string; uid: number; gid: number; mode: number }[] }>(['bind', card0.bdf, 'nobody:nogroup']);
+    check(r.changed === false, 'the card was bound again');
+    check(JSON.stringify(r.nodes.map((n) => n.path)) === JSON.stringify(nodes), `nodes ${r.nodes.map((n) => n.path).join(',')}, expected ${nodes.join(',')}`);
+    for (const n of nodes) {
+      const st = fs.statSync(n);
+      check(st.isCharacterDevice() && st.uid === 65534 && st.gid === 65534 && (st.mode & 0o777) === 0o660, `${n}: ${st.uid}:${st.gid} ${(st.mode & 0o777).toString(8)}`);
+    }
+    return `${nodes.join(', ')} -> 65534:65534 0660`;
+  } finally {
+    nodes.forEach((n, i) => {
+      fs.chownSync(n, before[i]!.uid, before[i]!.gid);
+      fs.chmodSync(n, before[i]!.mode & 0o7777);
+    });
+  }
+}
+
 async function main(): Promise<void> {
   const dev = listPciDevices({ vendor: 0x8086, device: 0x0b30 }).find((d) => d.bdf === card0.bdf);
   await run(`the served card ${card0.bdf} is bound to vfio-pci in its own IOMMU group; dfl-pci is kept off`, () => {
@@ -216,6 +273,8 @@ async function main(): Promise<void> {
   if (!dev || dev.driver !== 'vfio-pci') return;
   await backendTests('type1');
   await backendTests('iommufd');
+  await run(`vfiokit bench mmio ${card0.bdf}: Region, C loop and FFI paths on the vfio-pci BAR, figures sane`, () => benchMmio());
+  await run(`vfiokit bind ${card0.bdf} nobody:nogroup gives the IOMMU group node and the iommufd cdev to the user (opae.io init)`, () => bindOwner(dev.iommuGroup!));
 }
 
 finish(main);
