@@ -5,8 +5,6 @@
 // allocator IOVAs the vIOMMU translates, interrupts come through the kernel's MSI-X path. What to
 // expect comes from the host (VFIOKIT_EXPECT, test/kernel/card-lane.ts).
 import fs from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import {
   allocateDma, Card, IrqIndex, openBmc, openDevice, parseGbs, readCardProperties, reconfigureCard, type Device,
 } from '../../../src/index.js';
@@ -23,6 +21,9 @@ import { listPciDevices } from '../../../src/pci/enumerate.js';
 import { VfioDevice } from '../../../src/vfio/vfio-device.js';
 import { LANE_FLASH_IMAGE_BYTES, type LaneExpect } from '../card-lane.js';
 import { check, finish, hex, run } from './harness.js';
+import { command as benchCommand } from '../../../src/cli/commands/bench.js';
+import { command as bindCommand } from '../../../src/cli/commands/bind.js';
+import type { Command } from '../../../src/cli/command.js';
 import { hostControl } from './host-control.js';
 
 const expect = JSON.parse(fs.readFileSync(process.env.VFIOKIT_EXPECT!, 'utf8')) as LaneExpect;
@@ -205,20 +206,32 @@ async function cardFlows(dev: Device, card: Card): Promise<void> {
   });
 }
 
-const BIN = fileURLToPath(new URL('../../../bin/vfiokit.js', import.meta.url));
-
-/** Run the vfiokit command as a user would; its --json stdout parsed. */
-function vfiokitJson<T>(args: string[]): T {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--json'], { encoding: 'utf8', timeout: 120_000 });
-  check(r.status === 0, `vfiokit ${args.join(' ')} exited ${r.status}: ${(r.stderr || r.stdout).trim().slice(0, 300)}`);
-  return JSON.parse(r.stdout) as T;
+/**
+ * Run a vfiokit command with --json as the CLI does (its own argument parsing and output), in this
+ * process: a second node + tsx start under TCG costs minutes. Its stdout is parsed.
+ */
+async function vfiokitJson<T>(command: Command, args: string[]): Promise<T> {
+  let out = '';
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    return true;
+  }) as typeof process.stdout.write;
+  let code: number;
+  try {
+    code = await command.run([...args, '--json']);
+  } finally {
+    process.stdout.write = write;
+  }
+  check(code === 0, `exit ${code}: ${out.slice(0, 300)}`);
+  return JSON.parse(out) as T;
 }
 
 interface BenchRow { path: string; op: string; skipped?: string; opsPerSec?: number; latency?: { p50: number; p99: number; p999: number; max: number; samples: number; histogram: { count: number }[] } }
 
 /** `vfiokit bench mmio` on the guest's vfio-pci BAR: every path measured or skipped with a reason, figures sane. */
-function benchMmio(): string {
-  const j = vfiokitJson<{ device: string; regionKind: string; rows: BenchRow[] }>(['bench', 'mmio', card0.bdf, '--ms', '50']);
+async function benchMmio(): Promise<string> {
+  const j = await vfiokitJson<{ device: string; regionKind: string; rows: BenchRow[] }>(benchCommand, ['mmio', card0.bdf, '--ms', '50']);
   check(j.regionKind === 'mapped', `BAR0 is ${j.regionKind}, not mapped through vfio-pci`);
   const ops = ['read32', 'read64'];
   check(j.rows.length === ops.length * 3 && ops.every((op) => ['region', 'c-loop', 'ffi-call'].every((p) => j.rows.some((r) => r.op === op && r.path === p))), `rows ${j.rows.map((r) => `${r.path}/${r.op}`).join(',')}`);
@@ -240,11 +253,11 @@ function benchMmio(): string {
 }
 
 /** `vfiokit bind BDF USER:GROUP` on the real /dev/vfio nodes of the guest's vfio-pci device (opae.io init). */
-function bindOwner(group: number): string {
+async function bindOwner(group: number): Promise<string> {
   const nodes = [`/dev/vfio/${group}`, ...fs.readdirSync(`/sys/bus/pci/devices/${card0.bdf}/vfio-dev`).filter((n) => /^vfio\d+$/.test(n)).map((n) => `/dev/vfio/devices/${n}`)];
   const before = nodes.map((n) => fs.statSync(n));
   try {
-    const r = vfiokitJson<{ changed: boolean; nodes: { path: string; uid: number; gid: number; mode: number }[] }>(['bind', card0.bdf, 'nobody:nogroup']);
+    const r = await vfiokitJson<{ changed: boolean; nodes: { path: string; uid: number; gid: number; mode: number }[] }>(bindCommand, [card0.bdf, 'nobody:nogroup']);
     check(r.changed === false, 'the card was bound again');
     check(JSON.stringify(r.nodes.map((n) => n.path)) === JSON.stringify(nodes), `nodes ${r.nodes.map((n) => n.path).join(',')}, expected ${nodes.join(',')}`);
     for (const n of nodes) {
