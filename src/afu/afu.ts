@@ -64,6 +64,12 @@ export class Afu {
     this.region.write64(this.offset + offset, value);
   }
 
+  /** 64 bytes at a 64-byte aligned AFU offset (OPAE fpgaWriteMMIO512; Region.write512). */
+  write512(offset: number, data: BigUint64Array | Uint8Array): void {
+    if (offset !== (offset >>> 0) || offset + 64 > this.size) throw this.#outside(offset, 64);
+    this.region.write512(this.offset + offset, data);
+  }
+
   /** Poll an AFU register until (value & mask) === expected or the timeout passes (synchronous: for waits of microseconds). */
   poll32(offset: number, mask: number, expected: number, options?: PollOptions): PollResult<number> {
     if (offset !== (offset >>> 0) || offset + 4 > this.size) throw this.#outside(offset, 4);

@@ -9,6 +9,7 @@ export { formatGuid, parseGuid, isGuid, FME_GUID, PORT_GUID } from './guid.js';
 export { fiuName, privateFeatureName, FmeFeatureId, PortFeatureId } from './names.js';
 export { flattenFeatures, findPrivateFeature, type Feature, type FeatureIrq, type DflParam } from './feature.js';
 export { walkDfl, locateDfls, MAX_FEATURES, type DflSource, type DflWalk, type DflList, type WalkOptions } from './walk.js';
+export { walkDfhChain, type DfhChain, type DfhChainEntry, type DfhChainOptions } from './chain.js';
 export { findExtendedCapability, findDflVsec, readDflVsec, type VsecDfl, type ConfigSource } from './vsec.js';
 export { DflError } from './errors.js';
 export * from './regs/fiu.js';

@@ -77,7 +77,7 @@ function connectBefore(path: string, deadline: number, timeoutMs: number): numbe
     } catch (err) {
       closeQuietly(fd);
       if (err instanceof SysError && (err.code === 'ECONNREFUSED' || err.code === 'ENOENT')) {
-        throw new DeviceError(err.code, `no vfio-user server at ${path} (${err.code}); start one, e.g. \`vfiokit serve sim:n3000 --socket ${path}\``, { path });
+        throw new DeviceError(err.code, `no vfio-user server at ${path} (${err.code}); start a vfio-user server on that socket first (VfioUserServer)`, { path, server: 'vfio-user' });
       }
       if (!(err instanceof SysError && err.code === 'EAGAIN')) throw err;
       if (performance.now() + CONNECT_RETRY_MS >= deadline) {

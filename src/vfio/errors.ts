@@ -68,7 +68,7 @@ export function openNode(path: string, device: string, flags: number): number {
     const what = code === 'EACCES' || code === 'EPERM'
       ? `permission denied: run as root, or give your user the node (chown $USER ${path})`
       : code === 'ENOENT'
-        ? path.startsWith('/dev/iommu') ? 'no /dev/iommu: the kernel has no IOMMUFD (CONFIG_IOMMUFD), or load the iommufd module' : `no ${path}: bind the device to vfio-pci first (vfiokit bind ${device})`
+        ? path.startsWith('/dev/iommu') ? 'no /dev/iommu: the kernel has no IOMMUFD (CONFIG_IOMMUFD), or load the iommufd module' : `no ${path}: bind the device to vfio-pci first (bindDriver)`
         : code === 'EBUSY'
           ? 'already open in another process (a VFIO group/device can be open once)'
           : 'see dmesg';

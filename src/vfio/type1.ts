@@ -228,6 +228,6 @@ function notViable(bdf: string, group: string, sysfs: PciSysfs | undefined): Gro
   });
   const blockers = described.filter((d) => !/\((vfio-pci|no driver|pcieport)\)$/.test(d));
   return new GroupNotViableError('EVFIO_GROUP_NOT_VIABLE',
-    `IOMMU group ${group} of ${bdf} is not viable: every device in a group must be bound to vfio-pci (or have no driver) before any can be used. Group members: ${described.join(', ') || '(none listed)'}. ${blockers.length ? `Bind ${blockers.map((b) => b.split(' ')[0]).join(', ')} to vfio-pci (vfiokit bind <bdf>) or unbind them (vfiokit unbind <bdf>).` : 'Check the members\' drivers.'}`,
+    `IOMMU group ${group} of ${bdf} is not viable: every device in a group must be bound to vfio-pci (or have no driver) before any can be used. Group members: ${described.join(', ') || '(none listed)'}. ${blockers.length ? `Bind ${blockers.map((b) => b.split(' ')[0]).join(', ')} to vfio-pci (bindDriver) or unbind them (unbindDriver).` : 'Check the members\' drivers.'}`,
     { device: `vfio:${bdf}`, group, members: described });
 }

@@ -54,7 +54,7 @@ export async function rebootCard(t: BmcTransport, options: RebootOptions): Promi
   assertSecureBmc(t, `${target} reboot`);
   const doorbell = t.read32(DOORBELL);
   if (!rsuProgressDone(rsuProgress(doorbell))) {
-    throw new DeviceError('EBUSY', `reboot refused: the BMC is ${progressName(rsuProgress(doorbell))}; an update must finish before a reload (vfiokit status)`, decodeDoorbell(doorbell));
+    throw new DeviceError('EBUSY', `reboot refused: the BMC is ${progressName(rsuProgress(doorbell))}; an update must finish before a reload (readFlashStatus shows it)`, decodeDoorbell(doorbell));
   }
   if (target === 'bmc' && (doorbell & DRBL_REBOOT_DISABLED) !== 0) {
     throw new DeviceError('EREBOOT_DISABLED', 'BMC reboot refused: the BMC reports reboot disabled (DOORBELL[30]); its firmware does not allow a host-requested reboot', decodeDoorbell(doorbell));

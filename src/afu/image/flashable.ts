@@ -18,7 +18,7 @@ export function flashRefusal(contentType: number, subtype: number): string | und
   const name = `${contentTypeNames[contentType]} (${contentTypePacsignNames[contentType]})`;
   if (subtype === Subtype.UPDATE) {
     if (contentTypeKeys[contentType] === 'PR') {
-      return `a ${name} image is signed with the PR key: it is a PR-region bitstream, loaded into a port by partial reconfiguration (vfiokit pr with the signed GBS), not written to flash`;
+      return `a ${name} image is signed with the PR key: it is a PR-region bitstream, loaded into a port by partial reconfiguration (reconfigureCard with the signed GBS), not written to flash`;
     }
     return undefined;
   }
