@@ -7,7 +7,7 @@ import { ServerConnection } from '../../src/vfio-user/server-connection.js';
 import { MessageSocket } from '../../src/vfio-user/unix-socket.js';
 import { unixSocketPair } from '../../src/sys/libc.js';
 import { SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../../src/sys/constants.js';
-import { buildCommand, Command, Errno, REGION_BATCH_MAX_ENTRIES, type Message } from '../../src/vfio-user/protocol.js';
+import { buildCommand, Command, VendorCommand, Errno, REGION_BATCH_MAX_ENTRIES, type Message } from '../../src/vfio-user/protocol.js';
 import { decodeVersion, encodeVersion } from '../../src/vfio-user/capabilities.js';
 import { decodeRegionBatchReply, encodeRegionBatch } from '../../src/vfio-user/messages.js';
 import { AccessBatch, BatchStop } from '../../src/mmio/access-batch.js';
@@ -29,7 +29,7 @@ describe('REGION_BATCH (vendor command)', () => {
   }
   const errnoOf = (m: Message): number => ((m.header.flags & 0x20) !== 0 ? m.header.error : 0);
   const negotiate = (maxEntries?: number): Message => exchange(Command.VERSION, encodeVersion(0, 1, maxEntries === undefined ? {} : { regionBatch: { maxEntries } }));
-  const send = (b: AccessBatch, region = 0, count = b.entries): Message => exchange(Command.REGION_BATCH, encodeRegionBatch(region, count, b.bytes));
+  const send = (b: AccessBatch, region = 0, count = b.entries): Message => exchange(VendorCommand.REGION_BATCH, encodeRegionBatch(region, count, b.bytes));
   const fifoCount = (): bigint => device.region(0).read64(REG_FIFO_COUNT);
   /** A batch that pushes `n` values into the FIFO and reads its count back. */
   const fifoBatch = (n: number): AccessBatch => {
@@ -93,10 +93,10 @@ describe('REGION_BATCH (vendor command)', () => {
     edit(bytes);
     return bytes;
   };
-  const raw = (region: number, count: number, entries: Uint8Array): Message => exchange(Command.REGION_BATCH, encodeRegionBatch(region, count, entries));
+  const raw = (region: number, count: number, entries: Uint8Array): Message => exchange(VendorCommand.REGION_BATCH, encodeRegionBatch(region, count, entries));
 
   it.each([
-    ['a payload shorter than its head', () => exchange(Command.REGION_BATCH, new Uint8Array(5)), Errno.EINVAL],
+    ['a payload shorter than its head', () => exchange(VendorCommand.REGION_BATCH, new Uint8Array(5)), Errno.EINVAL],
     ['no entries', () => raw(0, 0, new Uint8Array(0)), Errno.EINVAL],
     ['more entries than negotiated', () => raw(0, 65, new Uint8Array(65 * 24)), Errno.E2BIG],
     ['a count larger than the entries sent', () => raw(0, 4, fifoBatch(2).bytes), Errno.EINVAL],

@@ -15,6 +15,7 @@ import {
 } from '../../dfl/regs/n3000-nios.js';
 import { SpiRegBusBase, type BatchStopTag } from './spi-regbus.js';
 import type { AccessBatch } from '../../mmio/access-batch.js';
+import { fieldGet } from '../../util/bitfield.js';
 
 const log = logger('bmc:nios');
 
@@ -43,7 +44,7 @@ export class NiosRegBus extends SpiRegBusBase {
 
   readReg(reg: number): number {
     this.region.write64(this.base + NS_CTRL, nsCtrl(NS_CTRL_CMD_RD, reg));
-    return Number(this.#poll('read', reg) & NS_STAT_RD_DATA);
+    return Number(fieldGet(NS_STAT_RD_DATA, this.#poll('read', reg)));
   }
 
   writeReg(reg: number, value: number): void {
