@@ -20,7 +20,8 @@ const MUTANTS = [
   { name: 'image subtype', file: 'src/afu/image/signed-image.ts', find: 'if (subtype >= subtypeNames.length) {', replace: 'if (false) {', target: 'images' },
   { name: 'Avalon overflow (C shim, ASan)', file: 'shim/spi_avmm.c', find: 'if (n >= cap) { result = DECODE_OVERFLOW; i++; break; }', replace: '', run: ['bash', 'scripts/sanitize-shim.sh', '20000'], target: 'sanitize' },
   { name: 'Avalon overflow (JS decoder)', file: 'src/afu/bmc/avalon.ts', find: 'if (n >= cap) { result = DECODE_OVERFLOW; i++; break; }', replace: '', target: 'avalon', env: { VFIOKIT_NO_SHIM: '1' } },
-  { name: 'region-access truncation', file: 'src/vfio-user/messages.ts', find: 'const expect = REGION_ACCESS_SIZE + (withData ? a.count : 0);\n  if (p.length < expect) throw truncated(`${what} data`, expect, p.length);', replace: 'const expect = REGION_ACCESS_SIZE + (withData ? a.count : 0);', target: 'vfio-user' },
+  // dataAfter (messages.ts): the data length check of REGION_READ/WRITE and DMA_READ/WRITE payloads.
+  { name: 'region-access truncation', file: 'src/vfio-user/messages.ts', find: '  if (p.length < expect) throw truncated(`${what} data`, expect, p.length);\n', replace: '', target: 'vfio-user' },
   { name: 'server region bounds', file: 'src/vfio-user/server-regions.ts', find: 'if (offset64 + BigInt(count) > BigInt(info.size)) refuse(', replace: 'if (false) refuse(', target: 'vfio-user' },
   { name: 'DMA overlap', file: 'src/vfio-user/server-dma.ts', find: 'if (iova < w.iova + w.size && w.iova < iova + size) {', replace: 'if (false) {', target: 'vfio-user' },
   // readInputFile's ceiling (src/util/input-file.ts): without it a regular file past the format's maximum is read whole.
