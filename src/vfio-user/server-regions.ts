@@ -24,8 +24,12 @@ export interface MmapSource {
   mmapSource(index: number): { fd: number; offset: bigint; areas?: { offset: bigint; size: bigint }[] } | undefined;
 }
 
-/** Accesses one REGION_BATCH may make before it stops with BUDGET (the server stays responsive). */
-export const REGION_BATCH_BUDGET = 1 << 22;
+/**
+ * Accesses one REGION_BATCH may make before it stops with BUDGET (the server stays responsive, a
+ * fuzzed batch of huge polls costs milliseconds). A full batch of BMC words on the real clock
+ * makes ~50k; a hung Nios poll stops after 10000 reads, a stuck RRDY after 20000 accesses.
+ */
+export const REGION_BATCH_BUDGET = 1 << 18;
 
 /** A device region access failed: the refusal a client gets (bugs are rethrown as they are). */
 function refuseDeviceError(err: unknown): never {
