@@ -4,7 +4,7 @@
 import type { PollOptions, PollResult, Region } from '../mmio/region.js';
 import { poll32Async, poll64Async, type AsyncPollOptions } from '../mmio/poll-async.js';
 import type { Feature } from '../dfl/feature.js';
-import { DfhReg } from '../dfl/dfh.js';
+import { DfhReg } from '../dfl/regs/dfh.js';
 import { formatGuid } from '../dfl/guid.js';
 import { RegionError } from '../errors.js';
 import { hex } from '../util/bytes.js';

@@ -7,7 +7,8 @@
 // MAX_FEATURES headers are read.
 import type { Region } from '../mmio/region.js';
 import { hex } from '../util/bytes.js';
-import { decodeDfh, featureTypeOf, DfhReg, DfhType, DEFAULT_FEATURE_SIZE, DFH_SIZE, type Dfh, type FeatureType } from './dfh.js';
+import { decodeDfh, featureTypeOf, type Dfh, type FeatureType } from './dfh.js';
+import { DfhReg, DfhType, DEFAULT_FEATURE_SIZE, DFH_SIZE } from './regs/dfh.js';
 import { dflError } from './errors.js';
 import { formatGuid } from './guid.js';
 import { fiuName, privateFeatureName } from './names.js';

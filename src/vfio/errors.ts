@@ -3,7 +3,7 @@ import koffi from 'koffi';
 import { DeviceError } from '../errors.js';
 import { libc, type PointerArg } from '../sys/libc.js';
 import { errnoName } from '../sys/sys-error.js';
-import { ioctlName } from './uapi.js';
+import { ioctlName, type FdClass } from '../sys/uapi/linux-vfio.js';
 
 export class VfioError extends DeviceError {
   readonly errno: number | undefined;
@@ -46,8 +46,6 @@ function hint(name: string, errno: string): string {
       return 'see dmesg for the kernel\'s reason';
   }
 }
-
-export type FdClass = 'container' | 'group' | 'device' | 'iommufd';
 
 /** ioctl on a VFIO/IOMMUFD fd; throws VfioError naming the ioctl, the device and the errno. */
 export function vfioIoctl(fd: number, request: number, arg: PointerArg, fdClass: FdClass, device: string): number {

@@ -9,9 +9,10 @@ import { hex } from '../../util/bytes.js';
 import { logger } from '../../util/log.js';
 import { ImageError, parseSignedImage, verifySignedImage, type SignedImage } from '../image/signed-image.js';
 import { flashRefusal } from '../image/flashable.js';
-import { imageTypeNames } from '../image/layout.js';
+import { imageTypeNames } from '../../dfl/regs/signed-image-layout.js';
+import { fieldPrep } from '../../util/bitfield.js';
 import {
-  AUTH_RESULT, DOORBELL, DRBL_HOST_STATUS, DRBL_HOST_STATUS_SHIFT, DRBL_RSU_REQUEST, HostStatus, NIOS_HANDSHAKE_INTERVAL_MS,
+  AUTH_RESULT, DOORBELL, DRBL_HOST_STATUS, DRBL_RSU_REQUEST, HostStatus, NIOS_HANDSHAKE_INTERVAL_MS,
   NIOS_HANDSHAKE_TIMEOUT_MS, RSU_COMPLETE_INTERVAL_MS, RSU_COMPLETE_TIMEOUT_MS, RSU_PREP_INTERVAL_MS, RSU_PREP_TIMEOUT_MS,
   RsuProgress, RsuStatus, STAGING_BASE, STAGING_SIZE, WRITE_BLOCK_SIZE, decodeDoorbell, progressName, rsuProgress,
   rsuProgressBusy, rsuProgressDone, rsuStatus, rsuStatusOk, statusName, assertSecureBmc,
@@ -137,7 +138,7 @@ export class SecureUpdate {
     if (progress !== RsuProgress.READY) {
       return this.#fail('EFLASH_CANCEL_STATE', doorbell, `cannot cancel: the BMC is ${progressName(progress)}, and an update can only be cancelled while the host writes the staging area (progress ready)`, 'wait for the update to finish');
     }
-    this.transport.updateBits(DOORBELL, DRBL_HOST_STATUS, HostStatus.ABORT_RSU << DRBL_HOST_STATUS_SHIFT);
+    this.transport.updateBits(DOORBELL, DRBL_HOST_STATUS, fieldPrep(DRBL_HOST_STATUS, HostStatus.ABORT_RSU));
     log('update cancelled (host status = abort)');
     return new FlashError('ECANCELED', 'secure update cancelled while writing the staging area; the flash is unchanged', decodeDoorbell(doorbell));
   }
@@ -221,7 +222,7 @@ export class SecureUpdate {
     try {
       const doorbell = this.#doorbell();
       if (rsuProgress(doorbell) === RsuProgress.READY) {
-        this.transport.updateBits(DOORBELL, DRBL_HOST_STATUS, HostStatus.ABORT_RSU << DRBL_HOST_STATUS_SHIFT);
+        this.transport.updateBits(DOORBELL, DRBL_HOST_STATUS, fieldPrep(DRBL_HOST_STATUS, HostStatus.ABORT_RSU));
         log('cleanup: aborted the update the BMC was waiting on');
       }
     } catch (err) {
@@ -240,7 +241,7 @@ export class SecureUpdate {
     if (!rsuProgressDone(rsuProgress(doorbell))) {
       throw this.#fail('EBUSY', doorbell, `the BMC is busy (progress ${progressName(rsuProgress(doorbell))})`, 'another update or a reboot is running; wait for it to finish (readFlashStatus) and retry');
     }
-    this.transport.updateBits(DOORBELL, DRBL_RSU_REQUEST | DRBL_HOST_STATUS, DRBL_RSU_REQUEST | (HostStatus.IDLE << DRBL_HOST_STATUS_SHIFT));
+    this.transport.updateBits(DOORBELL, DRBL_RSU_REQUEST | DRBL_HOST_STATUS, DRBL_RSU_REQUEST | fieldPrep(DRBL_HOST_STATUS, HostStatus.IDLE));
     const start = await this.#poll(NIOS_HANDSHAKE_INTERVAL_MS, NIOS_HANDSHAKE_TIMEOUT_MS, (d) => {
       if ((d & DRBL_RSU_REQUEST) !== 0) return false;
       const s = rsuStatus(d);
@@ -303,7 +304,7 @@ export class SecureUpdate {
   async #complete(image: SignedImage, options: FlashOptions): Promise<void> {
     let doorbell = this.#doorbell();
     if (this.#cancelPending(options.signal)) throw this.#abort(doorbell);
-    this.transport.updateBits(DOORBELL, DRBL_HOST_STATUS, HostStatus.WRITE_DONE << DRBL_HOST_STATUS_SHIFT);
+    this.transport.updateBits(DOORBELL, DRBL_HOST_STATUS, fieldPrep(DRBL_HOST_STATUS, HostStatus.WRITE_DONE));
     const left = await this.#poll(NIOS_HANDSHAKE_INTERVAL_MS, NIOS_HANDSHAKE_TIMEOUT_MS, (d) => rsuProgress(d) !== RsuProgress.READY);
     doorbell = left.doorbell;
     if (left.timedOut) throw this.#timeout('ETIMEDOUT', doorbell, `the BMC did not take the written image within ${NIOS_HANDSHAKE_TIMEOUT_MS} ms`);
@@ -370,7 +371,7 @@ export class SecureUpdate {
     }
     const doorbell = this.#doorbell();
     if (rsuProgress(doorbell) !== RsuProgress.READY) throw this.#refuse(doorbell);
-    this.transport.updateBits(DOORBELL, DRBL_HOST_STATUS, HostStatus.ABORT_RSU << DRBL_HOST_STATUS_SHIFT);
+    this.transport.updateBits(DOORBELL, DRBL_HOST_STATUS, fieldPrep(DRBL_HOST_STATUS, HostStatus.ABORT_RSU));
     log('aborted an update no live process was writing');
     if (this.device) {
       // The record the killed process left (READY, stale) is over: the BMC is idle again.

@@ -13,6 +13,7 @@ import { free, getReservation, reserve, withReservation } from '../../../src/ent
 import { prReservationHook, flashReserveHook } from '../../../src/lock/hooks.js';
 import { buildSignedImage, patternPayload } from '../../../src/afu/image/image-writer.js';
 import { SimAfuReg, DmaFault, DmaStatus, startAfuDma } from '../../../src/sim/afu-regs.js';
+import { fieldGet } from '../../../src/util/bitfield.js';
 import { afuCopy } from './afu-dma.js';
 import { allocateHostMemory } from '../../../src/dma/host-memory.js';
 import { iovaAllocatorFor } from '../../../src/dma/dma-buffer.js';
@@ -99,7 +100,7 @@ async function backendTests(mode: 'type1' | 'iommufd'): Promise<void> {
         dev.dma.unmap(iova, 4096);
         src.bytes.fill(0xa5, 0, 256);
         const st = await afuCopy(afu, src.iova, iova, 256);
-        const code = Number((st & DmaStatus.FAULT_MASK) >> DmaStatus.FAULT_SHIFT);
+        const code = Number(fieldGet(DmaStatus.FAULT_CODE, st));
         check((st & DmaStatus.FAULT) !== 0n && code === DmaFault.DST_UNMAPPED && host.bytes[0] === 0x5a, `status ${hex(st)}, host byte ${hex(host.bytes[0]!)}`);
         return `IOVA ${hex(iova)}: written while mapped; DST_UNMAPPED after unmap, host memory untouched`;
       } finally {
