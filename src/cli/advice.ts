@@ -3,7 +3,7 @@
 // command that does it. One place for every `vfiokit ...` a library error should lead to.
 import type { VfiokitError } from '../errors.js';
 import { shellQuote } from './table.js';
-import { contentTypeKeys, Subtype } from '../afu/image/layout.js';
+import { contentTypeKeys, Subtype } from '../dfl/regs/signed-image-layout.js';
 
 type Details = Readonly<Record<string, unknown>>;
 type Advice = (d: Details) => string | undefined;
