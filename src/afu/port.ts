@@ -2,8 +2,9 @@
 // follows the kernel exactly (__afu_port_disable / __afu_port_enable): disable sets PORT_CTRL[0]
 // and polls PORT_CTRL[4] = 1 every 10 us for up to 1 ms; enable clears PORT_CTRL[0] and polls
 // PORT_CTRL[4] = 0 the same way. Disables nest: only the first disable asserts reset and only the
-// enable that brings the count back to 0 releases it. The count belongs to the device and port,
-// so a fresh Card.discover() of the same device (after PR) sees the same count.
+// enable that brings the count back to 0 releases it. The count lives on the card (the kernel
+// keeps it in the port's dfl_feature_platform_data), so a re-walk of the card after PR, and a
+// fresh Card.discover() of the same device, see the same count.
 import type { Device } from '../device/device.js';
 import type { Feature } from '../dfl/feature.js';
 import { PORT_CAP, PORT_CTRL, PORT_ERROR_MASK_ALL, PORT_STS, PortErrorReg, PortPowerState, PortReg, field } from '../dfl/fiu-regs.js';
@@ -44,14 +45,18 @@ export interface ClearedPortErrors {
   firstError: bigint;
 }
 
-const disableCounts = new WeakMap<Device, Map<string, number>>();
+/** Where the disable counts of a card's ports live, keyed by port header location (Card owns one). */
+export type PortDisableCounts = Map<string, number>;
 
 export class Port extends Fiu {
   /** PORT_CAP[1:0]. */
   readonly number: number;
+  readonly #counts: PortDisableCounts;
 
-  constructor(device: Device, feature: Feature) {
+  /** `counts`: the card's disable counts (a Port on its own counts alone). */
+  constructor(device: Device, feature: Feature, counts: PortDisableCounts = new Map()) {
     super(device, feature);
+    this.#counts = counts;
     this.number = field(this.region.read64(this.offset + PortReg.CAP), PORT_CAP.PORT_NUM);
   }
 
@@ -71,23 +76,17 @@ export class Port extends Fiu {
     return { raw, softReset: (raw & PORT_CTRL.SFTRST) !== 0n, softResetAck: (raw & PORT_CTRL.SFTRST_ACK) !== 0n, latencyTolerance: (raw & PORT_CTRL.LATENCY) !== 0n };
   }
 
-  #counts(): Map<string, number> {
-    let m = disableCounts.get(this.device);
-    if (!m) disableCounts.set(this.device, (m = new Map()));
-    return m;
-  }
-
   get #key(): string {
     return `${this.feature.bar}:${this.offset}`;
   }
 
   /** How many disable() calls are not yet matched by enable(). */
   get disableCount(): number {
-    return this.#counts().get(this.#key) ?? 0;
+    return this.#counts.get(this.#key) ?? 0;
   }
 
   set #count(n: number) {
-    this.#counts().set(this.#key, n);
+    this.#counts.set(this.#key, n);
   }
 
   /** True while held in soft reset by this framework (disableCount > 0). */
