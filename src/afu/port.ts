@@ -8,15 +8,24 @@
 import type { Device } from '../device/device.js';
 import type { Feature } from '../dfl/feature.js';
 import { PORT_CAP, PORT_CTRL, PORT_ERROR_MASK_ALL, PORT_STS, PortErrorReg, PortPowerState, PortReg, field } from '../dfl/fiu-regs.js';
-import { PortFeatureId } from '../dfl/names.js';
+import { PortFeatureId, featureKey } from '../dfl/names.js';
+import { FiuId } from '../dfl/dfh.js';
 import { Fiu } from './fiu.js';
 import { DeviceError, VfiokitError } from '../errors.js';
 import { hex } from '../util/bytes.js';
 import { logger } from '../util/log.js';
 import type { FeatureRef } from './feature-ref.js';
+import type { FeatureDriver } from './feature-driver.js';
 import { PortResetError } from './errors.js';
 
 const log = logger('afu:port');
+
+/** The port error feature driver (dfl-afu-main.c port_feature_drvs port_err_ops): its instance is the feature's FeatureRef. */
+export const portErrorDriver: FeatureDriver<FeatureRef> = {
+  name: 'port-error',
+  ids: [featureKey(FiuId.PORT, PortFeatureId.ERROR)],
+  init: (ref) => ref,
+};
 
 /** Poll interval and timeout of the soft-reset handshake (dfl-afu-main.c RST_POLL_INVL / RST_POLL_TIMEOUT). */
 export const PORT_RESET_POLL_US = 10;
@@ -204,7 +213,7 @@ export class Port extends Fiu {
   }
 
   #errorFeature(): FeatureRef {
-    const ref = this.findFeature(PortFeatureId.ERROR);
+    const ref = this.instance(portErrorDriver);
     if (!ref) {
       throw new DeviceError('EPORT_NO_ERROR_FEATURE', `port ${this.number} has no error feature (Port private feature 0x10); its errors cannot be read or cleared`, { port: this.number });
     }
