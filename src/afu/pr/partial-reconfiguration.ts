@@ -53,6 +53,11 @@ export interface PrReservation {
   end(info: { operation: 'pr'; port: number; ok: boolean }): unknown;
 }
 
+/**
+ * Steps of a PR, in order. Around the manager: validate .. disable-port and enable-port, done;
+ * the manager's write-init: pr-reset .. set-region; write: start, stream; write-complete:
+ * complete .. check-errors (fpga-manager.ts FpgaManagerState names the phase).
+ */
 export type PrStep =
   | 'validate'
   | 'reserve'
