@@ -44,7 +44,7 @@ export class Card {
   readonly #portDisableCounts = new Map<string, number>();
   #scan: Scan;
 
-  private constructor(device: Device, options: CardOptions) {
+  private constructor(device: Device, options: CardOptions | undefined) {
     this.device = device;
     this.#scan = this.#walk(options);
   }
@@ -53,7 +53,7 @@ export class Card {
    * Walk the device's DFLs and bind the feature drivers: the device's Card, built on the first
    * call and walked again on every later one. Throws DflError on a malformed list.
    */
-  static discover(device: Device, options: CardOptions = {}): Card {
+  static discover(device: Device, options?: CardOptions): Card {
     let card = cards.get(device);
     if (card) card.rescan(options);
     else cards.set(device, (card = new Card(device, options)));
@@ -62,7 +62,7 @@ export class Card {
   }
 
   /** Walk again (after PR the AFU behind a port changed): release the bound drivers, re-bind them. */
-  rescan(options: CardOptions = {}): void {
+  rescan(options?: CardOptions): void {
     const scan = this.#walk(options);
     this.#unbind();
     this.#scan = scan;
@@ -74,7 +74,7 @@ export class Card {
     if (cards.get(this.device) === this) cards.delete(this.device);
   }
 
-  #walk(options: CardOptions): Scan {
+  #walk(options: CardOptions = {}): Scan {
     const { drivers = [], noDefaultDrivers = false, ...walkOptions } = options;
     const walk = walkDfl(this.device, walkOptions);
     const fmes = walk.features.filter((f) => f.type === 'fiu' && f.id === FiuId.FME).map((f) => new Fme(this.device, f));
