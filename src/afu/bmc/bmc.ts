@@ -41,7 +41,7 @@ export interface BmcLocation {
 /** The FME features a BMC transport binds to, in the order they are preferred when a card has several. */
 const BMC_FEATURES = [FmeFeatureId.NIOS_SPI, FmeFeatureId.MAX10_SPI, FmeFeatureId.PMCI] as const;
 
-/** What the kernel binds to one of the BMC features (dfl-n3000-nios.c, spi-altera-dfl.c, dfl-pmci.c). */
+/** What the kernel binds to one of the BMC features (dfl-n3000-nios.c, spi-altera-dfl.c, drivers/mfd/intel-m10-bmc-pmci.c). */
 function bmcLocation(f: Feature): BmcLocation {
   const at = (kind: BmcLocation['kind'], device: string): BmcLocation => ({ kind, featureId: f.id, device, bar: f.bar, offset: f.offset, feature: f });
   if (f.id === FmeFeatureId.NIOS_SPI) return at('spi-avmm', 'm10-n3000');
