@@ -14,7 +14,7 @@ import { bmcDriver } from '../../src/afu/bmc/bmc.js';
 import { portErrorDriver } from '../../src/afu/port.js';
 import { prTarget } from '../../src/afu/pr/card-pr.js';
 import { featureKey } from '../../src/dfl/names.js';
-import { FiuId } from '../../src/dfl/dfh.js';
+import { FiuId } from '../../src/dfl/regs/dfh.js';
 import { ArgumentError, DeviceError } from '../../src/errors.js';
 import { SIM_PR_INTERFACE_ID } from '../../src/sim/identity.js';
 

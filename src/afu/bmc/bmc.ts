@@ -9,7 +9,7 @@
 import { DeviceError } from '../../errors.js';
 import type { Device } from '../../device/device.js';
 import type { Feature } from '../../dfl/feature.js';
-import { FiuId } from '../../dfl/dfh.js';
+import { FiuId } from '../../dfl/regs/dfh.js';
 import { FmeFeatureId, featureKey } from '../../dfl/names.js';
 import type { FeatureDriver } from '../feature-driver.js';
 import { Card } from '../card.js';

@@ -27,7 +27,7 @@ export interface PciProperties {
 
 export interface FmeProperties {
   bitstreamId: string;
-  /** BITSTREAM_ID version: major (>>56)&0xf, minor (>>52)&0xf, patch (>>48)&0xf (dfl.md). */
+  /** BITSTREAM_ID version: major [59:56], minor [55:52], patch [51:48] (dfl.md; FME_BITSTREAM_ID). */
   bitstreamVersion: string;
   bitstreamMetadata: string;
   ports: number;

@@ -5,7 +5,7 @@ import { PrError } from './partial-reconfiguration.js';
 import { FpgaManager } from './fpga-manager.js';
 import { fmeMgrOps, type PrFeatureRef } from './fme-mgr.js';
 import { featureKey } from '../../dfl/names.js';
-import { FiuId } from '../../dfl/dfh.js';
+import { FiuId } from '../../dfl/regs/dfh.js';
 import { FME_FEATURE_ID_PR } from './registers.js';
 import type { FeatureDriver } from '../feature-driver.js';
 import type { FeatureRef } from '../feature-ref.js';

@@ -16,7 +16,7 @@ import { hex } from '../../util/bytes.js';
 import { logger } from '../../util/log.js';
 import type { Gbs } from './gbs.js';
 import { PR_DATA_WORD_BYTES, PR_POLL_INTERVAL_US, PR_WAIT_TIMEOUT_MS } from './registers.js';
-import { Subtype, contentTypeKeys } from '../image/layout.js';
+import { Subtype, contentTypeKeys } from '../../dfl/regs/signed-image-layout.js';
 import { FpgaManager, type FpgaManagerStatus } from './fpga-manager.js';
 import { fmeMgrOps, type PrFeatureRef } from './fme-mgr.js';
 
