@@ -1,11 +1,9 @@
 // Fme: the FPGA Management Engine of a card (reference/dfl.md "FME header"; dfl-fme-main.c).
-import { csrOffsetOf, findPrivateFeature } from '../dfl/feature.js';
 import { FME_BITSTREAM_ID, FME_CAP, FmeReg } from '../dfl/regs/fiu.js';
 import { fieldGet } from '../util/bitfield.js';
-import { formatGuid } from '../dfl/guid.js';
-import { FmeFeatureId } from '../dfl/names.js';
 import { PR_INTFC_ID_H, PR_INTFC_ID_L } from '../dfl/regs/pr.js';
 import { Fiu } from './fiu.js';
+import { fmePrDriver } from './pr/fme-pr.js';
 
 /** PR interface ID registers of the PR feature 0x5 (reference/pr.md PR_INTFC_ID_L/H; src/dfl/regs/pr.ts). */
 export { PR_INTFC_ID_L, PR_INTFC_ID_H };
@@ -74,10 +72,6 @@ export class Fme extends Fiu {
 
   /** The PR interface ID (PR registers +0xB0:+0xA8 as a UUID, from the CSR block in DFH v1); undefined when the FME has no PR feature reachable through a BAR. */
   get prInterfaceId(): string | undefined {
-    const pr = findPrivateFeature(this.feature, FmeFeatureId.PR);
-    const base = pr && csrOffsetOf(pr);
-    if (!pr || base === undefined) return undefined;
-    const region = this.device.region(pr.bar);
-    return formatGuid(region.read64(base + PR_INTFC_ID_H), region.read64(base + PR_INTFC_ID_L));
+    return this.instance(fmePrDriver)?.manager.ops.compatId();
   }
 }
