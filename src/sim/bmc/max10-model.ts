@@ -18,6 +18,7 @@ import {
   SYS_PKVL_B_VERSION, FPGA_RECONF_REQUEST, FPGA_RECONF_PAGE_SHIFT, FPGA_RECONF_PAGE_MASK, FPGA_RECONF_COUNTDOWN_START, FPGA_PAGE_MASK,
   DRBL_RSU_REQUEST, DRBL_RSU_PROGRESS_SHIFT, DRBL_HOST_STATUS, DRBL_HOST_STATUS_SHIFT, DRBL_RSU_STATUS_SHIFT, DRBL_CONFIG_SEL,
   DRBL_REBOOT_REQ, DRBL_REBOOT_DISABLED, RsuProgress, RsuStatus, HostStatus, PKVL_UPG_STATUS_GOOD, VER_LEGACY_INVALID,
+  REH_AREAS as SECURITY_AREAS, FLASH_COUNT_ADDR, FLASH_COUNT_SIZE, CSK_VEC_OFFSET, CSK_BIT_LEN,
 } from '../../dfl/regs/max10-bmc.js';
 import { sensorValue } from './max10-sensors.js';
 
@@ -38,14 +39,12 @@ export const PKVL_A_VERSION = SYS_BASE + SYS_PKVL_A_VERSION;
 export const PKVL_B_VERSION = SYS_BASE + SYS_PKVL_B_VERSION;
 export const FLASH_BASE = 0x10000000;
 export const FLASH_END = 0x1fffffff;
-export const FLASH_COUNT_ADDR = 0x17ffb000;
-export const FLASH_COUNT_SIZE = 4096;
-/** Root entry hash areas: {prog address, magic}; the hash follows at +4 (intel-m10-bmc.h). */
-export const REH_AREAS = [
-  { name: 'sr', contentType: 0, prog: 0x17ffd000, magic: 0x5253 },
-  { name: 'bmc', contentType: 1, prog: 0x17ffc000, magic: 0x5746 },
-  { name: 'pr', contentType: 2, prog: 0x17ffe000, magic: 0x5250 },
-] as const;
+export { FLASH_COUNT_ADDR, FLASH_COUNT_SIZE };
+/**
+ * Root entry hash areas (src/dfl/regs/max10-bmc.ts) with the block0 content type whose root key
+ * hash programming and key cancellation land there (0 SR, 1 BMC, 2 PR: PACSign CONTENT_*).
+ */
+export const REH_AREAS = SECURITY_AREAS.map((a, contentType) => ({ ...a, contentType }));
 
 /** Doorbell bits the host may write: [0], [11:8], [28], [29]; the rest belongs to the BMC. */
 const HOST_WRITABLE = DRBL_RSU_REQUEST | DRBL_HOST_STATUS | DRBL_CONFIG_SEL | DRBL_REBOOT_REQ;
@@ -221,6 +220,8 @@ export class Max10Model implements AvalonBus {
   #staged: { contentType: number; subtype: number; version: string; payloadLength: number; payload: Uint8Array | undefined } | undefined;
   #staging = new Map<number, Uint8Array>();
   #reh = new Map<number, { bits: number; hash: Uint8Array }>();
+  /** Canceled CSK IDs per area (bit n = ID n); the flash keeps them as cleared bits. */
+  #canceled = new Map<number, bigint>();
 
   constructor(clock: Clock, options: Max10Options = {}) {
     this.#clock = clock;
@@ -420,7 +421,7 @@ export class Max10Model implements AvalonBus {
     if (createHash('sha384').update(payload).digest().compare(head.subarray(0x30, 0x60)) !== 0) return AuthResult.SHA384;
     let version = '';
     for (let i = 0x60; i < 0x80 && head[i] !== 0; i++) version += String.fromCharCode(head[i]!);
-    this.#staged = { contentType: head[8]!, subtype: head[9]!, version, payloadLength: length, payload: head[9]! >= 2 ? payload.slice(0, head[9] === 2 ? 32 : 48) : undefined };
+    this.#staged = { contentType: head[8]!, subtype: head[9]!, version, payloadLength: length, payload: head[9]! >= 2 ? payload.slice(0, head[9] === 2 ? 32 : 48) : head[9] === 1 ? payload.slice(0, 4) : undefined };
     return AuthResult.PASS;
   }
 
@@ -429,9 +430,15 @@ export class Max10Model implements AvalonBus {
     this.counters.updatesDone++;
     this.lastUpdate = { contentType: staged.contentType, subtype: staged.subtype, version: staged.version, payloadLength: staged.payloadLength };
     if (staged.subtype === 0) this.flashCount++;
-    if (staged.payload) {
-      const area = REH_AREAS.find((a) => a.contentType === staged.contentType);
-      if (area) this.#reh.set(area.prog, { bits: staged.payload.length * 8, hash: staged.payload });
+    const area = REH_AREAS.find((a) => a.contentType === staged.contentType);
+    if (staged.payload && area) {
+      if (staged.subtype === 1) {
+        // Key cancellation (PACSign CANCEL_reader: the CSK ID as a u32): clear the ID's bit.
+        const id = new DataView(staged.payload.buffer, staged.payload.byteOffset, 4).getUint32(0, true);
+        if (id < CSK_BIT_LEN) this.#canceled.set(area.prog, (this.#canceled.get(area.prog) ?? 0n) | (1n << BigInt(id)));
+      } else {
+        this.#reh.set(area.prog, { bits: staged.payload.length * 8, hash: staged.payload });
+      }
     }
   }
 
@@ -474,6 +481,10 @@ export class Max10Model implements AvalonBus {
       if (address === area.prog) {
         const reh = this.#reh.get(area.prog);
         return reh ? ((reh.bits << 16) | area.magic) >>> 0 : 0xffffffff;
+      }
+      if (address >= area.prog + CSK_VEC_OFFSET && address < area.prog + CSK_VEC_OFFSET + CSK_BIT_LEN / 8) {
+        const word = BigInt((address - area.prog - CSK_VEC_OFFSET) * 8);
+        return Number(~((this.#canceled.get(area.prog) ?? 0n) >> word) & 0xffff_ffffn) >>> 0;
       }
       if (address >= area.prog + 4 && address < area.prog + 4 + 48) {
         const reh = this.#reh.get(area.prog);
