@@ -20,7 +20,8 @@ import {
   DRBL_REBOOT_REQ, DRBL_REBOOT_DISABLED, RsuProgress, RsuStatus, HostStatus, PKVL_UPG_STATUS_GOOD, VER_LEGACY_INVALID,
   REH_AREAS as SECURITY_AREAS, FLASH_COUNT_ADDR, FLASH_COUNT_SIZE, CSK_VEC_OFFSET, CSK_BIT_LEN,
 } from '../../dfl/regs/max10-bmc.js';
-import { sensorValue } from './max10-sensors.js';
+import { invalidSensorOffsets, sensorValue } from './max10-sensors.js';
+import { SENSOR_INVALID } from '../../dfl/regs/m10-bmc-sensors.js';
 
 // The address map and the doorbell fields are shared with the host (src/dfl/regs/max10-bmc.ts);
 // the model's absolute names for the system registers follow.
@@ -166,6 +167,8 @@ export interface Max10Options {
   linkSpeedMbps?: number;
   fpgaPage?: number;
   rebootDisabled?: boolean;
+  /** Sensor labels whose reading is invalid now (an empty QSFP cage): they read 0xdeadbeef. */
+  invalidSensors?: readonly string[];
 }
 
 export interface Max10Events {
@@ -220,6 +223,7 @@ export class Max10Model implements AvalonBus {
   #staged: { contentType: number; subtype: number; version: string; payloadLength: number; payload: Uint8Array | undefined } | undefined;
   #staging = new Map<number, Uint8Array>();
   #reh = new Map<number, { bits: number; hash: Uint8Array }>();
+  readonly #invalidSensors: Set<number>;
   /** Canceled CSK IDs per area (bit n = ID n); the flash keeps them as cleared bits. */
   #canceled = new Map<number, bigint>();
 
@@ -240,6 +244,7 @@ export class Max10Model implements AvalonBus {
     this.linkSpeedMbps = options.linkSpeedMbps ?? 25_000;
     this.fpgaPage = options.fpgaPage ?? 1;
     this.#rebootDisabled = options.rebootDisabled ?? false;
+    this.#invalidSensors = invalidSensorOffsets(this.board, options.invalidSensors ?? []);
     const mac = (options.mac ?? '64:4c:36:00:2f:a0').split(':').map((h) => parseInt(h, 16));
     this.#mac = [
       ((mac[0]! << 24) | (mac[1]! << 16) | (mac[2]! << 8) | mac[3]!) >>> 0,
@@ -461,6 +466,7 @@ export class Max10Model implements AvalonBus {
       case AUTH_RESULT: return this.#authResult;
       default: break;
     }
+    if (this.#invalidSensors.has(address - SYS_BASE)) return SENSOR_INVALID;
     const sensor = sensorValue(this.board, address - SYS_BASE);
     if (sensor !== undefined) return sensor;
     if (address >= STAGING_BASE && address < STAGING_BASE + STAGING_SIZE) {

@@ -4,6 +4,7 @@
 // the raw register the firmware keeps (hwmon value / the table's multiplier). Every temperature
 // with limits reports max 90 C, crit 100 C, hysteresis 2 C; voltages with limits +5% / +10% / -10%
 // of the reading; currents with a max +50%.
+import { ArgumentError } from '../../errors.js';
 import { M10_SENSORS, SENSOR_UNITS, type M10Sensor } from '../../dfl/regs/m10-bmc-sensors.js';
 import type { Max10Board } from './max10-model.js';
 
@@ -49,4 +50,18 @@ const TABLES: Record<Max10Board, Map<number, number>> = { n3000: table('n3000'),
 /** The sensor register at system-register offset `off`, or undefined when it is not a sensor. */
 export function sensorValue(board: Max10Board, off: number): number | undefined {
   return TABLES[board].get(off);
+}
+
+/**
+ * The input registers of the sensors labelled `labels` (e.g. an empty QSFP cage): the firmware
+ * reports them 0xdeadbeef (intel-m10-bmc-hwmon.c do_sensor_read). Unknown labels are refused.
+ */
+export function invalidSensorOffsets(board: Max10Board, labels: readonly string[]): Set<number> {
+  const out = new Set<number>();
+  for (const label of labels) {
+    const s = M10_SENSORS[board].find((x) => x.label === label);
+    if (!s) throw new ArgumentError('EARG_BMC_SENSOR', `the ${board} BMC has no sensor "${label}"; known: ${M10_SENSORS[board].map((x) => x.label).join(', ')}`, { label });
+    out.add(s.input);
+  }
+  return out;
 }
