@@ -11,3 +11,6 @@ export { walkDfl, locateDfls, MAX_FEATURES, type DflSource, type DflWalk, type D
 export { findExtendedCapability, findDflVsec, readDflVsec, type VsecDfl, type ConfigSource } from './vsec.js';
 export { DflError } from './errors.js';
 export * from './fiu-regs.js';
+export * from './regs/fme-thermal.js';
+export * from './regs/fme-power.js';
+export { M10_SENSORS, SENSOR_INVALID, SENSOR_UNITS, type M10Sensor, type SensorType } from './regs/m10-bmc-sensors.js';
