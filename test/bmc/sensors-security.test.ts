@@ -17,19 +17,19 @@ beforeAll(() => {
 });
 
 describe('BMC sensors (intel-m10-bmc-hwmon.c)', () => {
-  it('N3000: 8 temperatures, 8 voltages, 3 currents, 1 power, labelled and scaled as the kernel does', async () => {
+  it('N3000: 8 temperatures, 8 voltages, 3 currents, 1 power, labelled, numbered and scaled as the kernel does', async () => {
     using dev = createSimCard('n3000');
     using bmc = await openBmc(dev);
     const sensors = bmc.sensors();
     expect(sensors.map((s) => s.channel)).toEqual([
-      ...[1, 2, 3, 4, 5, 6, 7, 8].map((n) => `temp${n}`), ...[1, 2, 3, 4, 5, 6, 7, 8].map((n) => `in${n}`), 'curr1', 'curr2', 'curr3', 'power1',
+      ...[1, 2, 3, 4, 5, 6, 7, 8].map((n) => `temp${n}`), ...[0, 1, 2, 3, 4, 5, 6, 7].map((n) => `in${n}`), 'curr1', 'curr2', 'curr3', 'power1',
     ]);
     const by = (label: string) => sensors.find((s) => s.label === label)!;
     // temp: raw 0.5 C units x 500 = millidegrees; only temp1 has a hysteresis register (0x10c).
     expect(by('Board Temperature')).toMatchObject({ value: 38, unit: 'Celsius', max: 90, crit: 100, maxHyst: 88, critHyst: 98, hwmon: { temp1_input: 38000, temp1_max_hyst: 88000 } });
     expect(by('FPGA Die Temperature').hwmon).toEqual({ temp2_input: 56000, temp2_max: 90000, temp2_crit: 100000 });
     expect(by('Retimer A Temperature').hwmon).toEqual({ temp5_input: 50000 });
-    expect(by('FPGA Core Voltage')).toMatchObject({ value: 0.9, unit: 'Volts', hwmon: { in3_input: 900 } });
+    expect(by('FPGA Core Voltage')).toMatchObject({ value: 0.9, unit: 'Volts', hwmon: { in2_input: 900 } });
     expect(by('FPGA Core Current')).toMatchObject({ value: 18.5, unit: 'Amps', hwmon: { curr1_input: 18500 } });
     // power: raw mW x 1000 = microwatts.
     expect(by('Board Power')).toMatchObject({ value: 61, unit: 'Watts', hwmon: { power1_input: 61_000_000 } });
@@ -42,8 +42,8 @@ describe('BMC sensors (intel-m10-bmc-hwmon.c)', () => {
     expect(sensors.filter((s) => s.type === 'temp')).toHaveLength(17);
     expect(sensors.filter((s) => s.type === 'in')).toHaveLength(10);
     expect(sensors.filter((s) => s.type === 'curr')).toHaveLength(8);
-    expect(sensors.find((s) => s.label === '3.3v Voltage')!.hwmon).toEqual({ in4_input: 3300, in4_max: 3465, in4_crit: 3630 });
-    expect(sensors.find((s) => s.label === '12v Backplane Voltage')!.hwmon).toEqual({ in9_input: 12000, in9_min: 10800 });
+    expect(sensors.find((s) => s.label === '3.3v Voltage')!.hwmon).toEqual({ in3_input: 3300, in3_max: 3465, in3_crit: 3630 });
+    expect(sensors.find((s) => s.label === '12v Backplane Voltage')!.hwmon).toEqual({ in8_input: 12000, in8_min: 10800 });
     expect(sensors.find((s) => s.label === '12v AUX Current')!.hwmon).toEqual({ curr8_input: 4000, curr8_max: 6000 });
   });
 

@@ -9,7 +9,7 @@ import { M10BMC_SYS_BASE } from '../../dfl/regs/max10-bmc.js';
 import type { BmcTransport } from './transport.js';
 
 export interface BmcSensorReading {
-  /** hwmon channel name, e.g. 'temp2', 'in1', 'curr3', 'power1' (the kernel numbers channels from 1 per type). */
+  /** hwmon channel name, e.g. 'temp2', 'in0', 'curr3', 'power1' (hwmon numbers in* from 0, the other types from 1). */
   channel: string;
   type: SensorType;
   label: string;
@@ -38,10 +38,10 @@ export function readBmcSensors(t: BmcTransport, device: string): BmcSensorReadin
   if (!board) {
     throw new DeviceError('EBMC_NO_SENSORS', `the BMC ${device} has no sensor table in this build of vfiokit (it decodes the N3000 and D5005 tables of intel-m10-bmc-hwmon.c)`, { device });
   }
-  const counts: Record<string, number> = {};
+  // Documentation/hwmon/sysfs-interface.rst: in0_input is the first voltage; temp, curr and power count from 1.
+  const next: Record<SensorType, number> = { temp: 1, in: 0, curr: 1, power: 1 };
   return M10_SENSORS[board].map((s) => {
-    const n = (counts[s.type] = (counts[s.type] ?? 0) + 1);
-    const channel = `${s.type}${n}`;
+    const channel = `${s.type}${next[s.type]++}`;
     const scale = SENSOR_UNITS[s.type].scale;
     const hwmon: Record<string, number> = {};
     const input = readRaw(t, s, s.input);
