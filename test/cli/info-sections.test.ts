@@ -42,3 +42,20 @@ describe('vfiokit info DEVICE SECTION', () => {
     expect(mixed.stderr).toMatch(/--mask and --phy belong to the property view/);
   }, 120_000);
 });
+
+describe('vfiokit events DEVICE', () => {
+  it('prints the alarms a hot card has tripped as JSON lines, and fails when --count events do not come within --timeout', () => {
+    const hot = cli.run(['events', 'sim:n3000?fpgaTemp=101', '--count', '2', '--timeout', '30', '--poll-ms', '20', '--json'], { timeoutMs: 60_000 });
+    expect(hot.stderr).toBe('');
+    expect(hot.status).toBe(0);
+    expect(hot.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+      { type: 'power-thermal', alarm: 'temp-max', tripped: true, value: 101, threshold: 90, via: 'poll' },
+      { type: 'power-thermal', alarm: 'temp-crit', tripped: true, value: 101, threshold: 100, via: 'poll' },
+    ]);
+    const quiet = cli.run(['events', 'sim:n3000', '--count', '1', '--timeout', '0.5'], { timeoutMs: 60_000 });
+    expect(quiet.status).toBe(1);
+    expect(quiet.stdout).toMatch(/watching fme \(interrupt\), port0 \(interrupt\), thermal \(poll\), power \(poll\)/);
+    expect(quiet.stderr).toBe('vfiokit events: 0 of 1 events came within 0.5 s\n');
+    expect(cli.run(['events', 'sim:n3000', '--count', '1.5']).status).toBe(2);
+  }, 180_000);
+});

@@ -10,7 +10,7 @@ import { shellQuote } from '../table.js';
 import { command as errorsCommand } from './errors.js';
 
 export const command: Command = {
-  summary: 'show card properties: PCI, FME (bitstream, ports, PR ID), ports (AFU IDs), BMC versions',
+  summary: 'show card properties: PCI, FME (bitstream, ports, PR ID), ports (AFU IDs), BMC versions; fpgainfo\'s temp, power, bmc, security, errors',
   help: `usage: vfiokit info DEVICE [--mask N] [--phy] [--json]
        vfiokit info DEVICE temp|power|bmc|security|errors [--json]
 
