@@ -11,7 +11,8 @@ import {
   FME_LATENCY_TOLERANCE, FME_PWR_FPGA_LIMIT, FME_PWR_STATUS, FME_PWR_THRESHOLD, FME_PWR_XEON_LIMIT, FPGA_PWR_EN, FPGA_PWR_LIMIT,
   PWR_CONSUMED, PWR_THRESHOLD1, PWR_THRESHOLD1_STATUS, PWR_THRESHOLD2, PWR_THRESHOLD2_STATUS, XEON_PWR_EN, XEON_PWR_LIMIT,
 } from '../dfl/regs/fme-power.js';
-import type { FeatureModel, FeatureModelFactory, SimContext } from './feature-model.js';
+import type { FeatureModel, FeatureModelFactory } from './feature-model.js';
+import { modelRegistry } from './model-registry.js';
 
 export interface PowerModelOptions {
   /** Power consumed at power-up, W (default 48). */
@@ -82,19 +83,12 @@ export class PowerModel implements FeatureModel {
   }
 }
 
-const models = new WeakMap<SimContext, PowerModel>();
+const registry = modelRegistry<PowerModel, PowerModelOptions>((options) => new PowerModel(options));
 
-export function createPowerModelFactory(options: PowerModelOptions = {}): FeatureModelFactory {
-  return (ctx) => {
-    const model = new PowerModel(options);
-    models.set(ctx, model);
-    return model;
-  };
-}
+/** A factory for the power model with these options (the sim URL's fpgaPower=, tests). */
+export const createPowerModelFactory = registry.factory;
 
-export const powerModelFactory: FeatureModelFactory = createPowerModelFactory();
+export const powerModelFactory: FeatureModelFactory = registry.factory();
 
 /** The power model a card built for `ctx`, if any (control requests and tests set the consumption through it). */
-export function powerModelOf(ctx: SimContext): PowerModel | undefined {
-  return models.get(ctx);
-}
+export const powerModelOf = registry.of;

@@ -10,7 +10,8 @@ import {
   FME_THERM_CAP, FME_THERM_RDSENSOR_FMT1, FME_THERM_THRESHOLD, FPGA_TEMPERATURE, TEMP_THRESHOLD1, TEMP_THRESHOLD1_EN, TEMP_THRESHOLD1_POLICY,
   TEMP_THRESHOLD1_STATUS, TEMP_THRESHOLD2, TEMP_THRESHOLD2_EN, TEMP_THRESHOLD2_STATUS, THERM_NO_THROTTLE, TRIP_THRESHOLD,
 } from '../dfl/regs/fme-thermal.js';
-import type { FeatureModel, FeatureModelFactory, SimContext } from './feature-model.js';
+import type { FeatureModel, FeatureModelFactory } from './feature-model.js';
+import { modelRegistry } from './model-registry.js';
 
 export interface ThermalModelOptions {
   /** FPGA temperature at power-up, degrees C (default 52). */
@@ -76,19 +77,12 @@ export class ThermalModel implements FeatureModel {
   reset(): void {}
 }
 
-const models = new WeakMap<SimContext, ThermalModel>();
+const registry = modelRegistry<ThermalModel, ThermalModelOptions>((options) => new ThermalModel(options));
 
-export function createThermalModelFactory(options: ThermalModelOptions = {}): FeatureModelFactory {
-  return (ctx) => {
-    const model = new ThermalModel(options);
-    models.set(ctx, model);
-    return model;
-  };
-}
+/** A factory for the thermal model with these options (the sim URL's fpgaTemp=, tests). */
+export const createThermalModelFactory = registry.factory;
 
-export const thermalModelFactory: FeatureModelFactory = createThermalModelFactory();
+export const thermalModelFactory: FeatureModelFactory = registry.factory();
 
 /** The thermal model a card built for `ctx`, if any (control requests and tests set the temperature through it). */
-export function thermalModelOf(ctx: SimContext): ThermalModel | undefined {
-  return models.get(ctx);
-}
+export const thermalModelOf = registry.of;
