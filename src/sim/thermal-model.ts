@@ -14,7 +14,7 @@ import type { FeatureModel, FeatureModelFactory } from './feature-model.js';
 import { modelRegistry } from './model-registry.js';
 
 export interface ThermalModelOptions {
-  /** FPGA temperature at power-up, degrees C (default 52). */
+  /** FPGA temperature at power-up, degrees C (default 56). */
   temperatureC?: number;
   /** Threshold 1 (throttle), 2 (100% throttle) and the trip point, degrees C (defaults 90, 100, 105). */
   threshold1C?: number;
@@ -43,7 +43,7 @@ export class ThermalModel implements FeatureModel {
   readonly #t2: number;
 
   constructor(options: ThermalModelOptions = {}) {
-    this.temperatureC = checkCelsius('fpga temperature', options.temperatureC ?? 52);
+    this.temperatureC = checkCelsius('fpga temperature', options.temperatureC ?? 56);
     this.#t1 = checkCelsius('threshold 1', options.threshold1C ?? 90);
     this.#t2 = checkCelsius('threshold 2', options.threshold2C ?? 100);
     const trip = checkCelsius('trip threshold', options.tripC ?? 105);

@@ -22,7 +22,7 @@ describe('FME thermal management (feature 0x1)', () => {
       const fme = Card.discover(dev).fme!;
       expect(fme.findFeature(FmeFeatureId.THERMAL)!.version).toBe(variant === 'n3000-dfh1' ? 1 : 0);
       expect(fme.thermal().hwmon).toEqual({
-        temp1_input: 52000, temp1_max: 90000, temp1_crit: 100000, temp1_emergency: 105000, temp1_max_alarm: 0, temp1_crit_alarm: 0, temp1_max_policy: 0,
+        temp1_input: 56000, temp1_max: 90000, temp1_crit: 100000, temp1_emergency: 105000, temp1_max_alarm: 0, temp1_crit_alarm: 0, temp1_max_policy: 0,
       });
       const model = thermalModelOf(dev.sim.context)!;
       model.setTemperature(90);

@@ -11,6 +11,7 @@ import { simBmcFeature } from '../../src/sim/bmc/sim-bmc.js';
 import { openBmc } from '../../src/afu/bmc/bmc.js';
 import { buildSignedImage, cancellationPayload, patternPayload } from '../../src/afu/image/image-writer.js';
 import { VirtualClock } from '../../src/util/clock.js';
+import { thermalModelOf } from '../../src/sim/thermal-model.js';
 
 beforeAll(() => {
   process.env.VFIOKIT_STATE_DIR = mkdtempSync(join(tmpdir(), 'vfiokit-sensors-test-'));
@@ -29,6 +30,9 @@ describe('BMC sensors (intel-m10-bmc-hwmon.c)', () => {
     expect(by('Board Temperature')).toMatchObject({ value: 38, unit: 'Celsius', max: 90, crit: 100, maxHyst: 88, critHyst: 98, hwmon: { temp1_input: 38000, temp1_max_hyst: 88000 } });
     expect(by('FPGA Die Temperature').hwmon).toEqual({ temp2_input: 56000, temp2_max: 90000, temp2_crit: 100000 });
     expect(by('Retimer A Temperature').hwmon).toEqual({ temp5_input: 50000 });
+    // The FPGA die sensor reads the die the FME thermal feature reads.
+    thermalModelOf(dev.sim.context)!.setTemperature(88);
+    expect(bmc.sensors().find((s) => s.label === 'FPGA Die Temperature')!.value).toBe(88);
     expect(by('FPGA Core Voltage')).toMatchObject({ value: 0.9, unit: 'Volts', hwmon: { in2_input: 900 } });
     expect(by('FPGA Core Current')).toMatchObject({ value: 18.5, unit: 'Amps', hwmon: { curr1_input: 18500 } });
     // power: raw mW x 1000 = microwatts.

@@ -14,7 +14,8 @@ describe('vfiokit info DEVICE SECTION', () => {
     expect(text.stdout).toContain('//****** TEMP ******//');
     expect(text.stdout).toMatch(/FPGA Temperature \(temp1_input\)\s+95\.00\s+Celsius/);
     expect(text.stdout).toMatch(/Threshold 1 \(temp1_max\)\s+90\.00\s+Celsius\s+tripped, policy AP2/);
-    expect(text.stdout).toMatch(/\( 2\)\s+FPGA Die Temperature\s+56\.00\s+Celsius\s+max 90\.00, crit 100\.00/);
+    // The BMC's FPGA die sensor measures the same die as the FME thermal feature.
+    expect(text.stdout).toMatch(/\( 2\)\s+FPGA Die Temperature\s+95\.00\s+Celsius\s+max 90\.00, crit 100\.00/);
     const json = JSON.parse(cli.run(['info', 'sim:n3000?fpgaTemp=95', 'temp', '--json'], { timeoutMs: 60_000 }).stdout);
     expect(json.thermal.hwmon).toMatchObject({ temp1_input: 95000, temp1_max_alarm: 1, temp1_crit_alarm: 0 });
     expect(json.bmcSensors).toHaveLength(8);

@@ -20,7 +20,7 @@ import {
   DRBL_REBOOT_REQ, DRBL_REBOOT_DISABLED, RsuProgress, RsuStatus, HostStatus, PKVL_UPG_STATUS_GOOD, VER_LEGACY_INVALID,
   REH_AREAS as SECURITY_AREAS, FLASH_COUNT_ADDR, FLASH_COUNT_SIZE, CSK_VEC_OFFSET, CSK_BIT_LEN,
 } from '../../dfl/regs/max10-bmc.js';
-import { invalidSensorOffsets, sensorValue } from './max10-sensors.js';
+import { fpgaDieSensor, invalidSensorOffsets, rawReading, sensorValue } from './max10-sensors.js';
 import { SENSOR_INVALID } from '../../dfl/regs/m10-bmc-sensors.js';
 
 // The address map and the doorbell fields are shared with the host (src/dfl/regs/max10-bmc.ts);
@@ -169,6 +169,8 @@ export interface Max10Options {
   rebootDisabled?: boolean;
   /** Sensor labels whose reading is invalid now (an empty QSFP cage): they read 0xdeadbeef. */
   invalidSensors?: readonly string[];
+  /** The FPGA die temperature (C) now, when the card models it (its FME thermal feature): the FPGA die sensor reads it. */
+  fpgaTemperature?: () => number | undefined;
 }
 
 export interface Max10Events {
@@ -224,6 +226,7 @@ export class Max10Model implements AvalonBus {
   #staging = new Map<number, Uint8Array>();
   #reh = new Map<number, { bits: number; hash: Uint8Array }>();
   readonly #invalidSensors: Set<number>;
+  readonly #fpgaTemperature: (() => number | undefined) | undefined;
   /** Canceled CSK IDs per area (bit n = ID n); the flash keeps them as cleared bits. */
   #canceled = new Map<number, bigint>();
 
@@ -245,6 +248,7 @@ export class Max10Model implements AvalonBus {
     this.fpgaPage = options.fpgaPage ?? 1;
     this.#rebootDisabled = options.rebootDisabled ?? false;
     this.#invalidSensors = invalidSensorOffsets(this.board, options.invalidSensors ?? []);
+    this.#fpgaTemperature = options.fpgaTemperature;
     const mac = (options.mac ?? '64:4c:36:00:2f:a0').split(':').map((h) => parseInt(h, 16));
     this.#mac = [
       ((mac[0]! << 24) | (mac[1]! << 16) | (mac[2]! << 8) | mac[3]!) >>> 0,
@@ -467,6 +471,9 @@ export class Max10Model implements AvalonBus {
       default: break;
     }
     if (this.#invalidSensors.has(address - SYS_BASE)) return SENSOR_INVALID;
+    const die = fpgaDieSensor(this.board);
+    const dieC = address - SYS_BASE === die.input ? this.#fpgaTemperature?.() : undefined;
+    if (dieC !== undefined) return rawReading(die, dieC);
     const sensor = sensorValue(this.board, address - SYS_BASE);
     if (sensor !== undefined) return sensor;
     if (address >= STAGING_BASE && address < STAGING_BASE + STAGING_SIZE) {

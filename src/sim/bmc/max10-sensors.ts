@@ -26,10 +26,20 @@ const READINGS: Record<Max10Board, Record<string, number>> = {
 };
 const DEFAULTS: Record<M10Sensor['type'], number> = { temp: 40, in: 1.0, curr: 1.0, power: 50 };
 
+/** A reading in fpgainfo's unit as the raw register the firmware keeps. */
+export function rawReading(s: M10Sensor, value: number): number {
+  return Math.round((value * SENSOR_UNITS[s.type].scale) / s.multiplier) >>> 0;
+}
+
+/** The sensor of the FPGA die itself (it reads what the FME thermal feature reads on the same card). */
+export function fpgaDieSensor(board: Max10Board): M10Sensor {
+  return M10_SENSORS[board].find((s) => s.label === (board === 'n3000' ? 'FPGA Die Temperature' : 'FPGA Core Temperature'))!;
+}
+
 function table(board: Max10Board): Map<number, number> {
   const m = new Map<number, number>();
   for (const s of M10_SENSORS[board]) {
-    const raw = (value: number): number => Math.round((value * SENSOR_UNITS[s.type].scale) / s.multiplier) >>> 0;
+    const raw = (value: number): number => rawReading(s, value);
     const v = READINGS[board][s.label] ?? DEFAULTS[s.type];
     m.set(s.input, raw(v));
     if (s.type === 'temp') {
