@@ -35,14 +35,18 @@ export function applySimControl(device: SimDevice, request: unknown): string {
   if (['fault', 'prFault', 'fpgaTemp', 'fpgaPower'].filter((k) => r[k] !== undefined).length !== 1) {
     throw new ArgumentError('EARG_SIM_CONTROL', 'a sim control request names exactly one of "fault", "prFault", "fpgaTemp" or "fpgaPower"');
   }
-  if (r.fpgaTemp !== undefined || r.fpgaPower !== undefined) {
-    const thermal = r.fpgaTemp !== undefined;
-    const model = thermal ? thermalModelOf(device.sim.context) : powerModelOf(device.sim.context);
-    if (!model) throw new ArgumentError('EARG_SIM_CONTROL', `${device.url} has no FME ${thermal ? 'thermal' : 'power'} model to set`);
-    const value = (thermal ? r.fpgaTemp : r.fpgaPower) as number;
-    if (thermal) thermalModelOf(device.sim.context)!.setTemperature(value);
-    else powerModelOf(device.sim.context)!.setConsumption(value);
-    return thermal ? `fpga temperature ${value} C` : `fpga power ${value} W`;
+  // The models refuse what their register fields cannot hold.
+  if (r.fpgaTemp !== undefined) {
+    const model = thermalModelOf(device.sim.context);
+    if (!model) throw new ArgumentError('EARG_SIM_CONTROL', `${device.url} has no FME thermal model to set`);
+    model.setTemperature(r.fpgaTemp as number);
+    return `fpga temperature ${String(r.fpgaTemp)} C`;
+  }
+  if (r.fpgaPower !== undefined) {
+    const model = powerModelOf(device.sim.context);
+    if (!model) throw new ArgumentError('EARG_SIM_CONTROL', `${device.url} has no FME power model to set`);
+    model.setConsumption(r.fpgaPower as number);
+    return `fpga power ${String(r.fpgaPower)} W`;
   }
   if (r.fault !== undefined) {
     if (!(SIM_FAULTS as readonly unknown[]).includes(r.fault)) throw new ArgumentError('EARG_SIM_FAULT', `unknown sim fault ${JSON.stringify(r.fault)}; known: ${SIM_FAULTS.join(', ')}`);
