@@ -12,9 +12,12 @@
 //                    IRQ for fme_thermal_mgmt / fme_power_mgmt; only hwmon attributes to read).
 // Polls are timers on the event loop (never a blocking loop); close() releases the vectors and
 // timers. Events not yet taken by an iterator are queued up to `queueLimit`, then the oldest are
-// dropped and counted (`dropped`).
+// dropped and counted (`dropped`). Arming an error vector replaces an eventfd the program armed
+// on the same vector itself (VFIO_DEVICE_SET_IRQS semantics); close() closes the eventfd but
+// leaves the vector enabled, as disabling MSI-X would take every other vector of the device with it.
+// A register read that fails ends the stream with that error; a listener that throws throws out
+// of the timer or interrupt callback, as an EventEmitter listener would.
 import type { Card } from './card.js';
-import type { Port } from './port.js';
 import type { Interrupt } from '../device/interrupt.js';
 import { IrqIndex } from '../device/device.js';
 import { FmeFeatureId, PortFeatureId } from '../dfl/names.js';
@@ -197,13 +200,7 @@ export class CardEvents implements AsyncIterable<CardEvent>, Disposable {
     const armed = useIrq ? this.#vector(irq) : undefined;
     this.sources[name] = armed ? 'interrupt' : 'poll';
     if (armed) {
-      armed.onEvent(() => {
-        try {
-          this.#emit(event('interrupt'));
-        } catch (err) {
-          this.#fail(err);
-        }
-      });
+      armed.onEvent(() => this.#guard(() => this.#emit(event('interrupt'))));
       return;
     }
     let last = read().join(',');
@@ -224,8 +221,7 @@ export class CardEvents implements AsyncIterable<CardEvent>, Disposable {
     for (const port of this.#card.ports) {
       const ref = port.findFeature(PortFeatureId.ERROR);
       if (!ref) continue;
-      const read = (p: Port): { errors: bigint; firstError: bigint } => p.readErrors();
-      this.#errorSource(`port${port.number}`, ref.irq, useIrq, () => [read(port).errors], (via) => ({ type: 'error', source: 'port', port: port.number, ...read(port), via }));
+      this.#errorSource(`port${port.number}`, ref.irq, useIrq, () => [port.readErrors().errors], (via) => ({ type: 'error', source: 'port', port: port.number, ...port.readErrors(), via }));
     }
   }
 
@@ -256,13 +252,18 @@ export class CardEvents implements AsyncIterable<CardEvent>, Disposable {
     }
   }
 
-  #pollOnce(): void {
+  /** Run `fn`; a typed error (a failed register read) ends the stream, anything else is thrown on. */
+  #guard(fn: () => void): void {
     try {
-      for (const poll of this.#polled) poll();
+      fn();
     } catch (err) {
       if (!(err instanceof VfiokitError)) throw err;
       this.#fail(err);
     }
+  }
+
+  #pollOnce(): void {
+    this.#guard(() => { for (const poll of this.#polled) poll(); });
   }
 
   #schedule(delayMs = this.#pollMs): void {

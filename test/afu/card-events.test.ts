@@ -18,6 +18,7 @@ import { powerModelOf } from '../../src/sim/power-model.js';
 import { VfioUserDevice } from '../../src/vfio-user/client.js';
 import { SimVector } from '../../src/sim/sim-card.js';
 import type { CardEvent } from '../../src/afu/events.js';
+import { VfiokitError } from '../../src/errors.js';
 import { repoRoot } from '../vfio-user/helpers/spawn.js';
 
 /** The next event, or a clear failure after `ms`. */
@@ -110,6 +111,17 @@ describe('card events on the in-process sim', () => {
     expect(seen).toEqual([]);
     expect(() => card.events({ pollMs: 0 })).toThrow(/pollMs/);
     expect(() => card.events({ queueLimit: 0 })).toThrow(/queueLimit/);
+  });
+
+  it('a register read that fails (the device was closed) ends the stream with that typed error', async () => {
+    const dev = createSimCard('n3000');
+    const card = Card.discover(dev);
+    using events = card.events({ pollMs: 5, interrupts: false });
+    dev.close();
+    const err = await events.next().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VfiokitError);
+    expect((err as Error).message).toMatch(/closed/);
+    expect(events.closed).toBe(true);
   });
 
   it('keeps at most queueLimit events for a slow reader and counts the dropped ones', async () => {
