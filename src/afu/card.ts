@@ -6,7 +6,7 @@ import type { Device } from '../device/device.js';
 import { walkDfl, type DflWalk, type WalkOptions } from '../dfl/walk.js';
 import type { Feature } from '../dfl/feature.js';
 import { flattenFeatures } from '../dfl/feature.js';
-import { FiuId } from '../dfl/dfh.js';
+import { FiuId } from '../dfl/regs/dfh.js';
 import { logger } from '../util/log.js';
 import { Fme } from './fme.js';
 import { Port } from './port.js';

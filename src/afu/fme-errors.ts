@@ -5,7 +5,9 @@
 import type { Fme } from './fme.js';
 import type { FeatureRef } from './feature-ref.js';
 import { FmeFeatureId } from '../dfl/names.js';
-import { FmeErrorReg, FME_INJECT_ERROR_MASK, FME_MBP_ERROR } from '../dfl/fiu-regs.js';
+import { FmeErrorReg, FME_ERROR_MASK_ALL, FME_INJECT_ERROR_MASK, FME_MBP_ERROR } from '../dfl/regs/fiu.js';
+import { fieldFit, fieldPrep } from '../util/bitfield.js';
+import { updateBits64 } from '../mmio/bits.js';
 import { DeviceError, ArgumentError } from '../errors.js';
 
 export interface FmeErrors {
@@ -56,7 +58,7 @@ export function clearFmeErrors(fme: Fme): Pick<FmeErrors, 'fmeErrors' | 'pcie0Er
   const { region, csrOffset: base } = ref;
   const cleared = { fmeErrors: 0n, pcie0Errors: 0n, pcie1Errors: 0n };
   for (const [key, errorReg, maskReg] of CLEARABLE) {
-    region.write64(base + maskReg, 0xffff_ffff_ffff_ffffn);
+    region.write64(base + maskReg, FME_ERROR_MASK_ALL);
     const v = region.read64(base + errorReg);
     if (v !== 0n) region.write64(base + errorReg, v);
     cleared[key] = v;
@@ -68,10 +70,9 @@ export function clearFmeErrors(fme: Fme): Pick<FmeErrors, 'fmeErrors' | 'pcie0Er
 
 /** Set RAS_ERROR_INJECT[2:0] (inject_errors): bit 0 catastrophic, 1 fatal, 2 non-fatal; 0 stops injecting. */
 export function injectFmeErrors(fme: Fme, bits: number): void {
-  if (!Number.isInteger(bits) || bits < 0 || BigInt(bits) & ~FME_INJECT_ERROR_MASK) {
+  if (!Number.isInteger(bits) || !fieldFit(FME_INJECT_ERROR_MASK, bits)) {
     throw new ArgumentError('EINVAL', `inject bits ${bits} outside RAS_ERROR_INJECT[2:0] (0..7: 1 catastrophic, 2 fatal, 4 non-fatal)`, { bits });
   }
   const { region, csrOffset: base } = globalError(fme);
-  const v = region.read64(base + FmeErrorReg.RAS_ERROR_INJECT);
-  region.write64(base + FmeErrorReg.RAS_ERROR_INJECT, (v & ~FME_INJECT_ERROR_MASK) | BigInt(bits));
+  updateBits64(region, base + FmeErrorReg.RAS_ERROR_INJECT, FME_INJECT_ERROR_MASK, fieldPrep(FME_INJECT_ERROR_MASK, bits));
 }

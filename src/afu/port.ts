@@ -6,7 +6,9 @@
 // so a fresh Card.discover() of the same device (after PR) sees the same count.
 import type { Device } from '../device/device.js';
 import type { Feature } from '../dfl/feature.js';
-import { PORT_CAP, PORT_CTRL, PORT_ERROR_MASK_ALL, PORT_STS, PortErrorReg, PortPowerState, PortReg, field } from '../dfl/fiu-regs.js';
+import { PORT_CAP, PORT_CTRL, PORT_ERROR_MASK_ALL, PORT_STS, PortErrorReg, PortPowerState, PortReg } from '../dfl/regs/fiu.js';
+import { fieldGet } from '../util/bitfield.js';
+import { clearBits64, setBits64, waitBits64 } from '../mmio/bits.js';
 import { PortFeatureId } from '../dfl/names.js';
 import { Fiu } from './fiu.js';
 import { DeviceError, VfiokitError } from '../errors.js';
@@ -52,17 +54,17 @@ export class Port extends Fiu {
 
   constructor(device: Device, feature: Feature) {
     super(device, feature);
-    this.number = field(this.region.read64(this.offset + PortReg.CAP), PORT_CAP.PORT_NUM);
+    this.number = Number(fieldGet(PORT_CAP.PORT_NUM, this.region.read64(this.offset + PortReg.CAP)));
   }
 
   get capabilities(): PortCapabilities {
     const raw = this.region.read64(this.offset + PortReg.CAP);
-    return { raw, portNumber: field(raw, PORT_CAP.PORT_NUM), mmioSizeKiB: field(raw, PORT_CAP.MMIO_SIZE), interruptCount: field(raw, PORT_CAP.SUPP_INT_NUM) };
+    return { raw, portNumber: Number(fieldGet(PORT_CAP.PORT_NUM, raw)), mmioSizeKiB: Number(fieldGet(PORT_CAP.MMIO_SIZE, raw)), interruptCount: Number(fieldGet(PORT_CAP.SUPP_INT_NUM, raw)) };
   }
 
   get status(): PortStatus {
     const raw = this.region.read64(this.offset + PortReg.STS);
-    return { raw, powerState: field(raw, PORT_STS.PWR_STATE), ap1Event: field(raw, PORT_STS.AP1_EVT) === 1, ap2Event: field(raw, PORT_STS.AP2_EVT) === 1 };
+    return { raw, powerState: Number(fieldGet(PORT_STS.PWR_STATE, raw)), ap1Event: (raw & PORT_STS.AP1_EVT) !== 0n, ap2Event: (raw & PORT_STS.AP2_EVT) !== 0n };
   }
 
   /** PORT_CTRL as read now. */
@@ -107,8 +109,7 @@ export class Port extends Fiu {
       log('port %d: disable nested (count %d)', this.number, count + 1);
       return;
     }
-    const reg = this.offset + PortReg.CTRL;
-    this.region.write64(reg, this.region.read64(reg) | PORT_CTRL.SFTRST);
+    setBits64(this.region, this.offset + PortReg.CTRL, PORT_CTRL.SFTRST);
     this.#waitAck(true);
     log('port %d: disabled (in soft reset)', this.number);
   }
@@ -124,8 +125,7 @@ export class Port extends Fiu {
       log('port %d: enable nested (count %d)', this.number, count - 1);
       return;
     }
-    const reg = this.offset + PortReg.CTRL;
-    this.region.write64(reg, this.region.read64(reg) & ~PORT_CTRL.SFTRST);
+    clearBits64(this.region, this.offset + PortReg.CTRL, PORT_CTRL.SFTRST);
     this.#waitAck(false);
     log('port %d: enabled', this.number);
   }
@@ -138,7 +138,7 @@ export class Port extends Fiu {
 
   #waitAck(asserted: boolean): void {
     const reg = this.offset + PortReg.CTRL;
-    const r = this.region.poll64(reg, PORT_CTRL.SFTRST_ACK, asserted ? PORT_CTRL.SFTRST_ACK : 0n, { timeoutMs: PORT_RESET_TIMEOUT_US / 1000, intervalUs: PORT_RESET_POLL_US });
+    const r = waitBits64(this.region, reg, PORT_CTRL.SFTRST_ACK, asserted, { timeoutMs: PORT_RESET_TIMEOUT_US / 1000, intervalUs: PORT_RESET_POLL_US });
     if (!r.timedOut) return;
     const what = asserted ? 'disable' : 'enable';
     throw new PortResetError(

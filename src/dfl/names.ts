@@ -1,6 +1,6 @@
 // Feature names keyed by (FIU type, feature ID): the same ID means different things under the FME
 // and under a Port (reference/dfl.md "Feature IDs"; dfl.h FME_FEATURE_ID_* / PORT_FEATURE_ID_*).
-import { FiuId } from './dfh.js';
+import { FiuId } from './regs/dfh.js';
 import { hex } from '../util/bytes.js';
 
 /** FME private feature IDs (dfl.h FME_FEATURE_ID_*, dfl.md). */

@@ -193,7 +193,7 @@ export class ManagementApi {
       for (const b of report.backends) if (b.state === 'failed') manageLog(2, 'backend %s failed: %s', b.name, b.error?.message);
       if (report.configError) manageLog(2, '%s', report.configError.message);
       const ready = report.backends.filter((b) => b.state === 'ready').length;
-      if (ready === 0) throw new DeviceError('ENODEV', `no backend loaded from ${report.config}; run \`vfiokit backends\` to see why`);
+      if (ready === 0) throw new DeviceError('ENODEV', `no backend loaded from ${report.config}; loadBackends() reports why`);
       this.#initialized = true;
       manageLog(3, 'initialised %d backend(s) from %s', ready, report.config);
       return ready;
@@ -416,7 +416,7 @@ export class ManagementApi {
       const url = this.resolve(id);
       const { readFlashStatus, requestCancel } = await import('../afu/bmc/flash-status.js');
       const s = readFlashStatus(url);
-      if (!s.pid || s.stale || s.state === 'IDLE' || s.state === 'DONE') throw new DeviceError('EINVAL', `${id}: no flash update is running (state ${s.state}${s.stale ? ', its process is gone: vfiokit cancel aborts what it left' : ''})`, { id });
+      if (!s.pid || s.stale || s.state === 'IDLE' || s.state === 'DONE') throw new DeviceError('EINVAL', `${id}: no flash update is running (state ${s.state}${s.stale ? ', its process is gone: cancel aborts what it left' : ''})`, { id });
       requestCancel(s); // the user and state rules: flash-status.ts checkCancelOf
       manageLog(3, 'cancel requested for %s (pid %d)', url, s.pid);
     });

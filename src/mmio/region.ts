@@ -39,6 +39,14 @@ export interface Region extends Disposable {
   poll32(offset: number, mask: number, expected: number, options?: PollOptions): PollResult<number>;
   poll64(offset: number, mask: bigint, expected: bigint, options?: PollOptions): PollResult<bigint>;
 
+  /**
+   * Write 64 bytes (a BigUint64Array of 8 words or a Uint8Array of 64 bytes) at a 64-byte aligned
+   * offset, as OPAE's fpgaWriteMMIO512: on a mapped region one 512-bit store where the CPU has
+   * AVX-512F (C shim), else eight 64-bit writes in address order (trapped regions: eight 64-bit
+   * writes to the device). A misaligned offset is EREGION_ALIGN; other data is EARG_DATA512.
+   */
+  write512(offset: number, data: BigUint64Array | Uint8Array): void;
+
   /** Write each 64-bit word of `words` to the same register offset, in order. */
   writeStream64(offset: number, words: BigUint64Array): void;
 

@@ -19,10 +19,10 @@ import { realClock, type Clock } from '../util/clock.js';
 import { logger } from '../util/log.js';
 import type { Capabilities } from './capabilities.js';
 import { EventfdInterrupt } from '../device/eventfd-interrupt.js';
-import {
-  encodeIrqSet, IRQ_SET_ACTION_TRIGGER, IRQ_SET_DATA_EVENTFD, IRQ_SET_DATA_NONE, REGION_ACCESS_SIZE, DEVICE_FLAG_RESET,
-  decodeWriteMultiReply,
-} from './messages.js';
+import { decodeWriteMultiReply, encodeRegionAccess } from './messages.js';
+import { DeviceInfoFlags, IrqSetFlags, encodeIrqSet } from '../sys/uapi/linux-vfio.js';
+import { flagSet } from '../sys/uapi/struct.js';
+import { vfio_user_region_access } from '../sys/uapi/vfio-user.js';
 import { Command, encodeHeader, Errno, HEADER_SIZE, TYPE_COMMAND, type Message, DEFAULT_MAX_DATA_XFER_SIZE, MAX_MAX_MSG_FDS, VfioUserRemoteError } from './protocol.js';
 import { SparseRegion, type MappedArea } from './sparse-region.js';
 import { RequestChannel } from './client-channel.js';
@@ -30,6 +30,8 @@ import { ClientDmaWindows } from './client-dma-windows.js';
 import { ClientDmaMapper } from './client-dma-mapper.js';
 import { negotiateVersion } from './client-version.js';
 import { identityOf, queryDeviceInfo, queryIrq, queryRegion, type ClientRegionState } from './client-probe.js';
+
+const REGION_ACCESS_SIZE = vfio_user_region_access.size;
 
 const log = logger('vfio-user:client');
 
@@ -75,7 +77,7 @@ function connectBefore(path: string, deadline: number, timeoutMs: number): numbe
     } catch (err) {
       closeQuietly(fd);
       if (err instanceof SysError && (err.code === 'ECONNREFUSED' || err.code === 'ENOENT')) {
-        throw new DeviceError(err.code, `no vfio-user server at ${path} (${err.code}); start one, e.g. \`vfiokit serve sim:n3000 --socket ${path}\``, { path });
+        throw new DeviceError(err.code, `no vfio-user server at ${path} (${err.code}); start a vfio-user server on that socket first (VfioUserServer)`, { path, server: 'vfio-user' });
       }
       if (!(err instanceof SysError && err.code === 'EAGAIN')) throw err;
       if (performance.now() + CONNECT_RETRY_MS >= deadline) {
@@ -170,10 +172,10 @@ export class VfioUserDevice implements Device {
   #probe(): void {
     const info = queryDeviceInfo(this.#channel);
     this.#deviceFlags = info.flags;
-    this.regionCount = info.numRegions;
-    this.irqCount = info.numIrqs;
-    for (let i = 0; i < info.numRegions; i++) this.#regions.push(queryRegion(this.#channel, i));
-    for (let i = 0; i < info.numIrqs; i++) this.#irqs.push(queryIrq(this.#channel, i));
+    this.regionCount = info.num_regions;
+    this.irqCount = info.num_irqs;
+    for (let i = 0; i < info.num_regions; i++) this.#regions.push(queryRegion(this.#channel, i));
+    for (let i = 0; i < info.num_irqs; i++) this.#irqs.push(queryIrq(this.#channel, i));
     const cfg = this.#regions[RegionIndex.CONFIG];
     if (!cfg || cfg.info.size < 64) throw new DeviceError('EVFIO_USER_NO_CONFIG', `${this.url}: the server has no PCI config region (index 7); this client drives PCI devices only`);
     this.identity = identityOf(this.#readRegion(RegionIndex.CONFIG, 0n, 64));
@@ -249,10 +251,7 @@ export class VfioUserDevice implements Device {
     const size = HEADER_SIZE + REGION_ACCESS_SIZE + (command === Command.REGION_WRITE ? count : 0);
     const id = this.#channel.nextId();
     encodeHeader(out, { id, command, size, flags: TYPE_COMMAND, error: 0 });
-    putLe32(out, 16, offset);
-    putLe32(out, 20, 0);
-    putLe32(out, 24, index);
-    putLe32(out, 28, count);
+    vfio_user_region_access.write(out, HEADER_SIZE, { offset, region: index, count });
     return this.#channel.exchange(size === out.length ? out : out.subarray(0, size), command, id, `region ${index} offset 0x${offset.toString(16)}`);
   }
 
@@ -281,11 +280,7 @@ export class VfioUserDevice implements Device {
     const max = this.server.maxDataXferSize;
     for (let at = 0; at < length; at += max) {
       const n = Math.min(max, length - at);
-      const req = new Uint8Array(REGION_ACCESS_SIZE);
-      putLe64(req, 0, offset + BigInt(at));
-      putLe32(req, 8, index);
-      putLe32(req, 12, n);
-      const m = this.#channel.call(Command.REGION_READ, req, [], `region ${index}`);
+      const m = this.#channel.call(Command.REGION_READ, encodeRegionAccess(index, offset + BigInt(at), n), [], `region ${index}`);
       if (m.payload.length !== REGION_ACCESS_SIZE + n) this.#channel.fail(`REGION_READ reply of ${m.payload.length} bytes for ${n} requested`);
       out.set(m.payload.subarray(REGION_ACCESS_SIZE), at);
     }
@@ -296,12 +291,7 @@ export class VfioUserDevice implements Device {
     const max = this.server.maxDataXferSize;
     for (let at = 0; at < data.length; at += max) {
       const n = Math.min(max, data.length - at);
-      const req = new Uint8Array(REGION_ACCESS_SIZE + n);
-      putLe64(req, 0, offset + BigInt(at));
-      putLe32(req, 8, index);
-      putLe32(req, 12, n);
-      req.set(data.subarray(at, at + n), REGION_ACCESS_SIZE);
-      this.#channel.call(Command.REGION_WRITE, req, [], `region ${index}`);
+      this.#channel.call(Command.REGION_WRITE, encodeRegionAccess(index, offset + BigInt(at), n, data.subarray(at, at + n)), [], `region ${index}`);
     }
   }
 
@@ -364,7 +354,7 @@ export class VfioUserDevice implements Device {
       const per = Math.max(1, this.server.maxMsgFds);
       for (let at = 0; at < count; at += per) {
         const n = Math.min(per, count - at);
-        this.#channel.call(Command.DEVICE_SET_IRQS, encodeIrqSet({ flags: IRQ_SET_DATA_EVENTFD | IRQ_SET_ACTION_TRIGGER, index, start: start + at, count: n }), fresh.slice(at, at + n).map((v) => v.fd), `IRQ ${index} vectors ${start + at}..${start + at + n - 1}`);
+        this.#channel.call(Command.DEVICE_SET_IRQS, encodeIrqSet(flagSet(IrqSetFlags.DATA_EVENTFD, IrqSetFlags.ACTION_TRIGGER), index, start + at, n), fresh.slice(at, at + n).map((v) => v.fd), `IRQ ${index} vectors ${start + at}..${start + at + n - 1}`);
       }
     } catch (err) {
       for (const v of fresh) v.close();
@@ -380,14 +370,14 @@ export class VfioUserDevice implements Device {
     const list = this.#vectors.get(index) ?? [];
     this.#vectors.delete(index);
     try {
-      if (!this.#closed) this.#channel.call(Command.DEVICE_SET_IRQS, encodeIrqSet({ flags: IRQ_SET_DATA_NONE | IRQ_SET_ACTION_TRIGGER, index, start: 0, count: 0 }), [], `disable IRQ ${index}`);
+      if (!this.#closed) this.#channel.call(Command.DEVICE_SET_IRQS, encodeIrqSet(flagSet(IrqSetFlags.DATA_NONE, IrqSetFlags.ACTION_TRIGGER), index, 0, 0), [], `disable IRQ ${index}`);
     } finally {
       for (const v of list) v.close();
     }
   }
 
   reset(): void {
-    if ((this.#deviceFlags & DEVICE_FLAG_RESET) === 0) throw new DeviceError('ENOTSUP', `${this.url}: the server does not support DEVICE_RESET (no VFIO_DEVICE_FLAGS_RESET)`);
+    if ((this.#deviceFlags & DeviceInfoFlags.RESET) === 0) throw new DeviceError('ENOTSUP', `${this.url}: the server does not support DEVICE_RESET (no VFIO_DEVICE_FLAGS_RESET)`);
     this.#channel.call(Command.DEVICE_RESET, null, [], 'device reset');
   }
 

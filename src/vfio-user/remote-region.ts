@@ -5,7 +5,8 @@
 import type { Clock } from '../util/clock.js';
 import { TrappedRegion, type RegisterAccess } from '../mmio/trapped-region.js';
 import { accessError, checkSpan, checkWidth } from '../mmio/checks.js';
-import { MULTI_MAX, allocWriteMulti, putMultiWrite, putMultiWrite64 } from './messages.js';
+import { WriteMulti } from '../sys/uapi/vfio-user.js';
+import { allocWriteMulti, putMultiWrite, putMultiWrite64 } from './messages.js';
 
 /** Sends one REGION_WRITE_MULTI payload (from allocWriteMulti) of `count` writes and waits for its reply. */
 export type WriteMulti = (payload: Uint8Array, count: number) => void;
@@ -24,8 +25,8 @@ export class RemoteRegion extends TrappedRegion {
     const multi = this.#writeMulti;
     if (!multi || words.length < 2) return super.writeStream64(offset, words);
     if (this.closed || !Number.isInteger(offset) || offset < 0 || (offset & 7) !== 0 || offset + 8 > this.size) throw accessError(this.name, this.size, this.closed, offset, 8);
-    for (let at = 0; at < words.length; at += MULTI_MAX) {
-      const n = Math.min(MULTI_MAX, words.length - at);
+    for (let at = 0; at < words.length; at += WriteMulti.MAX) {
+      const n = Math.min(WriteMulti.MAX, words.length - at);
       const payload = allocWriteMulti(n);
       for (let i = 0; i < n; i++) putMultiWrite64(payload, i, offset, this.#index, words[at + i]!);
       multi(payload, n);
@@ -38,8 +39,8 @@ export class RemoteRegion extends TrappedRegion {
     if (!multi || data.length <= w) return super.writeBlock(offset, data, width);
     checkSpan(this.name, this.size, this.closed, offset, data.length, w);
     const words = data.length / w;
-    for (let at = 0; at < words; at += MULTI_MAX) {
-      const n = Math.min(MULTI_MAX, words - at);
+    for (let at = 0; at < words; at += WriteMulti.MAX) {
+      const n = Math.min(WriteMulti.MAX, words - at);
       const payload = allocWriteMulti(n);
       for (let i = 0; i < n; i++) putMultiWrite(payload, i, offset + (at + i) * w, this.#index, data.subarray((at + i) * w, (at + i + 1) * w));
       multi(payload, n);

@@ -7,7 +7,9 @@ import { RegionError, VfiokitError } from '../errors.js';
 import { dup } from '../sys/libc.js';
 import { getLe32, getLe64, putLe32, putLe64 } from '../util/bytes.js';
 import { Errno } from './protocol.js';
-import { encodeRegionInfoReply, REGION_FLAG_READ, REGION_FLAG_WRITE, REGION_FLAG_MMAP, CAP_SPARSE_MMAP, type RegionCap } from './region-info.js';
+import { RegionInfoCap, RegionInfoFlags } from '../sys/uapi/linux-vfio.js';
+import { flagSet } from '../sys/uapi/struct.js';
+import { encodeRegionInfoReply, type RegionCap } from './region-info.js';
 import { errnoOf } from './server-dma.js';
 import { Refusal, refuse } from './server-refusal.js';
 
@@ -71,11 +73,10 @@ export class ServedRegions {
   /** The DEVICE_GET_REGION_INFO reply; with the fd to pass (a dup the caller closes after sending) when the region is mappable. */
   infoReply(req: { argsz: number; index: number }): { payload: Uint8Array; fds?: number[] } {
     const info = this.info(req.index);
-    let flags = (info.readable ? REGION_FLAG_READ : 0) | (info.writable ? REGION_FLAG_WRITE : 0);
     const source = req.index < this.#device.regionCount && info.size > 0 ? mmapSourceOf(this.#device)?.(req.index) : undefined;
+    const flags = flagSet(info.readable && RegionInfoFlags.READ, info.writable && RegionInfoFlags.WRITE, !!source && RegionInfoFlags.MMAP);
     if (!source) return { payload: encodeRegionInfoReply({ flags, index: req.index, size: BigInt(info.size), offset: BigInt(req.index) << 40n, caps: [] }, req.argsz) };
-    flags |= REGION_FLAG_MMAP;
-    const caps: RegionCap[] = source.areas ? [{ id: CAP_SPARSE_MMAP, version: 1, areas: source.areas }] : [];
+    const caps: RegionCap[] = source.areas ? [{ id: RegionInfoCap.SPARSE_MMAP, version: 1, areas: source.areas }] : [];
     // A dup goes out (and is closed after sending); the device keeps its own fd.
     return { payload: encodeRegionInfoReply({ flags, index: req.index, size: BigInt(info.size), offset: source.offset, caps }, req.argsz), fds: [dup(source.fd)] };
   }

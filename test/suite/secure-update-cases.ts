@@ -14,7 +14,8 @@ import { AUTH_RESULT, DOORBELL, RsuProgress, RsuStatus, STAGING_BASE, WRITE_BLOC
 import type { BmcTransport } from '../../src/afu/bmc/transport.js';
 import { readFlashStatus } from '../../src/afu/bmc/flash-status.js';
 import { buildSignedImage, patternPayload } from '../../src/afu/image/image-writer.js';
-import { FLASH_COUNT_ADDR, type Max10Fault } from '../../src/sim/bmc/max10-model.js';
+import { type Max10Fault } from '../../src/sim/bmc/max10-model.js';
+import { FLASH_COUNT_ADDR } from '../../src/sim/bmc/max10-flash.js';
 import type { DeviceFactory } from './factories.js';
 
 const fpgaImage = (bytes: number, version: string, seed = 5): Uint8Array => buildSignedImage({ contentType: 0, payload: patternPayload(bytes, seed), version });

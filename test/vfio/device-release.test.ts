@@ -16,7 +16,7 @@ import { VfioError } from '../../src/vfio/errors.js';
 import { SysError } from '../../src/sys/sys-error.js';
 import { IrqIndex } from '../../src/device/device.js';
 import type { EventfdInterrupt } from '../../src/device/eventfd-interrupt.js';
-import { RegionInfoFlags } from '../../src/vfio/uapi.js';
+import { RegionInfoFlags } from '../../src/sys/uapi/linux-vfio.js';
 import { fakeVfioPci, type FakeVfioPci } from './fake-vfio-pci.js';
 import { NoIommuMapper } from '../../src/vfio/type1.js';
 import { shim } from '../../src/sys/shim.js';

@@ -10,7 +10,7 @@ import { DeviceError } from '../../errors.js';
 import type { Device } from '../../device/device.js';
 import { walkDfl } from '../../dfl/walk.js';
 import { findPrivateFeature, type Feature } from '../../dfl/feature.js';
-import { FiuId } from '../../dfl/dfh.js';
+import { FiuId } from '../../dfl/regs/dfh.js';
 import { FmeFeatureId } from '../../dfl/names.js';
 import { logger } from '../../util/log.js';
 import { SecureUpdate } from './secure-update.js';

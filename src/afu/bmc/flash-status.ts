@@ -160,7 +160,7 @@ export function checkCancelOf(other: FlashStatus): FlashStatus {
     throw new DeviceError('EPERM', `the flash of ${other.device} is run by process ${other.pid} of user ${userName(other.uid)}; only that user or root may cancel it`, { pid: other.pid, uid: other.uid, state: other.state });
   }
   if (!CANCELLABLE_STATES.includes(other.state)) {
-    throw new VfiokitError('EFLASH_CANCEL_STATE', `cannot cancel: the ${other.state === 'REBOOT' ? 'reboot' : 'flash'} run by process ${other.pid} is ${other.state}${other.state === 'COPYING' ? ` (${other.progress}%)` : ''}; an update can only be cancelled while the host writes the staging area (READY)${other.state === 'COPYING' ? '; the BMC must finish copying: wait for it (vfiokit status)' : ''}`, { pid: other.pid, state: other.state, progress: other.progress });
+    throw new VfiokitError('EFLASH_CANCEL_STATE', `cannot cancel: the ${other.state === 'REBOOT' ? 'reboot' : 'flash'} run by process ${other.pid} is ${other.state}${other.state === 'COPYING' ? ` (${other.progress}%)` : ''}; an update can only be cancelled while the host writes the staging area (READY)${other.state === 'COPYING' ? '; the BMC must finish copying: wait for it (readFlashStatus)' : ''}`, { pid: other.pid, state: other.state, progress: other.progress });
   }
   return other;
 }

@@ -14,6 +14,7 @@ import {
   NIOS_PKVL_A_MODE_STS, NIOS_PKVL_B_MODE_STS, FecMode, fecModeAll, niosFwMajor, niosFwMinor, niosFwPatch, pkvlModeOk,
 } from '../../dfl/regs/n3000-nios.js';
 import { SpiRegBusBase } from './spi-regbus.js';
+import { fieldGet } from '../../util/bitfield.js';
 
 const log = logger('bmc:nios');
 
@@ -36,7 +37,7 @@ export class NiosRegBus extends SpiRegBusBase {
 
   readReg(reg: number): number {
     this.region.write64(this.base + NS_CTRL, nsCtrl(NS_CTRL_CMD_RD, reg));
-    return Number(this.#poll('read', reg) & NS_STAT_RD_DATA);
+    return Number(fieldGet(NS_STAT_RD_DATA, this.#poll('read', reg)));
   }
 
   writeReg(reg: number, value: number): void {

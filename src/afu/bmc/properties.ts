@@ -6,10 +6,12 @@ import { ArgumentError } from '../../errors.js';
 import type { Device } from '../../device/device.js';
 import { walkDfl } from '../../dfl/walk.js';
 import { csrOffsetOf, findPrivateFeature, type Feature } from '../../dfl/feature.js';
-import { FiuId } from '../../dfl/dfh.js';
+import { FiuId } from '../../dfl/regs/dfh.js';
 import { FmeFeatureId } from '../../dfl/names.js';
 import { formatGuid } from '../../dfl/guid.js';
-import { FME_CAP, FmeReg, PORT_CTRL, PortReg, field } from '../../dfl/fiu-regs.js';
+import { FME_CAP, FmeReg, PORT_CTRL, PortReg } from '../../dfl/regs/fiu.js';
+import { fieldGet } from '../../util/bitfield.js';
+import { decodeBitstreamVersion } from '../fme.js';
 import { readPciDevice } from '../../pci/enumerate.js';
 import { parseDeviceUrl } from '../../device/registry.js';
 import { hex } from '../../util/bytes.js';
@@ -32,7 +34,7 @@ export interface PciProperties {
 
 export interface FmeProperties {
   bitstreamId: string;
-  /** BITSTREAM_ID version: major (>>56)&0xf, minor (>>52)&0xf, patch (>>48)&0xf (dfl.md). */
+  /** BITSTREAM_ID version: major [59:56], minor [55:52], patch [51:48] (dfl.md; FME_BITSTREAM_ID). */
   bitstreamVersion: string;
   bitstreamMetadata: string;
   ports: number;
@@ -102,9 +104,9 @@ function fmeProperties(device: Device, fme: Feature): FmeProperties {
   }
   return {
     bitstreamId: hex(id, 16),
-    bitstreamVersion: `${Number((id >> 56n) & 0xfn)}.${Number((id >> 52n) & 0xfn)}.${Number((id >> 48n) & 0xfn)}`,
+    bitstreamVersion: decodeBitstreamVersion(id).text,
     bitstreamMetadata: hex(md, 16),
-    ports: field(cap, FME_CAP.NUM_PORTS),
+    ports: Number(fieldGet(FME_CAP.NUM_PORTS, cap)),
     prInterfaceId,
   };
 }

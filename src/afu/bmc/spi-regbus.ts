@@ -10,10 +10,10 @@ import { DeviceError, TimeoutError } from '../../errors.js';
 import type { Region } from '../../mmio/region.js';
 import { hex } from '../../util/bytes.js';
 import {
-  SPI_CORE_PARAMETER, CORE_DATA_WIDTH_SHIFT, CORE_DATA_WIDTH_MASK, CORE_NUM_CHIPSELECT_SHIFT, CORE_NUM_CHIPSELECT_MASK,
-  CORE_CPOL_SHIFT, CORE_CPHA_SHIFT, SPI_INDIRECT_ADDR, INDIRECT_WR, INDIRECT_RD, SPI_INDIRECT_RD_DATA, INDIRECT_DATA_MASK,
-  SPI_INDIRECT_WR_DATA,
+  SPI_CORE_PARAMETER, CORE_DATA_WIDTH, CORE_NUM_CHIPSELECT, CORE_CLK_POLARITY, CORE_CLK_PHASE, SPI_INDIRECT_ADDR, INDIRECT_WR,
+  INDIRECT_RD, INDIRECT_REG, SPI_INDIRECT_RD_DATA, INDIRECT_DATA_MASK, SPI_INDIRECT_WR_DATA,
 } from '../../dfl/regs/max10-bmc.js';
+import { fieldGet, fieldPrep } from '../../util/bitfield.js';
 
 export interface SpiCoreParameters {
   dataWidth: number;
@@ -40,10 +40,10 @@ export interface SpiRegBus {
 export function readSpiParams(region: Region, base: number, name: string): SpiCoreParameters {
   const v = region.read64(base + SPI_CORE_PARAMETER);
   const params = {
-    dataWidth: Number((v >> CORE_DATA_WIDTH_SHIFT) & CORE_DATA_WIDTH_MASK),
-    chipSelects: Number((v >> CORE_NUM_CHIPSELECT_SHIFT) & CORE_NUM_CHIPSELECT_MASK),
-    cpol: ((v >> CORE_CPOL_SHIFT) & 1n) === 1n,
-    cpha: ((v >> CORE_CPHA_SHIFT) & 1n) === 1n,
+    dataWidth: Number(fieldGet(CORE_DATA_WIDTH, v)),
+    chipSelects: Number(fieldGet(CORE_NUM_CHIPSELECT, v)),
+    cpol: (v & CORE_CLK_POLARITY) !== 0n,
+    cpha: (v & CORE_CLK_PHASE) !== 0n,
   };
   if (params.dataWidth < 32 || params.chipSelects < 1) {
     throw new DeviceError('ESPI_PARAMS', `${name}: SPI parameters ${hex(v)} (+0x08) report ${params.dataWidth}-bit words and ${params.chipSelects} chip selects; the MAX10 bridge needs 32-bit words and chip select 0. Is this an N3000/D5005-class card?`, { coreParameter: `0x${v.toString(16)}` });
@@ -92,14 +92,14 @@ export class DflIndirectRegBus extends SpiRegBusBase {
   }
 
   readReg(reg: number): number {
-    this.region.write64(this.base + SPI_INDIRECT_ADDR, BigInt(reg >>> 2) | INDIRECT_RD);
+    this.region.write64(this.base + SPI_INDIRECT_ADDR, fieldPrep(INDIRECT_REG, reg >>> 2) | INDIRECT_RD);
     this.#wait(INDIRECT_RD, 'read', reg);
-    return Number(this.region.read64(this.base + SPI_INDIRECT_RD_DATA) & INDIRECT_DATA_MASK);
+    return Number(fieldGet(INDIRECT_DATA_MASK, this.region.read64(this.base + SPI_INDIRECT_RD_DATA)));
   }
 
   writeReg(reg: number, value: number): void {
-    this.region.write64(this.base + SPI_INDIRECT_WR_DATA, BigInt(value >>> 0));
-    this.region.write64(this.base + SPI_INDIRECT_ADDR, BigInt(reg >>> 2) | INDIRECT_WR);
+    this.region.write64(this.base + SPI_INDIRECT_WR_DATA, fieldPrep(INDIRECT_DATA_MASK, value >>> 0));
+    this.region.write64(this.base + SPI_INDIRECT_ADDR, fieldPrep(INDIRECT_REG, reg >>> 2) | INDIRECT_WR);
     this.#wait(INDIRECT_WR, 'write', reg);
   }
 }

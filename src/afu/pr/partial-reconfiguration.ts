@@ -22,7 +22,8 @@ import { EventEmitter } from 'node:events';
 import { VfiokitError } from '../../errors.js';
 import type { Region } from '../../mmio/region.js';
 import { creditStream } from '../../mmio/credit-stream.js';
-import { poll64Async } from '../../mmio/poll-async.js';
+import { clearBits64, setBits64, updateBits64, waitBits64Async } from '../../mmio/bits.js';
+import { fieldPrep } from '../../util/bitfield.js';
 import { hex } from '../../util/bytes.js';
 import { logger } from '../../util/log.js';
 import type { Gbs } from './gbs.js';
@@ -35,7 +36,6 @@ import {
   PR_CTRL_PR_RSTACK,
   PR_CTRL_PR_START,
   PR_CTRL_RGN_ID,
-  PR_CTRL_RGN_ID_SHIFT,
   PR_DATA,
   PR_DATA_WORD_BYTES,
   PR_ERR,
@@ -51,7 +51,7 @@ import {
   prErrCode,
 } from './registers.js';
 import { halvesToUuid } from './uuid.js';
-import { Subtype, contentTypeKeys } from '../image/layout.js';
+import { Subtype, contentTypeKeys } from '../../dfl/regs/signed-image-layout.js';
 
 const log = logger('pr');
 
@@ -336,16 +336,15 @@ export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: Pr
 
     // ---- 1. init (fme_mgr_write_init) ----
     progress('pr-reset');
-    const ctrl = region.read64(base + PR_CTRL);
-    region.write64(base + PR_CTRL, ctrl | PR_CTRL_PR_RST);
-    const ack = await poll64Async(region, base + PR_CTRL, PR_CTRL_PR_RSTACK, PR_CTRL_PR_RSTACK, { timeoutMs: timeouts.resetAckMs, intervalUs: timeouts.intervalUs });
+    setBits64(region, base + PR_CTRL, PR_CTRL_PR_RST);
+    const ack = await waitBits64Async(region, base + PR_CTRL, PR_CTRL_PR_RSTACK, true, { timeoutMs: timeouts.resetAckMs, intervalUs: timeouts.intervalUs });
     if (ack.timedOut) {
       throw failure('EPR_RESET_ACK_TIMEOUT', `PR reset was not acknowledged: ${reg(PR_CTRL)} bit 4 (PR reset ACK) still 0 ${timeouts.resetAckMs} ms after setting bit 0 (PR reset), PR_CTRL=${hex(ack.value)}; the PR engine is hung: reset the card and retry`, { register: 'PR_CTRL', bits: '4', value: hex(ack.value), timeoutMs: timeouts.resetAckMs });
     }
-    region.write64(base + PR_CTRL, region.read64(base + PR_CTRL) & ~PR_CTRL_PR_RST);
+    clearBits64(region, base + PR_CTRL, PR_CTRL_PR_RST);
 
     progress('wait-idle');
-    const idle = await poll64Async(region, base + PR_STS, PR_STS_PR_STS, 0n, { timeoutMs: timeouts.idleMs, intervalUs: timeouts.intervalUs });
+    const idle = await waitBits64Async(region, base + PR_STS, PR_STS_PR_STS, false, { timeoutMs: timeouts.idleMs, intervalUs: timeouts.intervalUs });
     if (idle.timedOut) {
       const err = region.read64(base + PR_ERR);
       throw failure('EPR_BUSY_TIMEOUT', `the PR engine did not become idle after PR reset: ${reg(PR_STS)} bit 16 (PR status) still 1 after ${timeouts.idleMs} ms, PR_STS=${hex(idle.value)}${err ? `, PR_ERR=${hex(err)} (${decodePrErr(err).join(', ')})` : ''}; reset the card and retry`, { register: 'PR_STS', bits: '16', value: hex(idle.value), prErr: hex(err), errors: decodePrErr(err), timeoutMs: timeouts.idleMs });
@@ -360,12 +359,11 @@ export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: Pr
     }
 
     progress('set-region');
-    const withRegion = (region.read64(base + PR_CTRL) & ~PR_CTRL_RGN_ID) | ((BigInt(portIndex) << PR_CTRL_RGN_ID_SHIFT) & PR_CTRL_RGN_ID);
-    region.write64(base + PR_CTRL, withRegion);
+    updateBits64(region, base + PR_CTRL, PR_CTRL_RGN_ID, fieldPrep(PR_CTRL_RGN_ID, portIndex));
 
     // ---- 2. write (fme_mgr_write) ----
     progress('start');
-    region.write64(base + PR_CTRL, region.read64(base + PR_CTRL) | PR_CTRL_PR_START);
+    setBits64(region, base + PR_CTRL, PR_CTRL_PR_START);
 
     progress('stream');
     const chunkWords = Math.max(1, Math.floor(options.chunkWords ?? DEFAULT_CHUNK_WORDS));
@@ -395,9 +393,9 @@ export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: Pr
 
     // ---- 3. complete (fme_mgr_write_complete) ----
     progress('complete');
-    region.write64(base + PR_CTRL, region.read64(base + PR_CTRL) | PR_CTRL_PR_COMPLETE);
+    setBits64(region, base + PR_CTRL, PR_CTRL_PR_COMPLETE);
     progress('wait-done');
-    const done = await poll64Async(region, base + PR_CTRL, PR_CTRL_PR_START, 0n, { timeoutMs: timeouts.completeMs, intervalUs: timeouts.intervalUs });
+    const done = await waitBits64Async(region, base + PR_CTRL, PR_CTRL_PR_START, false, { timeoutMs: timeouts.completeMs, intervalUs: timeouts.intervalUs });
     if (done.timedOut) {
       throw failure('EPR_COMPLETE_TIMEOUT', `PR did not finish: ${reg(PR_CTRL)} bit 12 (PR start) still 1 ${timeouts.completeMs} ms after setting bit 13 (PR complete), PR_CTRL=${hex(done.value)}; reset the card and retry`, { register: 'PR_CTRL', bits: '12', value: hex(done.value), timeoutMs: timeouts.completeMs });
     }
