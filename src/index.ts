@@ -47,6 +47,11 @@ export { hugePagePools, type HugePageSize, type HugePagePool } from './dma/hugep
 export { Card, Fme, Port, Afu, type CardOptions, type FmeCapabilities, type PortCapabilities, type PortStatus, type ClearedPortErrors, type FeatureRef } from './afu/card-model.js';
 export { FeatureDriverTable, defaultFeatureDrivers, type FeatureDriver, type BoundFeature, type FeatureDriverError } from './afu/card-model.js';
 export { readFmeErrors, clearFmeErrors, injectFmeErrors, fmeErrorDriver, type FmeErrors } from './afu/fme-errors.js';
+export { readFmeThermal, type FmeThermal, type FmeThermalThresholds } from './afu/thermal.js';
+export { readFmePower, setFmePowerThresholds, type FmePower } from './afu/power.js';
+export {
+  CardEvents, watchCardEvents, type CardEvent, type CardEventOptions, type FmeErrorEvent, type PortErrorEvent, type PowerThermalEvent, type PowerThermalAlarm, type EventSource,
+} from './afu/events.js';
 export type { Feature, FeatureIrq, DflParam } from './dfl/feature.js';
 export { formatGuid, parseGuid, isGuid } from './dfl/guid.js';
 
@@ -64,6 +69,8 @@ export { SecureUpdate, type FlashOptions, type FlashProgress, type FlashResult }
 export { FlashState, readFlashStatus, requestCancel, type FlashStateName, type FlashStatus } from './afu/bmc/flash-status.js';
 export { openBmc, Bmc, bmcDriver, type OpenBmcOptions, type BmcLocation } from './afu/bmc/bmc.js';
 export { rebootCard, type RebootOptions, type RebootTarget, type BootPage } from './afu/bmc/reboot.js';
+export { readBmcSensors, type BmcSensorReading } from './afu/bmc/sensors.js';
+export { readBmcSecurity, type BmcSecurity, type SecurityArea } from './afu/bmc/security.js';
 export { readCardProperties, getPhyInfo, PropertyMask, type CardProperties, type PciProperties, type FmeProperties, type PortProperties } from './afu/bmc/properties.js';
 
 // The simulated card (more in vfiokit/sim).

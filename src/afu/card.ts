@@ -17,6 +17,7 @@ import { Port } from './port.js';
 import { Afu } from './afu.js';
 import { FeatureDriverTable, type BoundFeature, type FeatureDriver, type FeatureDriverError } from './feature-driver.js';
 import { defaultFeatureDrivers } from './default-drivers.js';
+import { CardEvents, type CardEventOptions } from './events.js';
 
 const log = logger('afu:card');
 
@@ -145,6 +146,15 @@ export class Card {
   /** The AFU behind port `n`, or undefined. */
   afu(n = 0): Afu | undefined {
     return this.afus.find((a) => a.port.number === n);
+  }
+
+  /**
+   * Watch for error events (FME and port errors, on their MSI-X vectors where the card has them)
+   * and power/thermal alarm events (polled): OPAE's fpgaRegisterEvent ERROR / POWER_THERMAL.
+   * Close the returned object (or `using` it) to release the vectors and timers.
+   */
+  events(options?: CardEventOptions): CardEvents {
+    return new CardEvents(this, options);
   }
 
   /** Every feature node, depth first. */

@@ -23,6 +23,8 @@ import type { BmcTransport } from './transport.js';
 import { readBmcInfo, readPhyInfo, type BmcInfo, type PhyInfo } from './bmc-info.js';
 import { rebootCard, type RebootOptions } from './reboot.js';
 import type { BmcBoard } from './registers.js';
+import { readBmcSensors, type BmcSensorReading } from './sensors.js';
+import { readBmcSecurity, type BmcSecurity } from './security.js';
 
 const log = logger('bmc');
 
@@ -90,6 +92,16 @@ export class Bmc implements Disposable {
 
   phyInfo(): PhyInfo {
     return readPhyInfo(this.transport);
+  }
+
+  /** Every telemetry sensor, as the kernel's hwmon driver decodes it (sensors.ts). */
+  sensors(): BmcSensorReading[] {
+    return readBmcSensors(this.transport, this.location.device);
+  }
+
+  /** Root entry hashes, canceled code-signing keys and the flash count (security.ts). */
+  security(): BmcSecurity {
+    return readBmcSecurity(this.transport);
   }
 
   reboot(options: RebootOptions): Promise<void> {
