@@ -2,9 +2,13 @@
 // (drivers/fpga/dfl-fme-error.c): read every error register; clear FME_ERROR and PCIE0/1_ERROR by
 // masking all errors, writing back exactly the value read (write 1 to clear) and unmasking, with
 // MBP_ERROR kept masked on revision 0 of the feature; inject RAS errors through RAS_ERROR_INJECT.
+// The feature driver binds 'fme:0x4' once per walk (dfl-fme-main.c fme_feature_drvs
+// fme_global_err_ops); the functions below act on the FME's bound instance.
 import type { Fme } from './fme.js';
 import type { FeatureRef } from './feature-ref.js';
-import { FmeFeatureId } from '../dfl/names.js';
+import type { FeatureDriver } from './feature-driver.js';
+import { FiuId } from '../dfl/regs/dfh.js';
+import { FmeFeatureId, featureKey } from '../dfl/names.js';
 import { FmeErrorReg, FME_ERROR_MASK_ALL, FME_INJECT_ERROR_MASK, FME_MBP_ERROR } from '../dfl/regs/fiu.js';
 import { fieldFit, fieldPrep } from '../util/bitfield.js';
 import { updateBits64 } from '../mmio/bits.js';
@@ -31,8 +35,15 @@ const CLEARABLE = [
   ['pcie1Errors', FmeErrorReg.PCIE1_ERROR, FmeErrorReg.PCIE1_ERROR_MASK],
 ] as const;
 
+/** The global error feature driver: its instance is the feature's FeatureRef. */
+export const fmeErrorDriver: FeatureDriver<FeatureRef> = {
+  name: 'global-error',
+  ids: [featureKey(FiuId.FME, FmeFeatureId.GLOBAL_ERROR)],
+  init: (ref) => ref,
+};
+
 function globalError(fme: Fme): FeatureRef {
-  const ref = fme.findFeature(FmeFeatureId.GLOBAL_ERROR);
+  const ref = fme.instance(fmeErrorDriver);
   if (!ref) throw new DeviceError('EFME_NO_ERROR_FEATURE', 'the FME has no global error feature (FME private feature 0x4); its errors cannot be read or cleared', {});
   return ref;
 }

@@ -1,11 +1,11 @@
 // Fme: the FPGA Management Engine of a card (reference/dfl.md "FME header"; dfl-fme-main.c).
-import { csrOffsetOf, findPrivateFeature } from '../dfl/feature.js';
 import { FME_BITSTREAM_ID, FME_CAP, FmeReg } from '../dfl/regs/fiu.js';
 import { fieldGet } from '../util/bitfield.js';
-import { formatGuid } from '../dfl/guid.js';
-import { FmeFeatureId } from '../dfl/names.js';
 import { PR_INTFC_ID_H, PR_INTFC_ID_L } from '../dfl/regs/pr.js';
 import { Fiu } from './fiu.js';
+import { fmePrDriver } from './pr/fme-pr.js';
+import { readFmeThermal, type FmeThermal } from './thermal.js';
+import { readFmePower, setFmePowerThresholds, type FmePower } from './power.js';
 
 /** PR interface ID registers of the PR feature 0x5 (reference/pr.md PR_INTFC_ID_L/H; src/dfl/regs/pr.ts). */
 export { PR_INTFC_ID_L, PR_INTFC_ID_H };
@@ -72,12 +72,23 @@ export class Fme extends Fiu {
     return this.region.read64(this.offset + FmeReg.BITSTREAM_MD);
   }
 
+  /** The thermal management feature (0x1): FPGA temperature, thresholds, alarms (src/afu/thermal.ts). */
+  thermal(): FmeThermal {
+    return readFmeThermal(this);
+  }
+
+  /** The power management feature (0x2): consumption, thresholds, alarms, limits (src/afu/power.ts). */
+  power(): FmePower {
+    return readFmePower(this);
+  }
+
+  /** Set power thresholds 1 (power1_max) and/or 2 (power1_crit) in W; returns the power state read back. */
+  setPowerThresholds(thresholds: { maxW?: number; critW?: number }): FmePower {
+    return setFmePowerThresholds(this, thresholds);
+  }
+
   /** The PR interface ID (PR registers +0xB0:+0xA8 as a UUID, from the CSR block in DFH v1); undefined when the FME has no PR feature reachable through a BAR. */
   get prInterfaceId(): string | undefined {
-    const pr = findPrivateFeature(this.feature, FmeFeatureId.PR);
-    const base = pr && csrOffsetOf(pr);
-    if (!pr || base === undefined) return undefined;
-    const region = this.device.region(pr.bar);
-    return formatGuid(region.read64(base + PR_INTFC_ID_H), region.read64(base + PR_INTFC_ID_L));
+    return this.instance(fmePrDriver)?.manager.ops.compatId();
   }
 }

@@ -3,6 +3,7 @@
 // command that does it. One place for every `vfiokit ...` a library error should lead to.
 import type { VfiokitError } from '../errors.js';
 import { shellQuote } from './table.js';
+import { contentTypeKeys, Subtype } from '../dfl/regs/signed-image-layout.js';
 
 type Details = Readonly<Record<string, unknown>>;
 type Advice = (d: Details) => string | undefined;
@@ -28,6 +29,8 @@ const ADVICE: Record<string, Advice> = {
   ELOCK_CORRUPT: (d) => (text(d.device) ? `run: vfiokit free ${q(d.device, 'DEVICE')} --force` : undefined),
   ENOTRESERVED: (d) => `run: vfiokit reserve ${q(d.device, 'DEVICE')}`,
   ECONFIRM: () => 'in the CLI: add --yes',
+  // flashable.ts: an update signed with the PR key is a PR-region bitstream, not a flash image.
+  EIMAGE_TYPE: (d) => (contentTypeKeys[d.contentType as number] === 'PR' && d.subtype === Subtype.UPDATE ? 'load it with: vfiokit pr DEVICE FILE.gbs' : undefined),
   EFLASH_AUTH: () => 'run: vfiokit image-info IMAGE',
   ERESERVED: () => 'run: vfiokit reservations',
   EFLASH_ABANDONED: (d) => `run: vfiokit cancel ${q(d.device, 'DEVICE')}`,

@@ -3,7 +3,7 @@
 
 /** The OPAE SDK tool a user may type, and the vfiokit command that does its job. */
 export const OPAE_TOOLS: Readonly<Record<string, string>> = {
-  fpgainfo: 'info (vfiokit info DEVICE; errors, power, temp, bmc, security: vfiokit info DEVICE --mask ...)',
+  fpgainfo: 'info (vfiokit info DEVICE [temp|power|bmc|security|errors]; fme/port: vfiokit info DEVICE --mask 2|4)',
   fpgasupdate: 'flash (vfiokit flash DEVICE IMAGE)',
   rsu: 'reboot (vfiokit reboot DEVICE --target fpga|bmc --page user|factory)',
   fpgaconf: 'pr (vfiokit pr DEVICE FILE.gbs)',

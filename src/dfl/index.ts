@@ -13,3 +13,6 @@ export { walkDfhChain, type DfhChain, type DfhChainEntry, type DfhChainOptions }
 export { findExtendedCapability, findDflVsec, readDflVsec, type VsecDfl, type ConfigSource } from './vsec.js';
 export { DflError } from './errors.js';
 export * from './regs/fiu.js';
+export * from './regs/fme-thermal.js';
+export * from './regs/fme-power.js';
+export { M10_SENSORS, SENSOR_INVALID, SENSOR_UNITS, type M10Sensor, type SensorType } from './regs/m10-bmc-sensors.js';

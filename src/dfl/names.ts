@@ -70,3 +70,12 @@ export function privateFeatureName(fiu: number | undefined, id: number): string 
   const table = fiu === FiuId.FME ? FME_NAMES : fiu === FiuId.PORT ? PORT_NAMES : undefined;
   return table?.[id] ?? `feature-${hex(id)}`;
 }
+
+/**
+ * The key of a private feature under an FIU: '<fiu>:<feature id>' as in 'fme:0x5' (PR) or
+ * 'port:0x10' (port error). The sim's feature models (src/sim/defaults.ts) and the host's feature
+ * drivers (src/afu/feature-driver.ts) name a feature by the same key.
+ */
+export function featureKey(fiu: number, id: number): string {
+  return `${fiuName(fiu)}:${hex(id)}`;
+}

@@ -485,7 +485,7 @@ export class ManagementApi {
       const p = this.probed(id);
       const { openBmc } = await import('../afu/bmc/bmc.js');
       const { withReservation } = await import('../lock/reservations.js');
-      const bdf = p.device.transport === 'vfio' ? p.device.bdf : undefined;
+      const bdf = p.device.capabilities?.hostPci?.bdf;
       await withReservation(p.url, 'RESET', async () => {
         using bmc = await openBmc(p.device);
         // A local PCI function drops off the bus: mask AER upstream, remove, rescan, restore AER

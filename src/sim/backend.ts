@@ -1,9 +1,11 @@
 // The 'sim' backend: opens simulated cards by URL. Every open gives a FRESH card (its own clock,
 // registers, IOMMU table). URL: sim:<variant>[?fault=reset-ack&fault=dma&afuGuid=<guid>
-// &prInterfaceId=<uuid>&resetAckDelayUs=<n>&clock=real&prFault=crc].
+// &prInterfaceId=<uuid>&resetAckDelayUs=<n>&clock=real&prFault=crc&fpgaTemp=<C>&fpgaPower=<W>].
 import type { Backend, DeviceFilter, DeviceToken, OpenOptions } from '../device/backend.js';
 import { DeviceError } from '../errors.js';
 import { realClock } from '../util/clock.js';
+import { checkCelsius, createThermalModelFactory } from './thermal-model.js';
+import { checkWatts, createPowerModelFactory } from './power-model.js';
 import { bmcFeatureKey, simBmcFeature, type SimBmcOptions } from './bmc/sim-bmc.js';
 import { NIOS_FAULTS, type NiosFault } from './bmc/nios-spi-model.js';
 import { MAX10_FAULTS, type Max10Fault } from './bmc/max10-model.js';
@@ -16,7 +18,7 @@ import {
   SIM_VARIANT_DESCRIPTIONS, simPciIdentity, type SimVariant,
 } from './identity.js';
 
-const QUERY_KEYS = ['fault', 'afuGuid', 'prInterfaceId', 'resetAckDelayUs', 'clock', 'bmcTiming', 'bmcTimeScale', 'bmcFault', 'bmcLegacy', 'niosInitMs', 'prFault'];
+const QUERY_KEYS = ['fault', 'afuGuid', 'prInterfaceId', 'resetAckDelayUs', 'clock', 'bmcTiming', 'bmcTimeScale', 'bmcFault', 'bmcLegacy', 'niosInitMs', 'prFault', 'fpgaTemp', 'fpgaPower'];
 const BMC_TIMING_PRESETS = Object.keys(MAX10_TIMING_PRESETS) as Max10TimingPreset[];
 
 /** A comma-separated list of fault names from `known` (a typed error names an unknown one and the known). */
@@ -112,6 +114,18 @@ export function parseSimUrl(url: string): { variant: SimVariant; options: SimCar
           const n = value.trim() === '' ? NaN : Number(value);
           if (!Number.isFinite(n) || n < 0) throw new DeviceError('EDEVICE_URL', `${url}: niosInitMs "${value}" is not a non-negative number of milliseconds`, { url, niosInitMs: value });
           niosInitMs = n;
+          break;
+        }
+        case 'fpgaTemp':
+        case 'fpgaPower': {
+          // The FME thermal / power models start at this reading (degrees C / W).
+          const n = /^\d{1,6}$/.test(value) ? Number(value) : NaN;
+          try {
+            if (key === 'fpgaTemp') options.featureModels = { ...options.featureModels, 'fme:0x1': createThermalModelFactory({ temperatureC: checkCelsius('fpgaTemp', n) }) };
+            else options.featureModels = { ...options.featureModels, 'fme:0x2': createPowerModelFactory({ consumedW: checkWatts('fpgaPower', n) }) };
+          } catch (err) {
+            throw new DeviceError('EDEVICE_URL', `${url}: ${(err as Error).message}`, { url, option: key, value });
+          }
           break;
         }
         default:

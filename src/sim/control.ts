@@ -3,7 +3,10 @@
 // --control` reads these requests as JSON lines on stdin). A request names one knob:
 //   {"fault": "reset-ack" | "dma", "on": true|false}      card faults (SimFault)
 //   {"prFault": "crc" | ..., "on": true|false}           PR engine faults (PrFault)
+//   {"fpgaTemp": C} / {"fpgaPower": W}                   FME thermal / power readings (alarms follow)
 import { ArgumentError } from '../errors.js';
+import { thermalModelOf } from './thermal-model.js';
+import { powerModelOf } from './power-model.js';
 import { PR_FAULTS, prEngineOf, type PrFault } from './pr-engine.js';
 import { SIM_FAULTS, type SimFault } from './sim-card.js';
 import type { SimDevice } from './sim-device.js';
@@ -11,6 +14,10 @@ import type { SimDevice } from './sim-device.js';
 export interface SimControlRequest {
   fault?: SimFault;
   prFault?: PrFault;
+  /** FPGA temperature (degrees C) the FME thermal sensor reports from now on. */
+  fpgaTemp?: number;
+  /** Power (W) the FME power feature reports from now on. */
+  fpgaPower?: number;
   /** Arm (default) or clear. */
   on?: boolean;
 }
@@ -21,11 +28,26 @@ export function applySimControl(device: SimDevice, request: unknown): string {
     throw new ArgumentError('EARG_SIM_CONTROL', `a sim control request is a JSON object like {"fault":"reset-ack","on":true}, not ${JSON.stringify(request)}`);
   }
   const r = request as Record<string, unknown>;
-  const unknown = Object.keys(r).filter((k) => !['fault', 'prFault', 'on'].includes(k));
-  if (unknown.length) throw new ArgumentError('EARG_SIM_CONTROL', `unknown sim control key(s) ${unknown.join(', ')}; known: fault, prFault, on`);
+  const unknown = Object.keys(r).filter((k) => !['fault', 'prFault', 'fpgaTemp', 'fpgaPower', 'on'].includes(k));
+  if (unknown.length) throw new ArgumentError('EARG_SIM_CONTROL', `unknown sim control key(s) ${unknown.join(', ')}; known: fault, prFault, fpgaTemp, fpgaPower, on`);
   if (r.on !== undefined && typeof r.on !== 'boolean') throw new ArgumentError('EARG_SIM_CONTROL', `"on" must be true or false, not ${JSON.stringify(r.on)}`);
   const on = r.on !== false;
-  if ((r.fault === undefined) === (r.prFault === undefined)) throw new ArgumentError('EARG_SIM_CONTROL', 'a sim control request names exactly one of "fault" or "prFault"');
+  if (['fault', 'prFault', 'fpgaTemp', 'fpgaPower'].filter((k) => r[k] !== undefined).length !== 1) {
+    throw new ArgumentError('EARG_SIM_CONTROL', 'a sim control request names exactly one of "fault", "prFault", "fpgaTemp" or "fpgaPower"');
+  }
+  // The models refuse what their register fields cannot hold.
+  if (r.fpgaTemp !== undefined) {
+    const model = thermalModelOf(device.sim.context);
+    if (!model) throw new ArgumentError('EARG_SIM_CONTROL', `${device.url} has no FME thermal model to set`);
+    model.setTemperature(r.fpgaTemp as number);
+    return `fpga temperature ${String(r.fpgaTemp)} C`;
+  }
+  if (r.fpgaPower !== undefined) {
+    const model = powerModelOf(device.sim.context);
+    if (!model) throw new ArgumentError('EARG_SIM_CONTROL', `${device.url} has no FME power model to set`);
+    model.setConsumption(r.fpgaPower as number);
+    return `fpga power ${String(r.fpgaPower)} W`;
+  }
   if (r.fault !== undefined) {
     if (!(SIM_FAULTS as readonly unknown[]).includes(r.fault)) throw new ArgumentError('EARG_SIM_FAULT', `unknown sim fault ${JSON.stringify(r.fault)}; known: ${SIM_FAULTS.join(', ')}`);
     device.setFault(r.fault as SimFault, on);

@@ -64,19 +64,25 @@ export class FmeHeaderBlock implements SimBlock {
  * FME global error feature (0x4, dfl-fme-error.c): FME_ERROR and PCIE0/1_ERROR latch errors and
  * clear the bits written as 1 (the kernel writes back the value it read); the masks are plain
  * registers; RAS_ERROR_INJECT[2:0] raises a catastrophic (bit 0), fatal (bit 1) or non-fatal
- * (bit 2) RAS error while set, and the first latched FME_ERROR shows in FME_FIRST_ERROR.
+ * (bit 2) RAS error while set, and the first latched FME_ERROR shows in FME_FIRST_ERROR. The
+ * feature's MSI-X vector (FME_ERROR_CAP) is raised when an unmasked error latches and when an
+ * injection adds a RAS error (the interrupt the kernel hands to DFL_FPGA_FME_ERR_SET_IRQ).
  */
 export class FmeGlobalErrorBlock implements SimBlock {
   readonly #cap: bigint;
   readonly #regs = new Map<number, bigint>();
-  constructor(vector: number) {
+  readonly #raise: () => void;
+  constructor(vector: number, raise: () => void = () => {}) {
     this.#cap = FME_ERROR_CAP.SUPP_INT | fieldPrep(FME_ERROR_CAP.INT_VECT, vector);
+    this.#raise = raise;
   }
-  /** Latch error bits as the hardware would (sim faults and tests). */
+  /** Latch error bits as the hardware would (sim faults and tests); unmasked bits raise the error vector. */
   latch(register: 'FME_ERROR' | 'PCIE0_ERROR' | 'PCIE1_ERROR', bits: bigint): void {
     const off = FmeErrorReg[register];
     const before = this.#regs.get(off) ?? 0n;
     this.#regs.set(off, before | bits);
+    const mask = this.#regs.get(FmeErrorReg[`${register}_MASK`]) ?? 0n;
+    if ((bits & ~before & ~mask) !== 0n) this.#raise();
     if (register === 'FME_ERROR') {
       if (!this.#regs.get(FmeErrorReg.FME_FIRST_ERROR)) this.#regs.set(FmeErrorReg.FME_FIRST_ERROR, bits);
       else if (!this.#regs.get(FmeErrorReg.FME_NEXT_ERROR)) this.#regs.set(FmeErrorReg.FME_NEXT_ERROR, bits);
@@ -109,9 +115,12 @@ export class FmeGlobalErrorBlock implements SimBlock {
       case FmeErrorReg.RAS_CATFAT_ERROR_MASK:
         this.#regs.set(rel, value);
         return;
-      case FmeErrorReg.RAS_ERROR_INJECT:
+      case FmeErrorReg.RAS_ERROR_INJECT: {
+        const before = this.#regs.get(rel) ?? 0n;
         this.#regs.set(rel, value & FME_INJECT_ERROR_MASK);
+        if ((value & FME_INJECT_ERROR_MASK & ~before) !== 0n) this.#raise();
         return;
+      }
       default: // read-only registers ignore writes
     }
   }

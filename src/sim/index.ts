@@ -11,3 +11,5 @@ export { SimDmaMapper, SIM_IOMMU_PAGE_SIZE, SIM_DMA_ENTRY_LIMIT, SIM_IOVA_RANGES
 export type { FeatureModel, FeatureModelFactory, SimContext } from './feature-model.js';
 export { defaultFeatureModels } from './defaults.js';
 export { backend as simBackend, parseSimUrl } from './backend.js';
+export { ThermalModel, createThermalModelFactory, thermalModelOf, type ThermalModelOptions } from './thermal-model.js';
+export { PowerModel, createPowerModelFactory, powerModelOf, type PowerModelOptions } from './power-model.js';

@@ -244,11 +244,11 @@ export class SimCard {
       return { guidHigh: g.high, guidLow: g.low, csrOffset: SIM_V1_CSR_OFFSET, csrSize: SIM_FEATURE_SIZE - SIM_V1_CSR_OFFSET, params };
     };
     // Features a model answers keep the v0 layout (their drivers index registers from the DFH,
-    // which the v1 header words at +0x08..+0x28 would shadow), except PR and the BMC window: in
+    // which the v1 header words at +0x08..+0x28 would shadow), except thermal, power, PR and the BMC window: in
     // the v1 variant they are v1 with their registers in the CSR block, as the kernel maps them
     // (dfl.c create_feature_instance: mmio_res = the CSR block) and the host uses them
     // (card-pr.ts, feature-ref.ts).
-    const v1Model = new Set([`fme:${hex(FmeFeatureId.PR)}`, `fme:${hex(bmcId)}`]);
+    const v1Model = new Set([`fme:${hex(FmeFeatureId.THERMAL)}`, `fme:${hex(FmeFeatureId.POWER)}`, `fme:${hex(FmeFeatureId.PR)}`, `fme:${hex(bmcId)}`]);
     const privateSpec = (fiu: number, id: number, revision: number, body: SimBlock | undefined, irq?: { first: number; count: number }): FeatureSpec => {
       const key = `${fiu === FiuId.FME ? 'fme' : 'port'}:${hex(id)}`;
       const model = modelFor(key);
@@ -264,7 +264,7 @@ export class SimCard {
     const fmeFeatures: FeatureSpec[] = [
       privateSpec(FiuId.FME, FmeFeatureId.THERMAL, 1, undefined),
       privateSpec(FiuId.FME, FmeFeatureId.POWER, 1, undefined),
-      privateSpec(FiuId.FME, FmeFeatureId.GLOBAL_ERROR, 1, (this.fmeError = new FmeGlobalErrorBlock(SimVector.FME_ERROR)), { first: SimVector.FME_ERROR, count: 1 }),
+      privateSpec(FiuId.FME, FmeFeatureId.GLOBAL_ERROR, 1, (this.fmeError = new FmeGlobalErrorBlock(SimVector.FME_ERROR, () => this.raiseInterrupt(SimVector.FME_ERROR))), { first: SimVector.FME_ERROR, count: 1 }),
       privateSpec(FiuId.FME, FmeFeatureId.PR, 2, new PrInterfaceIdBlock(this.prInterfaceId)),
       privateSpec(FiuId.FME, bmcId, 0, undefined),
     ];

@@ -3,7 +3,7 @@
 // space, interrupts (eventfds handed over with SET_IRQS), reset, and its DMA mapper. Region
 // accesses are synchronous (the Region API is): each is a blocking round trip on the request
 // channel (client-channel.ts), which also answers the server's DMA_READ/DMA_WRITE meanwhile.
-import type { Device, IrqInfo, PciIdentity, RegionInfo } from '../device/device.js';
+import type { Device, DeviceCapabilities, IrqInfo, PciIdentity, RegionInfo } from '../device/device.js';
 import { RegionIndex } from '../device/device.js';
 import type { Interrupt } from '../device/interrupt.js';
 import type { DmaMapper } from '../dma/mapper.js';
@@ -95,6 +95,8 @@ export class VfioUserDevice implements Device {
   readonly url: string;
   readonly transport = 'vfio-user';
   readonly bdf = undefined;
+  /** A function served by another process: not reachable through this host's sysfs. */
+  readonly capabilities: DeviceCapabilities = {};
   readonly clock: Clock;
   readonly path: string;
   identity!: PciIdentity;

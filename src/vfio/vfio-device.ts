@@ -8,7 +8,7 @@
 import { closeQuietly } from '../sys/libc.js';
 import { createEventfd } from '../sys/libc.js';
 import { EventfdInterrupt } from '../device/eventfd-interrupt.js';
-import type { Device, IrqInfo, PciIdentity, RegionInfo } from '../device/device.js';
+import type { Device, DeviceCapabilities, IrqInfo, PciIdentity, RegionInfo } from '../device/device.js';
 import { IrqIndex, RegionIndex } from '../device/device.js';
 import type { Interrupt } from '../device/interrupt.js';
 import type { DmaMapper } from '../dma/mapper.js';
@@ -71,6 +71,8 @@ export class VfioDevice implements Device {
   readonly irqCount: number;
   readonly resettable: boolean;
   readonly identity: PciIdentity;
+  /** A function of this host bound to vfio-pci. */
+  readonly capabilities: DeviceCapabilities;
   readonly #fd: number;
   readonly #mapper: DmaMapper;
   readonly #release: () => void;
@@ -83,6 +85,7 @@ export class VfioDevice implements Device {
 
   constructor(parts: VfioDeviceParts, options: VfioDeviceOptions = {}) {
     this.bdf = parts.bdf;
+    this.capabilities = { hostPci: { bdf: parts.bdf, driver: 'vfio-pci' } };
     this.url = `vfio:${parts.bdf}`;
     this.mode = parts.mode;
     this.#fd = parts.deviceFd;

@@ -12,6 +12,7 @@ import { walkDfl } from '../../src/dfl/walk.js';
 import { openBmc } from '../../src/afu/bmc/bmc.js';
 import { buildSignedImage, patternPayload } from '../../src/afu/image/image-writer.js';
 import { M10BMC_SYS_BASE } from '../../src/dfl/regs/max10-bmc.js';
+import { M10_SENSORS } from '../../src/dfl/regs/m10-bmc-sensors.js';
 import type { Feature } from '../../src/dfl/feature.js';
 import { buildSimGbs } from '../../src/sim-gbs.js';
 import { SIM_AFU_GUID, SIM_BITSTREAM_ID, SIM_BITSTREAM_MD, SIM_PR_INTERFACE_ID } from '../../src/sim/identity.js';
@@ -62,33 +63,11 @@ export interface LaneExpect { cards: CardExpect[] }
 interface CardSpec { label: string; url: string; slot: number; prFault?: string; managerStatus?: string; resetFault?: boolean; bmcAuthFails?: boolean }
 
 /**
- * The N3000 sensor table of drivers/hwmon/intel-m10-bmc-hwmon.c (n3000bmc_temp_tbl, _in_tbl,
- * _curr_tbl, _power_tbl): the input register (a MAX10 system register, M10BMC_N3000_SYS_BASE
- * relative) and multiplier of each hwmon channel, in channel order (temp and curr and power count
- * from 1, in from 0; Documentation/hwmon/sysfs-interface.rst).
+ * The N3000 sensor table of drivers/hwmon/intel-m10-bmc-hwmon.c (src/dfl/regs/m10-bmc-sensors.ts):
+ * each hwmon channel's input register (M10BMC_N3000_SYS_BASE relative) and multiplier, in channel
+ * order (temp and curr and power count from 1, in from 0; Documentation/hwmon/sysfs-interface.rst).
  */
-const N3000_SENSORS: { kind: 'temp' | 'in' | 'curr' | 'power'; reg: number; multiplier: number; label: string }[] = [
-  { kind: 'temp', reg: 0x100, multiplier: 500, label: 'Board Temperature' },
-  { kind: 'temp', reg: 0x110, multiplier: 500, label: 'FPGA Die Temperature' },
-  { kind: 'temp', reg: 0x11c, multiplier: 500, label: 'QSFP0 Temperature' },
-  { kind: 'temp', reg: 0x12c, multiplier: 500, label: 'QSFP1 Temperature' },
-  { kind: 'temp', reg: 0x168, multiplier: 500, label: 'Retimer A Temperature' },
-  { kind: 'temp', reg: 0x16c, multiplier: 500, label: 'Retimer A SerDes Temperature' },
-  { kind: 'temp', reg: 0x170, multiplier: 500, label: 'Retimer B Temperature' },
-  { kind: 'temp', reg: 0x174, multiplier: 500, label: 'Retimer B SerDes Temperature' },
-  { kind: 'in', reg: 0x128, multiplier: 1, label: 'QSFP0 Supply Voltage' },
-  { kind: 'in', reg: 0x138, multiplier: 1, label: 'QSFP1 Supply Voltage' },
-  { kind: 'in', reg: 0x13c, multiplier: 1, label: 'FPGA Core Voltage' },
-  { kind: 'in', reg: 0x144, multiplier: 1, label: '12V Backplane Voltage' },
-  { kind: 'in', reg: 0x14c, multiplier: 1, label: '1.2V Voltage' },
-  { kind: 'in', reg: 0x150, multiplier: 1, label: '12V AUX Voltage' },
-  { kind: 'in', reg: 0x158, multiplier: 1, label: '1.8V Voltage' },
-  { kind: 'in', reg: 0x15c, multiplier: 1, label: '3.3V Voltage' },
-  { kind: 'curr', reg: 0x140, multiplier: 1, label: 'FPGA Core Current' },
-  { kind: 'curr', reg: 0x148, multiplier: 1, label: '12V Backplane Current' },
-  { kind: 'curr', reg: 0x154, multiplier: 1, label: '12V AUX Current' },
-  { kind: 'power', reg: 0x160, multiplier: 1000, label: 'Board Power' },
-];
+const N3000_SENSORS = M10_SENSORS.n3000.map((s) => ({ kind: s.type, reg: s.input, multiplier: s.multiplier, label: s.label }));
 
 /** The hwmon files and values the kernel must show for the sim BMC's registers (read through vfiokit's BMC transport). */
 function expectedSensors(read32: (address: number) => number): { file: string; label: string; value: number | 'ENODATA' }[] {

@@ -1,5 +1,5 @@
 // The register bus in front of the Altera SPI master (spi-altera-core.c talks to it through a
-// regmap): two kinds, picked by the FME feature the kernel binds (bmc.ts locateBmc):
+// regmap): two kinds, picked by the FME feature the kernel binds (bmc.ts bmcDriver):
 //   0xD "N3000 Nios" (dfl-n3000-nios.c + spi-altera-platform.c): indirect command/status words,
 //       SPI master registers at indirect 0x0-0x14 (nios-regbus.ts);
 //   0xE MAX10 SPI (spi-altera-dfl.c, D5005/N5010 class): its own INDIRECT_ADDR / RD_DATA / WR_DATA

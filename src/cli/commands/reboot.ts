@@ -62,7 +62,7 @@ examples:
       device.close();
       throw err;
     }
-    const bdf = device.transport === 'vfio' ? device.bdf : undefined;
+    const bdf = device.capabilities?.hostPci?.bdf;
     try {
       await withReservation(key, 'RESET', () => bmc.reboot({
         target,

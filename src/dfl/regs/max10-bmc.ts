@@ -227,3 +227,24 @@ export const RsuStatus = {
 
 /** Host status, DOORBELL[11:8] (HOST_STATUS_*). */
 export const HostStatus = { IDLE: 0x0, WRITE_DONE: 0x1, ABORT_RSU: 0x2 } as const;
+
+// ---- 3. Security data in the BMC's flash (N3000 csr map; the D5005 class uses the same one) ----
+// intel-m10-bmc.h M10BMC_N3000_{BMC,SR,PR}_{PROG_ADDR,REH_ADDR,PROG_MAGIC}, _STAGING_FLASH_COUNT;
+// intel-m10-bmc-sec-update.c show_root_entry_hash, show_canceled_csk, flash_count_show.
+
+export const REH_SHA256_SIZE = 32;
+export const REH_SHA384_SIZE = 48;
+/** The canceled code-signing-key vector: 128 bits at prog address + 0x34, a cleared bit = a canceled key ID. */
+export const CSK_VEC_OFFSET = 0x34;
+export const CSK_BIT_LEN = 128;
+
+/** Root entry hash areas: {prog address, hash address, magic} per image class (sr = static region / FIM). */
+export const REH_AREAS = [
+  { name: 'sr', prog: 0x17ffd000, reh: 0x17ffd004, magic: 0x5253 },
+  { name: 'bmc', prog: 0x17ffc000, reh: 0x17ffc004, magic: 0x5746 },
+  { name: 'pr', prog: 0x17ffe000, reh: 0x17ffe004, magic: 0x5250 },
+] as const;
+
+/** The update counter (rsu_update_counter): 4096 bytes, an inverted bit vector, one bit cleared per update. */
+export const FLASH_COUNT_ADDR = 0x17ffb000;
+export const FLASH_COUNT_SIZE = 4096;

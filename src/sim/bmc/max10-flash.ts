@@ -6,7 +6,9 @@
 // src/dfl/regs/signed-image-layout.ts). The doorbell state machine (max10-model.ts) decides when
 // staging is writable, when to authenticate and when to commit.
 import { createHash } from 'node:crypto';
-import { REH_MAGIC, REH_SHA_NUM_BYTES, STAGING_BASE, STAGING_SIZE } from '../../dfl/regs/max10-bmc.js';
+import {
+  CSK_BIT_LEN, CSK_VEC_OFFSET, FLASH_COUNT_ADDR, FLASH_COUNT_SIZE, REH_AREAS as SECURITY_AREAS, REH_MAGIC, REH_SHA_NUM_BYTES, STAGING_BASE, STAGING_SIZE,
+} from '../../dfl/regs/max10-bmc.js';
 import { fieldPrep } from '../../util/bitfield.js';
 import {
   B0_CONTENT_TYPE, B0_MAGIC, B0_PAYLOAD_LENGTH, B0_SHA256, B0_SHA384, B0_SUBTYPE, B0_VERSION, BLOCK0_MAGIC, PAYLOAD_OFFSET, SHA256_BYTES,
@@ -17,15 +19,12 @@ import { getLe32, putLe32 } from '../../util/bytes.js';
 /** The flash window (M10BMC_N3000_FLASH_BASE / _FLASH_END). */
 export const FLASH_BASE = 0x10000000;
 export const FLASH_END = 0x1fffffff;
-/** Staging flash count: an inverted bit vector, one more bit cleared per update (M10BMC_N3000_STAGING_FLASH_COUNT). */
-export const FLASH_COUNT_ADDR = 0x17ffb000;
-export const FLASH_COUNT_SIZE = 4096;
-/** Root entry hash areas: {prog address, magic}; the hash follows at +4 (intel-m10-bmc.h M10BMC_N3000_*_PROG_ADDR / _PROG_MAGIC / _REH_ADDR). */
-export const REH_AREAS = [
-  { name: 'sr', contentType: 0, prog: 0x17ffd000, magic: 0x5253 },
-  { name: 'bmc', contentType: 1, prog: 0x17ffc000, magic: 0x5746 },
-  { name: 'pr', contentType: 2, prog: 0x17ffe000, magic: 0x5250 },
-] as const;
+export { FLASH_COUNT_ADDR, FLASH_COUNT_SIZE };
+/**
+ * Root entry hash areas (src/dfl/regs/max10-bmc.ts) with the block0 content type whose root key
+ * hash programming and key cancellation land there (0 SR, 1 BMC, 2 PR: PACSign CONTENT_*).
+ */
+export const REH_AREAS = SECURITY_AREAS.map((a, contentType) => ({ ...a, contentType }));
 
 /**
  * AUTH_RESULT codes of this model (the register's encoding is not public; the kernel and DPDK
@@ -33,7 +32,7 @@ export const REH_AREAS = [
  */
 export const AuthResult = { PASS: 0, BLOCK0_MAGIC: 0x1, PAYLOAD_LENGTH: 0x2, SHA256: 0x4, SHA384: 0x8, INJECTED: 0x80 } as const;
 
-/** What authentication found in block0; `payload` is the root key hash of a key-hash image. */
+/** What authentication found in block0; `payload` is the root key hash of a key-hash image or the CSK ID of a cancellation. */
 export interface StagedImage {
   contentType: number;
   subtype: number;
@@ -49,6 +48,8 @@ export class Max10Flash {
   flashCount = 0;
   readonly #staging = new Map<number, Uint8Array>();
   readonly #reh = new Map<number, { bits: number; hash: Uint8Array }>();
+  /** Canceled CSK IDs per area (bit n = ID n); the flash keeps them as cleared bits. */
+  readonly #canceled = new Map<number, bigint>();
 
   /** The staged bytes at `offset` of the staging area (erased flash reads 0xff). */
   stagingBytes(offset: number, length: number): Uint8Array {
@@ -109,6 +110,10 @@ export class Max10Flash {
         const reh = this.#reh.get(area.prog);
         return reh ? (fieldPrep(REH_SHA_NUM_BYTES, reh.bits) | fieldPrep(REH_MAGIC, area.magic)) >>> 0 : 0xffffffff;
       }
+      if (address >= area.prog + CSK_VEC_OFFSET && address < area.prog + CSK_VEC_OFFSET + CSK_BIT_LEN / 8) {
+        const word = BigInt((address - area.prog - CSK_VEC_OFFSET) * 8);
+        return Number(~((this.#canceled.get(area.prog) ?? 0n) >> word) & 0xffff_ffffn) >>> 0;
+      }
       if (address >= area.prog + 4 && address < area.prog + 4 + SHA384_BYTES) {
         const reh = this.#reh.get(area.prog);
         const i = address - area.prog - 4;
@@ -131,16 +136,22 @@ export class Max10Flash {
     let version = '';
     for (let i = B0_VERSION; i < B0_VERSION + VERSION_BYTES && head[i] !== 0; i++) version += String.fromCharCode(head[i]!);
     const subtype = head[B0_SUBTYPE]!;
-    const keyHash = subtype >= Subtype.ROOT_KEY_HASH_256 ? payload.slice(0, subtype === Subtype.ROOT_KEY_HASH_256 ? SHA256_BYTES : SHA384_BYTES) : undefined;
+    // A root key hash image carries the hash; a key cancellation certificate the CSK ID as a u32 (PACSign CANCEL_reader).
+    const keyHash = subtype >= Subtype.ROOT_KEY_HASH_256 ? payload.slice(0, subtype === Subtype.ROOT_KEY_HASH_256 ? SHA256_BYTES : SHA384_BYTES)
+      : subtype === Subtype.CANCELLATION ? payload.slice(0, 4) : undefined;
     return { result: AuthResult.PASS, staged: { contentType: head[B0_CONTENT_TYPE]!, subtype, version, payloadLength: length, payload: keyHash } };
   }
 
-  /** The copy finished: count an update, program a root key hash. */
+  /** The copy finished: count an update, program a root key hash, record a canceled key. */
   commit(staged: StagedImage): void {
     if (staged.subtype === Subtype.UPDATE) this.flashCount++;
-    if (staged.payload) {
-      const area = REH_AREAS.find((a) => a.contentType === staged.contentType);
-      if (area) this.#reh.set(area.prog, { bits: staged.payload.length * 8, hash: staged.payload });
+    const area = REH_AREAS.find((a) => a.contentType === staged.contentType);
+    if (!staged.payload || !area) return;
+    if (staged.subtype === Subtype.CANCELLATION) {
+      const id = getLe32(staged.payload, 0);
+      if (id < CSK_BIT_LEN) this.#canceled.set(area.prog, (this.#canceled.get(area.prog) ?? 0n) | (1n << BigInt(id)));
+    } else {
+      this.#reh.set(area.prog, { bits: staged.payload.length * 8, hash: staged.payload });
     }
   }
 }

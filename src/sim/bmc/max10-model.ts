@@ -24,7 +24,8 @@ import {
 import { Subtype } from '../../dfl/regs/signed-image-layout.js';
 import { AuthResult, Max10Flash, type StagedImage } from './max10-flash.js';
 import { DEFAULT_TIMING, checkTiming, type Max10Timing } from './max10-timing.js';
-import { sensorValue } from './max10-sensors.js';
+import { fpgaDieSensor, invalidSensorOffsets, rawReading, sensorValue } from './max10-sensors.js';
+import { SENSOR_INVALID } from '../../dfl/regs/m10-bmc-sensors.js';
 
 // The address map and the doorbell fields are shared with the host (src/dfl/regs/max10-bmc.ts);
 // the model's absolute names for the system registers follow.
@@ -86,6 +87,10 @@ export interface Max10Options {
   linkSpeedMbps?: number;
   fpgaPage?: number;
   rebootDisabled?: boolean;
+  /** Sensor labels whose reading is invalid now (an empty QSFP cage): they read 0xdeadbeef. */
+  invalidSensors?: readonly string[];
+  /** The FPGA die temperature (C) now, when the card models it (its FME thermal feature): the FPGA die sensor reads it. */
+  fpgaTemperature?: () => number | undefined;
 }
 
 export interface Max10Events {
@@ -138,6 +143,9 @@ export class Max10Model implements AvalonBus {
   #copyTarget: number = Progress.COPYING;
   #staged: StagedImage | undefined;
 
+  readonly #invalidSensors: Set<number>;
+  readonly #fpgaTemperature: (() => number | undefined) | undefined;
+
   constructor(clock: Clock, options: Max10Options = {}) {
     this.#clock = clock;
     this.#at = clock.now();
@@ -151,6 +159,8 @@ export class Max10Model implements AvalonBus {
     this.linkSpeedMbps = options.linkSpeedMbps ?? 25_000;
     this.fpgaPage = options.fpgaPage ?? 1;
     this.#rebootDisabled = options.rebootDisabled ?? false;
+    this.#invalidSensors = invalidSensorOffsets(this.board, options.invalidSensors ?? []);
+    this.#fpgaTemperature = options.fpgaTemperature;
     const mac = (options.mac ?? '64:4c:36:00:2f:a0').split(':').map((h) => parseInt(h, 16));
     this.#mac = [
       (fieldPrep(MAC_BYTE1, mac[0]!) | fieldPrep(MAC_BYTE2, mac[1]!) | fieldPrep(MAC_BYTE3, mac[2]!) | fieldPrep(MAC_BYTE4, mac[3]!)) >>> 0,
@@ -349,6 +359,10 @@ export class Max10Model implements AvalonBus {
       case AUTH_RESULT: return this.#authResult;
       default: break;
     }
+    if (this.#invalidSensors.has(address - SYS_BASE)) return SENSOR_INVALID;
+    const die = fpgaDieSensor(this.board);
+    const dieC = address - SYS_BASE === die.input ? this.#fpgaTemperature?.() : undefined;
+    if (dieC !== undefined) return rawReading(die, dieC);
     const sensor = sensorValue(this.board, address - SYS_BASE);
     if (sensor !== undefined) return sensor;
     return this.flash.read32(address) ?? 0xffffffff;

@@ -4,6 +4,7 @@
 //   D5005 class (sim:d5005): FME feature 0xE (spi-master-model.ts DflSpiWindowModel, spi-altera-dfl.c).
 // The card plugs it as 'fme:0xd' or 'fme:0xe' (src/sim/defaults.ts, bmcFeatureKey); pass
 // `simBmcFeature({...})` to a sim card to configure it.
+import { thermalModelOf } from '../thermal-model.js';
 import type { FeatureModel, FeatureModelFactory, SimContext } from '../feature-model.js';
 import { FmeFeatureId } from '../../dfl/names.js';
 import { AvalonBridge } from './avalon-bridge.js';
@@ -88,7 +89,8 @@ export class SimBmc implements FeatureModel {
 /** A FeatureModelFactory for the card's BMC feature (0xD or 0xE by the card's variant). */
 export function simBmcFeature(options: SimBmcOptions = {}): FeatureModelFactory {
   return (ctx) => {
-    const bmc = new SimBmc(ctx, options);
+    // The BMC's FPGA die sensor and the FME thermal feature measure the same die.
+    const bmc = new SimBmc(ctx, { fpgaTemperature: () => thermalModelOf(ctx)?.temperatureC, ...options });
     options.onCreate?.(bmc);
     return bmc;
   };
