@@ -33,7 +33,7 @@ export interface FmePower {
 
 function powerFeature(fme: Fme): FeatureRef {
   const ref = fme.findFeature(FmeFeatureId.POWER);
-  if (!ref) throw new DeviceError('EFME_NO_POWER', 'the FME has no power management feature (FME private feature 0x2); read the board power through the BMC sensors instead (vfiokit info DEVICE bmc)', {});
+  if (!ref) throw new DeviceError('EFME_NO_POWER', 'the FME has no power management feature (FME private feature 0x2); read the board power through the BMC sensors instead ((await openBmc(device)).sensors())', {});
   return ref;
 }
 

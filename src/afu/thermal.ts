@@ -41,7 +41,7 @@ export interface FmeThermal {
 /** Read the FME thermal feature. Throws DeviceError EFME_NO_THERMAL when the FME has none. */
 export function readFmeThermal(fme: Fme): FmeThermal {
   const ref = fme.findFeature(FmeFeatureId.THERMAL);
-  if (!ref) throw new DeviceError('EFME_NO_THERMAL', 'the FME has no thermal management feature (FME private feature 0x1); read the FPGA temperature through the BMC sensors instead (vfiokit info DEVICE bmc)', {});
+  if (!ref) throw new DeviceError('EFME_NO_THERMAL', 'the FME has no thermal management feature (FME private feature 0x1); read the FPGA temperature through the BMC sensors instead ((await openBmc(device)).sensors())', {});
   const r = (off: number): bigint => ref.region.read64(ref.csrOffset + off);
   const temperatureC = Number(fieldGet(FPGA_TEMPERATURE, r(FME_THERM_RDSENSOR_FMT1)));
   const throttleSupported = fieldGet(THERM_NO_THROTTLE, r(FME_THERM_CAP)) === 0n;

@@ -31,6 +31,9 @@ const ADVICE: Record<string, Advice> = {
   ECONFIRM: () => 'in the CLI: add --yes',
   // flashable.ts: an update signed with the PR key is a PR-region bitstream, not a flash image.
   EIMAGE_TYPE: (d) => (contentTypeKeys[d.contentType as number] === 'PR' && d.subtype === Subtype.UPDATE ? 'load it with: vfiokit pr DEVICE FILE.gbs' : undefined),
+  // afu/thermal.ts, afu/power.ts: no FME feature; the BMC's sensors have the figures.
+  EFME_NO_THERMAL: () => 'run: vfiokit info DEVICE bmc',
+  EFME_NO_POWER: () => 'run: vfiokit info DEVICE bmc',
   EFLASH_AUTH: () => 'run: vfiokit image-info IMAGE',
   ERESERVED: () => 'run: vfiokit reservations',
   EFLASH_ABANDONED: (d) => `run: vfiokit cancel ${q(d.device, 'DEVICE')}`,
