@@ -208,7 +208,7 @@ export class ServerConnection {
         expectNoFds();
         const req = decodeDeviceInfo(p);
         if (req.argsz < DEVICE_INFO_SIZE) refuse(Errno.EINVAL, `DEVICE_GET_INFO argsz ${req.argsz} < 16`);
-        return { payload: encodeDeviceInfo({ argsz: DEVICE_INFO_SIZE, flags: DEVICE_FLAG_RESET | DEVICE_FLAG_PCI, numRegions: this.#regions.count(), numIrqs: this.device.irqCount }) };
+        return { payload: encodeDeviceInfo({ argsz: DEVICE_INFO_SIZE, flags: (this.device.resettable ? DEVICE_FLAG_RESET : 0) | DEVICE_FLAG_PCI, numRegions: this.#regions.count(), numIrqs: this.device.irqCount }) };
       }
       case Command.DEVICE_GET_REGION_INFO: {
         expectNoFds();

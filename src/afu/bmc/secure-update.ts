@@ -20,6 +20,7 @@ import type { BmcTransport } from './transport.js';
 import { FlashState, readFlashStatus, writeFlashStatus, type FlashStateName, type FlashStatus } from './flash-status.js';
 import { cancelRequested, clearCancelRequest, refuseIfRunningElsewhere, runningElsewhere, requestCancel } from '../flash-coordination.js';
 import { FlashError } from '../errors.js';
+import type { VfiokitErrorCode } from '../../error-codes.js';
 
 const log = logger('bmc:update');
 
@@ -100,7 +101,7 @@ export class SecureUpdate {
     return { ...decodeDoorbell(doorbell), authResult };
   }
 
-  #fail(code: string, doorbell: number, what: string, remedy: string): FlashError {
+  #fail(code: VfiokitErrorCode, doorbell: number, what: string, remedy: string): FlashError {
     const d = this.#details(doorbell);
     return new FlashError(code, `secure update: ${what} (DOORBELL ${d.doorbell as string}: progress ${d.progress as string}, RSU status ${d.rsuStatus as string}, host status ${d.hostStatus as string}; AUTH_RESULT ${String(d.authResult)}); ${remedy}`, d);
   }
@@ -264,7 +265,7 @@ export class SecureUpdate {
     }
   }
 
-  #timeout(code: string, doorbell: number, what: string): TimeoutError {
+  #timeout(code: VfiokitErrorCode, doorbell: number, what: string): TimeoutError {
     const d = this.#details(doorbell);
     return new TimeoutError(code, `secure update: ${what} (DOORBELL ${d.doorbell as string}: progress ${d.progress as string}, RSU status ${d.rsuStatus as string}; AUTH_RESULT ${String(d.authResult)}); retry, and reboot the BMC if it stays busy`, d);
   }

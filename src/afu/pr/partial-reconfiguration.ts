@@ -52,6 +52,7 @@ import {
 } from './registers.js';
 import { halvesToUuid } from './uuid.js';
 import { Subtype, contentTypeKeys } from '../image/layout.js';
+import type { VfiokitErrorCode } from '../../error-codes.js';
 
 const log = logger('pr');
 
@@ -254,7 +255,7 @@ export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: Pr
     log('port %d: %s', portIndex, s);
     options.onProgress?.({ step: s, written, total });
   };
-  const failure = (code: string, message: string, details: Detail = {}): PrError =>
+  const failure = (code: VfiokitErrorCode, message: string, details: Detail = {}): PrError =>
     new PrError(code, `PR of port ${portIndex}, step ${step}: ${message}`, { step, port: portIndex, ...details });
 
   // ---- 0. validate: nothing is written before these checks pass ----
