@@ -137,7 +137,7 @@ export const ERROR_CODES = {
   EDEVICE_NO_RESET: { class: 'DeviceError', errno: 'EOPNOTSUPP', advice: 'the device offers no reset (no FLR, PM or bus reset): power-cycle it or reset the slot', message: (a: { device: string }): string => `${a.device} has no reset it can do (no FLR, PM or bus reset): power-cycle it or reset the slot` },
   EDEVICE_REGION: { class: 'DeviceError', errno: 'ENODEV', advice: 'use the access path the message names (config space through configRead/configWrite)' },
   EDEVICE_SCHEME: { class: 'DeviceError', errno: 'ENODEV', advice: 'use a known device scheme (vfiokit ls --backends lists them) or load the plugin that provides it' },
-  EDEVICE_URL: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the device URL (a PCI address, sim:<variant>[?options], vfio-user:<socket>, or a reservation id)' },
+  EDEVICE_URL: { class: 'DeviceError', errno: 'EINVAL', advice: 'fix the device URL (a PCI address, sim:<variant>[?options], vfio-user:<socket>, or a reservation id)' },
   EDFL_AFU_SIZE: { class: 'DflError', errno: 'EINVAL', advice: 'the card\'s Device Feature List is malformed: check that the FPGA image (FIM) matches the card, and dump the list (vfiokit dfl DEVICE) for its vendor' },
   EDFL_CYCLE: { class: 'DflError', errno: 'EINVAL', advice: 'the card\'s Device Feature List is malformed: check that the FPGA image (FIM) matches the card, and dump the list (vfiokit dfl DEVICE) for its vendor' },
   EDFL_EXTCAP_LOOP: { class: 'DflError', errno: 'EINVAL', advice: 'the card\'s Device Feature List is malformed: check that the FPGA image (FIM) matches the card, and dump the list (vfiokit dfl DEVICE) for its vendor' },

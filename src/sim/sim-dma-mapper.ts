@@ -66,7 +66,7 @@ export class SimDmaMapper implements DmaMapper {
     checkOpen(this.#name, this.#closed, 'DMA map');
     checkDmaMap(this.#name, memory, iova, access, this.pageSize);
     if (!(memory.bytes instanceof Uint8Array) || (memory.remote === undefined && memory.bytes.length === 0)) {
-      throw new DmaError('EDMA_MAP', `${this.#name}: DMA memory of ${memory.size} bytes has no bytes the card could reach`, { size: memory.size });
+      throw new DmaError('EDMA_MAP', `${this.#name}: DMA memory needs a positive size and bytes the card can reach (got ${memory.size} bytes, none in memory and no remote accessor)`, { size: memory.size });
     }
     const size = memory.size;
     const end = iova + BigInt(size) - 1n;
