@@ -9,7 +9,7 @@ import type { Interrupt } from '../device/interrupt.js';
 import type { Region } from '../mmio/region.js';
 import { TrappedRegion } from '../mmio/trapped-region.js';
 import type { Clock } from '../util/clock.js';
-import { ArgumentError, DeviceError } from '../errors.js';
+import { DeviceError } from '../errors.js';
 import { logger } from '../util/log.js';
 import { PCI_CONFIG_SIZE } from './config-space.js';
 import { SimCard, SIM_BAR0_SIZE, SIM_BAR4_SIZE, SIM_MSIX_VECTORS, type SimCardOptions, type SimFault } from './sim-card.js';

@@ -6,7 +6,6 @@
 import { checkDmaMap, checkOpen } from '../device/checks.js';
 import type { DmaAccess, DmaMapper, DmaMemory, IovaRange } from '../dma/mapper.js';
 import { DmaError, IovaExhaustedError } from '../dma/errors.js';
-import { DeviceError } from '../errors.js';
 import { hex } from '../util/bytes.js';
 import { logger } from '../util/log.js';
 
