@@ -35,7 +35,7 @@ const QEMU = 'qemu-system-x86_64';
 const QBOOT = '/usr/share/qemu/qboot.rom';
 const TRIXIE = path.join(ROOT, 'scripts/trixie');
 const TRIXIE_RUN = path.join(TRIXIE, 'run.sh');
-const DEFAULT_TIMEOUT_S = 240;
+const DEFAULT_TIMEOUT_S = 480; // a guest under TCG on a loaded 2-core machine needs it (the card lane took >240 s under load)
 
 interface Args { lanes: Lane[]; build: boolean; timeoutS: number; verbose: boolean; bench: boolean }
 
