@@ -64,6 +64,7 @@ export const ERROR_CODES = {
   EAFU_BOUNDS: { class: 'RegionError', errno: 'EIO', advice: 'keep AFU register accesses inside its MMIO space' },
   EARG_ADDRESS: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
   EARG_ALIGNMENT: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
+  EARG_BATCH: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the access batch the message names (offsets, widths and values of each step)' },
   EARG_BDF: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
   EARG_BMC_FAULT: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
   EARG_BMC_TIME_SCALE: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
@@ -71,6 +72,7 @@ export const ERROR_CODES = {
   EARG_BUDGET: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
   EARG_CHUNK: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
   EARG_CONFIG: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
+  EARG_DATA512: { class: 'ArgumentError', errno: 'EINVAL', advice: 'pass 64 bytes for a 512-bit write, at a 64-byte aligned offset inside the region' },
   EARG_DMA_ACCESS: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the DMA call: a page-aligned bigint IOVA inside iovaRanges(), a positive size that is a multiple of the IOMMU page, read and/or write access' },
   EARG_DMA_ALIGN: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the DMA call: a page-aligned bigint IOVA inside iovaRanges(), a positive size that is a multiple of the IOMMU page, read and/or write access', message: (a: { device: string; iova: bigint; page: number }): string => `${a.device}: DMA IOVA ${hex(a.iova)} is not aligned to the ${a.page}-byte IOMMU page` },
   EARG_DMA_IOVA: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the DMA call: a page-aligned bigint IOVA inside iovaRanges(), a positive size that is a multiple of the IOMMU page, read and/or write access', message: (a: { device: string; iova: unknown }): string => `${a.device}: DMA IOVA ${String(a.iova)} is not a bigint in 0..2^64-1: pass it as a bigint, e.g. 0x100000n` },
@@ -80,6 +82,7 @@ export const ERROR_CODES = {
   EARG_DMA_UNMAP: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the DMA call: a page-aligned bigint IOVA inside iovaRanges(), a positive size that is a multiple of the IOMMU page, read and/or write access' },
   EARG_FD: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
   EARG_FDS: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
+  EARG_FEATURE_KEY: { class: 'ArgumentError', errno: 'EINVAL', advice: 'register feature drivers under keys like \'fme:0x5\' or \'port:0x10\'' },
   EARG_GRANULE: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
   EARG_HUGE_PAGES: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
   EARG_INTERVAL: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
@@ -96,6 +99,7 @@ export const ERROR_CODES = {
   EARG_OFFSET: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
   EARG_PAGE_SIZE: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
   EARG_PATH: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
+  EARG_PR_TARGET: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the PR target the message names (the card\'s FME PR feature and port)' },
   EARG_REGION: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)', message: (a: { device: string; index: unknown; count: number }): string => `${a.device}: region index ${String(a.index)} is not 0..${a.count - 1}` },
   EARG_SIM_CONTROL: { class: 'ArgumentError', errno: 'EINVAL', advice: 'a simulated-card option or control is out of range: fix the value the message names (the sim URL options are listed in docs/cli.md)' },
   EARG_SIM_FAULT: { class: 'ArgumentError', errno: 'EINVAL', advice: 'a simulated-card option or control is out of range: fix the value the message names (the sim URL options are listed in docs/cli.md)' },
@@ -119,6 +123,7 @@ export const ERROR_CODES = {
   EBMC_ADDRESS: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the BMC access the message names (address, length, batch)' },
   EBMC_ARGS: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the BMC access the message names (address, length, batch)' },
   EBMC_BATCH: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the BMC access the message names (address, length, batch)' },
+  EBMC_BATCH_BUDGET: { class: 'TimeoutError', errno: 'ETIMEDOUT', advice: 'the BMC did not finish the batched SPI transactions in time: retry, then reboot the BMC' },
   EBMC_CLOSED: { class: 'ArgumentError', errno: 'EINVAL', advice: 'the BMC handle was closed: open the card\'s BMC again' },
   EBMC_LEGACY: { class: 'DeviceError', errno: 'ENODEV', advice: 'the card runs a legacy (non-secure) BMC: secure update and reload need the secure BMC firmware' },
   EBMC_LENGTH: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the BMC access the message names (address, length, batch)' },
@@ -242,6 +247,9 @@ export const ERROR_CODES = {
   ENOTPROBED: { class: 'DeviceError', errno: 'ENODEV', advice: 'probe the card first (probe(id))' },
   ENOTRESERVED: { class: 'ReservationError', errno: 'EPERM', advice: 'reserve the card first (vfiokit reserve DEVICE)' },
   EOWNER: { class: 'ArgumentError', errno: 'EINVAL', advice: 'only the reservation\'s owner (or root) may do this' },
+  EOWNER_GROUP: { class: 'ArgumentError', errno: 'EINVAL', advice: 'name a group that exists on this host (getent group)' },
+  EOWNER_SPEC: { class: 'ArgumentError', errno: 'EINVAL', advice: 'give the owner as USER or USER:GROUP' },
+  EOWNER_USER: { class: 'ArgumentError', errno: 'EINVAL', advice: 'name a user that exists on this host (getent passwd)' },
   EPARSE: { class: 'RpcError', errno: 'EINVAL', advice: 'send one JSON-RPC 2.0 request object per line' },
   EPCI_AER_RESTORE: { class: 'PciError', errno: 'ENODEV', advice: 'restore the AER masks by hand with setpci (the message gives the values)' },
   EPCI_BIND_FAILED: { class: 'PciError', errno: 'ENODEV', advice: 'check the PCI address (vfiokit ls) and that sysfs is writable (root)' },
@@ -305,12 +313,14 @@ export const ERROR_CODES = {
   EVFIO_API_VERSION: { class: 'VfioError', errno: 'ENODEV', advice: 'the kernel\'s VFIO refused: the message names the ioctl and errno; see dmesg' },
   EVFIO_GROUP_NOT_VIABLE: { class: 'GroupNotViableError', errno: 'ENODEV', advice: 'bind every device in the IOMMU group to vfio-pci (or unbind them)' },
   EVFIO_IRQ_NO_EVENTFD: { class: 'VfioError', errno: 'ENODEV', advice: 'the kernel\'s VFIO refused: the message names the ioctl and errno; see dmesg' },
+  EVFIO_NODE_TYPE: { class: 'VfioError', errno: 'ENODEV', advice: 'the VFIO path is not a character device: remove what is there and rebind the device' },
   EVFIO_NOIOMMU_DMA: { class: 'VfioError', errno: 'ENODEV', advice: 'VFIO no-IOMMU mode cannot map DMA: use a system with an IOMMU' },
   EVFIO_NOT_BOUND: { class: 'VfioError', errno: 'ENODEV', advice: 'bind the device to vfio-pci first (vfiokit bind DEVICE)' },
   EVFIO_NOT_PCI: { class: 'VfioError', errno: 'ENODEV', advice: 'the kernel\'s VFIO refused: the message names the ioctl and errno; see dmesg' },
   EVFIO_NO_CDEV: { class: 'VfioError', errno: 'ENODEV', advice: 'the kernel\'s VFIO refused: the message names the ioctl and errno; see dmesg' },
   EVFIO_NO_GROUP: { class: 'VfioError', errno: 'ENODEV', advice: 'the device has no IOMMU group: enable the IOMMU (intel_iommu=on / amd_iommu=on)' },
   EVFIO_NO_IOMMU_TYPE: { class: 'VfioError', errno: 'ENODEV', advice: 'the kernel\'s VFIO refused: the message names the ioctl and errno; see dmesg' },
+  EVFIO_NO_NODE: { class: 'VfioError', errno: 'ENODEV', advice: 'bind the device to vfio-pci first (vfiokit bind DEVICE): then its /dev/vfio node exists' },
   EVFIO_RANGES: { class: 'VfioError', errno: 'ENODEV', advice: 'the kernel\'s VFIO refused: the message names the ioctl and errno; see dmesg' },
   EVFIO_SHORT_IO: { class: 'VfioError', errno: 'ENODEV', advice: 'the kernel\'s VFIO refused: the message names the ioctl and errno; see dmesg' },
   EVFIO_UNMAP_SIZE: { class: 'VfioError', errno: 'ENODEV', advice: 'the kernel\'s VFIO refused: the message names the ioctl and errno; see dmesg' },
@@ -340,7 +350,7 @@ export type RegisteredCode = keyof typeof ERROR_CODES;
  * kernel's answer, passed on as it is), or a VFIO ioctl's / node open's errno (EVFIO_<errno>,
  * EVFIO_OPEN_<errno>: src/vfio/errors.ts).
  */
-export type VfiokitErrorCode = RegisteredCode | ErrnoName | `EVFIO_${ErrnoName}` | `EVFIO_OPEN_${ErrnoName}`;
+export type VfiokitErrorCode = RegisteredCode | ErrnoName | `EVFIO_${ErrnoName}` | `EVFIO_OPEN_${ErrnoName}` | `EVFIO_CHOWN_${ErrnoName}`;
 
 /** The codes whose message is built from typed arguments. */
 export type TemplatedCode = { [C in RegisteredCode]: (typeof ERROR_CODES)[C] extends { message: (a: never) => string } ? C : never }[RegisteredCode];
@@ -352,6 +362,7 @@ export type CodeArgs<C extends TemplatedCode> = (typeof ERROR_CODES)[C] extends 
 export const ERROR_CODE_FAMILIES = [
   { pattern: 'EVFIO_<errno>', class: 'VfioError', advice: 'the kernel\'s VFIO refused an ioctl with that errno: the message names the ioctl and what the errno means there; see dmesg' },
   { pattern: 'EVFIO_OPEN_<errno>', class: 'VfioError', advice: 'opening a VFIO or IOMMUFD node failed with that errno: the message says how to fix ownership, modules or binding' },
+  { pattern: 'EVFIO_CHOWN_<errno>', class: 'VfioError', advice: 'giving a VFIO node to a user failed with that errno: run as root (CAP_CHOWN, CAP_FOWNER)' },
   { pattern: '<errno>', class: 'VfiokitError', advice: 'a system call, the kernel or a peer answered with that errno: the message names the call and the object' },
 ] as const;
 
@@ -370,11 +381,11 @@ export interface ResolvedCode {
 export function codeSpec(code: string): ResolvedCode | undefined {
   const listed = (ERROR_CODES as Record<string, CodeSpec>)[code];
   if (listed) return { code, class: listed.class, errno: listed.errno, advice: listed.advice, family: 'listed' };
-  for (const [prefix, family] of [['EVFIO_OPEN_', ERROR_CODE_FAMILIES[1]], ['EVFIO_', ERROR_CODE_FAMILIES[0]]] as const) {
+  for (const [prefix, family] of [['EVFIO_OPEN_', ERROR_CODE_FAMILIES[1]], ['EVFIO_CHOWN_', ERROR_CODE_FAMILIES[2]], ['EVFIO_', ERROR_CODE_FAMILIES[0]]] as const) {
     const rest = code.slice(prefix.length);
     if (code.startsWith(prefix) && errnoNames.has(rest)) return { code, class: family.class, errno: rest as ErrnoName, advice: family.advice, family: family.pattern };
   }
-  if (errnoNames.has(code)) return { code, class: 'VfiokitError', errno: code as ErrnoName, advice: ERROR_CODE_FAMILIES[2].advice, family: '<errno>' };
+  if (errnoNames.has(code)) return { code, class: 'VfiokitError', errno: code as ErrnoName, advice: ERROR_CODE_FAMILIES[3].advice, family: '<errno>' };
   return undefined;
 }
 

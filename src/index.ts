@@ -29,7 +29,7 @@ export { ReservationError } from './lock/reservations.js';
 export { LockError } from './lock/lock-file.js';
 
 // Devices: open by URL (vfio:BDF, vfio-user:/socket, sim:n3000), enumerate, the Device interface.
-export { RegionIndex, IrqIndex, type Device, type RegionInfo, type IrqInfo, type PciIdentity } from './device/device.js';
+export { RegionIndex, IrqIndex, type Device, type DeviceCapabilities, type RegionInfo, type IrqInfo, type PciIdentity } from './device/device.js';
 export type { Interrupt } from './device/interrupt.js';
 export type { DeviceFilter, DeviceToken, OpenOptions } from './device/backend.js';
 export { openDevice, openToken, enumerateDevices, enumerateAll, type EnumerateOptions, type EnumerateResult } from './device/registry.js';
@@ -44,14 +44,17 @@ export { DmaBuffer, allocateDma, type DmaOptions, type DmaDirection } from './dm
 export { hugePagePools, type HugePageSize, type HugePagePool } from './dma/hugepages.js';
 
 // The card: FME, ports, AFUs.
-export { Card, Fme, Port, Afu, type FmeCapabilities, type PortCapabilities, type PortStatus, type ClearedPortErrors, type FeatureRef } from './afu/card-model.js';
-export { readFmeErrors, clearFmeErrors, injectFmeErrors, type FmeErrors } from './afu/fme-errors.js';
+export { Card, Fme, Port, Afu, type CardOptions, type FmeCapabilities, type PortCapabilities, type PortStatus, type ClearedPortErrors, type FeatureRef } from './afu/card-model.js';
+export { FeatureDriverTable, defaultFeatureDrivers, type FeatureDriver, type BoundFeature, type FeatureDriverError } from './afu/card-model.js';
+export { readFmeErrors, clearFmeErrors, injectFmeErrors, fmeErrorDriver, type FmeErrors } from './afu/fme-errors.js';
 export type { Feature, FeatureIrq, DflParam } from './dfl/feature.js';
 export { formatGuid, parseGuid, isGuid } from './dfl/guid.js';
 
 // Partial reconfiguration (GBS files).
 export { parseGbs, buildGbs, buildGbsFromJson, type Gbs, type GbsMetadata, type GbsInput, type GbsClusterInput, type AcceleratorCluster } from './afu/pr/gbs.js';
 export { reconfigureCard, startCardReconfiguration } from './afu/pr/card-pr.js';
+export { fmePrDriver, type FmePr } from './afu/pr/fme-pr.js';
+export { FpgaManager, type FpgaManagerOps, type FpgaManagerState, type FpgaManagerStatus, type FpgaImageInfo, type FpgaOpContext } from './afu/pr/fpga-manager.js';
 export { PrJob, KERNEL_PR_TIMEOUTS, type PrOptions, type PrResult, type PrProgress, type PrStep, type PrTimeouts } from './afu/pr/partial-reconfiguration.js';
 
 // Secure flash update, reboot and properties through the card's BMC.
@@ -60,7 +63,7 @@ export { parseSignedImage, readSignedImage, verifySignedImage, imageInfo, type S
 export { SecureUpdate, type FlashOptions, type FlashProgress, type FlashResult } from './afu/bmc/secure-update.js';
 export { FlashState, readFlashStatus, type FlashStateName, type FlashStatus } from './afu/bmc/flash-status.js';
 export { cancelFlash, rebootWithReload, requestCancel, type CancelFlashOptions, type CancelFlashResult, type RebootWithReloadOptions } from './afu/flash-coordination.js';
-export { openBmc, Bmc, type OpenBmcOptions } from './afu/bmc/bmc.js';
+export { openBmc, Bmc, bmcDriver, type OpenBmcOptions, type BmcLocation } from './afu/bmc/bmc.js';
 export { rebootCard, type RebootOptions, type RebootTarget, type BootPage } from './afu/bmc/reboot.js';
 export { readCardProperties, getPhyInfo, PropertyMask, type CardProperties, type PciProperties, type FmeProperties, type PortProperties } from './afu/bmc/properties.js';
 

@@ -6,6 +6,7 @@ CODE_ERRNO = {
     "EAFU_BOUNDS": "EIO",
     "EARG_ADDRESS": "EINVAL",
     "EARG_ALIGNMENT": "EINVAL",
+    "EARG_BATCH": "EINVAL",
     "EARG_BDF": "EINVAL",
     "EARG_BMC_FAULT": "EINVAL",
     "EARG_BMC_TIME_SCALE": "EINVAL",
@@ -13,6 +14,7 @@ CODE_ERRNO = {
     "EARG_BUDGET": "EINVAL",
     "EARG_CHUNK": "EINVAL",
     "EARG_CONFIG": "EINVAL",
+    "EARG_DATA512": "EINVAL",
     "EARG_DMA_ACCESS": "EINVAL",
     "EARG_DMA_ALIGN": "EINVAL",
     "EARG_DMA_IOVA": "EINVAL",
@@ -22,6 +24,7 @@ CODE_ERRNO = {
     "EARG_DMA_UNMAP": "EINVAL",
     "EARG_FD": "EINVAL",
     "EARG_FDS": "EINVAL",
+    "EARG_FEATURE_KEY": "EINVAL",
     "EARG_GRANULE": "EINVAL",
     "EARG_HUGE_PAGES": "EINVAL",
     "EARG_INTERVAL": "EINVAL",
@@ -38,6 +41,7 @@ CODE_ERRNO = {
     "EARG_OFFSET": "EINVAL",
     "EARG_PAGE_SIZE": "EINVAL",
     "EARG_PATH": "EINVAL",
+    "EARG_PR_TARGET": "EINVAL",
     "EARG_REGION": "EINVAL",
     "EARG_SIM_CONTROL": "EINVAL",
     "EARG_SIM_FAULT": "EINVAL",
@@ -61,6 +65,7 @@ CODE_ERRNO = {
     "EBMC_ADDRESS": "EINVAL",
     "EBMC_ARGS": "EINVAL",
     "EBMC_BATCH": "EINVAL",
+    "EBMC_BATCH_BUDGET": "ETIMEDOUT",
     "EBMC_CLOSED": "EINVAL",
     "EBMC_LEGACY": "ENODEV",
     "EBMC_LENGTH": "EINVAL",
@@ -184,6 +189,9 @@ CODE_ERRNO = {
     "ENOTPROBED": "ENODEV",
     "ENOTRESERVED": "EPERM",
     "EOWNER": "EINVAL",
+    "EOWNER_GROUP": "EINVAL",
+    "EOWNER_SPEC": "EINVAL",
+    "EOWNER_USER": "EINVAL",
     "EPARSE": "EINVAL",
     "EPCI_AER_RESTORE": "ENODEV",
     "EPCI_BIND_FAILED": "ENODEV",
@@ -247,12 +255,14 @@ CODE_ERRNO = {
     "EVFIO_API_VERSION": "ENODEV",
     "EVFIO_GROUP_NOT_VIABLE": "ENODEV",
     "EVFIO_IRQ_NO_EVENTFD": "ENODEV",
+    "EVFIO_NODE_TYPE": "ENODEV",
     "EVFIO_NOIOMMU_DMA": "ENODEV",
     "EVFIO_NOT_BOUND": "ENODEV",
     "EVFIO_NOT_PCI": "ENODEV",
     "EVFIO_NO_CDEV": "ENODEV",
     "EVFIO_NO_GROUP": "ENODEV",
     "EVFIO_NO_IOMMU_TYPE": "ENODEV",
+    "EVFIO_NO_NODE": "ENODEV",
     "EVFIO_RANGES": "ENODEV",
     "EVFIO_SHORT_IO": "ENODEV",
     "EVFIO_UNMAP_SIZE": "ENODEV",
@@ -279,7 +289,7 @@ def errno_name(code):
     """The errno name for a vfiokit error code (None when it is not one)."""
     if code in CODE_ERRNO:
         return CODE_ERRNO[code]
-    for prefix in ("EVFIO_OPEN_", "EVFIO_"):
+    for prefix in ("EVFIO_OPEN_", "EVFIO_CHOWN_", "EVFIO_"):
         if code.startswith(prefix):
             return code[len(prefix):]
     return code if code.startswith("E") else None

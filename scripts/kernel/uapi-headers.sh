@@ -1,6 +1,6 @@
 #!/bin/sh
 # Unpack the VFIO and IOMMUFD uAPI headers (include/uapi/linux/{vfio,iommufd}.h) of Debian's
-# linux-source package into a cache, for the golden tests of src/vfio/uapi.ts: Debian 12's
+# linux-source package into a cache, for the golden test of src/sys/uapi/linux-vfio.ts: Debian 12's
 # linux-libc-dev (6.1) has no iommufd.h and a vfio.h without the cdev/iommufd ioctls.
 #
 #   ${VFIOKIT_UAPI_CACHE:-/var/cache/vfiokit/uapi}/<source version>/linux/{vfio.h,iommufd.h}

@@ -4,7 +4,7 @@
 import type { PollOptions, PollResult, Region } from '../mmio/region.js';
 import { poll32Async, poll64Async, type AsyncPollOptions } from '../mmio/poll-async.js';
 import type { Feature } from '../dfl/feature.js';
-import { DfhReg } from '../dfl/dfh.js';
+import { DfhReg } from '../dfl/regs/dfh.js';
 import { formatGuid } from '../dfl/guid.js';
 import { RegionError } from '../errors.js';
 import { hex } from '../util/bytes.js';
@@ -62,6 +62,12 @@ export class Afu {
   write64(offset: number, value: bigint): void {
     if (offset !== (offset >>> 0) || offset + 8 > this.size) throw this.#outside(offset, 8);
     this.region.write64(this.offset + offset, value);
+  }
+
+  /** 64 bytes at a 64-byte aligned AFU offset (OPAE fpgaWriteMMIO512; Region.write512). */
+  write512(offset: number, data: BigUint64Array | Uint8Array): void {
+    if (offset !== (offset >>> 0) || offset + 64 > this.size) throw this.#outside(offset, 64);
+    this.region.write512(this.offset + offset, data);
   }
 
   /** Poll an AFU register until (value & mask) === expected or the timeout passes (synchronous: for waits of microseconds). */

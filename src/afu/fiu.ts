@@ -6,6 +6,7 @@ import type { Region } from '../mmio/region.js';
 import type { Feature } from '../dfl/feature.js';
 import { findPrivateFeature } from '../dfl/feature.js';
 import { featureRef, type FeatureRef } from './feature-ref.js';
+import { bindFeatures, releaseFeatures, type BoundFeature, type FeatureDriver, type FeatureDriverError, type FeatureDriverTable } from './feature-driver.js';
 
 export abstract class Fiu {
   readonly device: Device;
@@ -16,6 +17,7 @@ export abstract class Fiu {
   /** Offset of the FIU's DFH in the BAR. */
   readonly offset: number;
   readonly guid: string;
+  #bound: readonly BoundFeature[] = [];
 
   constructor(device: Device, feature: Feature) {
     this.device = device;
@@ -34,5 +36,33 @@ export abstract class Fiu {
   /** Every private feature of the FIU. */
   get features(): FeatureRef[] {
     return this.feature.children.filter((c) => c.type === 'private').map((c) => featureRef(this.device, c));
+  }
+
+  /** Its private features bound to feature drivers (dfl_feature_platform_data features[] with their ops). */
+  get bound(): readonly BoundFeature[] {
+    return this.#bound;
+  }
+
+  /** Bind the private features that have a driver in `table` (the card does this once per walk). */
+  bind(table: FeatureDriverTable, errors: FeatureDriverError[]): void {
+    this.unbind();
+    this.#bound = bindFeatures(this, table, errors);
+  }
+
+  /** Release every bound instance. */
+  unbind(): void {
+    const bound = this.#bound;
+    this.#bound = [];
+    releaseFeatures(bound);
+  }
+
+  /** The instances `driver` made for the private features it bound under this FIU, in walk order. */
+  instances<T>(driver: FeatureDriver<T>): T[] {
+    return this.#bound.filter((b) => b.driver === driver).map((b) => b.instance as T);
+  }
+
+  /** The instance `driver` made for the first private feature it bound under this FIU, or undefined. */
+  instance<T>(driver: FeatureDriver<T>): T | undefined {
+    return this.instances(driver)[0];
   }
 }

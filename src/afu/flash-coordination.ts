@@ -51,7 +51,7 @@ const operation = (s: FlashStatus): string => (s.state === 'REBOOT' ? 'reboot' :
 export function refuseIfRunningElsewhere(url: string, what: string, error: (code: 'EBUSY', message: string, details: Record<string, unknown>) => VfiokitError = (c, m, d) => new DeviceError(c, m, d)): void {
   const other = runningElsewhere(url);
   if (!other) return;
-  throw error('EBUSY', `${what}: process ${other.pid} is already running a ${operation(other)} of ${url} (${other.state}${other.state === 'REBOOT' ? '' : ` ${other.progress}%`}); wait for it to finish${other.state === 'REBOOT' ? '' : ' or cancel it (vfiokit cancel)'}`, { pid: other.pid, state: other.state });
+  throw error('EBUSY', `${what}: process ${other.pid} is already running a ${operation(other)} of ${url} (${other.state}${other.state === 'REBOOT' ? '' : ` ${other.progress}%`}); wait for it to finish${other.state === 'REBOOT' ? '' : ' or cancel it (requestCancel)'}`, { pid: other.pid, state: other.state });
 }
 
 /**
@@ -65,7 +65,7 @@ export function checkCancelOf(other: FlashStatus): FlashStatus {
     throw new DeviceError('EPERM', `the flash of ${other.device} is run by process ${other.pid} of user ${userName(other.uid)}; only that user or root may cancel it`, { pid: other.pid, uid: other.uid, state: other.state });
   }
   if (!flashStateCancellable(other.state)) {
-    throw new VfiokitError('EFLASH_CANCEL_STATE', `cannot cancel: the ${operation(other)} run by process ${other.pid} is ${other.state}${other.state === 'COPYING' ? ` (${other.progress}%)` : ''}; an update can only be cancelled while the host writes the staging area (READY)${other.state === 'COPYING' ? '; the BMC must finish copying: wait for it (vfiokit status)' : ''}`, { pid: other.pid, state: other.state, progress: other.progress });
+    throw new VfiokitError('EFLASH_CANCEL_STATE', `cannot cancel: the ${operation(other)} run by process ${other.pid} is ${other.state}${other.state === 'COPYING' ? ` (${other.progress}%)` : ''}; an update can only be cancelled while the host writes the staging area (READY)${other.state === 'COPYING' ? '; the BMC must finish copying: wait for it (readFlashStatus)' : ''}`, { pid: other.pid, state: other.state, progress: other.progress });
   }
   return other;
 }
@@ -126,7 +126,7 @@ export async function cancelFlash(url: string, options: CancelFlashOptions = {})
   if (!running) {
     if (!options.abortLeftover) {
       const s = readFlashStatus(url);
-      throw new DeviceError('EINVAL', `${name}: no flash update is running (state ${s.state}${s.stale ? ', its process is gone: vfiokit cancel aborts what it left' : ''})`, { device: url });
+      throw new DeviceError('EINVAL', `${name}: no flash update is running (state ${s.state}${s.stale ? ', its process is gone: cancel aborts what it left' : ''})`, { device: url });
     }
     await options.abortLeftover();
     return { how: 'device' };
@@ -171,7 +171,7 @@ export interface RebootWithReloadOptions {
  * restored; pci/reload.ts), which closes the BMC and the device before removing the function.
  */
 export async function rebootWithReload(device: Device, openBmc: () => Promise<Bmc>, key: string, options: RebootWithReloadOptions): Promise<void> {
-  const bdf = device.transport === 'vfio' ? device.bdf : undefined;
+  const bdf = device.capabilities?.hostPci?.bdf;
   await withReservation(key, 'RESET', async () => {
     using bmc = await openBmc();
     const aroundReload = bdf

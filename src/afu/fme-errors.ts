@@ -2,10 +2,16 @@
 // (drivers/fpga/dfl-fme-error.c): read every error register; clear FME_ERROR and PCIE0/1_ERROR by
 // masking all errors, writing back exactly the value read (write 1 to clear) and unmasking, with
 // MBP_ERROR kept masked on revision 0 of the feature; inject RAS errors through RAS_ERROR_INJECT.
+// The feature driver binds 'fme:0x4' once per walk (dfl-fme-main.c fme_feature_drvs
+// fme_global_err_ops); the functions below act on the FME's bound instance.
 import type { Fme } from './fme.js';
 import type { FeatureRef } from './feature-ref.js';
-import { FmeFeatureId } from '../dfl/names.js';
-import { FmeErrorReg, FME_INJECT_ERROR_MASK, FME_MBP_ERROR } from '../dfl/fiu-regs.js';
+import type { FeatureDriver } from './feature-driver.js';
+import { FiuId } from '../dfl/regs/dfh.js';
+import { FmeFeatureId, featureKey } from '../dfl/names.js';
+import { FmeErrorReg, FME_ERROR_MASK_ALL, FME_INJECT_ERROR_MASK, FME_MBP_ERROR } from '../dfl/regs/fiu.js';
+import { fieldFit, fieldPrep } from '../util/bitfield.js';
+import { updateBits64 } from '../mmio/bits.js';
 import { DeviceError, ArgumentError } from '../errors.js';
 
 export interface FmeErrors {
@@ -29,8 +35,15 @@ const CLEARABLE = [
   ['pcie1Errors', FmeErrorReg.PCIE1_ERROR, FmeErrorReg.PCIE1_ERROR_MASK],
 ] as const;
 
+/** The global error feature driver: its instance is the feature's FeatureRef. */
+export const fmeErrorDriver: FeatureDriver<FeatureRef> = {
+  name: 'global-error',
+  ids: [featureKey(FiuId.FME, FmeFeatureId.GLOBAL_ERROR)],
+  init: (ref) => ref,
+};
+
 function globalError(fme: Fme): FeatureRef {
-  const ref = fme.findFeature(FmeFeatureId.GLOBAL_ERROR);
+  const ref = fme.instance(fmeErrorDriver);
   if (!ref) throw new DeviceError('EFME_NO_ERROR_FEATURE', 'the FME has no global error feature (FME private feature 0x4); its errors cannot be read or cleared', {});
   return ref;
 }
@@ -56,7 +69,7 @@ export function clearFmeErrors(fme: Fme): Pick<FmeErrors, 'fmeErrors' | 'pcie0Er
   const { region, csrOffset: base } = ref;
   const cleared = { fmeErrors: 0n, pcie0Errors: 0n, pcie1Errors: 0n };
   for (const [key, errorReg, maskReg] of CLEARABLE) {
-    region.write64(base + maskReg, 0xffff_ffff_ffff_ffffn);
+    region.write64(base + maskReg, FME_ERROR_MASK_ALL);
     const v = region.read64(base + errorReg);
     if (v !== 0n) region.write64(base + errorReg, v);
     cleared[key] = v;
@@ -68,10 +81,9 @@ export function clearFmeErrors(fme: Fme): Pick<FmeErrors, 'fmeErrors' | 'pcie0Er
 
 /** Set RAS_ERROR_INJECT[2:0] (inject_errors): bit 0 catastrophic, 1 fatal, 2 non-fatal; 0 stops injecting. */
 export function injectFmeErrors(fme: Fme, bits: number): void {
-  if (!Number.isInteger(bits) || bits < 0 || BigInt(bits) & ~FME_INJECT_ERROR_MASK) {
+  if (!Number.isInteger(bits) || !fieldFit(FME_INJECT_ERROR_MASK, bits)) {
     throw new ArgumentError('EINVAL', `inject bits ${bits} outside RAS_ERROR_INJECT[2:0] (0..7: 1 catastrophic, 2 fatal, 4 non-fatal)`, { bits });
   }
   const { region, csrOffset: base } = globalError(fme);
-  const v = region.read64(base + FmeErrorReg.RAS_ERROR_INJECT);
-  region.write64(base + FmeErrorReg.RAS_ERROR_INJECT, (v & ~FME_INJECT_ERROR_MASK) | BigInt(bits));
+  updateBits64(region, base + FmeErrorReg.RAS_ERROR_INJECT, FME_INJECT_ERROR_MASK, fieldPrep(FME_INJECT_ERROR_MASK, bits));
 }

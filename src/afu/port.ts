@@ -2,20 +2,32 @@
 // follows the kernel exactly (__afu_port_disable / __afu_port_enable): disable sets PORT_CTRL[0]
 // and polls PORT_CTRL[4] = 1 every 10 us for up to 1 ms; enable clears PORT_CTRL[0] and polls
 // PORT_CTRL[4] = 0 the same way. Disables nest: only the first disable asserts reset and only the
-// enable that brings the count back to 0 releases it. The count belongs to the device and port,
-// so a fresh Card.discover() of the same device (after PR) sees the same count.
+// enable that brings the count back to 0 releases it. The count lives on the card (the kernel
+// keeps it in the port's dfl_feature_platform_data), so a re-walk of the card after PR, and a
+// fresh Card.discover() of the same device, see the same count.
 import type { Device } from '../device/device.js';
 import type { Feature } from '../dfl/feature.js';
-import { PORT_CAP, PORT_CTRL, PORT_ERROR_MASK_ALL, PORT_STS, PortErrorReg, PortPowerState, PortReg, field } from '../dfl/fiu-regs.js';
-import { PortFeatureId } from '../dfl/names.js';
+import { PORT_CAP, PORT_CTRL, PORT_ERROR_MASK_ALL, PORT_STS, PortErrorReg, PortPowerState, PortReg } from '../dfl/regs/fiu.js';
+import { fieldGet } from '../util/bitfield.js';
+import { clearBits64, setBits64, waitBits64 } from '../mmio/bits.js';
+import { PortFeatureId, featureKey } from '../dfl/names.js';
+import { FiuId } from '../dfl/regs/dfh.js';
 import { Fiu } from './fiu.js';
 import { DeviceError, VfiokitError } from '../errors.js';
 import { hex } from '../util/bytes.js';
 import { logger } from '../util/log.js';
 import type { FeatureRef } from './feature-ref.js';
+import type { FeatureDriver } from './feature-driver.js';
 import { PortResetError } from './errors.js';
 
 const log = logger('afu:port');
+
+/** The port error feature driver (dfl-afu-main.c port_feature_drvs port_err_ops): its instance is the feature's FeatureRef. */
+export const portErrorDriver: FeatureDriver<FeatureRef> = {
+  name: 'port-error',
+  ids: [featureKey(FiuId.PORT, PortFeatureId.ERROR)],
+  init: (ref) => ref,
+};
 
 /** Poll interval and timeout of the soft-reset handshake (dfl-afu-main.c RST_POLL_INVL / RST_POLL_TIMEOUT). */
 export const PORT_RESET_POLL_US = 10;
@@ -44,25 +56,29 @@ export interface ClearedPortErrors {
   firstError: bigint;
 }
 
-const disableCounts = new WeakMap<Device, Map<string, number>>();
+/** Where the disable counts of a card's ports live, keyed by port header location (Card owns one). */
+export type PortDisableCounts = Map<string, number>;
 
 export class Port extends Fiu {
   /** PORT_CAP[1:0]. */
   readonly number: number;
+  readonly #counts: PortDisableCounts;
 
-  constructor(device: Device, feature: Feature) {
+  /** `counts`: the card's disable counts (a Port on its own counts alone). */
+  constructor(device: Device, feature: Feature, counts: PortDisableCounts = new Map()) {
     super(device, feature);
-    this.number = field(this.region.read64(this.offset + PortReg.CAP), PORT_CAP.PORT_NUM);
+    this.#counts = counts;
+    this.number = Number(fieldGet(PORT_CAP.PORT_NUM, this.region.read64(this.offset + PortReg.CAP)));
   }
 
   get capabilities(): PortCapabilities {
     const raw = this.region.read64(this.offset + PortReg.CAP);
-    return { raw, portNumber: field(raw, PORT_CAP.PORT_NUM), mmioSizeKiB: field(raw, PORT_CAP.MMIO_SIZE), interruptCount: field(raw, PORT_CAP.SUPP_INT_NUM) };
+    return { raw, portNumber: Number(fieldGet(PORT_CAP.PORT_NUM, raw)), mmioSizeKiB: Number(fieldGet(PORT_CAP.MMIO_SIZE, raw)), interruptCount: Number(fieldGet(PORT_CAP.SUPP_INT_NUM, raw)) };
   }
 
   get status(): PortStatus {
     const raw = this.region.read64(this.offset + PortReg.STS);
-    return { raw, powerState: field(raw, PORT_STS.PWR_STATE), ap1Event: field(raw, PORT_STS.AP1_EVT) === 1, ap2Event: field(raw, PORT_STS.AP2_EVT) === 1 };
+    return { raw, powerState: Number(fieldGet(PORT_STS.PWR_STATE, raw)), ap1Event: (raw & PORT_STS.AP1_EVT) !== 0n, ap2Event: (raw & PORT_STS.AP2_EVT) !== 0n };
   }
 
   /** PORT_CTRL as read now. */
@@ -71,23 +87,17 @@ export class Port extends Fiu {
     return { raw, softReset: (raw & PORT_CTRL.SFTRST) !== 0n, softResetAck: (raw & PORT_CTRL.SFTRST_ACK) !== 0n, latencyTolerance: (raw & PORT_CTRL.LATENCY) !== 0n };
   }
 
-  #counts(): Map<string, number> {
-    let m = disableCounts.get(this.device);
-    if (!m) disableCounts.set(this.device, (m = new Map()));
-    return m;
-  }
-
   get #key(): string {
     return `${this.feature.bar}:${this.offset}`;
   }
 
   /** How many disable() calls are not yet matched by enable(). */
   get disableCount(): number {
-    return this.#counts().get(this.#key) ?? 0;
+    return this.#counts.get(this.#key) ?? 0;
   }
 
   set #count(n: number) {
-    this.#counts().set(this.#key, n);
+    this.#counts.set(this.#key, n);
   }
 
   /** True while held in soft reset by this framework (disableCount > 0). */
@@ -107,8 +117,7 @@ export class Port extends Fiu {
       log('port %d: disable nested (count %d)', this.number, count + 1);
       return;
     }
-    const reg = this.offset + PortReg.CTRL;
-    this.region.write64(reg, this.region.read64(reg) | PORT_CTRL.SFTRST);
+    setBits64(this.region, this.offset + PortReg.CTRL, PORT_CTRL.SFTRST);
     this.#waitAck(true);
     log('port %d: disabled (in soft reset)', this.number);
   }
@@ -124,8 +133,7 @@ export class Port extends Fiu {
       log('port %d: enable nested (count %d)', this.number, count - 1);
       return;
     }
-    const reg = this.offset + PortReg.CTRL;
-    this.region.write64(reg, this.region.read64(reg) & ~PORT_CTRL.SFTRST);
+    clearBits64(this.region, this.offset + PortReg.CTRL, PORT_CTRL.SFTRST);
     this.#waitAck(false);
     log('port %d: enabled', this.number);
   }
@@ -138,7 +146,7 @@ export class Port extends Fiu {
 
   #waitAck(asserted: boolean): void {
     const reg = this.offset + PortReg.CTRL;
-    const r = this.region.poll64(reg, PORT_CTRL.SFTRST_ACK, asserted ? PORT_CTRL.SFTRST_ACK : 0n, { timeoutMs: PORT_RESET_TIMEOUT_US / 1000, intervalUs: PORT_RESET_POLL_US });
+    const r = waitBits64(this.region, reg, PORT_CTRL.SFTRST_ACK, asserted, { timeoutMs: PORT_RESET_TIMEOUT_US / 1000, intervalUs: PORT_RESET_POLL_US });
     if (!r.timedOut) return;
     const what = asserted ? 'disable' : 'enable';
     throw new PortResetError(
@@ -205,7 +213,7 @@ export class Port extends Fiu {
   }
 
   #errorFeature(): FeatureRef {
-    const ref = this.findFeature(PortFeatureId.ERROR);
+    const ref = this.instance(portErrorDriver);
     if (!ref) {
       throw new DeviceError('EPORT_NO_ERROR_FEATURE', `port ${this.number} has no error feature (Port private feature 0x10); its errors cannot be read or cleared`, { port: this.number });
     }

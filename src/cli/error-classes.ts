@@ -120,7 +120,7 @@ export function renderPythonCodes(): string {
     '    """The errno name for a vfiokit error code (None when it is not one)."""',
     '    if code in CODE_ERRNO:',
     '        return CODE_ERRNO[code]',
-    '    for prefix in ("EVFIO_OPEN_", "EVFIO_"):',
+    '    for prefix in ("EVFIO_OPEN_", "EVFIO_CHOWN_", "EVFIO_"):',
     '        if code.startswith(prefix):',
     '            return code[len(prefix):]',
     '    return code if code.startswith("E") else None',

@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { VfiokitError, ArgumentError, FormatError, DeviceError } from '../errors.js';
 import { ExitCode } from './exit-codes.js';
+import { cliAdvice } from './advice.js';
 
 export class UsageError extends ArgumentError {}
 
@@ -18,7 +19,8 @@ export function reportError(command: string, err: unknown, options: { json?: boo
   if (options.json) {
     const e = err as { code?: unknown; message?: unknown } | undefined;
     const details = err instanceof VfiokitError ? err.details : {};
-    const error = { ...details, code: typeof e?.code === 'string' ? e.code : 'EUNEXPECTED', message: oneLine(String(e?.message ?? err)), exitCode: code };
+    const advice = err instanceof VfiokitError ? cliAdvice(err) : undefined;
+    const error = { ...details, code: typeof e?.code === 'string' ? e.code : 'EUNEXPECTED', message: oneLine(String(e?.message ?? err)), ...(advice ? { advice } : {}), exitCode: code };
     process.stdout.write(JSON.stringify({ error }, (_, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)) + '\n');
   }
   return code;
@@ -26,7 +28,9 @@ export function reportError(command: string, err: unknown, options: { json?: boo
 
 function reportErrorText(command: string, err: unknown): number {
   if (err instanceof VfiokitError) {
-    process.stderr.write(`vfiokit ${command}: ${oneLine(err.message)}\n`);
+    // The library says what to do in API terms; the CLI adds the command (advice.ts).
+    const advice = cliAdvice(err);
+    process.stderr.write(`vfiokit ${command}: ${oneLine(err.message)}${advice ? `; ${advice}` : ''}\n`);
     if (process.env.DEBUG && err.stack) process.stderr.write(err.stack + '\n');
     return exitCodeFor(err);
   }

@@ -36,6 +36,19 @@ export interface IrqInfo {
   automasked: boolean;
 }
 
+/**
+ * What a device offers beyond the common interface. Code above device/ asks these instead of
+ * testing the transport's name, so a plugin's device can offer them too.
+ */
+export interface DeviceCapabilities {
+  /**
+   * The device is a PCI function of this host bound to a kernel driver: its address and the
+   * driver's name. sysfs reaches it (remove and rescan around a card reload, src/pci/reload.ts).
+   * Absent for remote (vfio-user) and modelled (sim) devices.
+   */
+  readonly hostPci?: { readonly bdf: string; readonly driver: string };
+}
+
 export interface Device extends Disposable {
   /** The URL it was opened by, e.g. "sim:n3000", "vfio:0000:3b:00.0", "vfio-user:/run/card.sock". */
   readonly url: string;
@@ -44,6 +57,8 @@ export interface Device extends Disposable {
   readonly identity: PciIdentity;
   /** PCI address when the device is a local PCI function. */
   readonly bdf: string | undefined;
+  /** What the device offers beyond this interface; absent means nothing more. */
+  readonly capabilities?: DeviceCapabilities;
   /** The clock flows must wait on for this device (virtual for models, real for hardware). */
   readonly clock: Clock;
   readonly regionCount: number;

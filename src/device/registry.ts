@@ -200,7 +200,7 @@ export async function backendFor(scheme: string): Promise<Backend> {
   if (now) return loaded.get(now)!.backend;
   const failed = [...statuses.values()].filter((s) => s.state === 'failed' && (s.plugin === scheme || s.name === scheme));
   if (failed.length) {
-    throw new DeviceError('EDEVICE_BACKEND', `the backend for "${scheme}:" URLs failed to load: ${failed[0]!.error?.message}; see \`vfiokit backends\``, { scheme });
+    throw new DeviceError('EDEVICE_BACKEND', `the backend for "${scheme}:" URLs failed to load: ${failed[0]!.error?.message}; loadBackends() reports why`, { scheme });
   }
   const disabled = Object.entries(config.configurations).some(([n, c]) => c.plugin === scheme && (!c.enabled || !config.plugins.includes(n)));
   if (!disabled && isBuiltin(scheme) && !Object.values(config.configurations).some((c) => c.plugin === scheme)) {
@@ -210,7 +210,7 @@ export async function backendFor(scheme: string): Promise<Backend> {
     throw new DeviceError('EDEVICE_BACKEND', `the "${scheme}" backend is disabled in ${config.source}; enable it there (configurations.${scheme}.enabled and "plugins")`, { scheme, config: config.source });
   }
   const known = [...new Set([...registered.keys(), ...schemeOwners.keys()])].sort();
-  throw new DeviceError('EDEVICE_SCHEME', `no backend opens "${scheme}:" URLs; known: ${known.join(', ') || 'none'} (see \`vfiokit backends\`)`, { scheme });
+  throw new DeviceError('EDEVICE_SCHEME', `no backend opens "${scheme}:" URLs; known: ${known.join(', ') || 'none'} (loadBackends() lists them)`, { scheme });
 }
 
 /** Open a device by URL: "sim:n3000", "vfio:0000:3b:00.0", "vfio-user:/run/card.sock". */

@@ -1,6 +1,6 @@
 // Feature names keyed by (FIU type, feature ID): the same ID means different things under the FME
 // and under a Port (reference/dfl.md "Feature IDs"; dfl.h FME_FEATURE_ID_* / PORT_FEATURE_ID_*).
-import { FiuId } from './dfh.js';
+import { FiuId } from './regs/dfh.js';
 import { hex } from '../util/bytes.js';
 
 /** FME private feature IDs (dfl.h FME_FEATURE_ID_*, dfl.md). */
@@ -69,4 +69,13 @@ export function fiuName(id: number): string {
 export function privateFeatureName(fiu: number | undefined, id: number): string {
   const table = fiu === FiuId.FME ? FME_NAMES : fiu === FiuId.PORT ? PORT_NAMES : undefined;
   return table?.[id] ?? `feature-${hex(id)}`;
+}
+
+/**
+ * The key of a private feature under an FIU: '<fiu>:<feature id>' as in 'fme:0x5' (PR) or
+ * 'port:0x10' (port error). The sim's feature models (src/sim/defaults.ts) and the host's feature
+ * drivers (src/afu/feature-driver.ts) name a feature by the same key.
+ */
+export function featureKey(fiu: number, id: number): string {
+  return `${fiuName(fiu)}:${hex(id)}`;
 }

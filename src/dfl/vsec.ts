@@ -3,6 +3,7 @@
 // BAR: +0x08 the count, +0x0C one u32 per DFL, [2:0] BAR index, [31:3] 8-byte aligned offset.
 import { dflError, DflError } from './errors.js';
 import { hex } from '../util/bytes.js';
+import { fieldGet, genmask } from '../util/bitfield.js';
 
 /** PCIe extended capabilities start right after the 256-byte legacy config space. */
 export const PCI_CFG_SPACE_SIZE = 0x100;
@@ -10,8 +11,14 @@ export const PCI_CFG_SPACE_SIZE = 0x100;
 export const PCI_CFG_SPACE_EXP_SIZE = 0x1000;
 /** Extended capability ID of a Vendor-Specific Extended Capability (PCI_EXT_CAP_ID_VNDR). */
 export const PCI_EXT_CAP_ID_VNDR = 0x000b;
+/** Extended capability header [15:0] capability ID (pci_regs.h PCI_EXT_CAP_ID(header)). */
+export const PCI_EXT_CAP_ID = genmask(15, 0);
+/** [31:20] next capability; the low two bits of the offset are reserved (pci_regs.h PCI_EXT_CAP_NEXT(header) masks 0xffc). */
+export const PCI_EXT_CAP_NEXT = genmask(31, 20);
 /** Offset of the VSEC header (ID [15:0], rev [19:16], length [31:20]) in the capability (PCI_VNDR_HEADER). */
 export const PCI_VNDR_HEADER = 0x4;
+/** VSEC header [15:0] VSEC ID (pci_regs.h PCI_VNDR_HEADER_ID(x)). */
+export const PCI_VNDR_HEADER_ID = genmask(15, 0);
 export const PCI_VENDOR_ID_INTEL = 0x8086;
 /** VSEC ID Intel reserved for the DFL locator (dfl-pci.c PCI_VSEC_ID_INTEL_DFLS). */
 export const PCI_VSEC_ID_INTEL_DFLS = 0x43;
@@ -19,9 +26,9 @@ export const PCI_VSEC_ID_INTEL_DFLS = 0x43;
 export const PCI_VNDR_DFLS_CNT = 0x8;
 /** First Offset/BIR register (dfl-pci.c PCI_VNDR_DFLS_RES). */
 export const PCI_VNDR_DFLS_RES = 0xc;
-/** Offset/BIR fields (dfl-pci.c PCI_VNDR_DFLS_RES_BAR_MASK / _OFF_MASK). */
-export const PCI_VNDR_DFLS_RES_BAR_MASK = 0x7;
-export const PCI_VNDR_DFLS_RES_OFF_MASK = 0xffff_fff8;
+/** Offset/BIR fields: [2:0] BAR, [31:3] 8-byte aligned offset, kept in place (dfl-pci.c PCI_VNDR_DFLS_RES_BAR_MASK / _OFF_MASK). */
+export const PCI_VNDR_DFLS_RES_BAR_MASK = genmask(2, 0);
+export const PCI_VNDR_DFLS_RES_OFF_MASK = genmask(31, 3);
 /** At most one DFL per standard BAR (PCI_STD_NUM_BARS). */
 export const PCI_STD_NUM_BARS = 6;
 /** Loop guard of the extended capability walk: each capability takes at least 8 bytes (pci_find_next_ext_capability). */
@@ -50,8 +57,8 @@ export function findExtendedCapability(dev: ConfigSource, capId: number, start =
   // No capabilities: ID, version and next pointer all zero (or an absent function reading ~0).
   if (header === 0 || header === 0xffff_ffff) return 0;
   for (let ttl = EXT_CAP_TTL; ttl > 0; ttl--) {
-    if ((header & 0xffff) === capId && pos !== start) return pos;
-    const next = (header >>> 20) & 0xffc;
+    if (fieldGet(PCI_EXT_CAP_ID, header) === capId && pos !== start) return pos;
+    const next = fieldGet(PCI_EXT_CAP_NEXT, header) & ~0x3;
     if (next < PCI_CFG_SPACE_SIZE) return 0;
     pos = next;
     header = dev.configRead(pos, 4);
@@ -65,7 +72,7 @@ export function findDflVsec(dev: ConfigSource): number {
   let pos = 0;
   while ((pos = findExtendedCapability(dev, PCI_EXT_CAP_ID_VNDR, pos)) !== 0) {
     const vndr = dev.configRead(pos + PCI_VNDR_HEADER, 4);
-    if ((vndr & 0xffff) === PCI_VSEC_ID_INTEL_DFLS) return pos;
+    if (fieldGet(PCI_VNDR_HEADER_ID, vndr) === PCI_VSEC_ID_INTEL_DFLS) return pos;
   }
   return 0;
 }
@@ -85,7 +92,7 @@ export function readDflVsec(dev: ConfigSource): VsecDfl[] | undefined {
   let bars = 0;
   for (let i = 0; i < count; i++) {
     const res = dev.configRead(voff + PCI_VNDR_DFLS_RES + 4 * i, 4);
-    const bar = res & PCI_VNDR_DFLS_RES_BAR_MASK;
+    const bar = fieldGet(PCI_VNDR_DFLS_RES_BAR_MASK, res);
     const offset = (res & PCI_VNDR_DFLS_RES_OFF_MASK) >>> 0;
     const barSize = bar < PCI_STD_NUM_BARS && bar < dev.regionCount ? dev.regionInfo(bar).size : 0;
     if (bar >= PCI_STD_NUM_BARS || barSize === 0) {

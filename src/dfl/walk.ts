@@ -7,19 +7,17 @@
 import type { Region } from '../mmio/region.js';
 import { logger } from '../util/log.js';
 import { hex } from '../util/bytes.js';
-import {
-  decodeDfh, decodeParamHeader, decodeV1Csr, decodeMsixParam, featureTypeOf, DfhReg, DfhType, FiuId,
-  DEFAULT_FEATURE_SIZE, DFH_SIZE, NEXT_AFU_OFFSET_MASK, ParamId, type Dfh,
-} from './dfh.js';
+import { fieldGet } from '../util/bitfield.js';
+import { decodeDfh, decodeParamHeader, decodeV1Csr, decodeMsixParam, featureTypeOf, type Dfh } from './dfh.js';
+import { DfhReg, DfhType, FiuId, DEFAULT_FEATURE_SIZE, DFH_SIZE, NEXT_AFU_NEXT_DFH_OFST, ParamId } from './regs/dfh.js';
 import { dflError, DflError } from './errors.js';
 import type { DflParam, Feature, FeatureIrq } from './feature.js';
 import { formatGuid } from './guid.js';
 import { fiuName, FmeFeatureId, PortFeatureId, privateFeatureName } from './names.js';
 import { readDflVsec, PCI_STD_NUM_BARS, type ConfigSource } from './vsec.js';
 import {
-  field, FmeReg, fmePortOffsetReg, FME_CAP, FME_ERROR_CAP, FME_PORT_OFST, MAX_PORTS, PORT_CAP, PORT_ERROR_CAP,
-  PORT_UINT_CAP, PortReg,
-} from './fiu-regs.js';
+  FmeReg, fmePortOffsetReg, FME_CAP, FME_ERROR_CAP, FME_PORT_OFST, MAX_PORTS, PORT_CAP, PORT_ERROR_CAP, PORT_UINT_CAP, PortReg,
+} from './regs/fiu.js';
 
 const log = logger('dfl');
 
@@ -93,7 +91,7 @@ export function locateDfls(dev: DflSource, options: WalkOptions = {}): { discove
   if (dfh.type === DfhType.FIU && dfh.id === FiuId.FME) {
     const lists: DflList[] = [{ bar: 0, offset: 0, source: 'fme' }];
     if (region.size < FmeReg.CAP + 8) throw dflError('EDFL_HEADER_SHORT', 0, 0, `BAR0 (size ${hex(region.size)}) ends inside the FME header; FME_CAP at +0x30 is missing`);
-    const ports = field(region.read64(FmeReg.CAP), FME_CAP.NUM_PORTS);
+    const ports = Number(fieldGet(FME_CAP.NUM_PORTS, region.read64(FmeReg.CAP)));
     if (ports <= MAX_PORTS && region.size < fmePortOffsetReg(ports)) {
       throw dflError('EDFL_HEADER_SHORT', 0, 0, `BAR0 (size ${hex(region.size)}) ends inside the FME's port table (${ports} PORT_OFFSET registers from +0x38)`, { size: region.size });
     }
@@ -104,8 +102,8 @@ export function locateDfls(dev: DflSource, options: WalkOptions = {}): { discove
       const reg = fmePortOffsetReg(n);
       const v = region.read64(reg);
       if ((v & FME_PORT_OFST.IMP) === 0n) continue;
-      const bar = Number((v >> FME_PORT_OFST.BAR_SHIFT) & FME_PORT_OFST.BAR_MASK);
-      const offset = Number(v & FME_PORT_OFST.DFH_OFST_MASK);
+      const bar = Number(fieldGet(FME_PORT_OFST.BAR_ID, v));
+      const offset = Number(fieldGet(FME_PORT_OFST.DFH_OFST, v));
       // dfl-pci.c find_dfls_by_default: an unimplemented port (above) and BAR 7 are skipped; any
       // other BAR >= PCI_STD_NUM_BARS fails the whole enumeration ("bad BAR %d for port %d",
       // -EINVAL). It does not look at the access bit [55]: a VF-only port is enumerated on the PF
@@ -260,7 +258,7 @@ class Walker {
     this.#need(bar, offset, size, DfhReg.NEXT_AFU + 8, 'FIU header (GUID, NEXT_AFU)');
     const node = this.#node(bar, offset, dfh, size, 'fiu', fiuName(dfh.id));
     node.guid = this.#guid(region, offset);
-    const nextAfu = Number(region.read64(offset + DfhReg.NEXT_AFU) & BigInt(NEXT_AFU_OFFSET_MASK));
+    const nextAfu = Number(fieldGet(NEXT_AFU_NEXT_DFH_OFST, region.read64(offset + DfhReg.NEXT_AFU)));
     if (nextAfu !== 0) {
       if (dfh.id !== FiuId.PORT) {
         this.warn(`BAR${bar}+${hex(offset)}: ${node.name} has NEXT_AFU ${hex(nextAfu)}; only a Port has an AFU (dfl.c), ignored`);
@@ -282,7 +280,7 @@ class Walker {
   /** The AFU behind a Port: its MMIO span is PORT_CAP[23:8] KiB (dfl.c parse_feature_port_afu). */
   #afuNode(region: Region, bar: number, offset: number, dfh: Dfh, port: Feature, walkChain: boolean): Feature {
     if (port.size < PortReg.CAP + 8) this.#need(port.bar, port.offset, port.size, PortReg.CAP + 8, 'Port header (PORT_CAP)');
-    let size = field(this.#region(port.bar).read64(port.offset + PortReg.CAP), PORT_CAP.MMIO_SIZE) * 1024;
+    let size = Number(fieldGet(PORT_CAP.MMIO_SIZE, this.#region(port.bar).read64(port.offset + PortReg.CAP))) * 1024;
     if (size === 0) {
       this.warn(`BAR${port.bar}+${hex(port.offset)}: PORT_CAP MMIO size is 0; the AFU span is taken from its DFH`);
       size = dfh.next !== 0 ? dfh.next : DEFAULT_FEATURE_SIZE;
@@ -381,18 +379,18 @@ class Walker {
     if (fiuId === FiuId.PORT && id === PortFeatureId.UINT) {
       const v = read(PORT_UINT_CAP.OFFSET);
       if (v === undefined) return undefined;
-      const count = field(v, PORT_UINT_CAP.INT_NUM);
-      return count ? { firstVector: field(v, PORT_UINT_CAP.FST_VECT), count, source: 'port-uint-cap' } : undefined;
+      const count = Number(fieldGet(PORT_UINT_CAP.INT_NUM, v));
+      return count ? { firstVector: Number(fieldGet(PORT_UINT_CAP.FST_VECT, v)), count, source: 'port-uint-cap' } : undefined;
     }
     if (fiuId === FiuId.PORT && id === PortFeatureId.ERROR) {
       const v = read(PORT_ERROR_CAP.OFFSET);
-      if (v === undefined || !field(v, PORT_ERROR_CAP.SUPP_INT)) return undefined;
-      return { firstVector: field(v, PORT_ERROR_CAP.INT_VECT), count: 1, source: 'port-error-cap' };
+      if (v === undefined || (v & PORT_ERROR_CAP.SUPP_INT) === 0n) return undefined;
+      return { firstVector: Number(fieldGet(PORT_ERROR_CAP.INT_VECT, v)), count: 1, source: 'port-error-cap' };
     }
     if (fiuId === FiuId.FME && id === FmeFeatureId.GLOBAL_ERROR) {
       const v = read(FME_ERROR_CAP.OFFSET);
-      if (v === undefined || !field(v, FME_ERROR_CAP.SUPP_INT)) return undefined;
-      return { firstVector: field(v, FME_ERROR_CAP.INT_VECT), count: 1, source: 'fme-error-cap' };
+      if (v === undefined || (v & FME_ERROR_CAP.SUPP_INT) === 0n) return undefined;
+      return { firstVector: Number(fieldGet(FME_ERROR_CAP.INT_VECT, v)), count: 1, source: 'fme-error-cap' };
     }
     return undefined;
   }

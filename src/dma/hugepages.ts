@@ -3,13 +3,14 @@
 // resv_hugepages, surplus_hugepages, nr_overcommit_hugepages.
 import fs from 'node:fs';
 import path from 'node:path';
+import { MAP_HUGE_1GB, MAP_HUGE_2MB } from '../sys/constants.js';
 
 export type HugePageSize = '2M' | '1G';
 
 export const HUGE_PAGE_BYTES: Readonly<Record<HugePageSize, number>> = { '2M': 2 * 1024 * 1024, '1G': 1024 * 1024 * 1024 };
 
-/** memfd_create flag for a huge page size: log2(size) << MFD_HUGE_SHIFT (include/uapi/linux/memfd.h). */
-export const MFD_HUGE_FLAG: Readonly<Record<HugePageSize, number>> = { '2M': 21 << 26, '1G': 30 << 26 };
+/** memfd_create flag for a huge page size: log2(size) in HUGETLB_FLAG_ENCODE (include/uapi/linux/memfd.h MFD_HUGE_2MB / _1GB). */
+export const MFD_HUGE_FLAG: Readonly<Record<HugePageSize, number>> = { '2M': MAP_HUGE_2MB, '1G': MAP_HUGE_1GB };
 
 export interface HugePagePool {
   size: HugePageSize;

@@ -108,7 +108,7 @@ function freeRecord(device: string): ReservationRecord {
 
 /** How to clear a broken lock file: by its device when known, else by removing the file. */
 function resetAdvice(file: string, device: string | undefined): string {
-  return device ? `reset it with: vfiokit free ${device} --force` : `remove it (rm ${file}) as its owner or root`;
+  return device ? `reset it with free(${JSON.stringify(device)}, { force: true })` : `remove it (rm ${file}) as its owner or root`;
 }
 
 function parseRecord(text: string, file: string, device?: string, fileUid?: number): ReservationRecord {
@@ -185,9 +185,9 @@ function describeOwner(o: ReservationOwner): string {
 function heldError(r: Reservation, want: string): ReservationError {
   const o = r.owner!;
   if (r.stale) {
-    return new ReservationError('ESTALE', `${r.device} is ${r.state} by ${describeOwner(o)}, which is no longer running (stale reservation ${r.id}); clear it with: vfiokit free ${r.device} --force`, { device: r.device, id: r.id, state: r.state, owner: o, stale: true });
+    return new ReservationError('ESTALE', `${r.device} is ${r.state} by ${describeOwner(o)}, which is no longer running (stale reservation ${r.id}); clear it with free(device, { force: true })`, { device: r.device, id: r.id, state: r.state, owner: o, stale: true });
   }
-  return new ReservationError('ERESERVED', `${r.device} is ${r.state} by ${describeOwner(o)} since ${r.since}; cannot ${want}: wait for it to be freed (vfiokit reservations) or ask its owner`, { device: r.device, id: r.id, state: r.state, owner: o, stale: false });
+  return new ReservationError('ERESERVED', `${r.device} is ${r.state} by ${describeOwner(o)} since ${r.since}; cannot ${want}: wait for it to be freed (listReservations shows it) or ask its owner`, { device: r.device, id: r.id, state: r.state, owner: o, stale: false });
 }
 
 /** Read-modify-write one device's record under its lock. */
@@ -286,7 +286,7 @@ function stripView(r: Reservation): ReservationRecord {
 
 function mustOwn(current: Reservation, caller: number, want: string): void {
   if (current.owner === null) {
-    throw new ReservationError('ENOTRESERVED', `${current.device} is not reserved; reserve it first (vfiokit reserve ${current.device})`, { device: current.device });
+    throw new ReservationError('ENOTRESERVED', `${current.device} is not reserved; reserve it first (reserve)`, { device: current.device });
   }
   if (!isOwner(current, caller) || current.stale) {
     if (current.stale || !processAlive(current.owner.pid, current.owner.startTime)) {
@@ -434,7 +434,7 @@ export async function withReservation<T>(device: string, state: 'PROGRAM' | 'RES
     } catch (leaveErr) {
       // The operation's own failure is what the caller must see; the reservation could not be
       // stepped back (lock file broken or unwritable): say how to clear it.
-      log('%s: %s failed (%s) and its reservation could not be left (%s); clear it with: vfiokit free %s --force',
+      log('%s: %s failed (%s) and its reservation could not be left (%s); clear it with free(%s, { force: true })',
         hold.device, state, (err as Error)?.message ?? String(err), (leaveErr as Error)?.message ?? String(leaveErr), hold.device);
     }
     throw err;

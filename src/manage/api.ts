@@ -193,7 +193,7 @@ export class ManagementApi {
       for (const b of report.backends) if (b.state === 'failed') manageLog(2, 'backend %s failed: %s', b.name, b.error?.message);
       if (report.configError) manageLog(2, '%s', report.configError.message);
       const ready = report.backends.filter((b) => b.state === 'ready').length;
-      if (ready === 0) throw new DeviceError('ENODEV', `no backend loaded from ${report.config}; run \`vfiokit backends\` to see why`);
+      if (ready === 0) throw new DeviceError('ENODEV', `no backend loaded from ${report.config}; loadBackends() reports why`);
       this.#initialized = true;
       manageLog(3, 'initialised %d backend(s) from %s', ready, report.config);
       return ready;

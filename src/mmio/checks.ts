@@ -26,6 +26,24 @@ export function checkSpan(name: string, size: number, closed: boolean, offset: n
   }
 }
 
+/** Bytes in one write512 (OPAE fpgaWriteMMIO512: 512 bits at a 64-byte aligned offset). */
+export const MMIO512_BYTES = 64;
+
+/**
+ * Checks a write512: the offset is a 64-byte aligned span inside the region (else the RegionError
+ * of accessError, EREGION_ALIGN for a misaligned one) and the data is 8 words or 64 bytes (else
+ * EARG_DATA512). Returns the 64 bytes as a Uint8Array over the caller's memory (no copy).
+ */
+export function check512(name: string, size: number, closed: boolean, offset: number, data: unknown): Uint8Array {
+  if (closed || offset !== (offset >>> 0) || (offset & (MMIO512_BYTES - 1)) !== 0 || offset + MMIO512_BYTES > size) {
+    throw accessError(name, size, closed, offset, MMIO512_BYTES);
+  }
+  if (data instanceof BigUint64Array && data.length === 8) return new Uint8Array(data.buffer, data.byteOffset, MMIO512_BYTES);
+  if (data instanceof Uint8Array && data.length === MMIO512_BYTES) return data;
+  const got = ArrayBuffer.isView(data) ? `a ${data.constructor.name} of ${(data as unknown as { length: number }).length} elements` : typeof data;
+  throw new ArgumentError('EARG_DATA512', `${name}: write512 at ${hex(offset)} needs 64 bytes, a BigUint64Array of 8 words or a Uint8Array of 64 bytes; got ${got}`, { region: name, offset });
+}
+
 export function value32Error(name: string, offset: number, value: unknown): RegionError {
   return new RegionError(
     'EREGION_VALUE',

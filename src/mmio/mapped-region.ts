@@ -30,7 +30,7 @@ import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../sys/constants.js';
 import { shim, type ShimFunctions } from '../sys/shim.js';
 import type { PollOptions, PollResult, Region } from './region.js';
 import { pollLoop32, pollLoop64 } from './poll-loop.js';
-import { accessError, blockDestination, checkSpan, checkWidth, pollTiming, value32Error, value64Error } from './checks.js';
+import { accessError, blockDestination, check512, checkSpan, checkWidth, pollTiming, value32Error, value64Error } from './checks.js';
 
 const EMPTY = new ArrayBuffer(0);
 
@@ -43,6 +43,11 @@ export interface MappedRegionOptions {
   sharedBuffer?: SharedArrayBuffer;
   /** Run polls/streams/blocks in the C shim when it is built (default true; false forces the JS loops). */
   useShim?: boolean;
+  /**
+   * write512 may use the CPU's 512-bit store (default true, unless VFIOKIT_NO_AVX512=1); false
+   * forces eight 64-bit stores, as on a CPU without AVX-512F.
+   */
+  avx512?: boolean;
 }
 
 export interface MapFdOptions {
@@ -55,6 +60,8 @@ export interface MapFdOptions {
   shared?: boolean;
   /** Run polls/streams/blocks in the C shim when it is built (default true). */
   useShim?: boolean;
+  /** See MappedRegionOptions.avx512. */
+  avx512?: boolean;
 }
 
 export class MappedRegion implements Region {
@@ -76,6 +83,7 @@ export class MappedRegion implements Region {
   /** The shim (streams, blocks; and polls when the clock is real), undefined without it. */
   #shim: ShimFunctions | undefined;
   #realClock: boolean;
+  #avx512: boolean;
   #last32 = new Uint32Array(1);
   #last64 = new BigUint64Array(1);
 
@@ -99,6 +107,7 @@ export class MappedRegion implements Region {
     this.#onClose = options.onClose;
     this.#shim = options.useShim === false ? undefined : shim();
     this.#realClock = this.clock.real;
+    this.#avx512 = (options.avx512 ?? process.env.VFIOKIT_NO_AVX512 !== '1') && this.#shim?.hasAvx512() === 1;
   }
 
   /**
@@ -114,13 +123,14 @@ export class MappedRegion implements Region {
     try {
       if (s) {
         const sab = s.sharedBuffer(address, size, true);
-        const region = new MappedRegion(name, address, size, { clock: options.clock, onClose: options.onClose, sharedBuffer: sab, useShim: options.useShim });
+        const region = new MappedRegion(name, address, size, { clock: options.clock, onClose: options.onClose, sharedBuffer: sab, useShim: options.useShim, avx512: options.avx512 });
         region.#sabOwnsMapping = true;
         return region;
       }
       return new MappedRegion(name, address, size, {
         clock: options.clock,
         useShim: options.useShim,
+        avx512: options.avx512,
         onClose: () => {
           munmap(address, size);
           options.onClose?.();
@@ -201,6 +211,27 @@ export class MappedRegion implements Region {
       return { value: this.#last64[0]!, timedOut: hit === 0 };
     }
     return pollLoop64(this, offset, m, want, timeoutMs, intervalUs);
+  }
+
+  write512(offset: number, data: BigUint64Array | Uint8Array): void {
+    const bytes = check512(this.name, this.#size, this.closed, offset, data);
+    const s = this.#shim;
+    if (s) {
+      s.write512(this.address, offset, bytes, this.#avx512 ? 1 : 0);
+      return;
+    }
+    const u64 = this.#u64;
+    const base = offset >>> 3;
+    for (let k = 0; k < 8; k++) u64[base + k] = getLe64(bytes, k * 8);
+  }
+
+  /**
+   * How write512 stores on this region: 'avx512' (one 512-bit store, C shim), 'shim-8x64' (eight
+   * 64-bit stores in C: no AVX-512F, or disabled) or 'js-8x64' (eight typed-array stores, no shim).
+   */
+  get write512Path(): 'avx512' | 'shim-8x64' | 'js-8x64' {
+    if (!this.#shim) return 'js-8x64';
+    return this.#avx512 ? 'avx512' : 'shim-8x64';
   }
 
   writeStream64(offset: number, words: BigUint64Array): void {

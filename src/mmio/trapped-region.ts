@@ -6,7 +6,7 @@ import type { Clock } from '../util/clock.js';
 import { realClock } from '../util/clock.js';
 import type { PollOptions, PollResult, Region } from './region.js';
 import { pollLoop32, pollLoop64 } from './poll-loop.js';
-import { accessError, blockDestination, checkSpan, checkWidth, pollTiming, value32Error, value64Error } from './checks.js';
+import { accessError, blockDestination, check512, checkSpan, checkWidth, pollTiming, value32Error, value64Error } from './checks.js';
 import { getLe32, getLe64, putLe32, putLe64 } from '../util/bytes.js';
 
 export interface RegisterAccess {
@@ -79,6 +79,12 @@ export class TrappedRegion implements Region {
     this.#check(offset, 8);
     const { timeoutMs, intervalUs } = pollTiming(this.name, options);
     return pollLoop64(this, offset, mask, expected, timeoutMs, intervalUs);
+  }
+
+  /** Eight 64-bit writes in address order: a trapped access is one message or syscall per word. */
+  write512(offset: number, data: BigUint64Array | Uint8Array): void {
+    const bytes = check512(this.name, this.#size, this.closed, offset, data);
+    for (let i = 0; i < 64; i += 8) this.#access.write64(offset + i, getLe64(bytes, i));
   }
 
   writeStream64(offset: number, words: BigUint64Array): void {

@@ -26,7 +26,7 @@ export function parseBdf(text: string): PciAddress {
   else if ((m = SHORT.exec(t))) parts = ['0', m[1]!, m[2]!, m[3]!];
   const addr = parts && { domain: Number.parseInt(parts[0]!, 16), bus: Number.parseInt(parts[1]!, 16), device: Number.parseInt(parts[2]!, 16), function: Number.parseInt(parts[3]!, 10) };
   if (!addr || addr.device > 31) {
-    throw new ArgumentError('EARG_BDF', `'${t}' is not a PCI address: use [domain:]bus:device.function in hex (bus 00-ff, device 00-1f, function 0-7), e.g. 0000:3b:00.0 (see vfiokit ls)`, { bdf: t });
+    throw new ArgumentError('EARG_BDF', `'${t}' is not a PCI address: use [domain:]bus:device.function in hex (bus 00-ff, device 00-1f, function 0-7), e.g. 0000:3b:00.0`, { bdf: t });
   }
   return addr;
 }

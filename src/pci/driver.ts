@@ -147,7 +147,7 @@ export function unbindDriver(bdf: string, options: DriverOptions & { restore?: b
     }
     const now = readPciDevice(name, options).driver;
     if (now !== previous) {
-      throw new PciError('EPCI_RESTORE_FAILED', `${name} was unbound from ${info.driver} but did not go back to ${previous} (driver now: ${now ?? 'none'}): load ${previous} (modprobe ${previous}) and run \`vfiokit bind ${name} --driver ${previous}\``, { bdf: name, driver: previous, now });
+      throw new PciError('EPCI_RESTORE_FAILED', `${name} was unbound from ${info.driver} but did not go back to ${previous} (driver now: ${now ?? 'none'}): load ${previous} (modprobe ${previous}) and bind it again (bindDriver(bdf, '${previous}'))`, { bdf: name, driver: previous, now });
     }
     log('unbound %s from %s, restored %s', name, info.driver, previous);
     return { bdf: name, driver: now, previousDriver: info.driver, changed: true };

@@ -54,7 +54,7 @@ export function readPciDevice(bdf: string, options: PciOptions = {}): PciDeviceI
   const dir = sysfs.devicePath(name);
   const vendor = sysfs.readHex(path.join(dir, 'vendor'));
   if (vendor === undefined) {
-    throw new PciError('EPCI_NO_DEVICE', `no PCI device ${name} (${dir} is missing): list devices with \`vfiokit ls\``, { bdf: name });
+    throw new PciError('EPCI_NO_DEVICE', `no PCI device ${name} (${dir} is missing): listPciDevices() lists them`, { bdf: name });
   }
   const numa = sysfs.read(path.join(dir, 'numa_node'));
   const override = sysfs.read(path.join(dir, 'driver_override'));

@@ -83,7 +83,7 @@ export class PciSysfs {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
       const hint = code === 'EACCES' || code === 'EPERM' ? 'run as root' :
-        code === 'ENOENT' ? 'the device or driver is gone (check the address with `vfiokit ls`)' :
+        code === 'ENOENT' ? 'the device or driver is gone (check the address: listPciDevices)' :
         code === 'ENODEV' ? 'no driver accepted the device (is the driver module loaded? e.g. modprobe vfio-pci)' :
         code === 'EBUSY' ? 'the device is busy: close programs using it and retry' :
         code === 'EEXIST' ? 'the device is already bound' :

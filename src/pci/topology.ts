@@ -11,7 +11,7 @@ function realDir(bdf: string, options: PciOptions): string {
   const sysfs = options.sysfs ?? liveSysfs;
   const name = normalizeBdf(bdf);
   const dir = sysfs.realpath(sysfs.devicePath(name));
-  if (!dir) throw new PciError('EPCI_NO_DEVICE', `no PCI device ${name} in ${sysfs.root}/bus/pci/devices: list devices with \`vfiokit ls\``, { bdf: name });
+  if (!dir) throw new PciError('EPCI_NO_DEVICE', `no PCI device ${name} in ${sysfs.root}/bus/pci/devices: listPciDevices() lists them`, { bdf: name });
   return dir;
 }
 

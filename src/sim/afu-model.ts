@@ -9,11 +9,12 @@ import type { SimBlock } from './register-file.js';
 import type { SimDmaMapper } from './sim-dma-mapper.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { DfhReg } from '../dfl/dfh.js';
+import { DfhReg } from '../dfl/regs/dfh.js';
 import { parseGuid } from '../dfl/guid.js';
 import { hex } from '../util/bytes.js';
 import { schedule } from './schedule.js';
 import { DmaCtrl, DmaFault, DmaStatus, DMA_FAULT_NAMES, SimAfuReg, SIM_DMA_MAX_LENGTH } from './afu-regs.js';
+import { fieldGet, fieldPrep } from '../util/bitfield.js';
 import { copyDma, dmaLimit } from '../dma/dma-copy.js';
 
 export interface AfuModelOptions {
@@ -98,7 +99,7 @@ export class AfuModel implements SimBlock {
       case SimAfuReg.DMA_SRC: return this.#src;
       case SimAfuReg.DMA_DST: return this.#dst;
       case SimAfuReg.DMA_LEN: return this.#len;
-      case SimAfuReg.DMA_CTRL: return this.#ctrl & (DmaCtrl.IRQ_ENABLE | DmaCtrl.IRQ_MASK);
+      case SimAfuReg.DMA_CTRL: return this.#ctrl & (DmaCtrl.IRQ_ENABLE | DmaCtrl.IRQ);
       case SimAfuReg.DMA_STATUS:
         // A copy through remote memory is never done inside a register read: its DMA_READ/WRITE
         // messages go to the client that is waiting for this read's reply (QEMU's vCPU holds the
@@ -121,7 +122,7 @@ export class AfuModel implements SimBlock {
       case SimAfuReg.DMA_DST: this.#dst = value; return;
       case SimAfuReg.DMA_LEN: this.#len = value; return;
       case SimAfuReg.DMA_CTRL:
-        this.#ctrl = value & (DmaCtrl.IRQ_ENABLE | DmaCtrl.IRQ_MASK);
+        this.#ctrl = value & (DmaCtrl.IRQ_ENABLE | DmaCtrl.IRQ);
         if ((value & DmaCtrl.CLEAR) !== 0n && (this.#status & DmaStatus.BUSY) === 0n) {
           this.#status = 0n;
           this.#faultIova = 0n;
@@ -157,7 +158,7 @@ export class AfuModel implements SimBlock {
     this.#doneAt = Infinity;
     this.#cancel?.();
     this.#cancel = undefined;
-    const irqIndex = Number((this.#ctrl & DmaCtrl.IRQ_MASK) >> DmaCtrl.IRQ_SHIFT);
+    const irqIndex = Number(fieldGet(DmaCtrl.IRQ, this.#ctrl));
     let fault: number = DmaFault.NONE;
     let copied = 0;
     if (this.#len === 0n || this.#len > BigInt(SIM_DMA_MAX_LENGTH)) fault = DmaFault.BAD_LENGTH;
@@ -167,10 +168,10 @@ export class AfuModel implements SimBlock {
     } else if ((this.#ctrl & DmaCtrl.IRQ_ENABLE) !== 0n && irqIndex >= this.#o.userInterrupts) fault = DmaFault.BAD_IRQ;
     else ({ fault, copied } = this.#copy(this.#src, this.#dst, Number(this.#len)));
     if (fault === DmaFault.NONE) {
-      this.#status = DmaStatus.DONE | (BigInt(copied) << DmaStatus.BYTES_SHIFT);
+      this.#status = DmaStatus.DONE | fieldPrep(DmaStatus.BYTES, copied);
       this.#completed++;
     } else {
-      this.#status = DmaStatus.FAULT | (BigInt(fault) << DmaStatus.FAULT_SHIFT) | (BigInt(copied) << DmaStatus.BYTES_SHIFT);
+      this.#status = DmaStatus.FAULT | fieldPrep(DmaStatus.FAULT_CODE, fault) | fieldPrep(DmaStatus.BYTES, copied);
       this.#o.log('DMA fault: %s at IOVA %s after %d bytes', DMA_FAULT_NAMES[fault], hex(this.#faultIova), copied);
     }
     if ((this.#ctrl & DmaCtrl.IRQ_ENABLE) !== 0n && irqIndex < this.#o.userInterrupts) this.#o.userInterrupt(irqIndex);

@@ -1,7 +1,9 @@
 // Register map of the simulated card's AFU (offsets from the AFU's DFH, 64-bit registers). It is
 // the sim's own design, in the style of OPAE sample AFUs: scratch registers and a DMA copy engine
 // that moves bytes between two IOVAs through the host's IOMMU mappings and signals completion on
-// an AFU user interrupt (Port UINT feature -> MSI-X vector).
+// an AFU user interrupt (Port UINT feature -> MSI-X vector). Fields are named masks
+// (src/util/bitfield.ts), read with fieldGet and written with fieldPrep.
+import { bit64, fieldPrep, genmask64 } from '../util/bitfield.js';
 
 export const SimAfuReg = {
   /** Four read/write scratch registers, reset to 0. */
@@ -28,29 +30,30 @@ export const SimAfuReg = {
 /** The AFU's registers end before this offset (the rest of its MMIO reads 0). */
 export const SIM_AFU_REGS_END = 0x1000;
 
-/** DMA_CTRL bits. */
+/** DMA_CTRL fields. */
 export const DmaCtrl = {
-  /** Write 1 to start a copy (ignored while busy). Reads 0. */
-  START: 1n << 0n,
-  /** Signal the completion (or fault) interrupt. */
-  IRQ_ENABLE: 1n << 1n,
-  /** Write 1 to clear DONE, FAULT and the fault code. Reads 0. */
-  CLEAR: 1n << 2n,
+  /** [0] write 1 to start a copy (ignored while busy). Reads 0. */
+  START: bit64(0),
+  /** [1] signal the completion (or fault) interrupt. */
+  IRQ_ENABLE: bit64(1),
+  /** [2] write 1 to clear DONE, FAULT and the fault code. Reads 0. */
+  CLEAR: bit64(2),
   /** [11:8] AFU user interrupt (0..count-1 of the Port UINT feature) to signal. */
-  IRQ_SHIFT: 8n,
-  IRQ_MASK: 0xfn << 8n,
+  IRQ: genmask64(11, 8),
 } as const;
 
-/** DMA_STATUS bits. */
+/** DMA_STATUS fields. */
 export const DmaStatus = {
-  BUSY: 1n << 0n,
-  DONE: 1n << 1n,
-  FAULT: 1n << 2n,
+  /** [0] a copy is running. */
+  BUSY: bit64(0),
+  /** [1] the last copy completed. */
+  DONE: bit64(1),
+  /** [2] the last copy faulted. */
+  FAULT: bit64(2),
   /** [11:8] fault code, see DmaFault. */
-  FAULT_SHIFT: 8n,
-  FAULT_MASK: 0xfn << 8n,
+  FAULT_CODE: genmask64(11, 8),
   /** [63:32] bytes copied by the last copy (partial when it faulted). */
-  BYTES_SHIFT: 32n,
+  BYTES: genmask64(63, 32),
 } as const;
 
 /** DMA fault codes (DMA_STATUS[11:8]). */
@@ -97,6 +100,6 @@ export function startAfuDma(afu: AfuRegisters, src: bigint, dst: bigint, length:
   afu.write64(SimAfuReg.DMA_SRC, src);
   afu.write64(SimAfuReg.DMA_DST, dst);
   afu.write64(SimAfuReg.DMA_LEN, BigInt(length));
-  const irqBits = irq === undefined ? 0n : DmaCtrl.IRQ_ENABLE | (BigInt(irq) << DmaCtrl.IRQ_SHIFT);
+  const irqBits = irq === undefined ? 0n : DmaCtrl.IRQ_ENABLE | fieldPrep(DmaCtrl.IRQ, irq);
   afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.START | irqBits);
 }

@@ -3,7 +3,8 @@
 // and forwards the rest to the feature's body relative to the register origin (the DFH in v0,
 // the CSR block in v1). Without a body, the rest reads 0.
 import type { SimBlock } from './register-file.js';
-import { encodeV1Csr, DfhReg } from '../dfl/dfh.js';
+import { encodeV1Csr } from '../dfl/dfh.js';
+import { DfhReg } from '../dfl/regs/dfh.js';
 
 export interface V1Header {
   guidHigh: bigint;

@@ -1,8 +1,12 @@
 // The FME header of the sim card (reference/dfl.md "FME header"; dfl.h FME_HDR_*): GUID,
 // FME_CAP, PORT_OFFSET(n), BITSTREAM_ID/MD. Read only, like the hardware's capability registers.
 import type { SimBlock } from './register-file.js';
-import { DfhReg } from '../dfl/dfh.js';
-import { FME_CAP, FME_ERROR_CAP, FME_INJECT_ERROR_MASK, FME_PORT_OFST, FmeErrorReg, FmeReg, putField } from '../dfl/fiu-regs.js';
+import { DfhReg } from '../dfl/regs/dfh.js';
+import {
+  FME_CAP, FME_ERROR_CAP, FME_INJECT_CATASTROPHIC, FME_INJECT_ERROR_MASK, FME_INJECT_FATAL, FME_INJECT_NONFATAL, FME_PORT_OFST, FmeErrorReg, FmeReg,
+} from '../dfl/regs/fiu.js';
+import { PR_INTFC_ID_H, PR_INTFC_ID_L } from '../dfl/regs/pr.js';
+import { fieldGet, fieldPrep } from '../util/bitfield.js';
 import { parseGuid, FME_GUID } from '../dfl/guid.js';
 
 export interface SimPortLocation {
@@ -27,10 +31,10 @@ export class FmeHeaderBlock implements SimBlock {
 
   constructor(options: FmeHeaderOptions) {
     // FME_CAP: fabric version 1, PCIe0 link, IOMMU, port count, 48-bit addresses (dfl.h FME_CAP_*).
-    this.cap = putField(1, FME_CAP.FABRIC_VERID) | putField(1, FME_CAP.PCIE0_LINK_AVL) | putField(1, FME_CAP.IOMMU_AVL) |
-      putField(options.ports.length, FME_CAP.NUM_PORTS) | putField(48, FME_CAP.ADDR_WIDTH);
+    this.cap = fieldPrep(FME_CAP.FABRIC_VERID, 1) | FME_CAP.PCIE0_LINK_AVL | FME_CAP.IOMMU_AVL |
+      fieldPrep(FME_CAP.NUM_PORTS, options.ports.length) | fieldPrep(FME_CAP.ADDR_WIDTH, 48);
     this.#portOffsets = options.ports.map((p) =>
-      FME_PORT_OFST.IMP | (BigInt(p.bar) << FME_PORT_OFST.BAR_SHIFT) | (p.vfOnly ? FME_PORT_OFST.ACC_CTRL : 0n) | BigInt(p.offset));
+      FME_PORT_OFST.IMP | fieldPrep(FME_PORT_OFST.BAR_ID, p.bar) | (p.vfOnly ? FME_PORT_OFST.ACC_CTRL : 0n) | fieldPrep(FME_PORT_OFST.DFH_OFST, p.offset));
     this.#bitstreamId = options.bitstreamId;
     this.#bitstreamMd = options.bitstreamMd;
   }
@@ -45,7 +49,7 @@ export class FmeHeaderBlock implements SimBlock {
       default:
         if (rel >= FmeReg.PORT_OFFSET0 && rel < FmeReg.PORT_OFFSET0 + 8 * 4) {
           // Unused PORT_OFFSET slots read IMP = 0 with BAR 7 (no port there).
-          return this.#portOffsets[(rel - FmeReg.PORT_OFFSET0) >> 3] ?? BigInt(FME_PORT_OFST.BAR_SKIP) << FME_PORT_OFST.BAR_SHIFT;
+          return this.#portOffsets[(rel - FmeReg.PORT_OFFSET0) >> 3] ?? fieldPrep(FME_PORT_OFST.BAR_ID, FME_PORT_OFST.BAR_SKIP);
         }
         return 0n;
     }
@@ -66,7 +70,7 @@ export class FmeGlobalErrorBlock implements SimBlock {
   readonly #cap: bigint;
   readonly #regs = new Map<number, bigint>();
   constructor(vector: number) {
-    this.#cap = putField(1, FME_ERROR_CAP.SUPP_INT) | putField(vector, FME_ERROR_CAP.INT_VECT);
+    this.#cap = FME_ERROR_CAP.SUPP_INT | fieldPrep(FME_ERROR_CAP.INT_VECT, vector);
   }
   /** Latch error bits as the hardware would (sim faults and tests). */
   latch(register: 'FME_ERROR' | 'PCIE0_ERROR' | 'PCIE1_ERROR', bits: bigint): void {
@@ -81,8 +85,8 @@ export class FmeGlobalErrorBlock implements SimBlock {
   read64(rel: number): bigint {
     if (rel === FME_ERROR_CAP.OFFSET) return this.#cap;
     const inject = this.#regs.get(FmeErrorReg.RAS_ERROR_INJECT) ?? 0n;
-    if (rel === FmeErrorReg.RAS_CATFAT_ERROR) return inject & 0x3n; // catastrophic / fatal injected
-    if (rel === FmeErrorReg.RAS_NONFAT_ERROR) return (inject >> 2n) & 1n;
+    if (rel === FmeErrorReg.RAS_CATFAT_ERROR) return inject & (FME_INJECT_CATASTROPHIC | FME_INJECT_FATAL);
+    if (rel === FmeErrorReg.RAS_NONFAT_ERROR) return fieldGet(FME_INJECT_NONFATAL, inject);
     return this.#regs.get(rel) ?? 0n;
   }
   write64(rel: number, value: bigint): void {
@@ -120,7 +124,7 @@ export class PrInterfaceIdBlock implements SimBlock {
     this.#id = parseGuid(interfaceId);
   }
   read64(rel: number): bigint {
-    return rel === 0xa8 ? this.#id.low : rel === 0xb0 ? this.#id.high : 0n;
+    return rel === PR_INTFC_ID_L ? this.#id.low : rel === PR_INTFC_ID_H ? this.#id.high : 0n;
   }
   write64(): void {}
 }

@@ -9,8 +9,9 @@
 // Fault: 'reset-ack' keeps the ACK from ever rising.
 import type { SimBlock } from './register-file.js';
 import type { Clock } from '../util/clock.js';
-import { DfhReg } from '../dfl/dfh.js';
-import { PORT_CAP, PORT_CTRL, PORT_ERROR_CAP, PORT_STS, PORT_UINT_CAP, PortErrorReg, PortReg, putField } from '../dfl/fiu-regs.js';
+import { DfhReg } from '../dfl/regs/dfh.js';
+import { PORT_CAP, PORT_CTRL, PORT_ERROR_CAP, PORT_STS, PORT_UINT_CAP, PortErrorReg, PortReg } from '../dfl/regs/fiu.js';
+import { fieldPrep } from '../util/bitfield.js';
 import { parseGuid, PORT_GUID } from '../dfl/guid.js';
 
 export interface PortState {
@@ -55,7 +56,7 @@ export class PortHeaderBlock implements SimBlock, PortState {
   constructor(options: PortHeaderOptions) {
     this.#o = options;
     this.number = options.number;
-    this.#cap = putField(options.number, PORT_CAP.PORT_NUM) | putField(options.mmioSizeKiB, PORT_CAP.MMIO_SIZE) | putField(options.userInterrupts, PORT_CAP.SUPP_INT_NUM);
+    this.#cap = fieldPrep(PORT_CAP.PORT_NUM, options.number) | fieldPrep(PORT_CAP.MMIO_SIZE, options.mmioSizeKiB) | fieldPrep(PORT_CAP.SUPP_INT_NUM, options.userInterrupts);
   }
 
   get inReset(): boolean {
@@ -75,7 +76,7 @@ export class PortHeaderBlock implements SimBlock, PortState {
       case PortReg.CTRL:
         return (this.#reset ? PORT_CTRL.SFTRST : 0n) | (this.#latency ? PORT_CTRL.LATENCY : 0n) | (this.#ack() ? PORT_CTRL.SFTRST_ACK : 0n);
       // PORT_STS[11:8] power state (dfl.h PORT_STS_PWR_STATE); no AP1/AP2 events are modelled.
-      case PortReg.STS: return putField(this.powerState, PORT_STS.PWR_STATE);
+      case PortReg.STS: return fieldPrep(PORT_STS.PWR_STATE, this.powerState);
       default: return 0n;
     }
   }
@@ -115,7 +116,7 @@ export class PortErrorBlock implements SimBlock {
   readonly #raise: () => void;
 
   constructor(vector: number, raise: () => void) {
-    this.#cap = putField(1, PORT_ERROR_CAP.SUPP_INT) | putField(vector, PORT_ERROR_CAP.INT_VECT);
+    this.#cap = PORT_ERROR_CAP.SUPP_INT | fieldPrep(PORT_ERROR_CAP.INT_VECT, vector);
     this.#raise = raise;
   }
 
@@ -151,7 +152,7 @@ export class PortErrorBlock implements SimBlock {
 export class PortUintBlock implements SimBlock {
   readonly #cap: bigint;
   constructor(firstVector: number, count: number) {
-    this.#cap = putField(count, PORT_UINT_CAP.INT_NUM) | putField(firstVector, PORT_UINT_CAP.FST_VECT);
+    this.#cap = fieldPrep(PORT_UINT_CAP.INT_NUM, count) | fieldPrep(PORT_UINT_CAP.FST_VECT, firstVector);
   }
   read64(rel: number): bigint {
     return rel === PORT_UINT_CAP.OFFSET ? this.#cap : 0n;

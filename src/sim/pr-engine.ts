@@ -33,15 +33,16 @@ import type { FeatureModel, FeatureModelFactory, SimContext } from './feature-mo
 import type { Clock } from '../util/clock.js';
 import {
   PR_CTRL, PR_STS, PR_DATA, PR_ERR, PR_INTFC_ID_L, PR_INTFC_ID_H,
-  PR_CTRL_PR_RST, PR_CTRL_PR_RSTACK, PR_CTRL_RGN_ID, PR_CTRL_RGN_ID_SHIFT, PR_CTRL_PR_START, PR_CTRL_PR_COMPLETE, PR_CTRL_CONFIG_DATA,
-  PR_STS_PR_CREDIT, PR_STS_PR_STS, PR_STS_HOST_STS_SHIFT, PR_ERR_KNOWN_MASK,
+  PR_CTRL_PR_RST, PR_CTRL_PR_RSTACK, PR_CTRL_RGN_ID, PR_CTRL_PR_START, PR_CTRL_PR_COMPLETE, PR_CTRL_CONFIG_DATA,
+  PR_STS_PR_CREDIT, PR_STS_PR_STS, PR_STS_HOST_STS, PR_ERR_KNOWN_MASK,
   PR_ERR_OPERATION, PR_ERR_CRC, PR_ERR_INCOMPATIBLE, PR_ERR_PROTOCOL, PR_ERR_FIFO_OVERFLOW, PR_ERR_TIMEOUT, PR_ERR_SECURE_LOAD,
 } from '../dfl/regs/pr.js';
 import { decodeSimImageHeader, crc32, SIM_IMAGE_HEADER_LENGTH, uuidHalves, uuidString } from './pr-engine-image.js';
 import { getLe32 } from '../util/bytes.js';
+import { fieldGet, fieldPrep } from '../util/bitfield.js';
 // The signed-image layout is a file format, not a register map: its constants live with the
 // parser (pure data, no code), read here as the card's secure PR block would read the stream.
-import { B0_MAGIC, B0_PAYLOAD_LENGTH, B0_SHA256, B0_SHA384, BLOCK0_MAGIC, BLOCK1_MAGIC, BLOCK1_OFFSET, PAYLOAD_OFFSET } from '../afu/image/layout.js';
+import { B0_MAGIC, B0_PAYLOAD_LENGTH, B0_SHA256, B0_SHA384, BLOCK0_MAGIC, BLOCK1_MAGIC, BLOCK1_OFFSET, PAYLOAD_OFFSET } from '../dfl/regs/signed-image-layout.js';
 import { createHash } from 'node:crypto';
 
 /** Why a signed PR stream fails the sim's secure check, or undefined when block0/block1 and the hashes hold. */
@@ -73,6 +74,8 @@ const PR_ERR_ALL = Number(PR_ERR_KNOWN_MASK);
  * PR_HOST_STATUS_IDLE); the other values are the sim's own, for diagnostics.
  */
 export const SimHostStatus = { IDLE: 0, RECEIVING: 1, PROGRAMMING: 2, FAILED: 3 } as const;
+/** PR_STS[27:24] for each SimHostStatus, prepared once (PR_STS is read on every credit poll). */
+const HOST_STS_FIELD = Object.values(SimHostStatus).map((h) => fieldPrep(PR_STS_HOST_STS, h));
 
 /** Faults the model can inject. */
 export type PrFault =
@@ -169,7 +172,8 @@ export class PrEngine implements FeatureModel {
 
   // PR_CTRL state written by the host.
   #resetHeld = false;
-  #regionId = 0;
+  /** PR_CTRL[9:7] as written (kept in place: PR_CTRL is read on every poll). */
+  #regionField = 0n;
   #configData = 0n;
   #start = false;
   #complete = false;
@@ -265,7 +269,7 @@ export class PrEngine implements FeatureModel {
   reset(): void {
     if (this.#phase !== 'idle') this.#record(true);
     this.#resetHeld = false;
-    this.#regionId = 0;
+    this.#regionField = 0n;
     this.#configData = 0n;
     this.#start = false;
     this.#complete = false;
@@ -281,7 +285,7 @@ export class PrEngine implements FeatureModel {
   // ---- internals ----
 
   #readCtrl(): bigint {
-    let v = this.#configData | (BigInt(this.#regionId) << PR_CTRL_RGN_ID_SHIFT);
+    let v = this.#configData | this.#regionField;
     if (this.#resetHeld) {
       v |= PR_CTRL_PR_RST;
       if (!this.#faults.has('reset-ack-never') && this.#clock.now() >= this.#resetAt + this.resetAckDelayUs / 1000) v |= PR_CTRL_PR_RSTACK;
@@ -298,13 +302,13 @@ export class PrEngine implements FeatureModel {
     if (this.#phase === 'receiving') { host = SimHostStatus.RECEIVING; busy = true; }
     else if (this.#phase === 'programming') { host = SimHostStatus.PROGRAMMING; busy = true; }
     else if (this.#failed) host = SimHostStatus.FAILED;
-    return BigInt(credits) | (busy ? PR_STS_PR_STS : 0n) | (BigInt(host) << PR_STS_HOST_STS_SHIFT);
+    return fieldPrep(PR_STS_PR_CREDIT, credits) | (busy ? PR_STS_PR_STS : 0n) | HOST_STS_FIELD[host]!;
   }
 
   #writeCtrl(value: bigint): void {
     const now = this.#clock.now();
     const reset = (value & PR_CTRL_PR_RST) !== 0n;
-    this.#regionId = Number((value & PR_CTRL_RGN_ID) >> PR_CTRL_RGN_ID_SHIFT);
+    this.#regionField = value & PR_CTRL_RGN_ID;
     this.#configData = value & PR_CTRL_CONFIG_DATA;
     if (reset && !this.#resetHeld) {
       // PR reset: abort whatever runs, empty the FIFO. Latched PR_ERR bits stay.
@@ -338,7 +342,7 @@ export class PrEngine implements FeatureModel {
     }
     this.#start = true;
     this.#phase = 'receiving';
-    this.#port = this.#regionId;
+    this.#port = Number(fieldGet(PR_CTRL_RGN_ID, this.#regionField));
     this.#startedAt = now;
     this.#count = 0;
     this.#fifoLevel = 0;

@@ -10,7 +10,8 @@ export interface SimBlock {
   write64(rel: number, value: bigint): void;
 }
 
-const PAGE_SHIFT = 12;
+/** log2 of the block lookup granularity (4 KiB pages). */
+const PAGE_BITS = 12;
 
 export class RegisterFile implements RegisterAccess {
   readonly size: number;
@@ -21,17 +22,17 @@ export class RegisterFile implements RegisterAccess {
 
   constructor(size: number) {
     this.size = size;
-    this.#pages = new Int16Array(Math.ceil(size / (1 << PAGE_SHIFT))).fill(-1);
+    this.#pages = new Int16Array(Math.ceil(size / (1 << PAGE_BITS))).fill(-1);
   }
 
   /** Claim [start, start+size) for `block` (page aligned, not overlapping another block). */
   add(start: number, size: number, block: SimBlock): void {
-    if (start % (1 << PAGE_SHIFT) !== 0 || size <= 0 || size % (1 << PAGE_SHIFT) !== 0 || start + size > this.size) {
+    if (start % (1 << PAGE_BITS) !== 0 || size <= 0 || size % (1 << PAGE_BITS) !== 0 || start + size > this.size) {
       throw new RangeError(`sim register block at 0x${start.toString(16)} (+0x${size.toString(16)}) must be whole 4 KiB pages inside 0x${this.size.toString(16)}`);
     }
     const index = this.#blocks.length;
-    for (let p = start >> PAGE_SHIFT; p < (start + size) >> PAGE_SHIFT; p++) {
-      if (this.#pages[p] !== -1) throw new RangeError(`sim register block at 0x${start.toString(16)} overlaps another block at page 0x${(p << PAGE_SHIFT).toString(16)}`);
+    for (let p = start >> PAGE_BITS; p < (start + size) >> PAGE_BITS; p++) {
+      if (this.#pages[p] !== -1) throw new RangeError(`sim register block at 0x${start.toString(16)} overlaps another block at page 0x${(p << PAGE_BITS).toString(16)}`);
       this.#pages[p] = index;
     }
     this.#starts.push(start);
@@ -39,12 +40,12 @@ export class RegisterFile implements RegisterAccess {
   }
 
   read64(offset: number): bigint {
-    const i = this.#pages[offset >>> PAGE_SHIFT]!;
+    const i = this.#pages[offset >>> PAGE_BITS]!;
     return i < 0 ? 0n : BigInt.asUintN(64, this.#blocks[i]!.read64(offset - this.#starts[i]!));
   }
 
   write64(offset: number, value: bigint): void {
-    const i = this.#pages[offset >>> PAGE_SHIFT]!;
+    const i = this.#pages[offset >>> PAGE_BITS]!;
     if (i >= 0) this.#blocks[i]!.write64(offset - this.#starts[i]!, value);
   }
 

@@ -3,7 +3,7 @@
 // DMA goes through the card's IOMMU table (SimDmaMapper); MSI-X vectors are real eventfds that
 // the card's models signal with a real eventfd write (src/sim/sim-interrupts.ts).
 import { checkIrqIndex, checkIrqRange, checkOpen, checkRegionExists, checkRegionIndex, checkReset } from '../device/checks.js';
-import type { Device, IrqInfo, PciIdentity, RegionInfo } from '../device/device.js';
+import type { Device, DeviceCapabilities, IrqInfo, PciIdentity, RegionInfo } from '../device/device.js';
 import { IrqIndex, RegionIndex } from '../device/device.js';
 import type { Interrupt } from '../device/interrupt.js';
 import type { Region } from '../mmio/region.js';
@@ -28,6 +28,8 @@ export class SimDevice implements Device {
   readonly url: string;
   readonly transport = 'sim';
   readonly bdf = undefined;
+  /** A model in this process: no host PCI function behind it. */
+  readonly capabilities: DeviceCapabilities = {};
   readonly identity: PciIdentity;
   readonly regionCount = NUM_REGIONS;
   readonly irqCount = NUM_IRQS;

@@ -2,6 +2,7 @@
 // asm-generic numbering for everything below). Sources: include/uapi/asm-generic/mman-common.h,
 // mman.h, fcntl.h, include/uapi/linux/memfd.h, eventfd.h, epoll.h, poll.h, socket.h,
 // include/uapi/asm-generic/hugetlb_encode.h.
+import { fieldPrep, genmask } from '../util/bitfield.js';
 
 // mmap protection and flags (asm-generic/mman-common.h)
 export const PROT_NONE = 0x0;
@@ -21,12 +22,12 @@ export const MAP_HUGETLB = 0x40000;
 /** What mmap returns on failure ((void *)-1), as koffi gives pointers: a bigint. */
 export const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
 
-// Huge page size encoding shared by mmap (MAP_HUGE_*) and memfd_create (MFD_HUGE_*):
-// log2(page size) << 26 (hugetlb_encode.h).
-export const HUGETLB_FLAG_ENCODE_SHIFT = 26;
-export const MAP_HUGE_SHIFT = HUGETLB_FLAG_ENCODE_SHIFT;
-export const MAP_HUGE_2MB = 21 << HUGETLB_FLAG_ENCODE_SHIFT;
-export const MAP_HUGE_1GB = 30 << HUGETLB_FLAG_ENCODE_SHIFT;
+// Huge page size encoding shared by mmap (MAP_HUGE_*) and memfd_create (MFD_HUGE_*): log2(page
+// size) in [31:26] (hugetlb_encode.h HUGETLB_FLAG_ENCODE_MASK 0x3f at HUGETLB_FLAG_ENCODE_SHIFT 26).
+export const HUGETLB_FLAG_ENCODE = genmask(31, 26);
+/** HUGETLB_FLAG_ENCODE_2MB / _1GB: MAP_HUGE_2MB = MFD_HUGE_2MB, MAP_HUGE_1GB = MFD_HUGE_1GB. */
+export const MAP_HUGE_2MB = fieldPrep(HUGETLB_FLAG_ENCODE, 21);
+export const MAP_HUGE_1GB = fieldPrep(HUGETLB_FLAG_ENCODE, 30);
 export const HUGE_PAGE_2MB = 2 * 1024 * 1024;
 export const HUGE_PAGE_1GB = 1024 * 1024 * 1024;
 

@@ -36,6 +36,13 @@ export interface ShimFunctions {
   benchRead64(base: bigint, offset: number, n: number): bigint | number;
   benchWrite32(base: bigint, offset: number, n: number): void;
   benchWrite64(base: bigint, offset: number, n: number): void;
+  /** 1 when the CPU has AVX-512F (the 64-byte store of write512), else 0 (shim/mmio512.c). */
+  hasAvx512(): number;
+  /**
+   * Write the 64 bytes at src to base+offset (64-byte aligned): one 512-bit store when allowed and
+   * the CPU has AVX-512F (returns 512), else eight 64-bit stores in address order (returns 64).
+   */
+  write512(base: bigint, offset: number, src: Mem, allowAvx512: number): number;
   /**
    * memcpy that survives SIGBUS (memory whose backing file another process shrank, shim/guarded_copy.c):
    * returns `length`, or -1 when the copy faulted (a prefix of dst may be written).
@@ -103,6 +110,8 @@ function load(): void {
       benchRead64: f('uint64_t vk_bench_read64(void *base, size_t off, size_t n)'),
       benchWrite32: f('void vk_bench_write32(void *base, size_t off, size_t n)'),
       benchWrite64: f('void vk_bench_write64(void *base, size_t off, size_t n)'),
+      hasAvx512: f('int vk_has_avx512(void)'),
+      write512: f('int vk_write512(void *base, size_t off, void *src, int allow_avx512)'),
       copyGuarded: f('int64_t vk_copy_guarded(void *dst, void *src, size_t n)'),
       sharedBuffer: addon.sharedBuffer,
       unmapNow: addon.unmapNow,

@@ -27,7 +27,12 @@ export const bit64 = (n: number): bigint => 1n << BigInt(n);
 function lowestSetBit(mask: number | bigint): number {
   if (typeof mask === 'bigint') {
     if (mask <= 0n) throw new RangeError('field mask must be non-zero');
-    let s = 0;
+    // Two 32-bit halves and clz32, not a loop of bigint shifts: the models read fields per access.
+    const lo = Number(BigInt.asUintN(32, mask));
+    if (lo !== 0) return 31 - Math.clz32(lo & -lo);
+    const hi = Number(BigInt.asUintN(32, mask >> 32n));
+    if (hi !== 0) return 63 - Math.clz32(hi & -hi);
+    let s = 64;
     while (((mask >> BigInt(s)) & 1n) === 0n) s++;
     return s;
   }
@@ -60,10 +65,16 @@ export function fieldFit(mask: number | bigint, value: number | bigint): boolean
 export function fieldPrep(mask: number, value: number): number;
 export function fieldPrep(mask: bigint, value: bigint | number): bigint;
 export function fieldPrep(mask: number | bigint, value: number | bigint): number | bigint {
-  if (!fieldFit(mask, value)) throw new RangeError(`fieldPrep: ${value} does not fit mask 0x${mask.toString(16)}`);
   const s = lowestSetBit(mask);
-  if (typeof mask === 'bigint') return BigInt(value) << BigInt(s);
-  return ((value as number) << s) >>> 0;
+  if (typeof mask === 'bigint') {
+    const v = typeof value === 'bigint' ? value : Number.isInteger(value) ? BigInt(value) : -1n;
+    const placed = v << BigInt(s);
+    if (v < 0n || (placed & ~mask) !== 0n) throw new RangeError(`fieldPrep: ${value} does not fit mask 0x${mask.toString(16)}`);
+    return placed;
+  }
+  const v = Number(value);
+  if (!(Number.isInteger(v) && v >= 0 && v <= (mask >>> 0) >>> s)) throw new RangeError(`fieldPrep: ${value} does not fit mask 0x${mask.toString(16)}`);
+  return (v << s) >>> 0;
 }
 
 /** (reg & ~mask) | fieldPrep(mask, value): replace one field of a register value. */

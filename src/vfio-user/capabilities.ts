@@ -7,6 +7,9 @@ import {
 } from './protocol.js';
 import { parseBoundedJson } from '../util/bounded-json.js';
 
+/** The vendor capability naming REGION_BATCH; peers that do not know it ignore it (tran_parse_version_json). */
+export const REGION_BATCH_CAPABILITY = 'vfiokit_region_batch';
+
 export interface TwinSocketCapability {
   supported: boolean;
   /** Index of the server-to-client socket in the reply's fd array (reply only). */
@@ -25,6 +28,8 @@ export interface Capabilities {
   migration?: { pgsize?: number; maxBitmapSize?: number };
   twinSocket?: TwinSocketCapability;
   writeMultiple?: boolean;
+  /** vfiokit's vendor REGION_BATCH (protocol.ts): most entries per batch the sender takes. */
+  regionBatch?: { maxEntries: number };
 }
 
 export interface VersionMessage {
@@ -58,6 +63,7 @@ export function encodeVersion(major: number, minor: number, capabilities: Partia
       : { supported: capabilities.twinSocket.supported };
   }
   if (capabilities.writeMultiple !== undefined) caps.write_multiple = capabilities.writeMultiple;
+  if (capabilities.regionBatch) caps[REGION_BATCH_CAPABILITY] = { max_entries: capabilities.regionBatch.maxEntries };
   const json = Buffer.from(JSON.stringify({ capabilities: caps }) + '\0', 'utf8');
   const out = new Uint8Array(4 + json.length);
   out[0] = major & 0xff;
@@ -132,6 +138,12 @@ export function decodeVersion(payload: Uint8Array): VersionMessage {
         if (typeof caps.write_multiple !== 'boolean') throw malformed('VERSION', `"write_multiple" is ${JSON.stringify(caps.write_multiple)}, not a boolean`);
         capabilities.writeMultiple = caps.write_multiple;
         stated.add('write_multiple');
+      }
+      const batch = caps[REGION_BATCH_CAPABILITY];
+      if (batch !== undefined) {
+        const b = object(REGION_BATCH_CAPABILITY, batch);
+        capabilities.regionBatch = { maxEntries: uint(`${REGION_BATCH_CAPABILITY}.max_entries`, b.max_entries, 0xffffffff) };
+        stated.add(REGION_BATCH_CAPABILITY);
       }
     }
   }

@@ -50,6 +50,8 @@ export class RequestChannel {
   readonly #onFail: () => void;
   #nextId = 0;
   #closed = false;
+  /** Commands sent so far (each a round trip): benchmarks and tests count messages with it. */
+  commandsSent = 0;
   #pollfds = Buffer.alloc(16);
 
   /** Takes ownership of the connected socket `fd`. */
@@ -115,6 +117,7 @@ export class RequestChannel {
   }
 
   #send(bytes: Uint8Array, fds: readonly number[], command: number): void {
+    this.commandsSent++;
     try {
       this.#sock.send(bytes, fds, this.#timeoutMs);
     } catch (err) {

@@ -8,7 +8,8 @@ import { logger } from '../util/log.js';
 import type { Capabilities } from './capabilities.js';
 import type { RequestChannel } from './client-channel.js';
 import type { ClientDmaWindows } from './client-dma-windows.js';
-import { DMA_FLAG_READ, DMA_FLAG_WRITE, encodeDmaMap, encodeDmaUnmap } from './messages.js';
+import { flagSet } from '../sys/uapi/struct.js';
+import { DmaMapFlags, vfio_user_dma_map, vfio_user_dma_unmap } from '../sys/uapi/vfio-user.js';
 import { Command, VfioUserConnectionError } from './protocol.js';
 
 const log = logger('vfio-user:client');
@@ -60,9 +61,9 @@ export class ClientDmaMapper implements DmaMapper {
     checkDmaMap(url, memory, iova, access, page);
     const server = this.#host.server!;
     if (this.mappingsAvailable <= 0) throw new DeviceError('ENOSPC', `${url}: the server allows ${server.maxDmaMaps} DMA mappings (max_dma_maps); unmap some first`);
-    const flags = (access.read ? DMA_FLAG_READ : 0) | (access.write ? DMA_FLAG_WRITE : 0);
+    const flags = flagSet(access.read && DmaMapFlags.READ, access.write && DmaMapFlags.WRITE);
     const withFd = memory.fd >= 0 && server.maxMsgFds >= 1;
-    this.#channel.call(Command.DMA_MAP, encodeDmaMap({ flags, offset: withFd ? BigInt(memory.fdOffset) : 0n, address: iova, size: BigInt(memory.size) }), withFd ? [memory.fd] : [], `DMA map 0x${iova.toString(16)}+0x${memory.size.toString(16)}`);
+    this.#channel.call(Command.DMA_MAP, vfio_user_dma_map.encode({ flags, offset: withFd ? BigInt(memory.fdOffset) : 0n, addr: iova, size: BigInt(memory.size) }), withFd ? [memory.fd] : [], `DMA map 0x${iova.toString(16)}+0x${memory.size.toString(16)}`);
     this.#windows.add({ iova, size: memory.size, memory, access: { ...access } });
   }
 
@@ -75,7 +76,7 @@ export class ClientDmaMapper implements DmaMapper {
     if (i < 0) throw new ArgumentError('EARG_DMA_UNMAP', `${url}: no DMA mapping of ${size} bytes at IOVA 0x${iova.toString(16)}`, { iova, size });
     try {
       // The server releases its references (in-flight DMA included) before it replies.
-      this.#channel.call(Command.DMA_UNMAP, encodeDmaUnmap({ flags: 0, address: iova, size: BigInt(size) }), [], `DMA unmap 0x${iova.toString(16)}`);
+      this.#channel.call(Command.DMA_UNMAP, vfio_user_dma_unmap.encode({ addr: iova, size: BigInt(size) }), [], `DMA unmap 0x${iova.toString(16)}`);
     } catch (err) {
       if (!(err instanceof VfioUserConnectionError)) throw err;
       log('%s: DMA unmap 0x%s after the connection failed: the server dropped it', url, iova.toString(16));

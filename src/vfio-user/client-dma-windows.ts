@@ -2,8 +2,9 @@
 // server's DMA_READ/DMA_WRITE against them (vfio-user.rst "VFIO_USER_DMA_READ/WRITE"): the server
 // reaches a window that has no fd (or every window, when it chooses) through these messages.
 import type { DmaAccess as DmaAccessRights, DmaMemory } from '../dma/mapper.js';
-import { decodeDmaAccess, DMA_ACCESS_SIZE } from './messages.js';
-import { buildErrorReply, Command, commandName, encodeHeader, Errno, HEADER_SIZE, malformed, TYPE_REPLY, type Header } from './protocol.js';
+import { vfio_user_dma_region_access } from '../sys/uapi/vfio-user.js';
+import { decodeDmaAccess } from './messages.js';
+import { buildErrorReply, buildReply, Command, commandName, Errno, HEADER_SIZE, malformed, type Header } from './protocol.js';
 
 export interface ClientDmaWindow {
   iova: bigint;
@@ -49,15 +50,15 @@ export class ClientDmaWindows {
     }
     const write = h.command === Command.DMA_WRITE;
     const a = decodeDmaAccess(payload, write, this.#maxXfer);
-    const end = a.address + BigInt(a.count);
-    const w = this.#windows.find((x) => a.address >= x.iova && end <= x.iova + BigInt(x.size));
+    const end = a.addr + BigInt(a.count);
+    const w = this.#windows.find((x) => a.addr >= x.iova && end <= x.iova + BigInt(x.size));
     if (!w || (write ? !w.access.write : !w.access.read)) return buildErrorReply(h, Errno.EFAULT);
-    const at = Number(a.address - w.iova);
-    const out = new Uint8Array(HEADER_SIZE + DMA_ACCESS_SIZE + (write ? 0 : a.count));
-    encodeHeader(out, { id: h.id, command: h.command, size: out.length, flags: TYPE_REPLY, error: 0 });
-    out.set(payload.subarray(0, DMA_ACCESS_SIZE), HEADER_SIZE);
+    const at = Number(a.addr - w.iova);
+    // The reply echoes the 16-byte head; a DMA_READ reply carries the data after it.
+    const head = vfio_user_dma_region_access.size;
+    const out = buildReply(h, payload.subarray(0, head), write ? 0 : a.count);
     if (write) w.memory.bytes.set(a.data!, at);
-    else out.set(w.memory.bytes.subarray(at, at + a.count), HEADER_SIZE + DMA_ACCESS_SIZE);
+    else out.set(w.memory.bytes.subarray(at, at + a.count), HEADER_SIZE + head);
     return out;
   }
 }

@@ -5,12 +5,12 @@ import type { IrqInfo, PciIdentity, RegionInfo } from '../device/device.js';
 import type { Region } from '../mmio/region.js';
 import { closeQuietly } from '../sys/libc.js';
 import type { RequestChannel } from './client-channel.js';
-import {
-  decodeDeviceInfo, decodeIrqInfo, encodeDeviceInfo, encodeIrqInfo, IRQ_INFO_AUTOMASKED, IRQ_INFO_EVENTFD, IRQ_INFO_MASKABLE,
-  type DeviceInfo,
-} from './messages.js';
+import { IrqInfoFlags, RegionInfoFlags, vfio_irq_info } from '../sys/uapi/linux-vfio.js';
+import type { Decoded } from '../sys/uapi/struct.js';
+import { vfio_user_device_info } from '../sys/uapi/vfio-user.js';
+import { decodeDeviceInfo, decodeIrqInfo } from './messages.js';
 import { Command, malformed } from './protocol.js';
-import { decodeRegionInfoReply, encodeRegionInfoRequest, REGION_FLAG_MMAP, REGION_FLAG_READ, REGION_FLAG_WRITE, sparseAreas } from './region-info.js';
+import { decodeRegionInfoReply, encodeRegionInfoRequest, sparseAreas } from './region-info.js';
 
 /** Region info argsz asked first (room for a sparse cap with a dozen areas). */
 const REGION_INFO_ARGSZ = 512;
@@ -25,9 +25,9 @@ export interface ClientRegionState {
 }
 
 /** DEVICE_GET_INFO, checked to describe a PCI device. */
-export function queryDeviceInfo(channel: RequestChannel): DeviceInfo {
-  const info = decodeDeviceInfo(channel.call(Command.DEVICE_GET_INFO, encodeDeviceInfo({ argsz: 16, flags: 0, numRegions: 0, numIrqs: 0 }), [], 'device info').payload);
-  if (info.numRegions > 64 || info.numIrqs > 64) throw malformed('DEVICE_GET_INFO reply', `${info.numRegions} regions / ${info.numIrqs} IRQ indexes is not a PCI device`);
+export function queryDeviceInfo(channel: RequestChannel): Decoded<typeof vfio_user_device_info> {
+  const info = decodeDeviceInfo(channel.call(Command.DEVICE_GET_INFO, vfio_user_device_info.encode(), [], 'device info').payload);
+  if (info.num_regions > 64 || info.num_irqs > 64) throw malformed('DEVICE_GET_INFO reply', `${info.num_regions} regions / ${info.num_irqs} IRQ indexes is not a PCI device`);
   return info;
 }
 
@@ -43,14 +43,14 @@ export function queryRegion(channel: RequestChannel, index: number): ClientRegio
         argsz = r.argsz;
         continue; // caps did not fit: ask again with the size the server needs
       }
-      const mappable = (r.flags & REGION_FLAG_MMAP) !== 0 && m.fds.length > 0;
+      const mappable = (r.flags & RegionInfoFlags.MMAP) !== 0 && m.fds.length > 0;
       if (mappable) keep = m.fds[0]!;
       const areas = sparseAreas(r);
       const info: RegionInfo = {
         index,
         size: Number(r.size),
-        readable: (r.flags & REGION_FLAG_READ) !== 0,
-        writable: (r.flags & REGION_FLAG_WRITE) !== 0,
+        readable: (r.flags & RegionInfoFlags.READ) !== 0,
+        writable: (r.flags & RegionInfoFlags.WRITE) !== 0,
         mappable,
         ...(mappable && areas ? { mmapAreas: areas.map((a) => ({ offset: Number(a.offset), size: Number(a.size) })) } : {}),
       };
@@ -63,8 +63,9 @@ export function queryRegion(channel: RequestChannel, index: number): ClientRegio
 
 /** DEVICE_GET_IRQ_INFO for `index`. */
 export function queryIrq(channel: RequestChannel, index: number): IrqInfo {
-  const r = decodeIrqInfo(channel.call(Command.DEVICE_GET_IRQ_INFO, encodeIrqInfo({ argsz: 16, flags: 0, index, count: 0 }), [], `IRQ index ${index}`).payload);
-  return { index, count: r.count, eventfd: (r.flags & IRQ_INFO_EVENTFD) !== 0, maskable: (r.flags & IRQ_INFO_MASKABLE) !== 0, automasked: (r.flags & IRQ_INFO_AUTOMASKED) !== 0 };
+  const r = decodeIrqInfo(channel.call(Command.DEVICE_GET_IRQ_INFO, vfio_irq_info.encode({ index }), [], `IRQ index ${index}`).payload);
+  const { EVENTFD, MASKABLE, AUTOMASKED } = IrqInfoFlags;
+  return { index, count: r.count, eventfd: (r.flags & EVENTFD) !== 0, maskable: (r.flags & MASKABLE) !== 0, automasked: (r.flags & AUTOMASKED) !== 0 };
 }
 
 /** The PCI identity in the first 64 bytes of config space (PCI type 0 header). */

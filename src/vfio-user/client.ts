@@ -4,7 +4,7 @@
 // accesses are synchronous (the Region API is): each is a blocking round trip on the request
 // channel (client-channel.ts), which also answers the server's DMA_READ/DMA_WRITE meanwhile.
 import { checkIrqIndex, checkIrqRange, checkOpen, checkRegionExists, checkRegionIndex, checkReset } from '../device/checks.js';
-import type { Device, IrqInfo, PciIdentity, RegionInfo } from '../device/device.js';
+import type { Device, DeviceCapabilities, IrqInfo, PciIdentity, RegionInfo } from '../device/device.js';
 import { RegionIndex } from '../device/device.js';
 import type { Interrupt } from '../device/interrupt.js';
 import type { DmaMapper } from '../dma/mapper.js';
@@ -20,17 +20,20 @@ import { realClock, type Clock } from '../util/clock.js';
 import { logger } from '../util/log.js';
 import type { Capabilities } from './capabilities.js';
 import { EventfdInterrupt } from '../device/eventfd-interrupt.js';
-import {
-  encodeIrqSet, IRQ_SET_ACTION_TRIGGER, IRQ_SET_DATA_EVENTFD, IRQ_SET_DATA_NONE, REGION_ACCESS_SIZE, DEVICE_FLAG_RESET,
-  decodeWriteMultiReply,
-} from './messages.js';
-import { Command, encodeHeader, Errno, HEADER_SIZE, TYPE_COMMAND, type Message, DEFAULT_MAX_DATA_XFER_SIZE, MAX_MAX_MSG_FDS, VfioUserRemoteError } from './protocol.js';
+import { decodeWriteMultiReply, encodeRegionAccess, encodeRegionBatch, decodeRegionBatchReply, REGION_BATCH_HEAD_SIZE } from './messages.js';
+import type { AccessBatch, AccessBatchResult } from '../mmio/access-batch.js';
+import { DeviceInfoFlags, IrqSetFlags, encodeIrqSet } from '../sys/uapi/linux-vfio.js';
+import { flagSet } from '../sys/uapi/struct.js';
+import { vfio_user_region_access } from '../sys/uapi/vfio-user.js';
+import { Command, VendorCommand, encodeHeader, Errno, HEADER_SIZE, TYPE_COMMAND, type Message, DEFAULT_MAX_DATA_XFER_SIZE, MAX_MAX_MSG_FDS, VfioUserRemoteError } from './protocol.js';
 import { SparseRegion, type MappedArea } from './sparse-region.js';
 import { RequestChannel } from './client-channel.js';
 import { ClientDmaWindows } from './client-dma-windows.js';
 import { ClientDmaMapper } from './client-dma-mapper.js';
 import { negotiateVersion } from './client-version.js';
 import { identityOf, queryDeviceInfo, queryIrq, queryRegion, type ClientRegionState } from './client-probe.js';
+
+const REGION_ACCESS_SIZE = vfio_user_region_access.size;
 
 const log = logger('vfio-user:client');
 
@@ -41,6 +44,8 @@ export interface VfioUserClientOptions {
   maxDataXferSize?: number;
   /** Ask for twin-socket mode (default true). */
   twinSocket?: boolean;
+  /** Offer vfiokit's vendor REGION_BATCH (default true; false: one message per register access, as with other servers). */
+  regionBatch?: boolean;
   /** Clock for polls on this device (default: the real clock; a served device runs on real time). */
   clock?: Clock;
   /** Re-read the socket up to this long (microseconds) before sleeping in poll() for a reply (default 20). */
@@ -76,7 +81,7 @@ function connectBefore(path: string, deadline: number, timeoutMs: number): numbe
     } catch (err) {
       closeQuietly(fd);
       if (err instanceof SysError && (err.code === 'ECONNREFUSED' || err.code === 'ENOENT')) {
-        throw new DeviceError(err.code, `no vfio-user server at ${path} (${err.code}); start one, e.g. \`vfiokit serve sim:n3000 --socket ${path}\``, { path });
+        throw new DeviceError(err.code, `no vfio-user server at ${path} (${err.code}); start a vfio-user server on that socket first (VfioUserServer)`, { path, server: 'vfio-user' });
       }
       if (!(err instanceof SysError && err.code === 'EAGAIN')) throw err;
       if (performance.now() + CONNECT_RETRY_MS >= deadline) {
@@ -91,6 +96,8 @@ export class VfioUserDevice implements Device {
   readonly url: string;
   readonly transport = 'vfio-user';
   readonly bdf = undefined;
+  /** A function served by another process: not reachable through this host's sysfs. */
+  readonly capabilities: DeviceCapabilities = {};
   readonly clock: Clock;
   readonly path: string;
   identity!: PciIdentity;
@@ -133,7 +140,7 @@ export class VfioUserDevice implements Device {
     for (;;) {
       this.#channel = channelFor(connectBefore(path, deadline, connectTimeoutMs));
       try {
-        const v = negotiateVersion(this.#channel, maxXfer, options.twinSocket ?? true);
+        const v = negotiateVersion(this.#channel, maxXfer, options.twinSocket ?? true, options.regionBatch ?? true);
         this.server = v.server;
         this.minor = v.minor;
         break;
@@ -168,7 +175,12 @@ export class VfioUserDevice implements Device {
 
   /** The server offers DEVICE_RESET (VFIO_DEVICE_FLAGS_RESET in its DEVICE_GET_INFO reply). */
   get resettable(): boolean {
-    return (this.#deviceFlags & DEVICE_FLAG_RESET) !== 0;
+    return (this.#deviceFlags & DeviceInfoFlags.RESET) !== 0;
+  }
+
+  /** Commands sent to the server so far (every one a round trip; DMA replies not counted). */
+  get commandsSent(): number {
+    return this.#channel.commandsSent;
   }
 
   // ---- setup ----
@@ -176,10 +188,10 @@ export class VfioUserDevice implements Device {
   #probe(): void {
     const info = queryDeviceInfo(this.#channel);
     this.#deviceFlags = info.flags;
-    this.regionCount = info.numRegions;
-    this.irqCount = info.numIrqs;
-    for (let i = 0; i < info.numRegions; i++) this.#regions.push(queryRegion(this.#channel, i));
-    for (let i = 0; i < info.numIrqs; i++) this.#irqs.push(queryIrq(this.#channel, i));
+    this.regionCount = info.num_regions;
+    this.irqCount = info.num_irqs;
+    for (let i = 0; i < info.num_regions; i++) this.#regions.push(queryRegion(this.#channel, i));
+    for (let i = 0; i < info.num_irqs; i++) this.#irqs.push(queryIrq(this.#channel, i));
     const cfg = this.#regions[RegionIndex.CONFIG];
     if (!cfg || cfg.info.size < 64) throw new DeviceError('EVFIO_USER_NO_CONFIG', `${this.url}: the server has no PCI config region (index 7); this client drives PCI devices only`);
     this.identity = identityOf(this.#readRegion(RegionIndex.CONFIG, 0n, 64));
@@ -208,7 +220,11 @@ export class VfioUserDevice implements Device {
       read64: (o) => this.#read64(index, o),
       write32: (o, v) => this.#write(index, o, 4, v, 0n),
       write64: (o, v) => this.#write(index, o, 8, 0, v),
-    }, { clock: this.clock, ...(this.server.writeMultiple ? { writeMulti: (payload: Uint8Array, count: number) => this.#writeMulti(payload, count) } : {}) });
+    }, {
+      clock: this.clock,
+      ...(this.server.writeMultiple ? { writeMulti: (payload: Uint8Array, count: number) => this.#writeMulti(payload, count) } : {}),
+      ...(this.server.regionBatch ? { batch: { maxEntries: this.server.regionBatch.maxEntries, maxBytes: this.server.maxDataXferSize - REGION_BATCH_HEAD_SIZE, send: (i: number, b: AccessBatch) => this.#regionBatch(i, b) } } : {}),
+    });
     state.region = info.mappable && state.fd >= 0 ? this.#mapAreas(state, name, trapped) : trapped;
     return state.region;
   }
@@ -218,6 +234,16 @@ export class VfioUserDevice implements Device {
     const m = this.#channel.call(Command.REGION_WRITE_MULTI, payload, [], `${count} coalesced writes`);
     const done = decodeWriteMultiReply(m.payload);
     if (done !== count) this.#channel.fail(`REGION_WRITE_MULTI completed ${done} of ${count} writes`);
+  }
+
+  /** One REGION_BATCH round trip (vfiokit's vendor command, negotiated in VERSION). */
+  #regionBatch(index: number, batch: AccessBatch): AccessBatchResult {
+    const m = this.#channel.call(VendorCommand.REGION_BATCH, encodeRegionBatch(index, batch.entries, batch.bytes), [], `region ${index}, ${batch.entries} batched accesses`);
+    try {
+      return decodeRegionBatchReply(m.payload, batch.entries, batch.polls);
+    } catch (err) {
+      return this.#channel.fail(`the server's REGION_BATCH reply is malformed (${(err as Error).message})`);
+    }
   }
 
   /** mmap the region's (sparse) areas from the fd the server passed; the rest stays trapped. */
@@ -254,10 +280,7 @@ export class VfioUserDevice implements Device {
     const size = HEADER_SIZE + REGION_ACCESS_SIZE + (command === Command.REGION_WRITE ? count : 0);
     const id = this.#channel.nextId();
     encodeHeader(out, { id, command, size, flags: TYPE_COMMAND, error: 0 });
-    putLe32(out, 16, offset);
-    putLe32(out, 20, 0);
-    putLe32(out, 24, index);
-    putLe32(out, 28, count);
+    vfio_user_region_access.write(out, HEADER_SIZE, { offset, region: index, count });
     return this.#channel.exchange(size === out.length ? out : out.subarray(0, size), command, id, `region ${index} offset 0x${offset.toString(16)}`);
   }
 
@@ -286,11 +309,7 @@ export class VfioUserDevice implements Device {
     const max = this.server.maxDataXferSize;
     for (let at = 0; at < length; at += max) {
       const n = Math.min(max, length - at);
-      const req = new Uint8Array(REGION_ACCESS_SIZE);
-      putLe64(req, 0, offset + BigInt(at));
-      putLe32(req, 8, index);
-      putLe32(req, 12, n);
-      const m = this.#channel.call(Command.REGION_READ, req, [], `region ${index}`);
+      const m = this.#channel.call(Command.REGION_READ, encodeRegionAccess(index, offset + BigInt(at), n), [], `region ${index}`);
       if (m.payload.length !== REGION_ACCESS_SIZE + n) this.#channel.fail(`REGION_READ reply of ${m.payload.length} bytes for ${n} requested`);
       out.set(m.payload.subarray(REGION_ACCESS_SIZE), at);
     }
@@ -301,12 +320,7 @@ export class VfioUserDevice implements Device {
     const max = this.server.maxDataXferSize;
     for (let at = 0; at < data.length; at += max) {
       const n = Math.min(max, data.length - at);
-      const req = new Uint8Array(REGION_ACCESS_SIZE + n);
-      putLe64(req, 0, offset + BigInt(at));
-      putLe32(req, 8, index);
-      putLe32(req, 12, n);
-      req.set(data.subarray(at, at + n), REGION_ACCESS_SIZE);
-      this.#channel.call(Command.REGION_WRITE, req, [], `region ${index}`);
+      this.#channel.call(Command.REGION_WRITE, encodeRegionAccess(index, offset + BigInt(at), n, data.subarray(at, at + n)), [], `region ${index}`);
     }
   }
 
@@ -367,7 +381,7 @@ export class VfioUserDevice implements Device {
       const per = Math.max(1, this.server.maxMsgFds);
       for (let at = 0; at < count; at += per) {
         const n = Math.min(per, count - at);
-        this.#channel.call(Command.DEVICE_SET_IRQS, encodeIrqSet({ flags: IRQ_SET_DATA_EVENTFD | IRQ_SET_ACTION_TRIGGER, index, start: start + at, count: n }), fresh.slice(at, at + n).map((v) => v.fd), `IRQ ${index} vectors ${start + at}..${start + at + n - 1}`);
+        this.#channel.call(Command.DEVICE_SET_IRQS, encodeIrqSet(flagSet(IrqSetFlags.DATA_EVENTFD, IrqSetFlags.ACTION_TRIGGER), index, start + at, n), fresh.slice(at, at + n).map((v) => v.fd), `IRQ ${index} vectors ${start + at}..${start + at + n - 1}`);
       }
     } catch (err) {
       for (const v of fresh) v.close();
@@ -383,7 +397,7 @@ export class VfioUserDevice implements Device {
     const list = this.#vectors.get(index) ?? [];
     this.#vectors.delete(index);
     try {
-      if (!this.#closed) this.#channel.call(Command.DEVICE_SET_IRQS, encodeIrqSet({ flags: IRQ_SET_DATA_NONE | IRQ_SET_ACTION_TRIGGER, index, start: 0, count: 0 }), [], `disable IRQ ${index}`);
+      if (!this.#closed) this.#channel.call(Command.DEVICE_SET_IRQS, encodeIrqSet(flagSet(IrqSetFlags.DATA_NONE, IrqSetFlags.ACTION_TRIGGER), index, 0, 0), [], `disable IRQ ${index}`);
     } finally {
       for (const v of list) v.close();
     }

@@ -1,62 +1,41 @@
-// vfio-user wire protocol: the 16-byte message header, command numbers, flags, limits and the
-// typed errors of the codec. Layouts follow the protocol specification (QEMU
-// docs/interop/vfio-user.rst, "Header" and "Commands") and libvfio-user include/vfio-user.h
-// (struct vfio_user_header, enum vfio_user_command); see reference/vfio-user.md.
+// vfio-user wire protocol: the 16-byte message header, limits and the typed errors of the
+// codec. The header, command numbers and flags are the wire table src/sys/uapi/vfio-user.ts
+// (libvfio-user include/vfio-user.h struct vfio_user_header, enum vfio_user_command; QEMU
+// docs/interop/vfio-user.rst "Header" and "Commands"); see reference/vfio-user.md.
 // All fields are little endian (the spec says host endianness; every supported host is LE).
 import { constants } from 'node:os';
 import { DeviceError, FormatError } from '../errors.js';
-import { getLe32, putLe32 } from '../util/bytes.js';
+import type { Decoded } from '../sys/uapi/struct.js';
+import { Command, HeaderFlags, vfio_user_header } from '../sys/uapi/vfio-user.js';
 import type { VfiokitErrorCode } from '../error-codes.js';
 
 /** Protocol version this implementation speaks (libvfio-user LIB_VFIO_USER_MAJOR/MINOR). */
 export const VFIO_USER_MAJOR = 0;
 export const VFIO_USER_MINOR = 1;
 
-/** enum vfio_user_command (vfio-user.rst "Commands"); 14 (DIRTY_PAGES) was removed. */
-export const Command = {
-  VERSION: 1,
-  DMA_MAP: 2,
-  DMA_UNMAP: 3,
-  DEVICE_GET_INFO: 4,
-  DEVICE_GET_REGION_INFO: 5,
-  DEVICE_GET_REGION_IO_FDS: 6,
-  DEVICE_GET_IRQ_INFO: 7,
-  DEVICE_SET_IRQS: 8,
-  REGION_READ: 9,
-  REGION_WRITE: 10,
-  DMA_READ: 11,
-  DMA_WRITE: 12,
-  DEVICE_RESET: 13,
-  REGION_WRITE_MULTI: 15,
-  DEVICE_FEATURE: 16,
-  MIG_DATA_READ: 17,
-  MIG_DATA_WRITE: 18,
-} as const;
+export { Command };
+/**
+ * vfiokit's vendor command, outside vfio-user.h's numbers: a batch of region accesses with polls
+ * (src/mmio/access-batch.ts, messages.ts). Sent only to a server that offered the
+ * "vfiokit_region_batch" capability in its VERSION reply; libvfio-user and QEMU never see it.
+ */
+export const VendorCommand = { REGION_BATCH: 0x7f01 } as const;
 export type CommandName = keyof typeof Command;
 
-const commandNames = new Map<number, string>(Object.entries(Command).map(([k, v]) => [v, k]));
+const commandNames = new Map<number, string>([...Object.entries(Command), ...Object.entries(VendorCommand)].map(([k, v]) => [v, k]));
 /** 'REGION_READ' for 9; 'command N' for an unknown number. */
 export function commandName(command: number): string {
   return commandNames.get(command) ?? `command ${command}`;
 }
 
 /** Header size in bytes (vfio-user.rst "Header"). */
-export const HEADER_SIZE = 16;
-/** Header field offsets. */
-export const HDR_ID = 0;
-export const HDR_COMMAND = 2;
-export const HDR_SIZE = 4;
-export const HDR_FLAGS = 8;
-export const HDR_ERROR = 12;
-
-/** Flags[3:0]: message type. */
-export const FLAG_TYPE_MASK = 0xf;
-export const TYPE_COMMAND = 0x0;
-export const TYPE_REPLY = 0x1;
-/** Flags bit 4: the sender wants no reply (commands only). */
-export const FLAG_NO_REPLY = 0x10;
-/** Flags bit 5: the reply reports an error; the Error field holds an errno (may be 0). */
-export const FLAG_ERROR = 0x20;
+export const HEADER_SIZE = vfio_user_header.size;
+/**
+ * Header flags: [3:0] message type (TYPE_COMMAND, TYPE_REPLY); FLAG_NO_REPLY, the sender wants
+ * no reply (commands only); FLAG_ERROR, the reply reports an error and the Error field holds an
+ * errno (may be 0).
+ */
+export const { TYPE: FLAG_TYPE_MASK, REQUEST: TYPE_COMMAND, REPLY: TYPE_REPLY, NO_REPLY: FLAG_NO_REPLY, ERROR: FLAG_ERROR } = HeaderFlags;
 
 /** Capability defaults when the peer does not state them (vfio-user.rst "Version"). */
 export const DEFAULT_MAX_MSG_FDS = 1;
@@ -65,6 +44,8 @@ export const DEFAULT_PGSIZES = 4096;
 export const DEFAULT_MAX_DMA_MAPS = 65535;
 /** Largest data transfer we accept in one message (QEMU VFIO_USER_MAX_MAX_XFER). */
 export const MAX_MAX_DATA_XFER_SIZE = 64 * 1024 * 1024;
+/** Most entries per REGION_BATCH either side takes (16384 entries are at most 512 KiB). */
+export const REGION_BATCH_MAX_ENTRIES = 16384;
 /** Largest fd count we accept per message (QEMU VFIO_USER_MAX_MAX_FDS). */
 export const MAX_MAX_MSG_FDS = 16;
 
@@ -136,38 +117,18 @@ export function oversized(what: string, size: number, limit: number): VfioUserFo
   return new VfioUserFormatError('EVFIO_USER_OVERSIZED', Errno.E2BIG, `vfio-user ${what}: ${size} bytes is over the limit of ${limit}; split the transfer (max_data_xfer_size) or raise the limit`, { size, limit });
 }
 
-export interface Header {
-  /** Message ID; a reply echoes the command's. */
-  id: number;
-  command: number;
-  /** Message size in bytes, header included. */
-  size: number;
-  flags: number;
-  /** errno of an error reply (0 otherwise). */
-  error: number;
-}
+/** id (a reply echoes the command's), command, size (header included), flags, error (errno of an error reply). */
+export type Header = Decoded<typeof vfio_user_header>;
 
 /** Write a header at `at` (default 0). */
 export function encodeHeader(out: Uint8Array, h: Header, at = 0): void {
-  out[at + HDR_ID] = h.id & 0xff;
-  out[at + HDR_ID + 1] = (h.id >>> 8) & 0xff;
-  out[at + HDR_COMMAND] = h.command & 0xff;
-  out[at + HDR_COMMAND + 1] = (h.command >>> 8) & 0xff;
-  putLe32(out, at + HDR_SIZE, h.size);
-  putLe32(out, at + HDR_FLAGS, h.flags);
-  putLe32(out, at + HDR_ERROR, h.error);
+  vfio_user_header.write(out, at, h);
 }
 
 /** Read and check a header: at least 16 bytes, a known message type, size >= 16. */
 export function decodeHeader(bytes: Uint8Array, at = 0): Header {
   if (bytes.length - at < HEADER_SIZE) throw truncated('header', HEADER_SIZE, bytes.length - at);
-  const h: Header = {
-    id: bytes[at + HDR_ID]! | (bytes[at + HDR_ID + 1]! << 8),
-    command: bytes[at + HDR_COMMAND]! | (bytes[at + HDR_COMMAND + 1]! << 8),
-    size: getLe32(bytes, at + HDR_SIZE),
-    flags: getLe32(bytes, at + HDR_FLAGS),
-    error: getLe32(bytes, at + HDR_ERROR),
-  };
+  const h: Header = vfio_user_header.decode(bytes, at);
   if (h.size < HEADER_SIZE) {
     throw malformed('header', `message size ${h.size} is smaller than the 16-byte header`, { id: h.id, command: h.command, size: h.size });
   }
@@ -197,9 +158,9 @@ export function buildCommand(id: number, command: number, payload: Uint8Array, n
   return out;
 }
 
-/** Build a reply to `request` carrying `payload`. */
-export function buildReply(request: Header, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(HEADER_SIZE + payload.length);
+/** Build a reply to `request` carrying `payload` (and `room` more bytes after it, zeroed, for the caller to fill). */
+export function buildReply(request: Pick<Header, 'id' | 'command'>, payload: Uint8Array, room = 0): Uint8Array {
+  const out = new Uint8Array(HEADER_SIZE + payload.length + room);
   encodeHeader(out, { id: request.id, command: request.command, size: out.length, flags: TYPE_REPLY, error: 0 });
   out.set(payload, HEADER_SIZE);
   return out;

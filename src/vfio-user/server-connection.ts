@@ -11,18 +11,18 @@ import { SOCK_STREAM, SOCK_CLOEXEC, SOCK_NONBLOCK } from '../sys/constants.js';
 import { logger } from '../util/log.js';
 import { VfiokitError } from '../errors.js';
 import {
-  buildErrorReply, Command, commandName, Errno, errnoName, FLAG_NO_REPLY, HEADER_SIZE, encodeHeader, isReply,
-  TYPE_REPLY, TYPE_COMMAND, VFIO_USER_MAJOR, VFIO_USER_MINOR, VfioUserConnectionError, VfioUserFormatError,
-  type Header, type Message, MAX_MAX_MSG_FDS, malformed,
+  buildCommand, buildErrorReply, buildReply, Command, commandName, Errno, errnoName, FLAG_ERROR, FLAG_NO_REPLY, isReply,
+  VFIO_USER_MAJOR, VFIO_USER_MINOR, VfioUserConnectionError, VfioUserFormatError,
+  type Header, type Message, MAX_MAX_MSG_FDS, malformed, REGION_BATCH_MAX_ENTRIES, VendorCommand,
 } from './protocol.js';
 import { decodeVersion, encodeVersion, type Capabilities } from './capabilities.js';
 import {
-  decodeDmaMap, decodeDmaUnmap, decodeDeviceInfo, encodeDeviceInfo, decodeIrqInfo, encodeIrqInfo,
-  decodeRegionAccess, decodeWriteMulti, encodeWriteMultiReply, decodeIoFdsRequest, encodeIoFdsReply,
-  decodeDeviceFeature, encodeDmaAccess, decodeDmaAccess, DEVICE_FLAG_PCI, DEVICE_FLAG_RESET, DEVICE_INFO_SIZE,
-  DMA_UNMAP_FLAG_ALL, DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, IRQ_INFO_EVENTFD, IRQ_INFO_MASKABLE, IRQ_INFO_NORESIZE,
-  IRQ_INFO_AUTOMASKED, IRQ_INFO_SIZE, REGION_ACCESS_SIZE, DMA_ACCESS_SIZE,
+  decodeDmaMap, decodeDmaUnmap, decodeDeviceInfo, decodeIrqInfo, decodeRegionAccess, decodeWriteMulti, encodeWriteMultiReply,
+  decodeIoFdsRequest, encodeIoFdsReply, decodeDeviceFeature, encodeDmaAccess, decodeDmaAccess, decodeRegionBatch, encodeRegionBatchReply,
 } from './messages.js';
+import { DeviceFeatureFlags, DeviceInfoFlags, IrqInfoFlags, PciIrqIndex, UnmapDmaFlags, vfio_irq_info } from '../sys/uapi/linux-vfio.js';
+import { flagSet } from '../sys/uapi/struct.js';
+import { vfio_user_device_info, vfio_user_dma_region_access, vfio_user_dma_unmap, vfio_user_region_access } from '../sys/uapi/vfio-user.js';
 import { decodeRegionInfoRequest } from './region-info.js';
 import { DmaTable, DmaRequestError, errnoOf } from './server-dma.js';
 import { ServedIrqs } from './server-irqs.js';
@@ -56,6 +56,8 @@ export class ServerConnection {
   #negotiated = false;
   #client: Capabilities | undefined;
   #twin: MessageSocket | undefined;
+  /** Entries per REGION_BATCH agreed in VERSION (0: not offered, the command is unknown). */
+  #batchEntries = 0;
   /** A server-initiated DMA round trip is waiting for its reply (no nested one may start). */
   #inRoundTrip = false;
   #closed = false;
@@ -81,7 +83,7 @@ export class ServerConnection {
     this.limits = limits;
     this.socket = new MessageSocket(fd, {
       name: options.name,
-      maxPayload: limits.maxDataXferSize + Math.max(REGION_ACCESS_SIZE, DMA_ACCESS_SIZE) + 4096,
+      maxPayload: limits.maxDataXferSize + Math.max(vfio_user_region_access.size, vfio_user_dma_region_access.size) + 4096,
       maxFds: limits.maxMsgFds,
     });
     // Windows without an fd reach the device as remote memory read and written with DMA_READ/WRITE.
@@ -163,12 +165,7 @@ export class ServerConnection {
       return;
     }
     for (const fd of message.fds) closeQuietly(fd);
-    if ((header.flags & FLAG_NO_REPLY) === 0) {
-      const out = new Uint8Array(HEADER_SIZE + reply.payload.length);
-      encodeHeader(out, { id: header.id, command: header.command, size: out.length, flags: TYPE_REPLY, error: 0 });
-      out.set(reply.payload, HEADER_SIZE);
-      this.#sendSafe(out, reply.fds ?? []);
-    }
+    if ((header.flags & FLAG_NO_REPLY) === 0) this.#sendSafe(buildReply(header, reply.payload), reply.fds ?? []);
     // Fds we pass (the twin socket's client end) are copies in the peer now: close ours.
     for (const fd of reply.fds ?? []) closeQuietly(fd);
   }
@@ -199,16 +196,16 @@ export class ServerConnection {
       case Command.DMA_UNMAP: {
         expectNoFds();
         const req = decodeDmaUnmap(p);
-        if ((req.flags & DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) !== 0) refuse(Errno.ENOTSUP, 'DMA_UNMAP GET_DIRTY_BITMAP: dirty page tracking is not supported');
-        if ((req.flags & DMA_UNMAP_FLAG_ALL) !== 0) this.dma.unmapAll();
-        else this.dma.unmap(req.address, req.size);
-        return { payload: p.slice(0, 24) };
+        if ((req.flags & UnmapDmaFlags.GET_DIRTY_BITMAP) !== 0) refuse(Errno.ENOTSUP, 'DMA_UNMAP GET_DIRTY_BITMAP: dirty page tracking is not supported');
+        if ((req.flags & UnmapDmaFlags.ALL) !== 0) this.dma.unmapAll();
+        else this.dma.unmap(req.addr, req.size);
+        return { payload: p.slice(0, vfio_user_dma_unmap.size) };
       }
       case Command.DEVICE_GET_INFO: {
         expectNoFds();
         const req = decodeDeviceInfo(p);
-        if (req.argsz < DEVICE_INFO_SIZE) refuse(Errno.EINVAL, `DEVICE_GET_INFO argsz ${req.argsz} < 16`);
-        return { payload: encodeDeviceInfo({ argsz: DEVICE_INFO_SIZE, flags: (this.device.resettable ? DEVICE_FLAG_RESET : 0) | DEVICE_FLAG_PCI, numRegions: this.#regions.count(), numIrqs: this.device.irqCount }) };
+        if (req.argsz < vfio_user_device_info.size) refuse(Errno.EINVAL, `DEVICE_GET_INFO argsz ${req.argsz} < ${vfio_user_device_info.size}`);
+        return { payload: vfio_user_device_info.encode({ flags: this.device.resettable ? flagSet(DeviceInfoFlags.RESET, DeviceInfoFlags.PCI) : flagSet(DeviceInfoFlags.PCI), num_regions: this.#regions.count(), num_irqs: this.device.irqCount }) };
       }
       case Command.DEVICE_GET_REGION_INFO: {
         expectNoFds();
@@ -224,10 +221,11 @@ export class ServerConnection {
       case Command.DEVICE_GET_IRQ_INFO: {
         expectNoFds();
         const req = decodeIrqInfo(p);
-        if (req.argsz < IRQ_INFO_SIZE) refuse(Errno.EINVAL, `DEVICE_GET_IRQ_INFO argsz ${req.argsz} < 16`);
+        if (req.argsz < vfio_irq_info.size) refuse(Errno.EINVAL, `DEVICE_GET_IRQ_INFO argsz ${req.argsz} < ${vfio_irq_info.size}`);
         const info = this.#irqs.info(req.index);
-        const flags = (info.eventfd ? IRQ_INFO_EVENTFD : 0) | IRQ_INFO_MASKABLE | (info.automasked ? IRQ_INFO_AUTOMASKED : 0) | (req.index === 2 ? IRQ_INFO_NORESIZE : 0);
-        return { payload: encodeIrqInfo({ argsz: IRQ_INFO_SIZE, flags, index: req.index, count: info.count }) };
+        const { EVENTFD, MASKABLE, AUTOMASKED, NORESIZE } = IrqInfoFlags;
+        const flags = flagSet(info.eventfd && EVENTFD, MASKABLE, info.automasked && AUTOMASKED, req.index === PciIrqIndex.MSIX_IRQ_INDEX && NORESIZE);
+        return { payload: vfio_irq_info.encode({ flags, index: req.index, count: info.count }) };
       }
       case Command.DEVICE_SET_IRQS:
         this.#irqs.set(p, fds.splice(0)); // closes the fds it does not keep
@@ -235,16 +233,17 @@ export class ServerConnection {
       case Command.REGION_READ: {
         expectNoFds();
         const a = decodeRegionAccess(p, false, this.limits.maxDataXferSize);
-        const out = new Uint8Array(REGION_ACCESS_SIZE + a.count);
-        out.set(p.subarray(0, REGION_ACCESS_SIZE));
-        this.#regions.access(a.region, a.offset, a.count, out.subarray(REGION_ACCESS_SIZE), false);
+        const head = vfio_user_region_access.size;
+        const out = new Uint8Array(head + a.count);
+        out.set(p.subarray(0, head));
+        this.#regions.access(a.region, a.offset, a.count, out.subarray(head), false);
         return { payload: out };
       }
       case Command.REGION_WRITE: {
         expectNoFds();
         const a = decodeRegionAccess(p, true, this.limits.maxDataXferSize);
         this.#regions.access(a.region, a.offset, a.count, a.data!, true);
-        return { payload: p.slice(0, REGION_ACCESS_SIZE) };
+        return { payload: p.slice(0, vfio_user_region_access.size) };
       }
       case Command.REGION_WRITE_MULTI: {
         expectNoFds();
@@ -256,6 +255,12 @@ export class ServerConnection {
         }
         return { payload: encodeWriteMultiReply(done) };
       }
+      case VendorCommand.REGION_BATCH: {
+        if (!this.#batchEntries) refuse(Errno.EINVAL, `unknown command ${h.command} (REGION_BATCH was not negotiated)`);
+        expectNoFds();
+        const b = decodeRegionBatch(p);
+        return { payload: encodeRegionBatchReply(this.#regions.batch(b.region, b.count, b.entries, this.#batchEntries)) };
+      }
       case Command.DEVICE_RESET:
         expectNoFds();
         if (p.length !== 0) refuse(Errno.EINVAL, `DEVICE_RESET carries ${p.length} payload bytes (none expected)`);
@@ -264,7 +269,7 @@ export class ServerConnection {
       case Command.DEVICE_FEATURE: {
         expectNoFds();
         const f = decodeDeviceFeature(p);
-        return refuse(Errno.ENOTTY, `DEVICE_FEATURE ${f.flags & 0xffff}: no device features are supported (no migration)`);
+        return refuse(Errno.ENOTTY, `DEVICE_FEATURE ${f.flags & DeviceFeatureFlags.MASK}: no device features are supported (no migration)`);
       }
       case Command.DMA_READ:
       case Command.DMA_WRITE:
@@ -286,10 +291,11 @@ export class ServerConnection {
     if (c.maxMsgFds > MAX_MAX_MSG_FDS * 16) refuse(Errno.EINVAL, `client max_msg_fds ${c.maxMsgFds} is unreasonable`);
     this.#client = c;
     const minor = Math.min(v.minor, VFIO_USER_MINOR);
+    if (c.regionBatch && c.regionBatch.maxEntries > 0) this.#batchEntries = Math.min(c.regionBatch.maxEntries, REGION_BATCH_MAX_ENTRIES);
     let twinFds: number[] | undefined;
     if (this.limits.twinSocket && c.twinSocket?.supported) {
       const [ours, theirs] = unixSocketPair(SOCK_STREAM, SOCK_CLOEXEC | SOCK_NONBLOCK);
-      this.#twin = new MessageSocket(ours, { name: `${this.socket.name} (twin)`, maxPayload: c.maxDataXferSize + 4096 + DMA_ACCESS_SIZE, maxFds: 0 });
+      this.#twin = new MessageSocket(ours, { name: `${this.socket.name} (twin)`, maxPayload: c.maxDataXferSize + 4096 + vfio_user_dma_region_access.size, maxFds: 0 });
       twinFds = [theirs];
     }
     const payload = encodeVersion(VFIO_USER_MAJOR, minor, {
@@ -299,6 +305,7 @@ export class ServerConnection {
       maxDmaMaps: this.limits.maxDmaMaps,
       // The reply's capabilities are a subset of the client's (vfio-user.rst "Version").
       ...(c.writeMultiple ? { writeMultiple: true } : {}),
+      ...(this.#batchEntries ? { regionBatch: { maxEntries: this.#batchEntries } } : {}),
       ...(c.twinSocket?.supported ? { twinSocket: twinFds ? { supported: true, fdIndex: 0 } : { supported: false } } : {}),
     });
     this.#negotiated = true;
@@ -321,9 +328,9 @@ export class ServerConnection {
     const max = this.#client!.maxDataXferSize;
     for (let at = 0; at < length; at += max) {
       const n = Math.min(max, length - at);
-      const reply = this.#dmaRoundTrip(Command.DMA_READ, encodeDmaAccess({ address: iova + BigInt(at), count: n }));
+      const reply = this.#dmaRoundTrip(Command.DMA_READ, encodeDmaAccess(iova + BigInt(at), n));
       const a = decodeDmaAccess(reply, true, max, 'DMA_READ reply');
-      if (a.address !== iova + BigInt(at) || a.count !== n) throw malformed('DMA_READ reply', `reply is for 0x${a.address.toString(16)}+${a.count}, asked 0x${(iova + BigInt(at)).toString(16)}+${n}`);
+      if (a.addr !== iova + BigInt(at) || a.count !== n) throw malformed('DMA_READ reply', `reply is for 0x${a.addr.toString(16)}+${a.count}, asked 0x${(iova + BigInt(at)).toString(16)}+${n}`);
       out.set(a.data!, at);
     }
     return out;
@@ -335,7 +342,7 @@ export class ServerConnection {
     const max = this.#client!.maxDataXferSize;
     for (let at = 0; at < data.length; at += max) {
       const n = Math.min(max, data.length - at);
-      this.#dmaRoundTrip(Command.DMA_WRITE, encodeDmaAccess({ address: iova + BigInt(at), count: n, data: data.subarray(at, at + n) }));
+      this.#dmaRoundTrip(Command.DMA_WRITE, encodeDmaAccess(iova + BigInt(at), n, data.subarray(at, at + n)));
     }
   }
 
@@ -351,9 +358,7 @@ export class ServerConnection {
     }
     const sock = this.#twin ?? this.socket;
     const id = this.#nextId = (this.#nextId + 1) & 0xffff;
-    const out = new Uint8Array(HEADER_SIZE + payload.length);
-    encodeHeader(out, { id, command, size: out.length, flags: TYPE_COMMAND, error: 0 });
-    out.set(payload, HEADER_SIZE);
+    const out = buildCommand(id, command, payload);
     this.#inRoundTrip = true;
     try {
       sock.send(out);
@@ -366,7 +371,7 @@ export class ServerConnection {
         const m = r.message;
         if (isReply(m.header) && m.header.id === id && m.header.command === command) {
           for (const fd of m.fds) closeQuietly(fd);
-          if ((m.header.flags & 0x20) !== 0) throw new DmaRequestError(m.header.error || Errno.EIO, errnoName(m.header.error || Errno.EIO), `the client refused ${commandName(command)}: ${errnoName(m.header.error)}`);
+          if ((m.header.flags & FLAG_ERROR) !== 0) throw new DmaRequestError(m.header.error || Errno.EIO, errnoName(m.header.error || Errno.EIO), `the client refused ${commandName(command)}: ${errnoName(m.header.error)}`);
           return m.payload;
         }
         // A command on the shared socket is served now, not after the reply: a client such as

@@ -11,7 +11,8 @@ import { closeQuietly, fileSeals, mmapFd, viewOf, type Mapping } from '../sys/li
 import { F_SEAL_SHRINK, PROT_READ, PROT_WRITE, MAP_SHARED } from '../sys/constants.js';
 import { fstatSync } from 'node:fs';
 import { VfiokitError } from '../errors.js';
-import { DMA_FLAG_WRITE, DMA_FLAG_READ, type DmaMapRequest } from './messages.js';
+import { DmaMapFlags } from '../sys/uapi/vfio-user.js';
+import type { DmaMapRequest } from './messages.js';
 import { Errno } from './protocol.js';
 import { logger } from '../util/log.js';
 import type { VfiokitErrorCode } from '../error-codes.js';
@@ -78,13 +79,13 @@ export class DmaTable {
   }
 
   #map(req: DmaMapRequest, fd: number): void {
-    const { address: iova, size, offset } = req;
+    const { addr: iova, size, offset } = req;
     const page = this.#pageSize;
     if (size === 0n || size % page !== 0n || iova % page !== 0n || offset % page !== 0n) {
       throw new DmaRequestError(Errno.EINVAL, 'EVFIO_USER_DMA_ALIGN', `DMA_MAP iova ${hex(iova)} size ${hex(size)} offset ${hex(offset)}: all must be multiples of the ${page}-byte page and size non-zero`);
     }
     if (iova + size > 1n << 64n) throw new DmaRequestError(Errno.EINVAL, 'EVFIO_USER_DMA_RANGE', `DMA_MAP iova ${hex(iova)} + size ${hex(size)} wraps past 2^64`);
-    if ((req.flags & (DMA_FLAG_READ | DMA_FLAG_WRITE)) === 0) throw new DmaRequestError(Errno.EINVAL, 'EVFIO_USER_DMA_FLAGS', 'DMA_MAP with neither READ nor WRITE gives the device nothing');
+    if ((req.flags & (DmaMapFlags.READ | DmaMapFlags.WRITE)) === 0) throw new DmaRequestError(Errno.EINVAL, 'EVFIO_USER_DMA_FLAGS', 'DMA_MAP with neither READ nor WRITE gives the device nothing');
     for (const w of this.#windows) {
       if (iova < w.iova + w.size && w.iova < iova + size) {
         throw new DmaRequestError(Errno.EEXIST, 'EEXIST', `DMA_MAP ${hex(iova)}+${hex(size)} overlaps the mapping at ${hex(w.iova)}+${hex(w.size)}`);
@@ -107,7 +108,7 @@ export class DmaTable {
         throw new DmaRequestError(Errno.EINVAL, 'EVFIO_USER_DMA_RANGE', `DMA_MAP iova ${hex(iova)}: offset ${hex(offset)} + size ${hex(size)} runs past the end of the passed file (${st.size} bytes)`);
       }
       if (!st.isFile()) throw new DmaRequestError(Errno.EINVAL, 'EVFIO_USER_DMA_FD', `DMA_MAP iova ${hex(iova)}: the passed fd is not a memory file (memfd, hugetlbfs, tmpfs)`);
-      const prot = PROT_READ | ((req.flags & DMA_FLAG_WRITE) !== 0 ? PROT_WRITE : 0);
+      const prot = PROT_READ | ((req.flags & DmaMapFlags.WRITE) !== 0 ? PROT_WRITE : 0);
       let mapping: Mapping;
       try {
         mapping = mmapFd(fd, Number(size), Number(offset), prot, MAP_SHARED, { what: `vfio-user DMA_MAP iova ${hex(iova)}` });
@@ -127,7 +128,7 @@ export class DmaTable {
           ? { address: mapping.address, size: mapping.size, fd, fdOffset, bytes }
           : { address: mapping.address, size: mapping.size, fd, fdOffset, bytes, backedBytes: () => backedBytes(fd, fdOffset) };
         if (!sealed) log('DMA_MAP %s: fd not sealed against shrinking: device accesses are size-checked and SIGBUS-guarded', hex(iova));
-        this.#mapper.map(memory, iova, { read: (req.flags & DMA_FLAG_READ) !== 0, write: (req.flags & DMA_FLAG_WRITE) !== 0 });
+        this.#mapper.map(memory, iova, { read: (req.flags & DmaMapFlags.READ) !== 0, write: (req.flags & DmaMapFlags.WRITE) !== 0 });
         window.mapping = mapping;
         window.memory = memory;
       } catch (err) {
@@ -143,7 +144,7 @@ export class DmaTable {
         remote: { read: (offset, length) => client.read(iova + BigInt(offset), length), write: (offset, data) => client.write(iova + BigInt(offset), data) },
       };
       try {
-        this.#mapper.map(memory, iova, { read: (req.flags & DMA_FLAG_READ) !== 0, write: (req.flags & DMA_FLAG_WRITE) !== 0 });
+        this.#mapper.map(memory, iova, { read: (req.flags & DmaMapFlags.READ) !== 0, write: (req.flags & DmaMapFlags.WRITE) !== 0 });
       } catch (err) {
         throw new DmaRequestError(errnoOf(err), 'EVFIO_USER_DMA_DEVICE', `DMA_MAP iova ${hex(iova)} (no fd): the device refused the mapping: ${(err as Error).message}`);
       }

@@ -5,10 +5,10 @@ import type { Device, IrqInfo } from '../device/device.js';
 import type { Interrupt } from '../device/interrupt.js';
 import { closeQuietly, eventfdWrite } from '../sys/libc.js';
 import { logger } from '../util/log.js';
-import {
-  decodeIrqSet, IRQ_SET_ACTION_MASK, IRQ_SET_ACTION_TRIGGER, IRQ_SET_ACTION_UNMASK, IRQ_SET_DATA_BOOL, IRQ_SET_DATA_EVENTFD,
-  IRQ_SET_DATA_NONE, IRQ_SET_DATA_TYPE_MASK, IRQ_SET_ACTION_TYPE_MASK,
-} from './messages.js';
+import { IrqSetFlags } from '../sys/uapi/linux-vfio.js';
+import { decodeIrqSet } from './messages.js';
+
+const { ACTION_MASK, ACTION_TRIGGER, ACTION_UNMASK, ACTION_TYPE_MASK, DATA_BOOL, DATA_EVENTFD, DATA_NONE, DATA_TYPE_MASK } = IrqSetFlags;
 import { Errno } from './protocol.js';
 import { errnoOf } from './server-dma.js';
 import { refuse } from './server-refusal.js';
@@ -46,17 +46,17 @@ export class ServedIrqs {
     try {
       const s = decodeIrqSet(p);
       const info = this.info(s.index);
-      const data = s.flags & IRQ_SET_DATA_TYPE_MASK;
-      const action = s.flags & IRQ_SET_ACTION_TYPE_MASK;
-      if (data !== IRQ_SET_DATA_EVENTFD && fds.length > 0) refuse(Errno.EINVAL, `SET_IRQS without DATA_EVENTFD carries ${fds.length} fds`);
-      if (data === IRQ_SET_DATA_NONE && action === IRQ_SET_ACTION_TRIGGER && s.count === 0) {
+      const data = s.flags & DATA_TYPE_MASK;
+      const action = s.flags & ACTION_TYPE_MASK;
+      if (data !== DATA_EVENTFD && fds.length > 0) refuse(Errno.EINVAL, `SET_IRQS without DATA_EVENTFD carries ${fds.length} fds`);
+      if (data === DATA_NONE && action === ACTION_TRIGGER && s.count === 0) {
         if (s.start !== 0) refuse(Errno.EINVAL, 'SET_IRQS disable-all needs start 0');
         this.#disarm(s.index);
         return;
       }
       if (s.count === 0 || s.start + s.count > info.count) refuse(Errno.EINVAL, `SET_IRQS vectors ${s.start}..${s.start + s.count - 1} are outside index ${s.index}'s ${info.count} vectors`);
-      if (data === IRQ_SET_DATA_EVENTFD) {
-        if (action !== IRQ_SET_ACTION_TRIGGER) refuse(Errno.ENOTSUP, 'SET_IRQS: mask/unmask eventfds are not supported; use DATA_NONE/BOOL with MASK/UNMASK');
+      if (data === DATA_EVENTFD) {
+        if (action !== ACTION_TRIGGER) refuse(Errno.ENOTSUP, 'SET_IRQS: mask/unmask eventfds are not supported; use DATA_NONE/BOOL with MASK/UNMASK');
         if (fds.length !== 0 && fds.length !== s.count) refuse(Errno.EINVAL, `SET_IRQS DATA_EVENTFD for ${s.count} vectors carries ${fds.length} fds (count, or 0 to de-assign)`);
         kept = true;
         this.#assign(s.index, s.start, s.count, fds, info);
@@ -64,12 +64,12 @@ export class ServedIrqs {
       }
       const vectors = this.#irqs.get(s.index);
       for (let i = 0; i < s.count; i++) {
-        if (data === IRQ_SET_DATA_BOOL && s.bools![i] === 0) continue;
+        if (data === DATA_BOOL && s.bools![i] === 0) continue;
         const v = vectors?.get(s.start + i);
         if (!v) continue;
-        if (action === IRQ_SET_ACTION_TRIGGER) this.#signal(v, 1);
-        else if (action === IRQ_SET_ACTION_MASK) v.masked = true;
-        else if (action === IRQ_SET_ACTION_UNMASK) {
+        if (action === ACTION_TRIGGER) this.#signal(v, 1);
+        else if (action === ACTION_MASK) v.masked = true;
+        else if (action === ACTION_UNMASK) {
           v.masked = false;
           if (v.pending) {
             v.pending = false;

@@ -6,8 +6,11 @@ import { RegionIndex } from '../device/device.js';
 import { RegionError, VfiokitError } from '../errors.js';
 import { dup } from '../sys/libc.js';
 import { getLe32, getLe64, putLe32, putLe64 } from '../util/bytes.js';
-import { Errno } from './protocol.js';
-import { encodeRegionInfoReply, REGION_FLAG_READ, REGION_FLAG_WRITE, REGION_FLAG_MMAP, CAP_SPARSE_MMAP, type RegionCap } from './region-info.js';
+import { Errno, malformed, oversized } from './protocol.js';
+import { BatchFormatProblem, parseAccessBatch, runAccessBatch, type AccessBatchResult } from '../mmio/access-batch.js';
+import { RegionInfoCap, RegionInfoFlags } from '../sys/uapi/linux-vfio.js';
+import { flagSet } from '../sys/uapi/struct.js';
+import { encodeRegionInfoReply, type RegionCap } from './region-info.js';
 import { errnoOf } from './server-dma.js';
 import { Refusal, refuse } from './server-refusal.js';
 
@@ -19,6 +22,17 @@ import { Refusal, refuse } from './server-refusal.js';
  */
 export interface MmapSource {
   mmapSource(index: number): { fd: number; offset: bigint; areas?: { offset: bigint; size: bigint }[] } | undefined;
+}
+
+/** Accesses one REGION_BATCH may make before it stops with BUDGET (the server stays responsive). */
+export const REGION_BATCH_BUDGET = 1 << 22;
+
+/** A device region access failed: the refusal a client gets (bugs are rethrown as they are). */
+function refuseDeviceError(err: unknown): never {
+  if (err instanceof Refusal) throw err;
+  if (err instanceof RegionError) refuse(Errno.EINVAL, err.message);
+  if (err instanceof VfiokitError) refuse(errnoOf(err) === Errno.EINVAL ? Errno.EIO : errnoOf(err), err.message);
+  throw err;
 }
 
 function mmapSourceOf(device: Device): MmapSource['mmapSource'] | undefined {
@@ -71,11 +85,10 @@ export class ServedRegions {
   /** The DEVICE_GET_REGION_INFO reply; with the fd to pass (a dup the caller closes after sending) when the region is mappable. */
   infoReply(req: { argsz: number; index: number }): { payload: Uint8Array; fds?: number[] } {
     const info = this.info(req.index);
-    let flags = (info.readable ? REGION_FLAG_READ : 0) | (info.writable ? REGION_FLAG_WRITE : 0);
     const source = req.index < this.#device.regionCount && info.size > 0 ? mmapSourceOf(this.#device)?.(req.index) : undefined;
+    const flags = flagSet(info.readable && RegionInfoFlags.READ, info.writable && RegionInfoFlags.WRITE, !!source && RegionInfoFlags.MMAP);
     if (!source) return { payload: encodeRegionInfoReply({ flags, index: req.index, size: BigInt(info.size), offset: BigInt(req.index) << 40n, caps: [] }, req.argsz) };
-    flags |= REGION_FLAG_MMAP;
-    const caps: RegionCap[] = source.areas ? [{ id: CAP_SPARSE_MMAP, version: 1, areas: source.areas }] : [];
+    const caps: RegionCap[] = source.areas ? [{ id: RegionInfoCap.SPARSE_MMAP, version: 1, areas: source.areas }] : [];
     // A dup goes out (and is closed after sending); the device keeps its own fd.
     return { payload: encodeRegionInfoReply({ flags, index: req.index, size: BigInt(info.size), offset: source.offset, caps }, req.argsz), fds: [dup(source.fd)] };
   }
@@ -110,10 +123,27 @@ export class ServedRegions {
         refuse(Errno.EINVAL, `region ${index}: ${count}-byte ${write ? 'write' : 'read'} at 0x${offset.toString(16)}: registers take aligned 32/64-bit accesses (sub-dword reads within one dword are allowed)`);
       }
     } catch (err) {
-      if (err instanceof Refusal) throw err;
-      if (err instanceof RegionError) refuse(Errno.EINVAL, err.message);
-      if (err instanceof VfiokitError) refuse(errnoOf(err) === Errno.EINVAL ? Errno.EIO : errnoOf(err), err.message);
-      throw err;
+      refuseDeviceError(err);
+    }
+  }
+
+  /**
+   * Run a REGION_BATCH on region `index`: every entry is checked before any runs (a refusal
+   * touches nothing), then they run in order on the device's region, at most
+   * REGION_BATCH_BUDGET accesses. A device error mid-batch is refused as a single access would
+   * be; the accesses before it have happened, as they would have one message at a time.
+   */
+  batch(index: number, count: number, entries: Uint8Array, maxEntries: number): AccessBatchResult {
+    const info = this.info(index);
+    if (index === RegionIndex.CONFIG || index >= this.#device.regionCount) refuse(Errno.EINVAL, `REGION_BATCH on region ${index}: batches run on device regions (BARs), not config space`);
+    if (!info.readable || !info.writable) refuse(Errno.EINVAL, `REGION_BATCH: region ${index} is not readable and writable`);
+    const parsed = parseAccessBatch(entries, count, info.size, maxEntries);
+    if (parsed instanceof BatchFormatProblem) throw parsed.oversized ? oversized('REGION_BATCH entries', count, maxEntries) : malformed('REGION_BATCH', parsed.problem, { region: index, count });
+    const region = this.#device.region(index);
+    try {
+      return runAccessBatch(parsed, region, REGION_BATCH_BUDGET);
+    } catch (err) {
+      return refuseDeviceError(err);
     }
   }
 

@@ -93,6 +93,13 @@ export class SparseRegion implements Region {
     return i < 0 ? this.#trapped.poll64(offset, mask, expected, options) : this.#areas[i]!.region.poll64(offset - this.#starts[i]!, mask, expected, options);
   }
 
+  write512(offset: number, data: BigUint64Array | Uint8Array): void {
+    this.#closedCheck(offset, 64);
+    const i = this.#area(offset, 64);
+    if (i < 0) this.#trapped.write512(offset, data);
+    else this.#areas[i]!.region.write512(offset - this.#starts[i]!, data);
+  }
+
   writeStream64(offset: number, words: BigUint64Array): void {
     this.#closedCheck(offset, 8);
     const i = this.#area(offset, 8);

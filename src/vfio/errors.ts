@@ -3,7 +3,7 @@ import koffi from 'koffi';
 import { DeviceError } from '../errors.js';
 import { libc, type PointerArg } from '../sys/libc.js';
 import { errnoName } from '../sys/sys-error.js';
-import { ioctlName } from './uapi.js';
+import { ioctlName, type FdClass } from '../sys/uapi/linux-vfio.js';
 import type { VfiokitErrorCode } from '../error-codes.js';
 
 export class VfioError extends DeviceError {
@@ -48,8 +48,6 @@ function hint(name: string, errno: string): string {
   }
 }
 
-export type FdClass = 'container' | 'group' | 'device' | 'iommufd';
-
 /** ioctl on a VFIO/IOMMUFD fd; throws VfioError naming the ioctl, the device and the errno. */
 export function vfioIoctl(fd: number, request: number, arg: PointerArg, fdClass: FdClass, device: string): number {
   const r = libc.ioctl(fd, request, arg) as number;
@@ -71,7 +69,7 @@ export function openNode(path: string, device: string, flags: number): number {
     const what = code === 'EACCES' || code === 'EPERM'
       ? `permission denied: run as root, or give your user the node (chown $USER ${path})`
       : code === 'ENOENT'
-        ? path.startsWith('/dev/iommu') ? 'no /dev/iommu: the kernel has no IOMMUFD (CONFIG_IOMMUFD), or load the iommufd module' : `no ${path}: bind the device to vfio-pci first (vfiokit bind ${device})`
+        ? path.startsWith('/dev/iommu') ? 'no /dev/iommu: the kernel has no IOMMUFD (CONFIG_IOMMUFD), or load the iommufd module' : `no ${path}: bind the device to vfio-pci first (bindDriver)`
         : code === 'EBUSY'
           ? 'already open in another process (a VFIO group/device can be open once)'
           : 'see dmesg';

@@ -4,10 +4,10 @@
 import type { IovaRange } from '../dma/mapper.js';
 import type { RegionInfo } from '../device/device.js';
 import {
-  IommuInfoFlags, RegionInfoFlags, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
-  VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, VFIO_REGION_INFO_CAP_SPARSE_MMAP, VFIO_REGION_INFO_CAP_TYPE, capChain,
-  decodeDmaAvail, decodeIommuInfo, decodeIovaRanges, decodeRegionInfo, decodeRegionType, decodeSparseMmap, layouts,
-} from './uapi.js';
+  IommuCap, IommuInfoFlags, RegionInfoCap, RegionInfoFlags, capChain, vfio_iommu_type1_info, vfio_iommu_type1_info_cap_iova_range,
+  vfio_iommu_type1_info_dma_avail, vfio_iova_range, vfio_region_info, vfio_region_info_cap_sparse_mmap,
+  vfio_region_info_cap_type, vfio_region_sparse_mmap_area,
+} from '../sys/uapi/linux-vfio.js';
 
 /** RegionInfo as the Device reports it, plus what only the kernel transport needs. */
 export interface ParsedRegionInfo extends RegionInfo {
@@ -20,20 +20,22 @@ export interface ParsedRegionInfo extends RegionInfo {
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export function parseRegionInfo(buf: Uint8Array, index: number): ParsedRegionInfo {
-  const r = decodeRegionInfo(buf);
+  const r = vfio_region_info.decode(buf);
   const size = r.size > MAX_SAFE ? 0 : Number(r.size);
   let mmapAreas: { offset: number; size: number }[] | undefined;
   let type: { type: number; subtype: number } | undefined;
   let msixMappable = false;
-  if ((r.flags & RegionInfoFlags.CAPS) && r.capOffset >= layouts.vfio_region_info.size) {
-    for (const cap of capChain(buf, r.capOffset)) {
-      if (cap.id === VFIO_REGION_INFO_CAP_SPARSE_MMAP && cap.offset + layouts.vfio_region_info_cap_sparse_mmap.size <= buf.length) {
-        mmapAreas = decodeSparseMmap(buf, cap.offset)
+  if ((r.flags & RegionInfoFlags.CAPS) && r.cap_offset >= vfio_region_info.size) {
+    for (const cap of capChain(buf, r.cap_offset)) {
+      const sparse = vfio_region_info_cap_sparse_mmap;
+      if (cap.id === RegionInfoCap.SPARSE_MMAP && cap.offset + sparse.size <= buf.length) {
+        mmapAreas = vfio_region_sparse_mmap_area.array(buf, cap.offset + sparse.offsets.areas, sparse.get(buf, 'nr_areas', cap.offset))
           .filter((a) => a.size > 0n && a.offset + a.size <= BigInt(size))
           .map((a) => ({ offset: Number(a.offset), size: Number(a.size) }));
-      } else if (cap.id === VFIO_REGION_INFO_CAP_TYPE && cap.offset + layouts.vfio_region_info_cap_type.size <= buf.length) {
-        type = decodeRegionType(buf, cap.offset);
-      } else if (cap.id === VFIO_REGION_INFO_CAP_MSIX_MAPPABLE) {
+      } else if (cap.id === RegionInfoCap.TYPE && cap.offset + vfio_region_info_cap_type.size <= buf.length) {
+        const { type: t, subtype } = vfio_region_info_cap_type.decode(buf, cap.offset);
+        type = { type: t, subtype };
+      } else if (cap.id === RegionInfoCap.MSIX_MAPPABLE) {
         msixMappable = true;
       }
     }
@@ -63,18 +65,19 @@ export interface Type1Info {
 export const DEFAULT_IOVA_RANGES: readonly IovaRange[] = [{ start: 0n, end: (1n << 39n) - 1n }];
 
 export function parseType1Info(buf: Uint8Array): Type1Info {
-  const info = decodeIommuInfo(buf);
+  const info = vfio_iommu_type1_info.decode(buf);
   let iovaRanges: IovaRange[] | undefined;
   let dmaAvail: number | undefined;
-  if ((info.flags & IommuInfoFlags.CAPS) && info.capOffset >= layouts.vfio_iommu_type1_info.size) {
-    for (const cap of capChain(buf, info.capOffset)) {
-      if (cap.id === VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE && cap.offset + layouts.vfio_iommu_type1_info_cap_iova_range.size <= buf.length) {
-        iovaRanges = decodeIovaRanges(buf, cap.offset).filter((x) => x.end >= x.start);
-      } else if (cap.id === VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL && cap.offset + layouts.vfio_iommu_type1_info_dma_avail.size <= buf.length) {
-        dmaAvail = decodeDmaAvail(buf, cap.offset);
+  if ((info.flags & IommuInfoFlags.CAPS) && info.cap_offset >= vfio_iommu_type1_info.size) {
+    for (const cap of capChain(buf, info.cap_offset)) {
+      const ranges = vfio_iommu_type1_info_cap_iova_range;
+      if (cap.id === IommuCap.CAP_IOVA_RANGE && cap.offset + ranges.size <= buf.length) {
+        iovaRanges = vfio_iova_range.array(buf, cap.offset + ranges.offsets.iova_ranges, ranges.get(buf, 'nr_iovas', cap.offset)).filter((x) => x.end >= x.start);
+      } else if (cap.id === IommuCap.DMA_AVAIL && cap.offset + vfio_iommu_type1_info_dma_avail.size <= buf.length) {
+        dmaAvail = vfio_iommu_type1_info_dma_avail.get(buf, 'avail', cap.offset);
       }
     }
   }
-  const pgsizes = info.flags & IommuInfoFlags.PGSIZES && info.iovaPgsizes !== 0n ? info.iovaPgsizes : 4096n;
+  const pgsizes = info.flags & IommuInfoFlags.PGSIZES && info.iova_pgsizes !== 0n ? info.iova_pgsizes : 4096n;
   return { iovaPgsizes: pgsizes, iovaRanges: iovaRanges ?? DEFAULT_IOVA_RANGES.map((r) => ({ ...r })), dmaAvail };
 }

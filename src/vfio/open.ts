@@ -50,7 +50,7 @@ export function openVfioDevice(bdfOrUrl: string, options: OpenVfioOptions = {}):
   }
   const info = readPciDevice(bdf, { sysfs });
   if (info.driver !== 'vfio-pci') {
-    throw new VfioError('EVFIO_NOT_BOUND', `${bdf} is ${info.driver ? `bound to ${info.driver}` : 'not bound to any driver'}, not vfio-pci: bind it with \`vfiokit bind ${bdf}\` (as root)`, { device: `vfio:${bdf}`, driver: info.driver });
+    throw new VfioError('EVFIO_NOT_BOUND', `${bdf} is ${info.driver ? `bound to ${info.driver}` : 'not bound to any driver'}, not vfio-pci: bind it to vfio-pci first (bindDriver, as root)`, { device: `vfio:${bdf}`, driver: info.driver });
   }
   const { mode, group, cdev } = pickIommu(bdf, options);
   if (mode === 'iommufd') {

@@ -18,12 +18,10 @@ import type { PciSysfs } from '../pci/sysfs.js';
 import { GroupNotViableError, VfioError, openNode, vfioIoctl } from './errors.js';
 import { parseType1Info, type Type1Info } from './info-parse.js';
 import {
-  GroupStatusFlags, MapDmaFlags, VFIO_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_GET_API_VERSION,
-  VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_GET_STATUS, VFIO_GROUP_SET_CONTAINER, VFIO_GROUP_UNSET_CONTAINER,
-  VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_NOIOMMU_IOMMU, VFIO_SET_IOMMU,
-  VFIO_TYPE1v2_IOMMU, decodeGroupStatus, decodeIommuInfo, decodeUnmapDmaSize, encodeGroupStatus, encodeIommuInfo,
-  encodeMapDma, encodeUnmapDma, flagSet, type Flag,
-} from './uapi.js';
+  ContainerIoctl, GroupIoctl, GroupStatusFlags, MapDmaFlags, VfioApi, vfio_group_status, vfio_iommu_type1_dma_map,
+  vfio_iommu_type1_dma_unmap, vfio_iommu_type1_info,
+} from '../sys/uapi/linux-vfio.js';
+import { flagSet, type FlagOf } from '../sys/uapi/struct.js';
 
 const log = logger('vfio');
 
@@ -34,12 +32,12 @@ export type { Type1Info } from './info-parse.js';
 
 /** VFIO_IOMMU_GET_INFO with its capability chain; re-issued with the size the kernel asks for. */
 export function readType1Info(containerFd: number, device: string): Type1Info {
-  let buf = encodeIommuInfo(256);
-  vfioIoctl(containerFd, VFIO_IOMMU_GET_INFO, buf, 'container', device);
-  const argsz = decodeIommuInfo(buf).argsz;
+  let buf = vfio_iommu_type1_info.encode({}, 256);
+  vfioIoctl(containerFd, ContainerIoctl.VFIO_IOMMU_GET_INFO, buf, 'container', device);
+  const argsz = vfio_iommu_type1_info.get(buf, 'argsz');
   if (argsz > buf.length) {
-    buf = encodeIommuInfo(argsz);
-    vfioIoctl(containerFd, VFIO_IOMMU_GET_INFO, buf, 'container', device);
+    buf = vfio_iommu_type1_info.encode({}, argsz);
+    vfioIoctl(containerFd, ContainerIoctl.VFIO_IOMMU_GET_INFO, buf, 'container', device);
   }
   return parseType1Info(buf);
 }
@@ -85,10 +83,10 @@ export class Type1Mapper implements DmaMapper {
   map(memory: DmaMemory, iova: bigint, access: DmaAccess): void {
     checkOpen(this.#device, this.#closed, 'DMA map');
     checkDmaMap(this.#device, memory, iova, access, this.pageSize);
-    const parts: Flag<'dma_map'>[] = [];
+    const parts: FlagOf<typeof MapDmaFlags>[] = [];
     if (access.read) parts.push(MapDmaFlags.READ);
     if (access.write) parts.push(MapDmaFlags.WRITE);
-    vfioIoctl(this.#fd, VFIO_IOMMU_MAP_DMA, encodeMapDma(flagSet(...parts), memory.address, iova, BigInt(memory.size)), 'container', this.#device);
+    vfioIoctl(this.#fd, ContainerIoctl.VFIO_IOMMU_MAP_DMA, vfio_iommu_type1_dma_map.encode({ flags: flagSet(...parts), vaddr: memory.address, iova, size: BigInt(memory.size) }), 'container', this.#device);
     this.#live.set(iova, memory.size);
   }
 
@@ -96,9 +94,9 @@ export class Type1Mapper implements DmaMapper {
     // Closing the container dropped every mapping already.
     if (this.#closed) return;
     // UNMAP_DMA flags are their own namespace (GET_DIRTY_BITMAP 1, ALL 2): never the map flags.
-    const buf = encodeUnmapDma(0, iova, BigInt(size));
-    vfioIoctl(this.#fd, VFIO_IOMMU_UNMAP_DMA, buf, 'container', this.#device);
-    const unmapped = decodeUnmapDmaSize(buf);
+    const buf = vfio_iommu_type1_dma_unmap.encode({ iova, size: BigInt(size) });
+    vfioIoctl(this.#fd, ContainerIoctl.VFIO_IOMMU_UNMAP_DMA, buf, 'container', this.#device);
+    const unmapped = vfio_iommu_type1_dma_unmap.get(buf, 'size');
     this.#live.delete(iova);
     if (unmapped !== BigInt(size)) {
       throw new VfioError('EVFIO_UNMAP_SIZE', `VFIO_IOMMU_UNMAP_DMA on ${this.#device} unmapped ${unmapped} bytes at IOVA 0x${iova.toString(16)}, not ${size}: the range did not match one mapping`, { device: this.#device, iova, size, unmapped });
@@ -169,22 +167,22 @@ export class GroupHandle {
     const containerFd = openNode(path.join(devRoot, 'vfio'), device, O_RDWR | O_CLOEXEC);
     let groupFd = -1;
     try {
-      const version = vfioIoctl(containerFd, VFIO_GET_API_VERSION, null, 'container', device);
-      if (version !== VFIO_API_VERSION) {
-        throw new VfioError('EVFIO_API_VERSION', `VFIO API version ${version} on this kernel, vfiokit speaks ${VFIO_API_VERSION}`, { device, version });
+      const version = vfioIoctl(containerFd, ContainerIoctl.VFIO_GET_API_VERSION, null, 'container', device);
+      if (version !== VfioApi.API_VERSION) {
+        throw new VfioError('EVFIO_API_VERSION', `VFIO API version ${version} on this kernel, vfiokit speaks ${VfioApi.API_VERSION}`, { device, version });
       }
-      const iommuType = mode === 'noiommu' ? VFIO_NOIOMMU_IOMMU : VFIO_TYPE1v2_IOMMU;
-      if (vfioIoctl(containerFd, VFIO_CHECK_EXTENSION, iommuType, 'container', device) !== 1) {
+      const iommuType = mode === 'noiommu' ? VfioApi.NOIOMMU_IOMMU : VfioApi.TYPE1v2_IOMMU;
+      if (vfioIoctl(containerFd, ContainerIoctl.VFIO_CHECK_EXTENSION, iommuType, 'container', device) !== 1) {
         throw new VfioError('EVFIO_NO_IOMMU_TYPE', mode === 'noiommu'
           ? `the kernel does not offer VFIO no-IOMMU mode for ${device}: load vfio with enable_unsafe_noiommu_mode=1 (CONFIG_VFIO_NOIOMMU)`
           : `the kernel does not offer the type1v2 IOMMU for ${device}: load vfio_iommu_type1 (modprobe vfio_iommu_type1)`, { device, mode });
       }
       groupFd = openNode(groupPath, device, O_RDWR | O_CLOEXEC);
-      const status = encodeGroupStatus();
-      vfioIoctl(groupFd, VFIO_GROUP_GET_STATUS, status, 'group', device);
-      if (!(decodeGroupStatus(status).flags & GroupStatusFlags.VIABLE)) throw notViable(bdf, group, options.sysfs);
-      vfioIoctl(groupFd, VFIO_GROUP_SET_CONTAINER, new Int32Array([containerFd]), 'group', device);
-      vfioIoctl(containerFd, VFIO_SET_IOMMU, iommuType, 'container', device);
+      const status = vfio_group_status.encode();
+      vfioIoctl(groupFd, GroupIoctl.VFIO_GROUP_GET_STATUS, status, 'group', device);
+      if (!(vfio_group_status.get(status, 'flags') & GroupStatusFlags.VIABLE)) throw notViable(bdf, group, options.sysfs);
+      vfioIoctl(groupFd, GroupIoctl.VFIO_GROUP_SET_CONTAINER, new Int32Array([containerFd]), 'group', device);
+      vfioIoctl(containerFd, ContainerIoctl.VFIO_SET_IOMMU, iommuType, 'container', device);
       const mapper = mode === 'noiommu' ? new NoIommuMapper(device) : new Type1Mapper(containerFd, device, readType1Info(containerFd, device));
       const handle = new GroupHandle(group, groupPath, mode, groupFd, containerFd, mapper);
       GroupHandle.#open.set(groupPath, handle);
@@ -200,7 +198,7 @@ export class GroupHandle {
   /** VFIO_GROUP_GET_DEVICE_FD for "dddd:bb:dd.f". */
   deviceFd(bdf: string): number {
     const name = new TextEncoder().encode(`${bdf}\0`);
-    return vfioIoctl(this.groupFd, VFIO_GROUP_GET_DEVICE_FD, name, 'group', `vfio:${bdf}`);
+    return vfioIoctl(this.groupFd, GroupIoctl.VFIO_GROUP_GET_DEVICE_FD, name, 'group', `vfio:${bdf}`);
   }
 
   /** Drop one reference; the last one unsets the container and closes both fds. */
@@ -209,7 +207,7 @@ export class GroupHandle {
     GroupHandle.#open.delete(this.path);
     if (this.mapper instanceof Type1Mapper) this.mapper.markClosed();
     try {
-      vfioIoctl(this.groupFd, VFIO_GROUP_UNSET_CONTAINER, null, 'group', this.path);
+      vfioIoctl(this.groupFd, GroupIoctl.VFIO_GROUP_UNSET_CONTAINER, null, 'group', this.path);
     } catch {
       // The device may be gone (removed); closing the fds below releases everything anyway.
     }
@@ -232,6 +230,6 @@ function notViable(bdf: string, group: string, sysfs: PciSysfs | undefined): Gro
   });
   const blockers = described.filter((d) => !/\((vfio-pci|no driver|pcieport)\)$/.test(d));
   return new GroupNotViableError('EVFIO_GROUP_NOT_VIABLE',
-    `IOMMU group ${group} of ${bdf} is not viable: every device in a group must be bound to vfio-pci (or have no driver) before any can be used. Group members: ${described.join(', ') || '(none listed)'}. ${blockers.length ? `Bind ${blockers.map((b) => b.split(' ')[0]).join(', ')} to vfio-pci (vfiokit bind <bdf>) or unbind them (vfiokit unbind <bdf>).` : 'Check the members\' drivers.'}`,
+    `IOMMU group ${group} of ${bdf} is not viable: every device in a group must be bound to vfio-pci (or have no driver) before any can be used. Group members: ${described.join(', ') || '(none listed)'}. ${blockers.length ? `Bind ${blockers.map((b) => b.split(' ')[0]).join(', ')} to vfio-pci (bindDriver) or unbind them (unbindDriver).` : 'Check the members\' drivers.'}`,
     { device: `vfio:${bdf}`, group, members: described });
 }

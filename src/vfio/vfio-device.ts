@@ -9,7 +9,7 @@ import { checkIrqIndex, checkIrqRange, checkOpen, checkRegionExists, checkRegion
 import { closeQuietly } from '../sys/libc.js';
 import { createEventfd } from '../sys/libc.js';
 import { EventfdInterrupt } from '../device/eventfd-interrupt.js';
-import type { Device, IrqInfo, PciIdentity, RegionInfo } from '../device/device.js';
+import type { Device, DeviceCapabilities, IrqInfo, PciIdentity, RegionInfo } from '../device/device.js';
 import { IrqIndex, RegionIndex } from '../device/device.js';
 import type { Interrupt } from '../device/interrupt.js';
 import type { DmaMapper } from '../dma/mapper.js';
@@ -23,10 +23,10 @@ import { VfioError, vfioIoctl } from './errors.js';
 import { preadUint, pread64, pwriteUint, pwrite64 } from './device-io.js';
 import { parseRegionInfo, type ParsedRegionInfo } from './info-parse.js';
 import {
-  DeviceInfoFlags, IrqInfoFlags, IrqSetFlags, RegionInfoFlags, VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_IRQ_INFO,
-  VFIO_DEVICE_GET_REGION_INFO, VFIO_DEVICE_RESET, VFIO_DEVICE_SET_IRQS, decodeDeviceInfo, decodeIrqInfo,
-  decodeRegionInfo, encodeDeviceInfo, encodeIrqInfo, encodeIrqSet, encodeRegionInfo, flagSet,
-} from './uapi.js';
+  DeviceInfoFlags, DeviceIoctl, IrqInfoFlags, IrqSetFlags, RegionInfoFlags, encodeIrqSet, vfio_device_info, vfio_irq_info,
+  vfio_region_info,
+} from '../sys/uapi/linux-vfio.js';
+import { flagSet } from '../sys/uapi/struct.js';
 
 const log = logger('vfio');
 
@@ -72,6 +72,8 @@ export class VfioDevice implements Device {
   readonly irqCount: number;
   readonly resettable: boolean;
   readonly identity: PciIdentity;
+  /** A function of this host bound to vfio-pci. */
+  readonly capabilities: DeviceCapabilities;
   readonly #fd: number;
   readonly #mapper: DmaMapper;
   readonly #release: () => void;
@@ -84,20 +86,22 @@ export class VfioDevice implements Device {
 
   constructor(parts: VfioDeviceParts, options: VfioDeviceOptions = {}) {
     this.bdf = parts.bdf;
+    this.capabilities = { hostPci: { bdf: parts.bdf, driver: 'vfio-pci' } };
     this.url = `vfio:${parts.bdf}`;
     this.mode = parts.mode;
     this.#fd = parts.deviceFd;
     this.#mapper = parts.mapper;
     this.#release = parts.release;
     this.clock = options.clock ?? realClock;
-    const info = encodeDeviceInfo(24);
-    vfioIoctl(this.#fd, VFIO_DEVICE_GET_INFO, info, 'device', this.url);
-    const d = decodeDeviceInfo(info);
+    // Room for 6.6's tail padding (vfio_device_info is 24 bytes there).
+    const info = vfio_device_info.encode({}, 24);
+    vfioIoctl(this.#fd, DeviceIoctl.VFIO_DEVICE_GET_INFO, info, 'device', this.url);
+    const d = vfio_device_info.decode(info);
     if (!(d.flags & DeviceInfoFlags.PCI)) {
       throw new VfioError('EVFIO_NOT_PCI', `${this.url} is not a vfio-pci device (flags 0x${d.flags.toString(16)})`, { device: this.url });
     }
-    this.regionCount = d.numRegions;
-    this.irqCount = d.numIrqs;
+    this.regionCount = d.num_regions;
+    this.irqCount = d.num_irqs;
     this.resettable = (d.flags & DeviceInfoFlags.RESET) !== 0;
     const classRev = this.configRead(PCI_CLASS_REVISION, 4);
     this.identity = {
@@ -135,13 +139,13 @@ export class VfioDevice implements Device {
     const cached = this.#regionInfo.get(index);
     if (cached) return cached;
     checkRegionIndex(this.url, index, this.regionCount);
-    let buf = encodeRegionInfo(index);
-    vfioIoctl(this.#fd, VFIO_DEVICE_GET_REGION_INFO, buf, 'device', this.url);
-    const first = decodeRegionInfo(buf);
+    let buf = vfio_region_info.encode({ index });
+    vfioIoctl(this.#fd, DeviceIoctl.VFIO_DEVICE_GET_REGION_INFO, buf, 'device', this.url);
+    const first = vfio_region_info.decode(buf);
     // Capabilities did not fit: the kernel raised argsz (and left cap_offset 0). Ask again.
     if ((first.flags & RegionInfoFlags.CAPS) && first.argsz > buf.length) {
-      buf = encodeRegionInfo(index, first.argsz);
-      vfioIoctl(this.#fd, VFIO_DEVICE_GET_REGION_INFO, buf, 'device', this.url);
+      buf = vfio_region_info.encode({ index }, first.argsz);
+      vfioIoctl(this.#fd, DeviceIoctl.VFIO_DEVICE_GET_REGION_INFO, buf, 'device', this.url);
     }
     const info: VfioRegionInfo = parseRegionInfo(buf, index);
     this.#regionInfo.set(index, info);
@@ -233,9 +237,9 @@ export class VfioDevice implements Device {
   irqInfo(index: number): IrqInfo {
     this.#assertOpen('irqInfo');
     checkIrqIndex(this.url, index, this.irqCount);
-    const buf = encodeIrqInfo(index);
-    vfioIoctl(this.#fd, VFIO_DEVICE_GET_IRQ_INFO, buf, 'device', this.url);
-    const i = decodeIrqInfo(buf);
+    const buf = vfio_irq_info.encode({ index });
+    vfioIoctl(this.#fd, DeviceIoctl.VFIO_DEVICE_GET_IRQ_INFO, buf, 'device', this.url);
+    const i = vfio_irq_info.decode(buf);
     return {
       index,
       count: i.count,
@@ -254,7 +258,7 @@ export class VfioDevice implements Device {
     const fds: number[] = [];
     try {
       for (let i = 0; i < count; i++) fds.push(createEventfd());
-      vfioIoctl(this.#fd, VFIO_DEVICE_SET_IRQS, encodeIrqSet(flagSet(IrqSetFlags.DATA_EVENTFD, IrqSetFlags.ACTION_TRIGGER), index, start, count, { eventfds: fds }), 'device', this.url);
+      vfioIoctl(this.#fd, DeviceIoctl.VFIO_DEVICE_SET_IRQS, encodeIrqSet(flagSet(IrqSetFlags.DATA_EVENTFD, IrqSetFlags.ACTION_TRIGGER), index, start, count, { eventfds: fds }), 'device', this.url);
     } catch (e) {
       for (const fd of fds) closeQuietly(fd);
       throw e;
@@ -275,7 +279,7 @@ export class VfioDevice implements Device {
     if (index === IrqIndex.REQ) this.#request = undefined;
     // DATA_NONE | ACTION_TRIGGER with count 0 disables the whole index (vfio.h VFIO_DEVICE_SET_IRQS).
     try {
-      vfioIoctl(this.#fd, VFIO_DEVICE_SET_IRQS, encodeIrqSet(flagSet(IrqSetFlags.DATA_NONE, IrqSetFlags.ACTION_TRIGGER), index, 0, 0), 'device', this.url);
+      vfioIoctl(this.#fd, DeviceIoctl.VFIO_DEVICE_SET_IRQS, encodeIrqSet(flagSet(IrqSetFlags.DATA_NONE, IrqSetFlags.ACTION_TRIGGER), index, 0, 0), 'device', this.url);
     } finally {
       for (const irq of list ?? []) irq.close();
       this.#irqs.delete(index);
@@ -285,19 +289,19 @@ export class VfioDevice implements Device {
   /** Mask vectors (INTx, or MSI/MSI-X where the kernel supports it: see irqInfo().maskable). */
   maskInterrupts(index: number, start = 0, count = 1): void {
     this.#assertOpen('maskInterrupts');
-    vfioIoctl(this.#fd, VFIO_DEVICE_SET_IRQS, encodeIrqSet(flagSet(IrqSetFlags.DATA_NONE, IrqSetFlags.ACTION_MASK), index, start, count), 'device', this.url);
+    vfioIoctl(this.#fd, DeviceIoctl.VFIO_DEVICE_SET_IRQS, encodeIrqSet(flagSet(IrqSetFlags.DATA_NONE, IrqSetFlags.ACTION_MASK), index, start, count), 'device', this.url);
   }
 
   /** Unmask vectors; INTx is automasked on every interrupt and must be unmasked after handling. */
   unmaskInterrupts(index: number, start = 0, count = 1): void {
     this.#assertOpen('unmaskInterrupts');
-    vfioIoctl(this.#fd, VFIO_DEVICE_SET_IRQS, encodeIrqSet(flagSet(IrqSetFlags.DATA_NONE, IrqSetFlags.ACTION_UNMASK), index, start, count), 'device', this.url);
+    vfioIoctl(this.#fd, DeviceIoctl.VFIO_DEVICE_SET_IRQS, encodeIrqSet(flagSet(IrqSetFlags.DATA_NONE, IrqSetFlags.ACTION_UNMASK), index, start, count), 'device', this.url);
   }
 
   /** Raise vectors from software (DATA_NONE | ACTION_TRIGGER): the eventfds fire as if the device did. */
   triggerInterrupts(index: number, start = 0, count = 1): void {
     this.#assertOpen('triggerInterrupts');
-    vfioIoctl(this.#fd, VFIO_DEVICE_SET_IRQS, encodeIrqSet(flagSet(IrqSetFlags.DATA_NONE, IrqSetFlags.ACTION_TRIGGER), index, start, count), 'device', this.url);
+    vfioIoctl(this.#fd, DeviceIoctl.VFIO_DEVICE_SET_IRQS, encodeIrqSet(flagSet(IrqSetFlags.DATA_NONE, IrqSetFlags.ACTION_TRIGGER), index, start, count), 'device', this.url);
   }
 
   /**
@@ -336,7 +340,7 @@ export class VfioDevice implements Device {
   reset(): void {
     this.#assertOpen('reset');
     checkReset(this.url, this.resettable);
-    vfioIoctl(this.#fd, VFIO_DEVICE_RESET, null, 'device', this.url);
+    vfioIoctl(this.#fd, DeviceIoctl.VFIO_DEVICE_RESET, null, 'device', this.url);
   }
 
   /**
@@ -359,7 +363,7 @@ export class VfioDevice implements Device {
     this.#regions.clear();
     for (const [index, list] of this.#irqs) {
       try {
-        vfioIoctl(this.#fd, VFIO_DEVICE_SET_IRQS, encodeIrqSet(flagSet(IrqSetFlags.DATA_NONE, IrqSetFlags.ACTION_TRIGGER), index, 0, 0), 'device', this.url);
+        vfioIoctl(this.#fd, DeviceIoctl.VFIO_DEVICE_SET_IRQS, encodeIrqSet(flagSet(IrqSetFlags.DATA_NONE, IrqSetFlags.ACTION_TRIGGER), index, 0, 0), 'device', this.url);
       } catch {
         // Closing the device fd below tears the interrupts down anyway.
       }

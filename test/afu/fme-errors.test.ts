@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { createSimCard } from '../../src/sim/sim-device.js';
 import { Card } from '../../src/afu/card.js';
 import { clearFmeErrors, injectFmeErrors, readFmeErrors } from '../../src/afu/fme-errors.js';
-import { FmeErrorReg, FME_MBP_ERROR } from '../../src/dfl/fiu-regs.js';
+import { FmeErrorReg, FME_MBP_ERROR } from '../../src/dfl/regs/fiu.js';
 
 describe('FME global errors (dfl-fme-error.c)', () => {
   it('reads latched errors with first/next, clears by writing back the value read, and injects RAS errors', () => {

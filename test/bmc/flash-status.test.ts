@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFlashStatus, statusKey, writeFlashStatus } from '../../src/afu/bmc/flash-status.js';
+import { cliAdvice } from '../../src/cli/advice.js';
+import type { FlashError } from '../../src/afu/bmc/secure-update.js';
 
 beforeAll(() => {
   process.env.VFIOKIT_STATE_DIR = mkdtempSync(join(tmpdir(), 'vfiokit-status-test-'));
@@ -46,7 +48,9 @@ describe('after a killed flash (issue 14 item 8)', () => {
     const image = buildSignedImage({ contentType: 0, payload: patternPayload(4096) });
     const refused = await new SecureUpdate(rig.host, { device: url }).flash(image).catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 'EFLASH_ABANDONED' });
-    expect((refused as Error).message).toContain(`cancel it (vfiokit cancel ${url}) and flash again`);
+    expect((refused as Error).message).toContain('cancel it (SecureUpdate.cancel(), or requestCancel for an update another process left) and flash again');
+    // The CLI adds the command, keyed by the code (src/cli/advice.ts).
+    expect(cliAdvice(refused as FlashError)).toBe(`run: vfiokit cancel ${url}`);
     expect((refused as Error).message).not.toMatch(/wait for it to finish/);
 
     expect(await new SecureUpdate(rig.host, { device: url }).cancel()).toBe('aborted');

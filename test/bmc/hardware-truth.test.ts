@@ -14,12 +14,13 @@ import { bmcRig, bmcWindow } from './helpers.js';
 import { NiosRegBus, niosInitDoneCheck } from '../../src/afu/bmc/nios-regbus.js';
 import { SPI_WORD_MS } from '../../src/afu/bmc/spi-avmm-transport.js';
 import {
-  DOORBELL, DRBL_CONFIG_SEL, FPGA_RECONF_COUNTDOWN_START, FPGA_RECONF_PAGE_SHIFT, FPGA_RECONF_REQUEST, M10BMC_SYS_BASE, STAGING_BASE,
+  DOORBELL, DRBL_CONFIG_SEL, FPGA_RECONF_COUNTDOWN_START, FPGA_RECONF_PAGE, FPGA_RECONF_REQUEST, M10BMC_SYS_BASE, STAGING_BASE,
   SYS_FPGA_RECONF, PKVL_UPG_STATUS_GOOD, SYS_PKVL_POLLING_CTRL, RsuProgress, rsuProgress,
 } from '../../src/afu/bmc/registers.js';
 import { FecMode, NIOS_INIT_DONE, NIOS_INIT_START, NS_CTRL, NS_CTRL_CMD_RD, NS_CTRL_CMD_WR, NS_STAT, NS_STAT_RW_VAL, fecModeAll, nsCtrl } from '../../src/dfl/regs/n3000-nios.js';
 import { encodeRequest, packetizeJs, TRANS_CODE_SEQ_WRITE, PHY_IDLE } from '../../src/afu/bmc/avalon.js';
 import { FmeFeatureId } from '../../src/dfl/names.js';
+import { fieldPrep } from '../../src/util/bitfield.js';
 import { DeviceError, TimeoutError } from '../../src/errors.js';
 
 beforeAll(() => {
@@ -148,7 +149,7 @@ describe('FPGA reload (DPDK ifpga_sec_mgr.c n3000_reload_fpga)', () => {
     const { host, bmc } = bmcRig();
     const reconf = M10BMC_SYS_BASE + SYS_FPGA_RECONF;
     host.write32(reconf, 0);
-    host.write32(reconf, FPGA_RECONF_REQUEST | (0 << FPGA_RECONF_PAGE_SHIFT));
+    host.write32(reconf, FPGA_RECONF_REQUEST | fieldPrep(FPGA_RECONF_PAGE, 0));
     expect(bmc.max10.counters.fpgaReloads).toBe(0); // [23] alone is not a reload
     host.write32(reconf, FPGA_RECONF_REQUEST);
     host.write32(reconf, FPGA_RECONF_REQUEST | FPGA_RECONF_COUNTDOWN_START);

@@ -10,7 +10,8 @@ import { ImageError } from '../../src/afu/image/signed-image.js';
 import { ArgumentError, TimeoutError } from '../../src/errors.js';
 import { DOORBELL, RsuProgress, rsuProgress, AUTH_RESULT } from '../../src/afu/bmc/registers.js';
 import { readFlashStatus } from '../../src/afu/bmc/flash-status.js';
-import { AuthResult, DEFAULT_TIMING, REH_AREAS } from '../../src/sim/bmc/max10-model.js';
+import { AuthResult, REH_AREAS } from '../../src/sim/bmc/max10-flash.js';
+import { DEFAULT_TIMING } from '../../src/sim/bmc/max10-timing.js';
 
 beforeAll(() => {
   process.env.VFIOKIT_STATE_DIR = mkdtempSync(join(tmpdir(), 'vfiokit-flash-test-'));

@@ -16,7 +16,7 @@ import { SIM_BAR0_SIZE, SIM_MSIX_VECTORS } from '../../src/sim/sim-card.js';
 import { VfioUserDevice } from '../../src/vfio-user/client.js';
 import { VfioDevice } from '../../src/vfio/vfio-device.js';
 import { Type1Mapper } from '../../src/vfio/type1.js';
-import { RegionInfoFlags } from '../../src/vfio/uapi.js';
+import { RegionInfoFlags } from '../../src/sys/uapi/linux-vfio.js';
 import { fakeVfioPci, type FakeVfioPci } from '../vfio/fake-vfio-pci.js';
 import { spawnServer, type SpawnedServer } from '../vfio-user/helpers/spawn.js';
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   decodeDfh, encodeDfh, decodeV1Csr, encodeV1Csr, decodeParamHeader, encodeParamHeader, decodeMsixParam, encodeMsixParam,
-  featureTypeOf, DfhType,
+  featureTypeOf,
 } from '../../src/dfl/dfh.js';
+import { DfhType } from '../../src/dfl/regs/dfh.js';
 import { formatGuid, parseGuid, FME_GUID, PORT_GUID } from '../../src/dfl/guid.js';
 import { fiuName, privateFeatureName, FmeFeatureId, PortFeatureId } from '../../src/dfl/names.js';
 import { ArgumentError } from '../../src/errors.js';

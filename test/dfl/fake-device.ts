@@ -5,7 +5,8 @@ import { TrappedRegion } from '../../src/mmio/trapped-region.js';
 import type { Region } from '../../src/mmio/region.js';
 import { getLe32, getLe64, putLe32, putLe64 } from '../../src/util/bytes.js';
 import type { DflSource } from '../../src/dfl/walk.js';
-import { encodeDfh, DfhType, type DfhFields } from '../../src/dfl/dfh.js';
+import { encodeDfh, type DfhFields } from '../../src/dfl/dfh.js';
+import { DfhType } from '../../src/dfl/regs/dfh.js';
 import { DeviceError } from '../../src/errors.js';
 
 export class FakeDflDevice implements DflSource {

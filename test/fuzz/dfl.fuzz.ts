@@ -5,7 +5,8 @@
 import { walkDfl, MAX_FEATURES, type DflWalk } from '../../src/dfl/walk.js';
 import { DflError } from '../../src/dfl/errors.js';
 import { flattenFeatures } from '../../src/dfl/feature.js';
-import { encodeMsixParam, encodeParamHeader, encodeV1Csr, ParamId } from '../../src/dfl/dfh.js';
+import { encodeMsixParam, encodeParamHeader, encodeV1Csr } from '../../src/dfl/dfh.js';
+import { ParamId } from '../../src/dfl/regs/dfh.js';
 import { FakeDflDevice, put64, dfh, T, vsecConfig, putFme, putPort, portOffsetWord } from '../dfl/fake-device.js';
 import { FuzzFinding, mutate, newStats, Rng, runCase, type FuzzTarget } from './lib.js';
 

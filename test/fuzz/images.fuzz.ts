@@ -5,7 +5,7 @@
 import { buildSignedImage, cancellationPayload, patternPayload, rootKeyHashPayload } from '../../src/afu/image/image-writer.js';
 import { checkPayloadHashes, imageInfo, parseSignedImage, rootKeyHashOf } from '../../src/afu/image/signed-image.js';
 import { flashRefusal } from '../../src/afu/image/flashable.js';
-import { subtypeNames } from '../../src/afu/image/layout.js';
+import { subtypeNames } from '../../src/dfl/regs/signed-image-layout.js';
 import { FuzzFinding, Rng, mutate, newStats, runCase, type FuzzTarget } from './lib.js';
 
 function seeds(): Uint8Array[] {

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { closeQuietly, connectUnix, createMemfd, socket } from '../../src/sys/libc.js';
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM } from '../../src/sys/constants.js';
 import { encodeVersion } from '../../src/vfio-user/capabilities.js';
-import { encodeDeviceInfo } from '../../src/vfio-user/messages.js';
+import { vfio_user_device_info } from '../../src/sys/uapi/vfio-user.js';
 import { MessageSocket } from '../../src/vfio-user/unix-socket.js';
 import { FLAG_ERROR, FLAG_NO_REPLY, VfioUserConnectionError } from '../../src/vfio-user/protocol.js';
 import { getLe32 } from '../../src/util/bytes.js';
@@ -80,7 +80,7 @@ class Client {
 function healthy(path: string): Client {
   const c = new Client(path);
   const v = c.call(buildCommand(1, Command.VERSION, encodeVersion(0, 1, { maxMsgFds: 8 })), [], 5000);
-  const info = c.call(buildCommand(2, Command.DEVICE_GET_INFO, encodeDeviceInfo({ argsz: 16, flags: 0, numRegions: 0, numIrqs: 0 })), [], 5000);
+  const info = c.call(buildCommand(2, Command.DEVICE_GET_INFO, vfio_user_device_info.encode()), [], 5000);
   if (!v || v.error || !info || info.error) throw new FuzzFinding('the server no longer negotiates VERSION / answers DEVICE_GET_INFO');
   return c;
 }

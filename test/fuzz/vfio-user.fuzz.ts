@@ -14,13 +14,15 @@ import { SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../../src/sys/constant
 import { MessageSocket } from '../../src/vfio-user/unix-socket.js';
 import { buildCommand, Command, decodeHeader, HEADER_SIZE, isReply, putSize, seedMessages } from '../vfio-user/fuzz-seeds.js';
 import { FLAG_ERROR, type Header } from '../../src/vfio-user/protocol.js';
-import { getLe32, getLe64 } from '../../src/util/bytes.js';
 import { FuzzFinding, mutate, newStats, Rng, runCase, type FuzzTarget, type FuzzStats } from './lib.js';
 import { encodeVersion, decodeVersion } from '../../src/vfio-user/capabilities.js';
-import { decodeRegionInfoReply, encodeRegionInfoReply, CAP_SPARSE_MMAP, CAP_TYPE, CAP_MSIX_MAPPABLE } from '../../src/vfio-user/region-info.js';
+import { decodeRegionInfoReply, encodeRegionInfoReply } from '../../src/vfio-user/region-info.js';
+import { DeviceFeatureFlags, IrqSetFlags, RegionInfoCap, RegionInfoFlags, encodeIrqSet, vfio_device_feature } from '../../src/sys/uapi/linux-vfio.js';
+import { flagSet } from '../../src/sys/uapi/struct.js';
+import { vfio_user_region_access } from '../../src/sys/uapi/vfio-user.js';
 import {
   decodeIoFdsReply, encodeIoFdsReply, decodeRegionAccess, encodeRegionAccess, decodeDmaAccess, encodeDmaAccess,
-  decodeWriteMulti, encodeWriteMulti, decodeIrqSet, encodeIrqSet, decodeDeviceFeature, encodeDeviceFeature,
+  decodeWriteMulti, allocWriteMulti, putMultiWrite, decodeIrqSet, decodeDeviceFeature, decodeRegionBatchReply, encodeRegionBatchReply,
 } from '../../src/vfio-user/messages.js';
 import { VirtualClock } from '../../src/util/clock.js';
 
@@ -108,9 +110,7 @@ class Harness {
     if (h.command !== Command.REGION_READ && h.command !== Command.REGION_WRITE) return;
     const ok = replies.find((r) => r.id === h.id && r.command === h.command && (r.flags & FLAG_ERROR) === 0);
     if (!ok) return;
-    const offset = getLe64(sent, HEADER_SIZE);
-    const region = getLe32(sent, HEADER_SIZE + 8);
-    const count = getLe32(sent, HEADER_SIZE + 12);
+    const { offset, region, count } = vfio_user_region_access.decode(sent, HEADER_SIZE);
     const size = region === 7 ? 4096 : region < this.device.regionCount ? this.device.regionInfo(region).size : 0;
     if (offset + BigInt(count) > BigInt(size)) throw new FuzzFinding(`server answered a ${count}-byte access at 0x${offset.toString(16)} of region ${region} (size 0x${size.toString(16)}) without an error`);
     if (h.command === Command.REGION_WRITE && sent.length - HEADER_SIZE - 16 < count) throw new FuzzFinding(`server accepted a ${count}-byte REGION_WRITE carrying ${sent.length - HEADER_SIZE - 16} data bytes`);
@@ -177,20 +177,24 @@ export function fuzzVfioUser(cases: number, seed: number): FuzzStats {
 
 /** Replies a client parses (server to client bytes), as the spec lays them out. */
 function replySeeds(): { decode: (p: Uint8Array) => unknown; bytes: Uint8Array }[] {
-  const info = encodeRegionInfoReply({ flags: 0xf, index: 2, size: 0x10000n, offset: 0x20000n, caps: [
-    { id: CAP_SPARSE_MMAP, version: 1, areas: [{ offset: 0n, size: 0x1000n }, { offset: 0x3000n, size: 0xd000n }] },
-    { id: CAP_TYPE, version: 1, type: 3, subtype: 1 },
-    { id: CAP_MSIX_MAPPABLE, version: 1 },
+  const { READ, WRITE, MMAP, CAPS } = RegionInfoFlags;
+  const info = encodeRegionInfoReply({ flags: flagSet(READ, WRITE, MMAP, CAPS), index: 2, size: 0x10000n, offset: 0x20000n, caps: [
+    { id: RegionInfoCap.SPARSE_MMAP, version: 1, areas: [{ offset: 0n, size: 0x1000n }, { offset: 0x3000n, size: 0xd000n }] },
+    { id: RegionInfoCap.TYPE, version: 1, type: 3, subtype: 1 },
+    { id: RegionInfoCap.MSIX_MAPPABLE, version: 1 },
   ] }, 4096);
+  const multi = allocWriteMulti(1);
+  putMultiWrite(multi, 0, 0, 0, Uint8Array.of(1, 2, 3, 4));
   return [
     { decode: decodeRegionInfoReply, bytes: info },
     { decode: decodeVersion, bytes: encodeVersion(0, 1, { maxMsgFds: 8, maxDataXferSize: 1 << 20, pgsizes: 0x201000, maxDmaMaps: 100, twinSocket: { supported: true, fdIndex: 0 }, writeMultiple: true, migration: { pgsize: 4096 } }) },
-    { decode: decodeIoFdsReply, bytes: encodeIoFdsReply(0, [{ offset: 0x100n, size: 4n, fdIndex: 0, type: 0, flags: 1, data: 7n }, { offset: 0x200n, size: 8n, fdIndex: 1, type: 1, flags: 0, data: 9n }], 4096) },
-    { decode: (p) => decodeRegionAccess(p, true, 1 << 20, 'REGION_READ reply'), bytes: encodeRegionAccess({ offset: 8n, region: 0, count: 4, data: Uint8Array.of(1, 2, 3, 4) }) },
-    { decode: (p) => decodeDmaAccess(p, true, 1 << 20), bytes: encodeDmaAccess({ address: 0x1000n, count: 3, data: Uint8Array.of(1, 2, 3) }) },
-    { decode: decodeWriteMulti, bytes: encodeWriteMulti([{ offset: 0n, region: 0, data: Uint8Array.of(1, 2, 3, 4) }]) },
-    { decode: decodeIrqSet, bytes: encodeIrqSet({ flags: 0x22, index: 2, start: 0, count: 3, bools: Uint8Array.of(1, 0, 1) }) },
-    { decode: decodeDeviceFeature, bytes: encodeDeviceFeature({ argsz: 16, flags: 0x10001, data: new Uint8Array(8) }) },
+    { decode: decodeIoFdsReply, bytes: encodeIoFdsReply(0, [{ offset: 0x100n, size: 4n, fd_index: 0, type: 0, flags: 1, data: 7n }, { offset: 0x200n, size: 8n, fd_index: 1, type: 1, flags: 0, data: 9n }], 4096) },
+    { decode: (p) => decodeRegionAccess(p, true, 1 << 20, 'REGION_READ reply'), bytes: encodeRegionAccess(0, 8n, 4, Uint8Array.of(1, 2, 3, 4)) },
+    { decode: (p) => decodeDmaAccess(p, true, 1 << 20), bytes: encodeDmaAccess(0x1000n, 3, Uint8Array.of(1, 2, 3)) },
+    { decode: decodeWriteMulti, bytes: multi },
+    { decode: decodeIrqSet, bytes: encodeIrqSet(flagSet(IrqSetFlags.DATA_BOOL, IrqSetFlags.ACTION_TRIGGER), 2, 0, 3, { bools: [1, 0, 1] }) },
+    { decode: decodeDeviceFeature, bytes: vfio_device_feature.encode({ argsz: 16, flags: flagSet(DeviceFeatureFlags.GET, 1 as typeof DeviceFeatureFlags.GET) }, 16) },
+    { decode: (p) => decodeRegionBatchReply(p, 9, 3), bytes: encodeRegionBatchReply({ completed: 4, stop: 2, accesses: 12, values: BigUint64Array.of(1n, 0x1_0000_0080n) }) },
   ];
 }
 

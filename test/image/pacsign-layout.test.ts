@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { buildSignedImage, cancellationPayload, rootKeyHashPayload } from '../../src/afu/image/image-writer.js';
 import { parseSignedImage, rootKeyHashOf } from '../../src/afu/image/signed-image.js';
 import { flashRefusal } from '../../src/afu/image/flashable.js';
-import { contentTypePacsignNames, imageTypeNames } from '../../src/afu/image/layout.js';
+import { contentTypePacsignNames, imageTypeNames } from '../../src/dfl/regs/signed-image-layout.js';
 
 const le32 = (b: Uint8Array, at: number, v: number): void => { new DataView(b.buffer, b.byteOffset).setUint32(at, v >>> 0, true); };
 const sha = (alg: string, ...parts: Uint8Array[]): Uint8Array => { const h = createHash(alg); for (const p of parts) h.update(p); return h.digest(); };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildSignedImage, patternPayload } from '../../src/afu/image/image-writer.js';
 import { ImageError, checkPayloadHashes, imageInfo, parseSignedImage, verifySignedImage } from '../../src/afu/image/signed-image.js';
 import { putLe32 } from '../../src/util/bytes.js';
-import { BLOCK1_OFFSET, B1_CSK_ENTRY, MIN_IMAGE_SIZE, PAYLOAD_OFFSET } from '../../src/afu/image/layout.js';
+import { BLOCK1_OFFSET, B1_CSK_ENTRY, MIN_IMAGE_SIZE, PAYLOAD_OFFSET } from '../../src/dfl/regs/signed-image-layout.js';
 import { target } from '../fuzz/images.fuzz.js';
 
 describe('signed image parser', () => {

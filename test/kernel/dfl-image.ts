@@ -2,8 +2,10 @@
 // global-perf private features, one port in the port table) and a Port (error and UMsg
 // features, NEXT_AFU to an AFU with its GUID), laid out as a real N3000 BAR0 is
 // (drivers/fpga/dfl.h, reference/dfl.md). Also the summary both sides compare.
-import { encodeDfh, DfhReg, DfhType, FiuId } from '../../src/dfl/dfh.js';
-import { FmeReg, FME_PORT_OFST, PortReg, putField, PORT_CAP, FME_CAP } from '../../src/dfl/fiu-regs.js';
+import { encodeDfh } from '../../src/dfl/dfh.js';
+import { DfhReg, DfhType, FiuId } from '../../src/dfl/regs/dfh.js';
+import { FmeReg, FME_PORT_OFST, PortReg, PORT_CAP, FME_CAP } from '../../src/dfl/regs/fiu.js';
+import { fieldPrep } from '../../src/util/bitfield.js';
 import { flattenFeatures, type Feature } from '../../src/dfl/feature.js';
 import { putLe64 } from '../../src/util/bytes.js';
 
@@ -18,8 +20,8 @@ export function buildDflImage(): Uint8Array {
   put(0x0, encodeDfh({ type: DfhType.FIU, id: FiuId.FME, next: 0x1000 }));
   put(DfhReg.GUID_L, 0x82fe38f0f9e17764n);
   put(DfhReg.GUID_H, 0xbfaf2ae94a5246e3n);
-  put(FmeReg.CAP, putField(1, FME_CAP.NUM_PORTS) | putField(38, FME_CAP.ADDR_WIDTH));
-  put(FmeReg.PORT_OFFSET0, FME_PORT_OFST.IMP | (0n << FME_PORT_OFST.BAR_SHIFT) | BigInt(PORT_OFFSET));
+  put(FmeReg.CAP, fieldPrep(FME_CAP.NUM_PORTS, 1) | fieldPrep(FME_CAP.ADDR_WIDTH, 38));
+  put(FmeReg.PORT_OFFSET0, FME_PORT_OFST.IMP | fieldPrep(FME_PORT_OFST.BAR_ID, 0) | fieldPrep(FME_PORT_OFST.DFH_OFST, PORT_OFFSET));
   // FME thermal management (id 1) then global performance (id 3), end of list.
   put(0x1000, encodeDfh({ type: DfhType.PRIVATE, id: 0x1, next: 0x1000 }));
   put(0x2000, encodeDfh({ type: DfhType.PRIVATE, id: 0x3, next: 0x1000, eol: true }));
@@ -29,7 +31,7 @@ export function buildDflImage(): Uint8Array {
   put(PORT_OFFSET + DfhReg.GUID_L, 0x4fb69a7a3a4cdb5fn);
   put(PORT_OFFSET + DfhReg.GUID_H, 0x3ab49893138d42ebn);
   put(PORT_OFFSET + DfhReg.NEXT_AFU, 0x10000n);
-  put(PORT_OFFSET + PortReg.CAP, putField(0, PORT_CAP.PORT_NUM) | putField(64, PORT_CAP.MMIO_SIZE) | putField(4, PORT_CAP.SUPP_INT_NUM));
+  put(PORT_OFFSET + PortReg.CAP, fieldPrep(PORT_CAP.PORT_NUM, 0) | fieldPrep(PORT_CAP.MMIO_SIZE, 64) | fieldPrep(PORT_CAP.SUPP_INT_NUM, 4));
   put(PORT_OFFSET + 0x1000, encodeDfh({ type: DfhType.PRIVATE, id: 0x10, next: 0x1000 }));
   put(PORT_OFFSET + 0x2000, encodeDfh({ type: DfhType.PRIVATE, id: 0x11, next: 0, eol: true }));
   const afu = PORT_OFFSET + 0x10000;

@@ -298,7 +298,7 @@ describe('between processes', () => {
     }
     expect((err as ReservationError).code).toBe('ESTALE');
     expect((err as Error).message).toContain('no longer running');
-    expect((err as Error).message).toContain('vfiokit free sim:stale --force');
+    expect((err as Error).message).toContain('clear it with free(device, { force: true })');
     expect(code(() => free('sim:stale'))).toBe('ESTALE');
     await expect(withReservation('sim:stale', 'PROGRAM', () => 0)).rejects.toMatchObject({ code: 'ESTALE' });
     expect(free('sim:stale', { force: true }).state).toBe('FREE');

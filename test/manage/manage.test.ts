@@ -104,7 +104,7 @@ describe('environment', () => {
     api.setLogLevel(0);
     expect(await api.initEal()).toBe(-E.ENODEV);
     expect(api.lastError()).toMatchObject({ code: 'ENODEV', errno: E.ENODEV });
-    expect(api.lastError()!.message).toContain('vfiokit backends');
+    expect(api.lastError()!.message).toContain('loadBackends() reports why');
   });
 });
 

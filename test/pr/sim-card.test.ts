@@ -8,6 +8,8 @@ import { prEngineOf, type PrFault } from '../../src/sim/pr-engine.js';
 import { Card } from '../../src/afu/card.js';
 import { parseGbs } from '../../src/afu/pr/gbs.js';
 import { prTarget, reconfigureCard, startCardReconfiguration } from '../../src/afu/pr/card-pr.js';
+import { fmePrDriver } from '../../src/afu/pr/fme-pr.js';
+import type { FeatureRef } from '../../src/afu/feature-ref.js';
 import { simGbs as simGbsFile, prError } from './helpers.js';
 
 const NEW_AFU = '6f4e5d3c-2b1a-4c9d-8e7f-0a1b2c3d4e5f';
@@ -155,10 +157,12 @@ describe('PR feature in DFH v1 (dfl.c create_feature_instance: the CSR block is 
 
   it('refuses a PR feature whose v1 CSR address is absolute (not reachable through a BAR)', async () => {
     using device = (await openDevice('sim:n3000-dfh1')) as SimDevice;
-    const card = Card.discover(device);
-    const pr = card.fme!.findFeature(0x5)!;
-    const absolute = { ...pr, feature: { ...pr.feature, csr: { ...pr.feature.csr!, absolute: true, address: 0xfee0_0000n } } };
-    const fake = { device, fme: { findFeature: () => absolute, portCount: 1 }, port: () => undefined } as unknown as Card;
-    expect(() => prTarget(fake)).toThrow(/absolute CSR address 0xfee00000/);
+    // The sim has no absolute CSR address: the PR driver is handed one as the walk binds it.
+    const absoluteOf = (ref: FeatureRef): FeatureRef => ({ ...ref, feature: { ...ref.feature, csr: { ...ref.feature.csr!, absolute: true, address: 0xfee0_0000n } } });
+    const card = Card.discover(device, { drivers: [{ ...fmePrDriver, init: (ref, fiu) => fmePrDriver.init(absoluteOf(ref), fiu) }] });
+    // The driver refuses the feature at bind time (recorded), PR reports it when asked.
+    expect(card.driverErrors.map((e) => [e.key, e.error.code])).toEqual([['fme:0x5', 'EPR_CSR_ABSOLUTE']]);
+    expect(card.fme!.prInterfaceId).toBeUndefined();
+    expect(() => prTarget(card)).toThrow(/absolute CSR address 0xfee00000/);
   });
 });

@@ -5,6 +5,7 @@ import type { Afu } from '../../src/afu/afu.js';
 import { allocateDma } from '../../src/dma/index.js';
 import { IrqIndex } from '../../src/device/device.js';
 import { SimAfuReg, DmaCtrl, DmaStatus, DmaFault } from '../../src/sim/afu-regs.js';
+import { fieldGet, fieldPrep } from '../../src/util/bitfield.js';
 import { SimVector } from '../../src/sim/sim-card.js';
 import { VirtualClock, realClock } from '../../src/util/clock.js';
 
@@ -12,7 +13,7 @@ function startCopy(afu: Afu, src: bigint, dst: bigint, len: number, irq = true, 
   afu.write64(SimAfuReg.DMA_SRC, src);
   afu.write64(SimAfuReg.DMA_DST, dst);
   afu.write64(SimAfuReg.DMA_LEN, BigInt(len));
-  afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.START | (irq ? DmaCtrl.IRQ_ENABLE : 0n) | (BigInt(userIrq) << DmaCtrl.IRQ_SHIFT));
+  afu.write64(SimAfuReg.DMA_CTRL, DmaCtrl.START | (irq ? DmaCtrl.IRQ_ENABLE : 0n) | fieldPrep(DmaCtrl.IRQ, userIrq));
 }
 
 const statusOf = (afu: Afu): { busy: boolean; done: boolean; fault: boolean; code: number; bytes: number } => {
@@ -21,8 +22,8 @@ const statusOf = (afu: Afu): { busy: boolean; done: boolean; fault: boolean; cod
     busy: (s & DmaStatus.BUSY) !== 0n,
     done: (s & DmaStatus.DONE) !== 0n,
     fault: (s & DmaStatus.FAULT) !== 0n,
-    code: Number((s & DmaStatus.FAULT_MASK) >> DmaStatus.FAULT_SHIFT),
-    bytes: Number(s >> DmaStatus.BYTES_SHIFT),
+    code: Number(fieldGet(DmaStatus.FAULT_CODE, s)),
+    bytes: Number(fieldGet(DmaStatus.BYTES, s)),
   };
 };
 

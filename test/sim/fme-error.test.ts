@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSimCard } from '../../src/sim/sim-device.js';
 import { Card } from '../../src/afu/card.js';
-import { FmeErrorReg, FME_ERROR_CAP } from '../../src/dfl/fiu-regs.js';
+import { FmeErrorReg, FME_ERROR_CAP } from '../../src/dfl/regs/fiu.js';
 import { FmeFeatureId } from '../../src/dfl/names.js';
 
 describe('sim FME global error feature', () => {

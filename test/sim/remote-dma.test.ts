@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { AfuModel } from '../../src/sim/afu-model.js';
 import { SimDmaMapper } from '../../src/sim/sim-dma-mapper.js';
 import { SimAfuReg, DmaCtrl, DmaStatus, DmaFault } from '../../src/sim/afu-regs.js';
+import { fieldGet } from '../../src/util/bitfield.js';
 import type { Clock } from '../../src/util/clock.js';
 import type { DmaMemory } from '../../src/dma/mapper.js';
 import { logger } from '../../src/util/log.js';
@@ -85,7 +86,7 @@ describe('sim AFU DMA through remote memory', () => {
     await settle(20);
     const st = afu.read64(SimAfuReg.DMA_STATUS);
     expect(st & DmaStatus.FAULT).toBe(DmaStatus.FAULT);
-    expect(Number((st & DmaStatus.FAULT_MASK) >> DmaStatus.FAULT_SHIFT)).toBe(DmaFault.SRC_UNMAPPED);
+    expect(Number(fieldGet(DmaStatus.FAULT_CODE, st))).toBe(DmaFault.SRC_UNMAPPED);
     expect(afu.read64(SimAfuReg.DMA_FAULT_IOVA)).toBe(0x30_0010n);
   });
 

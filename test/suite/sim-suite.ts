@@ -7,6 +7,7 @@ import { IrqIndex } from '../../src/device/device.js';
 import { Card } from '../../src/afu/card.js';
 import { allocateDma } from '../../src/dma/dma-buffer.js';
 import { SimAfuReg, DmaStatus, DmaFault, startAfuDma } from '../../src/sim/afu-regs.js';
+import { fieldGet } from '../../src/util/bitfield.js';
 import { SIM_AFU_OFFSET, SIM_PORT_OFFSET, SimVector, SIM_MSIX_VECTORS } from '../../src/sim/sim-card.js';
 import { SIM_PCI_VENDOR, SIM_PCI_DEVICE } from '../../src/sim/identity.js';
 import { buildGbs, parseGbs, type Gbs } from '../../src/afu/pr/gbs.js';
@@ -78,7 +79,7 @@ export function defineSimSuite(factory: DeviceFactory): void {
       for (let i = 0; i < src.memory.bytes.length; i++) src.memory.bytes[i] = (i * 31 + 7) & 0xff;
       const status = runDma(device, card, src.iova, dst.iova, 64 * 1024, 0);
       expect(status & DmaStatus.FAULT).toBe(0n);
-      expect(Number(status >> DmaStatus.BYTES_SHIFT)).toBe(64 * 1024);
+      expect(Number(fieldGet(DmaStatus.BYTES, status))).toBe(64 * 1024);
       expect(Buffer.compare(src.memory.bytes, dst.memory.bytes)).toBe(0);
       expect(await irq!.wait({ timeoutMs: 5000 })).toBeGreaterThanOrEqual(1);
       device.disableInterrupts(IrqIndex.MSIX);
@@ -90,11 +91,11 @@ export function defineSimSuite(factory: DeviceFactory): void {
       using src = allocateDma(device, 4096, { access: 'read' });
       const readOnly = allocateDma(device, 4096, { access: 'read' });
       let status = runDma(device, card, src.iova, readOnly.iova, 4096);
-      expect(Number((status & DmaStatus.FAULT_MASK) >> DmaStatus.FAULT_SHIFT)).toBe(DmaFault.DST_NO_WRITE);
+      expect(Number(fieldGet(DmaStatus.FAULT_CODE, status))).toBe(DmaFault.DST_NO_WRITE);
       const gone = readOnly.iova;
       readOnly.close();
       status = runDma(device, card, gone, src.iova, 4096);
-      expect(Number((status & DmaStatus.FAULT_MASK) >> DmaStatus.FAULT_SHIFT)).toBe(DmaFault.SRC_UNMAPPED);
+      expect(Number(fieldGet(DmaStatus.FAULT_CODE, status))).toBe(DmaFault.SRC_UNMAPPED);
     });
 
     it('delivers every MSI-X vector it arms, and none after disable', async () => {

@@ -10,6 +10,8 @@ import { spawnServer, spawnExecutable, openFds, settle, type SpawnedServer } fro
 import { REG_FIFO, REG_FIFO_COUNT, REG_FIFO_SUM, REG_DST, REG_GO, REG_LEN, REG_MSG_GO, REG_MSG_LATER, REG_SCRATCH, REG_SRC, REG_STATUS } from './fixtures/memory-device.js';
 import type { DmaMemory } from '../../src/dma/mapper.js';
 import { addressOf } from '../../src/sys/libc.js';
+import { cliAdvice } from '../../src/cli/advice.js';
+import type { VfiokitError } from '../../src/errors.js';
 
 /** Client memory with no fd: the server reaches it only with DMA_READ / DMA_WRITE messages. */
 function plainMemory(size: number): DmaMemory {
@@ -214,8 +216,15 @@ describe('server death', () => {
     }
   });
 
-  it('says how to start a server when none listens', () => {
-    expect(() => new VfioUserDevice('/tmp/does-not-exist.sock')).toThrow(/vfiokit serve/);
+  it('says how to start a server when none listens (the CLI adds the vfiokit serve command)', () => {
+    let err: unknown;
+    try {
+      new VfioUserDevice('/tmp/does-not-exist.sock');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'ENOENT', message: expect.stringContaining('start a vfio-user server on that socket first (VfioUserServer)') });
+    expect(cliAdvice(err as VfiokitError)).toBe('e.g. run: vfiokit serve sim:n3000 --socket /tmp/does-not-exist.sock');
   });
 });
 

@@ -1,21 +1,23 @@
 // Golden tests: byte arrays written by hand from the protocol specification's tables
-// (vfio-user.rst) and linux/vfio.h layouts, not produced by our encoder.
+// (vfio-user.rst) and linux/vfio.h layouts, not produced by our encoder; the encoding side is
+// the production codec (the struct tables of src/sys/uapi and the messages.ts helpers).
 import { describe, expect, it } from 'vitest';
 import {
   Command, HEADER_SIZE, decodeHeader, encodeHeader, buildErrorReply, buildCommand, VfioUserFormatError, Errno,
 } from '../../src/vfio-user/protocol.js';
 import { decodeVersion, encodeVersion } from '../../src/vfio-user/capabilities.js';
 import {
-  decodeDmaMap, encodeDmaMap, decodeDmaUnmap, encodeDmaUnmap, decodeDeviceInfo, encodeDeviceInfo,
-  decodeIrqInfo, decodeIrqSet, encodeIrqSet, decodeRegionAccess, encodeRegionAccess, decodeDmaAccess,
-  encodeDmaAccess, decodeWriteMulti, encodeWriteMulti, decodeIoFdsReply, encodeIoFdsReply, decodeDeviceFeature,
-  IRQ_SET_DATA_EVENTFD, IRQ_SET_ACTION_TRIGGER, IRQ_SET_DATA_BOOL, DMA_FLAG_READ, DMA_FLAG_WRITE, FEATURE_GET,
-  FEATURE_SET, decodeIoFdsRequest,
+  decodeDmaMap, decodeDmaUnmap, decodeDeviceInfo, decodeIrqInfo, decodeIrqSet, decodeRegionAccess, encodeRegionAccess, decodeDmaAccess,
+  encodeDmaAccess, decodeWriteMulti, allocWriteMulti, putMultiWrite, putMultiWrite64, decodeIoFdsReply, encodeIoFdsReply,
+  decodeDeviceFeature, decodeIoFdsRequest,
 } from '../../src/vfio-user/messages.js';
-import {
-  decodeRegionInfoReply, encodeRegionInfoReply, decodeRegionInfoRequest, encodeRegionInfoRequest, CAP_SPARSE_MMAP,
-  CAP_TYPE, REGION_FLAG_READ, REGION_FLAG_WRITE, REGION_FLAG_MMAP, REGION_FLAG_CAPS,
-} from '../../src/vfio-user/region-info.js';
+import { decodeRegionInfoReply, encodeRegionInfoReply, decodeRegionInfoRequest, encodeRegionInfoRequest } from '../../src/vfio-user/region-info.js';
+import { DeviceFeatureFlags, IrqSetFlags, RegionInfoCap, RegionInfoFlags, encodeIrqSet } from '../../src/sys/uapi/linux-vfio.js';
+import { flagSet } from '../../src/sys/uapi/struct.js';
+import { DmaMapFlags, vfio_user_device_info, vfio_user_dma_map, vfio_user_dma_unmap } from '../../src/sys/uapi/vfio-user.js';
+
+const { READ: REGION_FLAG_READ, WRITE: REGION_FLAG_WRITE, MMAP: REGION_FLAG_MMAP, CAPS: REGION_FLAG_CAPS } = RegionInfoFlags;
+const { GET: FEATURE_GET, SET: FEATURE_SET } = DeviceFeatureFlags;
 
 const bytes = (...v: number[]): Uint8Array => Uint8Array.from(v);
 const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
@@ -100,15 +102,15 @@ describe('DMA_MAP / DMA_UNMAP', () => {
   // argsz 32, flags READ|WRITE, offset 0x1000, address 0x10_0000_0000, size 0x20_0000
   const map = bytes(...le32(32), ...le32(3), ...le64(0x1000), ...le64(0x10_0000_0000), ...le64(0x20_0000));
   it('decodes the 32-byte DMA_MAP', () => {
-    expect(decodeDmaMap(map)).toEqual({ argsz: 32, flags: DMA_FLAG_READ | DMA_FLAG_WRITE, offset: 0x1000n, address: 0x10_0000_0000n, size: 0x20_0000n });
+    expect(decodeDmaMap(map)).toEqual({ argsz: 32, flags: DmaMapFlags.READ | DmaMapFlags.WRITE, offset: 0x1000n, addr: 0x10_0000_0000n, size: 0x20_0000n });
   });
   it('encodes it byte for byte', () => {
-    expect([...encodeDmaMap({ flags: 3, offset: 0x1000n, address: 0x10_0000_0000n, size: 0x20_0000n })]).toEqual([...map]);
+    expect([...vfio_user_dma_map.encode({ flags: flagSet(DmaMapFlags.READ, DmaMapFlags.WRITE), offset: 0x1000n, addr: 0x10_0000_0000n, size: 0x20_0000n })]).toEqual([...map]);
   });
   it('decodes and encodes the 24-byte DMA_UNMAP', () => {
     const unmap = bytes(...le32(24), ...le32(0), ...le64(0x10_0000_0000), ...le64(0x20_0000));
-    expect(decodeDmaUnmap(unmap)).toEqual({ argsz: 24, flags: 0, address: 0x10_0000_0000n, size: 0x20_0000n });
-    expect([...encodeDmaUnmap({ flags: 0, address: 0x10_0000_0000n, size: 0x20_0000n })]).toEqual([...unmap]);
+    expect(decodeDmaUnmap(unmap)).toEqual({ argsz: 24, flags: 0, addr: 0x10_0000_0000n, size: 0x20_0000n });
+    expect([...vfio_user_dma_unmap.encode({ flags: 0, addr: 0x10_0000_0000n, size: 0x20_0000n })]).toEqual([...unmap]);
   });
   it('refuses short, unknown flags, bad argsz, ALL with an address', () => {
     expect(codeOf(() => decodeDmaMap(map.subarray(0, 31)))).toBe('EVFIO_USER_TRUNCATED/EINVAL');
@@ -121,8 +123,8 @@ describe('DMA_MAP / DMA_UNMAP', () => {
 describe('DEVICE_GET_INFO / GET_IRQ_INFO', () => {
   it('decodes a 16-byte device info reply: RESET|PCI, 9 regions, 5 irqs', () => {
     const p = bytes(...le32(16), ...le32(3), ...le32(9), ...le32(5));
-    expect(decodeDeviceInfo(p)).toEqual({ argsz: 16, flags: 3, numRegions: 9, numIrqs: 5 });
-    expect([...encodeDeviceInfo({ argsz: 16, flags: 3, numRegions: 9, numIrqs: 5 })]).toEqual([...p]);
+    expect(decodeDeviceInfo(p)).toEqual({ argsz: 16, flags: 3, num_regions: 9, num_irqs: 5 });
+    expect([...vfio_user_device_info.encode({ argsz: 16, flags: 3, num_regions: 9, num_irqs: 5 })]).toEqual([...p]);
   });
   it('decodes an MSI-X irq info: EVENTFD|NORESIZE, index 2, 4 vectors', () => {
     expect(decodeIrqInfo(bytes(...le32(16), ...le32(9), ...le32(2), ...le32(4)))).toEqual({ argsz: 16, flags: 9, index: 2, count: 4 });
@@ -133,11 +135,11 @@ describe('DEVICE_GET_INFO / GET_IRQ_INFO', () => {
 describe('DEVICE_SET_IRQS', () => {
   it('decodes EVENTFD|TRIGGER on MSI-X 0..1 (fds out of band, 20-byte payload)', () => {
     const p = bytes(...le32(20), ...le32(0x24), ...le32(2), ...le32(0), ...le32(2));
-    expect(decodeIrqSet(p)).toEqual({ argsz: 20, flags: IRQ_SET_DATA_EVENTFD | IRQ_SET_ACTION_TRIGGER, index: 2, start: 0, count: 2 });
-    expect([...encodeIrqSet({ flags: 0x24, index: 2, start: 0, count: 2 })]).toEqual([...p]);
+    expect(decodeIrqSet(p)).toEqual({ argsz: 20, flags: IrqSetFlags.DATA_EVENTFD | IrqSetFlags.ACTION_TRIGGER, index: 2, start: 0, count: 2 });
+    expect([...encodeIrqSet(flagSet(IrqSetFlags.DATA_EVENTFD, IrqSetFlags.ACTION_TRIGGER), 2, 0, 2)]).toEqual([...p]);
   });
   it('decodes BOOL data, one byte per vector', () => {
-    const p = bytes(...le32(23), ...le32(IRQ_SET_DATA_BOOL | IRQ_SET_ACTION_TRIGGER), ...le32(2), ...le32(1), ...le32(3), 1, 0, 1);
+    const p = bytes(...le32(23), ...le32(IrqSetFlags.DATA_BOOL | IrqSetFlags.ACTION_TRIGGER), ...le32(2), ...le32(1), ...le32(3), 1, 0, 1);
     expect([...decodeIrqSet(p).bools!]).toEqual([1, 0, 1]);
   });
   it('refuses two data types, no action, missing bool data', () => {
@@ -151,13 +153,14 @@ describe('REGION_READ / REGION_WRITE', () => {
   it('decodes a 4-byte read request of BAR0 at 0x18', () => {
     const p = bytes(...le64(0x18), ...le32(0), ...le32(4));
     expect(decodeRegionAccess(p, false, 1 << 20)).toEqual({ offset: 0x18n, region: 0, count: 4 });
-    expect([...encodeRegionAccess({ offset: 0x18n, region: 0, count: 4 })]).toEqual([...p]);
+    expect([...encodeRegionAccess(0, 0x18n, 4)]).toEqual([...p]);
   });
   it('decodes a write with its data and a read reply with its data', () => {
     const p = bytes(...le64(0x1000), ...le32(2), ...le32(4), 0xef, 0xbe, 0xad, 0xde);
     const a = decodeRegionAccess(p, true, 1 << 20);
     expect(a.region).toBe(2);
     expect([...a.data!]).toEqual([0xef, 0xbe, 0xad, 0xde]);
+    expect([...encodeRegionAccess(2, 0x1000n, 4, a.data)]).toEqual([...p]);
   });
   it('refuses count over max_data_xfer_size (E2BIG), data shorter or longer than count', () => {
     expect(codeOf(() => decodeRegionAccess(bytes(...le64(0), ...le32(0), ...le32(4096)), false, 1024))).toBe('EVFIO_USER_OVERSIZED/E2BIG');
@@ -171,10 +174,10 @@ describe('DMA_READ / DMA_WRITE', () => {
   it('decodes {u64 address, u64 count} and data after byte 16', () => {
     const p = bytes(...le64(0x2000), ...le64(3), 7, 8, 9);
     const a = decodeDmaAccess(p, true, 1 << 20);
-    expect(a.address).toBe(0x2000n);
+    expect(a.addr).toBe(0x2000n);
     expect(a.count).toBe(3);
     expect([...a.data!]).toEqual([7, 8, 9]);
-    expect([...encodeDmaAccess({ address: 0x2000n, count: 3, data: bytes(7, 8, 9) })]).toEqual([...p]);
+    expect([...encodeDmaAccess(0x2000n, 3, bytes(7, 8, 9))]).toEqual([...p]);
   });
   it('refuses a count of 2^63', () => {
     expect(codeOf(() => decodeDmaAccess(bytes(...le64(0), 0, 0, 0, 0, 0, 0, 0, 0x80), false, 1 << 20))).toBe('EVFIO_USER_OVERSIZED/E2BIG');
@@ -191,7 +194,16 @@ describe('REGION_WRITE_MULTI', () => {
     expect(w[0]!.offset).toBe(0x10n);
     expect([...w[0]!.data]).toEqual([1, 2, 3, 4]);
     expect([...w[1]!.data]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect([...encodeWriteMulti(w)]).toEqual([...p]);
+    // The client's encoder (RemoteRegion's writeBlock path) writes the same bytes.
+    const out = allocWriteMulti(w.length);
+    w.forEach((x, i) => putMultiWrite(out, i, Number(x.offset), x.region, x.data));
+    expect([...out]).toEqual([...p]);
+  });
+  it('writes a 64-bit entry with the whole u64 offset (QEMU VFIOUserWROne.offset is uint64_t)', () => {
+    const out = allocWriteMulti(1);
+    putMultiWrite64(out, 0, 0x1_0000_0010, 3, 0x0807060504030201n);
+    expect([...out]).toEqual([...le64(1), ...le64(0x1_0000_0010), ...le32(3), ...le32(8), 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(decodeWriteMulti(out)[0]).toMatchObject({ offset: 0x1_0000_0010n, region: 3 });
   });
   it('refuses wr_cnt over 200, count 9, and short arrays', () => {
     expect(codeOf(() => decodeWriteMulti(bytes(...le64(201))))).toBe('EVFIO_USER_OVERSIZED/E2BIG');
@@ -219,14 +231,14 @@ describe('DEVICE_GET_REGION_INFO and capability chains', () => {
     const info = decodeRegionInfoReply(p);
     expect(info.size).toBe(0x40000n);
     expect(info.caps).toEqual([
-      { id: CAP_SPARSE_MMAP, version: 1, areas: [{ offset: 0n, size: 0x1000n }, { offset: 0x3000n, size: 0x3d000n }] },
-      { id: CAP_TYPE, version: 1, type: 3, subtype: 1 },
+      { id: RegionInfoCap.SPARSE_MMAP, version: 1, areas: [{ offset: 0n, size: 0x1000n }, { offset: 0x3000n, size: 0x3d000n }] },
+      { id: RegionInfoCap.TYPE, version: 1, type: 3, subtype: 1 },
     ]);
-    const again = encodeRegionInfoReply({ flags: REGION_FLAG_READ | REGION_FLAG_WRITE | REGION_FLAG_MMAP, index: 0, size: 0x40000n, offset: 0n, caps: info.caps }, 4096);
+    const again = encodeRegionInfoReply({ flags: flagSet(REGION_FLAG_READ, REGION_FLAG_WRITE, REGION_FLAG_MMAP), index: 0, size: 0x40000n, offset: 0n, caps: info.caps }, 4096);
     expect([...again]).toEqual([...p]);
   });
   it('returns argsz without caps when the client\'s argsz is too small', () => {
-    const out = encodeRegionInfoReply({ flags: 7, index: 0, size: 0x1000n, offset: 0n, caps: [{ id: CAP_SPARSE_MMAP, version: 1, areas: [{ offset: 0n, size: 0x1000n }] }] }, 32);
+    const out = encodeRegionInfoReply({ flags: flagSet(REGION_FLAG_READ, REGION_FLAG_WRITE, REGION_FLAG_MMAP), index: 0, size: 0x1000n, offset: 0n, caps: [{ id: RegionInfoCap.SPARSE_MMAP, version: 1, areas: [{ offset: 0n, size: 0x1000n }] }] }, 32);
     expect(out.length).toBe(32);
     expect([...out.subarray(0, 16)]).toEqual([...le32(32 + 8 + 8 + 16), ...le32(7), ...le32(0), ...le32(0)]);
   });
@@ -244,7 +256,7 @@ describe('DEVICE_GET_REGION_INFO and capability chains', () => {
 describe('DEVICE_GET_REGION_IO_FDS and DEVICE_FEATURE', () => {
   it('decodes an io-fds reply with one ioeventfd sub-region at the spec\'s 40-byte stride', () => {
     const p = bytes(...le32(56), ...le32(0), ...le32(0), ...le32(1), ...le64(0x100), ...le64(4), ...le32(0), ...le32(0), ...le32(1), ...le32(0), ...le64(0xab));
-    expect(decodeIoFdsReply(p).subRegions).toEqual([{ offset: 0x100n, size: 4n, fdIndex: 0, type: 0, flags: 1, data: 0xabn }]);
+    expect(decodeIoFdsReply(p).subRegions).toEqual([{ offset: 0x100n, size: 4n, fd_index: 0, type: 0, flags: 1, padding: 0, data: 0xabn }]);
     expect([...encodeIoFdsReply(0, decodeIoFdsReply(p).subRegions, 4096)]).toEqual([...p]);
     expect(codeOf(() => decodeIoFdsRequest(bytes(...le32(16), ...le32(1), ...le32(0), ...le32(0))))).toBe('EVFIO_USER_MALFORMED/EINVAL');
   });

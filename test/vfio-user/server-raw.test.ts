@@ -5,7 +5,7 @@ import { ServerConnection } from '../../src/vfio-user/server-connection.js';
 import { MessageSocket } from '../../src/vfio-user/unix-socket.js';
 import { closeQuietly, createEventfd, createMemfd, dup, eventfdRead, unixSocketPair } from '../../src/sys/libc.js';
 import { SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../../src/sys/constants.js';
-import { Errno, type Message } from '../../src/vfio-user/protocol.js';
+import { Errno, FLAG_ERROR, type Message } from '../../src/vfio-user/protocol.js';
 import { MemoryDevice } from './fixtures/memory-device.js';
 import { openFds, settle } from './helpers/spawn.js';
 
@@ -31,7 +31,7 @@ describe('vfio-user server, raw messages', () => {
     if (r.kind !== 'message') throw new Error(`no reply (${r.kind})`);
     return r.message;
   }
-  const errnoOf = (m: Message): number => ((m.header.flags & 0x20) !== 0 ? m.header.error : 0);
+  const errnoOf = (m: Message): number => ((m.header.flags & FLAG_ERROR) !== 0 ? m.header.error : 0);
   const negotiate = (json = '{"capabilities":{"max_msg_fds":8}}'): Message => exchange(cmd(1, 1, versionJson(json)));
 
   beforeEach(() => {

@@ -9,7 +9,7 @@ import { ServerConnection } from '../../src/vfio-user/server-connection.js';
 import { MessageSocket } from '../../src/vfio-user/unix-socket.js';
 import { unixSocketPair } from '../../src/sys/libc.js';
 import { SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../../src/sys/constants.js';
-import type { Message } from '../../src/vfio-user/protocol.js';
+import { FLAG_ERROR, type Message } from '../../src/vfio-user/protocol.js';
 import { createSimCard, type SimDevice } from '../../src/sim/sim-device.js';
 import { SIM_AFU_OFFSET } from '../../src/sim/sim-card.js';
 import { SimAfuReg, DmaCtrl, DmaStatus } from '../../src/sim/afu-regs.js';
@@ -46,7 +46,7 @@ describe('vfio-user server: client memory without an fd (DMA_READ / DMA_WRITE)',
     // DMA_MAP of 8 KiB read/write at IOVA with no fd (QEMU's offset is 0 then).
     peer.send(msg(2, 2, 0, [...le32(32), ...le32(3), ...le64(0), ...le64(IOVA), ...le64(0x2000)]));
     conn.service();
-    expect(receive().header.flags & 0x20).toBe(0);
+    expect(receive().header.flags & FLAG_ERROR).toBe(0);
   });
   afterEach(() => {
     peer.close();
@@ -96,7 +96,7 @@ describe('vfio-user server: client memory without an fd (DMA_READ / DMA_WRITE)',
   it('DMA_UNMAP of the window removes it from the card (a later copy faults)', () => {
     peer.send(msg(3, 3, 0, [...le32(24), ...le32(0), ...le64(IOVA), ...le64(0x2000)]));
     conn.service();
-    expect(receive().header.flags & 0x20).toBe(0);
+    expect(receive().header.flags & FLAG_ERROR).toBe(0);
     expect(device.dma.lookup(BigInt(IOVA))).toBeUndefined();
   });
 });

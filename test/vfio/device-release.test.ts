@@ -16,7 +16,7 @@ import { VfioError } from '../../src/vfio/errors.js';
 import { SysError } from '../../src/sys/sys-error.js';
 import { IrqIndex } from '../../src/device/device.js';
 import type { EventfdInterrupt } from '../../src/device/eventfd-interrupt.js';
-import { RegionInfoFlags } from '../../src/vfio/uapi.js';
+import { RegionInfoFlags } from '../../src/sys/uapi/linux-vfio.js';
 import { fakeVfioPci, type FakeVfioPci } from './fake-vfio-pci.js';
 import { NoIommuMapper } from '../../src/vfio/type1.js';
 import { shim } from '../../src/sys/shim.js';
@@ -163,5 +163,23 @@ describe('openVfioDevice releases what it opened when a later step fails', () =>
       tree.dispose();
       fs.rmSync(dev, { recursive: true, force: true });
     }
+  });
+});
+
+describe('VfioDevice capabilities', () => {
+  it('is a host PCI function bound to vfio-pci; a sim device is not, and the PCI properties follow the capability', async () => {
+    const { createSimCard } = await import('../../src/sim/sim-device.js');
+    const { pciPropertiesOf } = await import('../../src/afu/bmc/properties.js');
+    fake = fakeVfioPci({ 0: { size: 0x1000, offset: 0x1000, flags: RW_MMAP } });
+    const dev = open(fake, { count: 0 });
+    try {
+      expect(dev.capabilities.hostPci).toEqual({ bdf: '0000:3b:00.0', driver: 'vfio-pci' });
+      expect(pciPropertiesOf(dev)).toMatchObject({ address: '0000:3b:00.0', driver: 'vfio-pci', transport: 'vfio' });
+    } finally {
+      dev.close();
+    }
+    using sim = createSimCard('n3000');
+    expect(sim.capabilities?.hostPci).toBeUndefined();
+    expect(pciPropertiesOf(sim)).toMatchObject({ address: undefined, driver: undefined, transport: 'sim' });
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Type1Mapper } from '../../src/vfio/type1.js';
 import { IommufdContext } from '../../src/vfio/iommufd.js';
 import { VfioError, vfioIoctl } from '../../src/vfio/errors.js';
-import { VFIO_DEVICE_RESET } from '../../src/vfio/uapi.js';
+import { DeviceIoctl } from '../../src/sys/uapi/linux-vfio.js';
 import { allocateHostMemory } from '../../src/dma/host-memory.js';
 import { allocateDma } from '../../src/dma/dma-buffer.js';
 
@@ -15,7 +15,7 @@ afterAll(() => fs.closeSync(fd));
 describe('VFIO errors from real syscalls', () => {
   it('an ioctl failure names the ioctl, the device and the errno', () => {
     try {
-      vfioIoctl(fd, VFIO_DEVICE_RESET, null, 'device', 'vfio:0000:3b:00.0');
+      vfioIoctl(fd, DeviceIoctl.VFIO_DEVICE_RESET, null, 'device', 'vfio:0000:3b:00.0');
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(VfioError);

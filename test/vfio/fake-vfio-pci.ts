@@ -7,11 +7,14 @@ import { readlinkSync } from 'node:fs';
 import koffi from 'koffi';
 import { vi, type MockInstance } from 'vitest';
 import { createMemfd, libc, closeQuietly } from '../../src/sys/libc.js';
-import { getLe32, putLe32, putLe64 } from '../../src/util/bytes.js';
+import { putLe32 } from '../../src/util/bytes.js';
 import {
-  DeviceInfoFlags, IrqInfoFlags, RegionInfoFlags, VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_IRQ_INFO,
-  VFIO_DEVICE_GET_REGION_INFO, VFIO_DEVICE_SET_IRQS, VFIO_PCI_CONFIG_REGION_INDEX, VFIO_REGION_INFO_CAP_SPARSE_MMAP, layouts,
-} from '../../src/vfio/uapi.js';
+  DeviceInfoFlags, DeviceIoctl, IrqInfoFlags, PciRegionIndex, RegionInfoCap, RegionInfoFlags, vfio_device_info, vfio_irq_info,
+  vfio_irq_set, vfio_region_info, vfio_region_info_cap_sparse_mmap, vfio_region_sparse_mmap_area,
+} from '../../src/sys/uapi/linux-vfio.js';
+import { flagSet, s32, type FlagOf } from '../../src/sys/uapi/struct.js';
+
+type RegionFlag = FlagOf<typeof RegionInfoFlags>;
 
 export interface FakeRegion {
   size: number;
@@ -43,7 +46,7 @@ export function fakeVfioPci(regions: Partial<Record<number, FakeRegion>>, irqs: 
   putLe32(cfg, 0x00, 0x0b308086);
   putLe32(cfg, 0x08, 0x12000000);
   libc.pwrite(fd, cfg, cfg.length, CONFIG_OFFSET);
-  const all: Partial<Record<number, FakeRegion>> = { [VFIO_PCI_CONFIG_REGION_INDEX]: { size: 256, offset: CONFIG_OFFSET, flags: RegionInfoFlags.READ | RegionInfoFlags.WRITE }, ...regions };
+  const all: Partial<Record<number, FakeRegion>> = { [PciRegionIndex.CONFIG_REGION_INDEX]: { size: 256, offset: CONFIG_OFFSET, flags: RegionInfoFlags.READ | RegionInfoFlags.WRITE }, ...regions };
   const real = libc.ioctl;
   const fake: FakeVfioPci = {
     fd,
@@ -66,64 +69,49 @@ export function fakeVfioPci(regions: Partial<Record<number, FakeRegion>>, irqs: 
     return -1;
   };
   const answer = (request: number, arg: Uint8Array): number => {
-    if (request === VFIO_DEVICE_GET_INFO) {
-      const f = layouts.vfio_device_info.fields;
-      putLe32(arg, f.flags, DeviceInfoFlags.PCI | (options.reset === false ? 0 : DeviceInfoFlags.RESET));
-      putLe32(arg, f.num_regions, 9);
-      putLe32(arg, f.num_irqs, 5);
+    if (request === DeviceIoctl.VFIO_DEVICE_GET_INFO) {
+      vfio_device_info.write(arg, 0, { flags: options.reset === false ? flagSet(DeviceInfoFlags.PCI) : flagSet(DeviceInfoFlags.PCI, DeviceInfoFlags.RESET), num_regions: 9, num_irqs: 5 });
       return 0;
     }
-    if (request === VFIO_DEVICE_GET_REGION_INFO) {
-      const f = layouts.vfio_region_info.fields;
-      const index = getLe32(arg, f.index);
+    if (request === DeviceIoctl.VFIO_DEVICE_GET_REGION_INFO) {
+      const index = vfio_region_info.get(arg, 'index');
       const r = all[index];
-      putLe32(arg, f.flags, 0);
-      putLe64(arg, f.size, 0n);
-      putLe64(arg, f.offset, BigInt(index) << 40n);
+      vfio_region_info.write(arg, 0, { flags: 0 as RegionFlag, size: 0n, offset: BigInt(index) << 40n });
       if (!r) return 0;
       let flags = r.flags;
       if (r.sparse) {
         flags |= RegionInfoFlags.CAPS;
-        const capAt = layouts.vfio_region_info.size;
-        const need = capAt + layouts.vfio_region_info_cap_sparse_mmap.size + r.sparse.length * layouts.vfio_region_sparse_mmap_area.size;
-        if (getLe32(arg, f.argsz) < need) {
-          putLe32(arg, f.argsz, need);
-          putLe32(arg, f.cap_offset, 0);
+        const sparse = vfio_region_info_cap_sparse_mmap;
+        const capAt = vfio_region_info.size;
+        const need = capAt + sparse.size + r.sparse.length * vfio_region_sparse_mmap_area.size;
+        if (vfio_region_info.get(arg, 'argsz') < need) {
+          vfio_region_info.write(arg, 0, { argsz: need, cap_offset: 0 });
         } else {
-          putLe32(arg, f.cap_offset, capAt);
-          arg[capAt] = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
-          arg[capAt + 2] = 1;
-          putLe32(arg, capAt + 4, 0);
-          putLe32(arg, capAt + layouts.vfio_region_info_cap_sparse_mmap.fields.nr_areas, r.sparse.length);
+          vfio_region_info.put(arg, 'cap_offset', capAt);
+          sparse.write(arg, capAt, { header: { id: RegionInfoCap.SPARSE_MMAP, version: 1, next: 0 }, nr_areas: r.sparse.length });
           r.sparse.forEach((a, i) => {
-            const at = capAt + layouts.vfio_region_info_cap_sparse_mmap.fields.areas + i * layouts.vfio_region_sparse_mmap_area.size;
-            putLe64(arg, at, BigInt(a.offset));
-            putLe64(arg, at + 8, BigInt(a.size));
+            vfio_region_sparse_mmap_area.write(arg, capAt + sparse.offsets.areas + i * vfio_region_sparse_mmap_area.size, { offset: BigInt(a.offset), size: BigInt(a.size) });
           });
         }
       }
-      putLe32(arg, f.flags, flags);
-      putLe64(arg, f.size, BigInt(r.size));
-      putLe64(arg, f.offset, BigInt(r.offset));
+      vfio_region_info.write(arg, 0, { flags: flags as RegionFlag, size: BigInt(r.size), offset: BigInt(r.offset) });
       return 0;
     }
-    if (request === VFIO_DEVICE_GET_IRQ_INFO) {
-      const f = layouts.vfio_irq_info.fields;
-      const count = irqs[getLe32(arg, f.index)]?.count ?? 0;
-      putLe32(arg, f.flags, count ? IrqInfoFlags.EVENTFD : 0);
-      putLe32(arg, f.count, count);
+    if (request === DeviceIoctl.VFIO_DEVICE_GET_IRQ_INFO) {
+      const count = irqs[vfio_irq_info.get(arg, 'index')]?.count ?? 0;
+      vfio_irq_info.write(arg, 0, { flags: count ? IrqInfoFlags.EVENTFD : (0 as FlagOf<typeof IrqInfoFlags>), count });
       return 0;
     }
-    if (request === VFIO_DEVICE_SET_IRQS) {
-      const f = layouts.vfio_irq_set.fields;
-      const count = getLe32(arg, f.count);
-      const eventfds = arg.length > layouts.vfio_irq_set.size ? Array.from({ length: count }, (_, i) => getLe32(arg, f.data + 4 * i) | 0) : [];
+    if (request === DeviceIoctl.VFIO_DEVICE_SET_IRQS) {
+      const f = vfio_irq_set.offsets;
+      const count = vfio_irq_set.get(arg, 'count');
+      const eventfds = arg.length > vfio_irq_set.size ? Array.from({ length: count }, (_, i) => s32.get(arg, f.data + s32.size * i)) : [];
       if (eventfds.length && fake.failNextEventfdSet !== undefined) {
         const errno = fake.failNextEventfdSet;
         fake.failNextEventfdSet = undefined;
         return fail(errno);
       }
-      fake.irqSets.push({ index: getLe32(arg, f.index), start: getLe32(arg, f.start), count, eventfds });
+      fake.irqSets.push({ index: vfio_irq_set.get(arg, 'index'), start: vfio_irq_set.get(arg, 'start'), count, eventfds });
       return 0;
     }
     return fail(EINVAL);

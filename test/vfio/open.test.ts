@@ -27,7 +27,7 @@ describe('openVfioDevice', () => {
       expect(e).toBeInstanceOf(VfioError);
       expect((e as VfioError).code).toBe('EVFIO_NOT_BOUND');
       expect((e as Error).message).toContain('bound to dfl-pci');
-      expect((e as Error).message).toContain('vfiokit bind 0000:03:00.0');
+      expect((e as Error).message).toContain('bind it to vfio-pci first (bindDriver, as root)');
     }
   });
 

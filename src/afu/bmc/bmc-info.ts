@@ -4,10 +4,14 @@
 import type { BmcTransport } from './transport.js';
 import {
   BOARD_BOOT, PKVL_UPG_STATUS_GOOD, PKVL_UPG_STATUS_MASK, SYS_PKVL_POLLING_CTRL, type BmcBoard,
-  DOORBELL, DRBL_CONFIG_SEL, FPGA_PAGE_MASK, M10BMC_SYS_BASE, SYS_BUILD_VER, SYS_FPGA_PAGE_INFO, SYS_FW_VERSION, SYS_MAC_HIGH,
+  DOORBELL, DRBL_CONFIG_SEL, FPGA_PAGE, M10BMC_SYS_BASE, SYS_BUILD_VER, SYS_FPGA_PAGE_INFO, SYS_FW_VERSION, SYS_MAC_HIGH,
   SYS_MAC_LOW, SYS_PKVL_A_VERSION, SYS_PKVL_B_VERSION, SYS_PKVL_LINK_STATUS,
 } from './registers.js';
-import { LEGACY_BUILD_VER, VER_LEGACY_INVALID } from '../../dfl/regs/max10-bmc.js';
+import {
+  LEGACY_BUILD_VER, MAC_BYTE1, MAC_BYTE2, MAC_BYTE3, MAC_BYTE4, MAC_BYTE5, MAC_BYTE6, MAC_COUNT, PKVL_VERSION_SBUS, PKVL_VERSION_SERDES,
+  VER_LEGACY_INVALID, VER_MAJOR, VER_MINOR, VER_PATCH, VER_PCB_INFO,
+} from '../../dfl/regs/max10-bmc.js';
+import { fieldGet } from '../../util/bitfield.js';
 
 export { LEGACY_BUILD_VER, VER_LEGACY_INVALID } from '../../dfl/regs/max10-bmc.js';
 /** The N3000 has two retimers (PKVL A and B), four lines each. */
@@ -50,10 +54,10 @@ export interface PhyInfo {
 }
 
 export function decodeBmcVersion(raw: number): BmcVersion {
-  const board = String.fromCharCode((raw >>> 24) & 0xff);
-  const major = (raw >>> 16) & 0xff;
-  const minor = (raw >>> 8) & 0xff;
-  const patch = raw & 0xff;
+  const board = String.fromCharCode(fieldGet(VER_PCB_INFO, raw));
+  const major = fieldGet(VER_MAJOR, raw);
+  const minor = fieldGet(VER_MINOR, raw);
+  const patch = fieldGet(VER_PATCH, raw);
   return { raw, board, major, minor, patch, text: `${board}.${major}.${minor}.${patch}` };
 }
 
@@ -63,8 +67,8 @@ export function readBmcInfo(t: BmcTransport, board: BmcBoard = 'n3000'): BmcInfo
   const configSel = (t.read32(DOORBELL) & DRBL_CONFIG_SEL) !== 0 ? 1 : 0;
   const low = sys(t, SYS_MAC_LOW);
   const high = sys(t, SYS_MAC_HIGH);
-  const bytes = [(low >>> 24) & 0xff, (low >>> 16) & 0xff, (low >>> 8) & 0xff, low & 0xff, (high >>> 8) & 0xff, high & 0xff];
-  const page = sys(t, SYS_FPGA_PAGE_INFO) & FPGA_PAGE_MASK;
+  const bytes = [fieldGet(MAC_BYTE1, low), fieldGet(MAC_BYTE2, low), fieldGet(MAC_BYTE3, low), fieldGet(MAC_BYTE4, low), fieldGet(MAC_BYTE5, high), fieldGet(MAC_BYTE6, high)];
+  const page = fieldGet(FPGA_PAGE, sys(t, SYS_FPGA_PAGE_INFO));
   return {
     bmcVersion: decodeBmcVersion(sys(t, SYS_BUILD_VER)),
     firmwareVersion: decodeBmcVersion(sys(t, SYS_FW_VERSION)),
@@ -73,7 +77,7 @@ export function readBmcInfo(t: BmcTransport, board: BmcBoard = 'n3000'): BmcInfo
     fpgaPageRaw: page,
     bmcBootPage: configSel === BOARD_BOOT[board].bmcFactoryConfigSel ? 'factory' : 'user',
     mac: bytes.map((b) => b.toString(16).padStart(2, '0')).join(':'),
-    macCount: (high >>> 16) & 0xff,
+    macCount: fieldGet(MAC_COUNT, high),
   };
 }
 
@@ -83,7 +87,7 @@ export function readPhyInfo(t: BmcTransport): PhyInfo {
   for (let v = linkStatus; v; v &= v - 1) up++;
   const versions = [SYS_PKVL_A_VERSION, SYS_PKVL_B_VERSION].map((off) => {
     const v = sys(t, off);
-    return { serdes: v & 0xffff, sbus: (v >>> 16) & 0xffff };
+    return { serdes: fieldGet(PKVL_VERSION_SERDES, v), sbus: fieldGet(PKVL_VERSION_SBUS, v) };
   });
   const poll = sys(t, SYS_PKVL_POLLING_CTRL);
   return { retimers: N3000_RETIMERS, linkStatus, linksUp: up, retimerVersions: versions, pkvlPollCtrl: poll, pkvlPreloadGood: (poll & PKVL_UPG_STATUS_MASK) === PKVL_UPG_STATUS_GOOD };

@@ -8,10 +8,11 @@
 // A DFH v1 feature's registers are its CSR block (featureRef csrOffset), not the DFH.
 import { DeviceError } from '../../errors.js';
 import type { Device } from '../../device/device.js';
-import { walkDfl } from '../../dfl/walk.js';
-import { findPrivateFeature, type Feature } from '../../dfl/feature.js';
-import { FiuId } from '../../dfl/dfh.js';
-import { FmeFeatureId } from '../../dfl/names.js';
+import type { Feature } from '../../dfl/feature.js';
+import { FiuId } from '../../dfl/regs/dfh.js';
+import { FmeFeatureId, featureKey } from '../../dfl/names.js';
+import type { FeatureDriver } from '../feature-driver.js';
+import { Card } from '../card.js';
 import { logger } from '../../util/log.js';
 import { SecureUpdate } from './secure-update.js';
 import { featureRef } from '../feature-ref.js';
@@ -37,27 +38,31 @@ export interface BmcLocation {
   feature: Feature;
 }
 
-/** The FME root of a walk, or undefined. */
-export function fmeOf(features: readonly Feature[]): Feature | undefined {
-  return features.find((f) => f.type === 'fiu' && f.id === FiuId.FME);
+/** The FME features a BMC transport binds to, in the order they are preferred when a card has several. */
+const BMC_FEATURES = [FmeFeatureId.NIOS_SPI, FmeFeatureId.MAX10_SPI, FmeFeatureId.PMCI] as const;
+
+/** What the kernel binds to one of the BMC features (dfl-n3000-nios.c, spi-altera-dfl.c, drivers/mfd/intel-m10-bmc-pmci.c). */
+function bmcLocation(f: Feature): BmcLocation {
+  const at = (kind: BmcLocation['kind'], device: string): BmcLocation => ({ kind, featureId: f.id, device, bar: f.bar, offset: f.offset, feature: f });
+  if (f.id === FmeFeatureId.NIOS_SPI) return at('spi-avmm', 'm10-n3000');
+  // spi-altera-dfl.c: revision FME_FEATURE_REV_MAX10_SPI_N5010 (1) names the device m10-n5010.
+  if (f.id === FmeFeatureId.MAX10_SPI) return at('spi-avmm', f.revision === 1 ? 'm10-n5010' : 'm10-d5005');
+  return at('pmci', 'm10-pmci');
 }
 
-/** Where the BMC transport is among the FME's private features (the kernel's driver binding). */
-export function locateBmc(fme: Feature): BmcLocation | undefined {
-  const at = (f: Feature, kind: BmcLocation['kind'], device: string): BmcLocation => ({ kind, featureId: f.id, device, bar: f.bar, offset: f.offset, feature: f });
-  const nios = findPrivateFeature(fme, FmeFeatureId.NIOS_SPI);
-  if (nios) return at(nios, 'spi-avmm', 'm10-n3000');
-  const spi = findPrivateFeature(fme, FmeFeatureId.MAX10_SPI);
-  // spi-altera-dfl.c: revision FME_FEATURE_REV_MAX10_SPI_N5010 (1) names the device m10-n5010.
-  if (spi) return at(spi, 'spi-avmm', spi.revision === 1 ? 'm10-n5010' : 'm10-d5005');
-  const pmci = findPrivateFeature(fme, FmeFeatureId.PMCI);
-  if (pmci) return at(pmci, 'pmci', 'm10-pmci');
-  return undefined;
-}
+/**
+ * The BMC feature driver: binds the features above to where the BMC is. Binding reads nothing;
+ * openBmc runs the Nios handshake and starts the transport (asynchronous, up to 10 s).
+ */
+export const bmcDriver: FeatureDriver<BmcLocation> = {
+  name: 'bmc',
+  ids: BMC_FEATURES.map((id) => featureKey(FiuId.FME, id)),
+  init: (ref) => bmcLocation(ref.feature),
+};
 
 export interface OpenBmcOptions extends SpiAvmmOptions {
-  /** The FME node when the caller walked already (else the device's DFL is walked). */
-  fme?: Feature;
+  /** The device's card when the caller discovered it already (else it is discovered). */
+  card?: Card;
 }
 
 export class Bmc implements Disposable {
@@ -101,16 +106,19 @@ export class Bmc implements Disposable {
 }
 
 /**
- * Open the BMC of a card: walk its DFL (unless given the FME), bind the register bus the kernel
- * binds for the feature found, run the Nios handshake on 0xD (up to 10 s on the device's clock),
- * and start the SPI-AVMM transport.
+ * Open the BMC of a card: the feature the card's walk bound to the BMC driver (the card is
+ * discovered unless given), the register bus the kernel binds for it, the Nios handshake on 0xD
+ * (up to 10 s on the device's clock), and the SPI-AVMM transport.
  */
 export async function openBmc(device: Device, options: OpenBmcOptions = {}): Promise<Bmc> {
-  const fme = options.fme ?? fmeOf(walkDfl(device).features);
+  const { card: given, ...spiOptions } = options;
+  const card = given ?? Card.discover(device);
+  const fme = card.fme;
   if (!fme) {
     throw new DeviceError('ENOBMC', `${device.url}: no FME in the device feature list, so no BMC; secure update needs the PF of an N3000-class card (not a VF)`, { device: device.url });
   }
-  const location = locateBmc(fme);
+  const bound = fme.instances(bmcDriver);
+  const location = BMC_FEATURES.map((id) => bound.find((l) => l.featureId === id)).find((l) => l !== undefined);
   if (!location) {
     throw new DeviceError('ENOBMC', `${device.url}: the FME has no N3000 Nios feature (0xD), MAX10 SPI feature (0xE) or PMCI feature (0x12); this card has no BMC that vfiokit can reach`, { device: device.url });
   }
@@ -129,6 +137,6 @@ export async function openBmc(device: Device, options: OpenBmcOptions = {}): Pro
     bus = new DflIndirectRegBus(region, csrOffset);
   }
   log('%s: BMC %s over SPI-AVMM, FME feature 0x%s at BAR%d+0x%s', device.url, location.device, location.featureId.toString(16), location.bar, csrOffset.toString(16));
-  const transport = new SpiAvmmTransport(bus, options);
+  const transport = new SpiAvmmTransport(bus, spiOptions);
   return new Bmc(device, location, transport, nios);
 }

@@ -13,12 +13,16 @@ import {
   NIOS_FW_VERSION, NIOS_INIT, NIOS_INIT_DONE, NIOS_INIT_START, NIOS_FW_MAJOR_INIT_START, NIOS_INIT_INTERVAL_MS, NIOS_INIT_TIMEOUT_MS,
   NIOS_PKVL_A_MODE_STS, NIOS_PKVL_B_MODE_STS, FecMode, fecModeAll, niosFwMajor, niosFwMinor, niosFwPatch, pkvlModeOk,
 } from '../../dfl/regs/n3000-nios.js';
-import { SpiRegBusBase } from './spi-regbus.js';
+import { SpiRegBusBase, type BatchStopTag } from './spi-regbus.js';
+import type { AccessBatch } from '../../mmio/access-batch.js';
+import { fieldGet } from '../../util/bitfield.js';
 
 const log = logger('bmc:nios');
 
 export class NiosRegBus extends SpiRegBusBase {
   readonly kind = 'nios';
+  /** Stop tags of queued polls, one per register and direction. */
+  readonly #tags = new Map<number, BatchStopTag>();
 
   constructor(region: Region, base: number) {
     super(region, base, 0xd, 'N3000 Nios');
@@ -31,17 +35,39 @@ export class NiosRegBus extends SpiRegBusBase {
       const v = this.region.read64(stat);
       if ((v & NS_STAT_RW_VAL) !== 0n) return v;
     }
-    throw new TimeoutError('ENIOS_REGBUS_TIMEOUT', `${this.name}: indirect ${what} of ${hex(reg)} did not complete: NS_STAT (+0x18) bit 32 (RW_VAL) stayed clear for ${NIOS_REGBUS_RETRY_COUNT} polls; the Nios register bus is hung, reset the card`, { register: reg });
+    throw this.#timeout(what, reg);
+  }
+
+  #timeout(what: string, reg: number): TimeoutError {
+    return new TimeoutError('ENIOS_REGBUS_TIMEOUT', `${this.name}: indirect ${what} of ${hex(reg)} did not complete: NS_STAT (+0x18) bit 32 (RW_VAL) stayed clear for ${NIOS_REGBUS_RETRY_COUNT} polls; the Nios register bus is hung, reset the card`, { register: reg });
   }
 
   readReg(reg: number): number {
     this.region.write64(this.base + NS_CTRL, nsCtrl(NS_CTRL_CMD_RD, reg));
-    return Number(this.#poll('read', reg) & NS_STAT_RD_DATA);
+    return Number(fieldGet(NS_STAT_RD_DATA, this.#poll('read', reg)));
   }
 
   writeReg(reg: number, value: number): void {
     this.region.write64(this.base + NS_CTRL, nsCtrl(NS_CTRL_CMD_WR, reg, value));
     this.#poll('write', reg);
+  }
+
+  /** n3000_nios_poll_stat_timeout as a batched poll: RW_VAL within NIOS_REGBUS_RETRY_COUNT reads. */
+  #queuePoll(batch: AccessBatch, what: 'read' | 'write', reg: number): number {
+    const key = reg * 2 + (what === 'write' ? 1 : 0);
+    let tag = this.#tags.get(key);
+    if (!tag) this.#tags.set(key, tag = { error: () => this.#timeout(what, reg) });
+    return batch.poll(8, this.base + NS_STAT, NS_STAT_RW_VAL, NS_STAT_RW_VAL, NIOS_REGBUS_RETRY_COUNT, tag);
+  }
+
+  queueRead(batch: AccessBatch, reg: number): number {
+    batch.write(8, this.base + NS_CTRL, nsCtrl(NS_CTRL_CMD_RD, reg));
+    return this.#queuePoll(batch, 'read', reg);
+  }
+
+  queueWrite(batch: AccessBatch, reg: number, value: number): void {
+    batch.write(8, this.base + NS_CTRL, nsCtrl(NS_CTRL_CMD_WR, reg, value));
+    this.#queuePoll(batch, 'write', reg);
   }
 }
 

@@ -4,17 +4,12 @@
 // (versions, boot pages). PHY/retimer info is separate (getPhyInfo, opae_get_phy_info).
 import { ArgumentError } from '../../errors.js';
 import type { Device } from '../../device/device.js';
-import { walkDfl } from '../../dfl/walk.js';
-import { csrOffsetOf, findPrivateFeature, type Feature } from '../../dfl/feature.js';
-import { FiuId } from '../../dfl/dfh.js';
-import { FmeFeatureId } from '../../dfl/names.js';
-import { formatGuid } from '../../dfl/guid.js';
-import { FME_CAP, FmeReg, PORT_CTRL, PortReg, field } from '../../dfl/fiu-regs.js';
+import { Card } from '../card.js';
+import type { Fme } from '../fme.js';
 import { readPciDevice } from '../../pci/enumerate.js';
 import { parseDeviceUrl } from '../../device/registry.js';
 import { hex } from '../../util/bytes.js';
 import { openBmc } from './bmc.js';
-import { PR_INTFC_ID_H, PR_INTFC_ID_L } from '../../dfl/regs/pr.js';
 import type { BmcInfo, PhyInfo } from './bmc-info.js';
 
 export const PropertyMask = { PCI: 0x1, FME: 0x2, PORT: 0x4, BMC: 0x8, ALL: 0xf } as const;
@@ -32,7 +27,7 @@ export interface PciProperties {
 
 export interface FmeProperties {
   bitstreamId: string;
-  /** BITSTREAM_ID version: major (>>56)&0xf, minor (>>52)&0xf, patch (>>48)&0xf (dfl.md). */
+  /** BITSTREAM_ID version: major [59:56], minor [55:52], patch [51:48] (dfl.md; FME_BITSTREAM_ID). */
   bitstreamVersion: string;
   bitstreamMetadata: string;
   ports: number;
@@ -70,7 +65,7 @@ export function pciPropertiesOf(device: Device): PciProperties {
   const id = device.identity;
   return {
     address: device.bdf, vendor: h4(id.vendor), device: h4(id.device), subsystemVendor: h4(id.subsystemVendor),
-    subsystemDevice: h4(id.subsystemDevice), classCode: `0x${id.classCode.toString(16).padStart(6, '0')}`, driver: device.transport === 'vfio' ? 'vfio-pci' : undefined, transport: device.transport,
+    subsystemDevice: h4(id.subsystemDevice), classCode: `0x${id.classCode.toString(16).padStart(6, '0')}`, driver: device.capabilities?.hostPci?.driver, transport: device.transport,
   };
 }
 
@@ -88,33 +83,18 @@ export function pciPropertiesForUrl(url: string): PciProperties | undefined {
   return pciPropertiesFromSysfs(rest.length === 7 ? `0000:${rest}` : rest);
 }
 
-function fmeProperties(device: Device, fme: Feature): FmeProperties {
-  const r = device.region(fme.bar);
-  const id = r.read64(fme.offset + FmeReg.BITSTREAM_ID);
-  const md = r.read64(fme.offset + FmeReg.BITSTREAM_MD);
-  const cap = r.read64(fme.offset + FmeReg.CAP);
-  const pr = findPrivateFeature(fme, FmeFeatureId.PR);
-  let prInterfaceId: string | undefined;
-  if (pr) {
-    const pr0 = device.region(pr.bar);
-    const base = csrOffsetOf(pr) ?? pr.offset; // DFH v1: the CSR block (dfl.c)
-    prInterfaceId = formatGuid(pr0.read64(base + PR_INTFC_ID_H), pr0.read64(base + PR_INTFC_ID_L));
-  }
+function fmeProperties(fme: Fme): FmeProperties {
   return {
-    bitstreamId: hex(id, 16),
-    bitstreamVersion: `${Number((id >> 56n) & 0xfn)}.${Number((id >> 52n) & 0xfn)}.${Number((id >> 48n) & 0xfn)}`,
-    bitstreamMetadata: hex(md, 16),
-    ports: field(cap, FME_CAP.NUM_PORTS),
-    prInterfaceId,
+    bitstreamId: hex(fme.bitstreamId, 16),
+    bitstreamVersion: fme.bitstreamVersion.text,
+    bitstreamMetadata: hex(fme.bitstreamMetadata, 16),
+    ports: fme.portCount,
+    prInterfaceId: fme.prInterfaceId,
   };
 }
 
-function portProperties(device: Device, ports: Feature[]): PortProperties[] {
-  return ports.map((port, index) => {
-    const ctrl = device.region(port.bar).read64(port.offset + PortReg.CTRL);
-    const afu = port.children.find((c) => c.type === 'afu');
-    return { index, afuId: afu?.guid, state: (ctrl & PORT_CTRL.SFTRST) !== 0n ? 'reset' : 'enabled' };
-  });
+function portProperties(card: Card): PortProperties[] {
+  return card.ports.map((port, index) => ({ index, afuId: card.afu(port.number)?.guid, state: port.control.softReset ? 'reset' : 'enabled' }));
 }
 
 /** Read the properties in `mask` (0 = all) from an open device. */
@@ -123,12 +103,12 @@ export async function readCardProperties(device: Device, mask = 0): Promise<Card
   const out: CardProperties = {};
   if (m & PropertyMask.PCI) out.pci = pciPropertiesOf(device);
   if (!(m & (PropertyMask.FME | PropertyMask.PORT | PropertyMask.BMC))) return out;
-  const walk = walkDfl(device);
-  const fme = walk.features.find((f) => f.type === 'fiu' && f.id === FiuId.FME);
-  if (m & PropertyMask.FME && fme) out.fme = fmeProperties(device, fme);
-  if (m & PropertyMask.PORT) out.ports = portProperties(device, walk.features.filter((f) => f.type === 'fiu' && f.id === FiuId.PORT));
+  const card = Card.discover(device);
+  const fme = card.fme;
+  if (m & PropertyMask.FME && fme) out.fme = fmeProperties(fme);
+  if (m & PropertyMask.PORT) out.ports = portProperties(card);
   if (m & PropertyMask.BMC && fme) {
-    using bmc = await openBmc(device, { fme });
+    using bmc = await openBmc(device, { card });
     out.bmc = bmc.info();
     if (out.fme) out.fme.bootPage = out.bmc.fpgaBootPage;
   }

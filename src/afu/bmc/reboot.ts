@@ -12,10 +12,11 @@
 // to the caller's `aroundReload` hook: it depends on the transport (sysfs for vfio).
 import { ArgumentError, DeviceError } from '../../errors.js';
 import { logger } from '../../util/log.js';
+import { fieldPrep } from '../../util/bitfield.js';
 import type { BmcTransport } from './transport.js';
 import {
-  BOARD_BOOT, DOORBELL, DRBL_CONFIG_SEL, DRBL_REBOOT_DISABLED, DRBL_REBOOT_REQ, FPGA_RECONF_COUNTDOWN_START, FPGA_RECONF_PAGE_MASK,
-  FPGA_RECONF_PAGE_SHIFT, FPGA_RECONF_REQUEST, M10BMC_SYS_BASE, SYS_FPGA_RECONF, assertSecureBmc, decodeDoorbell, progressName,
+  BOARD_BOOT, DOORBELL, DRBL_CONFIG_SEL, DRBL_REBOOT_DISABLED, DRBL_REBOOT_REQ, FPGA_RECONF_COUNTDOWN_START, FPGA_RECONF_PAGE,
+  FPGA_RECONF_REQUEST, M10BMC_SYS_BASE, SYS_FPGA_RECONF, assertSecureBmc, decodeDoorbell, progressName,
   rsuProgress, rsuProgressDone, type BmcBoard,
 } from './registers.js';
 import { FlashState, writeFlashStatus } from './flash-status.js';
@@ -49,7 +50,7 @@ export async function rebootCard(t: BmcTransport, options: RebootOptions): Promi
   assertSecureBmc(t, `${target} reboot`);
   const doorbell = t.read32(DOORBELL);
   if (!rsuProgressDone(rsuProgress(doorbell))) {
-    throw new DeviceError('EBUSY', `reboot refused: the BMC is ${progressName(rsuProgress(doorbell))}; an update must finish before a reload (vfiokit status)`, decodeDoorbell(doorbell));
+    throw new DeviceError('EBUSY', `reboot refused: the BMC is ${progressName(rsuProgress(doorbell))}; an update must finish before a reload (readFlashStatus shows it)`, decodeDoorbell(doorbell));
   }
   if (target === 'bmc' && (doorbell & DRBL_REBOOT_DISABLED) !== 0) {
     throw new DeviceError('EREBOOT_DISABLED', 'BMC reboot refused: the BMC reports reboot disabled (DOORBELL[30]); its firmware does not allow a host-requested reboot', decodeDoorbell(doorbell));
@@ -66,7 +67,7 @@ export async function rebootCard(t: BmcTransport, options: RebootOptions): Promi
       const sel = page === 'factory' ? 0 : 1;
       const reconf = M10BMC_SYS_BASE + SYS_FPGA_RECONF;
       t.updateBits(reconf, FPGA_RECONF_REQUEST, 0);
-      t.updateBits(reconf, FPGA_RECONF_REQUEST | FPGA_RECONF_PAGE_MASK, FPGA_RECONF_REQUEST | (sel << FPGA_RECONF_PAGE_SHIFT));
+      t.updateBits(reconf, FPGA_RECONF_REQUEST | FPGA_RECONF_PAGE, FPGA_RECONF_REQUEST | fieldPrep(FPGA_RECONF_PAGE, sel));
       t.updateBits(reconf, FPGA_RECONF_COUNTDOWN_START, 0);
       t.updateBits(reconf, FPGA_RECONF_COUNTDOWN_START, FPGA_RECONF_COUNTDOWN_START);
     } else {

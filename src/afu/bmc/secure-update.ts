@@ -9,9 +9,10 @@ import { hex } from '../../util/bytes.js';
 import { logger } from '../../util/log.js';
 import { ImageError, parseSignedImage, verifySignedImage, type SignedImage } from '../image/signed-image.js';
 import { flashRefusal } from '../image/flashable.js';
-import { imageTypeNames } from '../image/layout.js';
+import { imageTypeNames } from '../../dfl/regs/signed-image-layout.js';
+import { fieldPrep } from '../../util/bitfield.js';
 import {
-  AUTH_RESULT, DOORBELL, DRBL_HOST_STATUS, DRBL_HOST_STATUS_SHIFT, DRBL_RSU_REQUEST, HostStatus, NIOS_HANDSHAKE_INTERVAL_MS,
+  AUTH_RESULT, DOORBELL, DRBL_HOST_STATUS, DRBL_RSU_REQUEST, HostStatus, NIOS_HANDSHAKE_INTERVAL_MS,
   NIOS_HANDSHAKE_TIMEOUT_MS, RSU_COMPLETE_INTERVAL_MS, RSU_COMPLETE_TIMEOUT_MS, RSU_PREP_INTERVAL_MS, RSU_PREP_TIMEOUT_MS,
   RsuProgress, RsuStatus, STAGING_BASE, STAGING_SIZE, WRITE_BLOCK_SIZE, decodeDoorbell, progressName, rsuProgress,
   rsuProgressBusy, rsuProgressDone, rsuStatus, rsuStatusOk, statusName, assertSecureBmc,
@@ -98,7 +99,7 @@ export class SecureUpdate {
     } catch {
       authResult = undefined;
     }
-    return { ...decodeDoorbell(doorbell), authResult };
+    return { ...decodeDoorbell(doorbell), authResult, ...(this.device ? { device: this.device } : {}) };
   }
 
   #fail(code: VfiokitErrorCode, doorbell: number, what: string, remedy: string): FlashError {
@@ -137,7 +138,7 @@ export class SecureUpdate {
     if (progress !== RsuProgress.READY) {
       return this.#fail('EFLASH_CANCEL_STATE', doorbell, `cannot cancel: the BMC is ${progressName(progress)}, and an update can only be cancelled while the host writes the staging area (progress ready)`, 'wait for the update to finish');
     }
-    this.transport.updateBits(DOORBELL, DRBL_HOST_STATUS, HostStatus.ABORT_RSU << DRBL_HOST_STATUS_SHIFT);
+    this.transport.updateBits(DOORBELL, DRBL_HOST_STATUS, fieldPrep(DRBL_HOST_STATUS, HostStatus.ABORT_RSU));
     log('update cancelled (host status = abort)');
     return new FlashError('ECANCELED', 'secure update cancelled while writing the staging area; the flash is unchanged', decodeDoorbell(doorbell));
   }
@@ -167,7 +168,7 @@ export class SecureUpdate {
     const refusal = flashRefusal(image.contentType, image.subtype);
     if (refusal) throw new ImageError('EIMAGE_TYPE', `secure update: ${refusal}`, { contentType: image.contentType, subtype: image.subtype });
     if (image.irreversible && !options.confirm) {
-      throw new ArgumentError('ECONFIRM', `secure update: this is a ${image.subtypeName} image for the ${image.contentTypeName}; it cannot be undone. Pass confirm: true (vfiokit flash --yes) if you mean it`, { subtype: image.subtype, contentType: image.contentType });
+      throw new ArgumentError('ECONFIRM', `secure update: this is a ${image.subtypeName} image for the ${image.contentTypeName}; it cannot be undone. pass confirm: true if you mean it`, { subtype: image.subtype, contentType: image.contentType });
     }
     if (options.verifyHashes !== false) verifySignedImage(image);
     const size = image.bytes.length;
@@ -218,7 +219,7 @@ export class SecureUpdate {
     try {
       const doorbell = this.#doorbell();
       if (rsuProgress(doorbell) === RsuProgress.READY) {
-        this.transport.updateBits(DOORBELL, DRBL_HOST_STATUS, HostStatus.ABORT_RSU << DRBL_HOST_STATUS_SHIFT);
+        this.transport.updateBits(DOORBELL, DRBL_HOST_STATUS, fieldPrep(DRBL_HOST_STATUS, HostStatus.ABORT_RSU));
         log('cleanup: aborted the update the BMC was waiting on');
       }
     } catch (err) {
@@ -232,12 +233,12 @@ export class SecureUpdate {
     if (rsuProgress(doorbell) === RsuProgress.READY) {
       // Waiting for an image no live process is writing (refuseIfRunningElsewhere was checked): an update
       // that stopped half way (killed). Only a cancel returns the BMC to idle (m10bmc_sec_cancel).
-      throw this.#fail('EFLASH_ABANDONED', doorbell, 'the BMC still waits for the image of an update that stopped before it was written (a killed flash)', `cancel it${this.device ? ` (vfiokit cancel ${this.device})` : ' (SecureUpdate.cancel())'} and flash again`);
+      throw this.#fail('EFLASH_ABANDONED', doorbell, 'the BMC still waits for the image of an update that stopped before it was written (a killed flash)', 'cancel it (SecureUpdate.cancel(), or requestCancel for an update another process left) and flash again');
     }
     if (!rsuProgressDone(rsuProgress(doorbell))) {
-      throw this.#fail('EBUSY', doorbell, `the BMC is busy (progress ${progressName(rsuProgress(doorbell))})`, 'another update or a reboot is running; wait for it to finish (vfiokit status) and retry');
+      throw this.#fail('EBUSY', doorbell, `the BMC is busy (progress ${progressName(rsuProgress(doorbell))})`, 'another update or a reboot is running; wait for it to finish (readFlashStatus) and retry');
     }
-    this.transport.updateBits(DOORBELL, DRBL_RSU_REQUEST | DRBL_HOST_STATUS, DRBL_RSU_REQUEST | (HostStatus.IDLE << DRBL_HOST_STATUS_SHIFT));
+    this.transport.updateBits(DOORBELL, DRBL_RSU_REQUEST | DRBL_HOST_STATUS, DRBL_RSU_REQUEST | fieldPrep(DRBL_HOST_STATUS, HostStatus.IDLE));
     const start = await this.#poll(NIOS_HANDSHAKE_INTERVAL_MS, NIOS_HANDSHAKE_TIMEOUT_MS, (d) => {
       if ((d & DRBL_RSU_REQUEST) !== 0) return false;
       const s = rsuStatus(d);
@@ -261,7 +262,7 @@ export class SecureUpdate {
       throw this.#timeout('ETIMEDOUT', doorbell, `the BMC was still erasing the staging area after ${RSU_PREP_TIMEOUT_MS / 1000} s`);
     }
     if (rsuProgress(doorbell) !== RsuProgress.READY) {
-      throw this.#fail('EFLASH_HW', doorbell, `the BMC left the prepare phase for ${progressName(rsuProgress(doorbell))} instead of ready`, 'retry; if it repeats, reboot the BMC (vfiokit reboot --target bmc)');
+      throw this.#fail('EFLASH_HW', doorbell, `the BMC left the prepare phase for ${progressName(rsuProgress(doorbell))} instead of ready`, 'retry; if it repeats, reboot the BMC (rebootCard with target \'bmc\')');
     }
   }
 
@@ -300,7 +301,7 @@ export class SecureUpdate {
   async #complete(image: SignedImage, options: FlashOptions): Promise<void> {
     let doorbell = this.#doorbell();
     if (this.#cancelPending(options.signal)) throw this.#abort(doorbell);
-    this.transport.updateBits(DOORBELL, DRBL_HOST_STATUS, HostStatus.WRITE_DONE << DRBL_HOST_STATUS_SHIFT);
+    this.transport.updateBits(DOORBELL, DRBL_HOST_STATUS, fieldPrep(DRBL_HOST_STATUS, HostStatus.WRITE_DONE));
     const left = await this.#poll(NIOS_HANDSHAKE_INTERVAL_MS, NIOS_HANDSHAKE_TIMEOUT_MS, (d) => rsuProgress(d) !== RsuProgress.READY);
     doorbell = left.doorbell;
     if (left.timedOut) throw this.#timeout('ETIMEDOUT', doorbell, `the BMC did not take the written image within ${NIOS_HANDSHAKE_TIMEOUT_MS} ms`);
@@ -324,7 +325,7 @@ export class SecureUpdate {
       const p = rsuProgress(doorbell);
       if (rsuProgressDone(p)) return;
       if (!rsuProgressBusy(p)) {
-        throw this.#fail('EFLASH_HW', doorbell, `the BMC reported progress ${progressName(p)} while finishing the update`, 'check the card with vfiokit status and retry');
+        throw this.#fail('EFLASH_HW', doorbell, `the BMC reported progress ${progressName(p)} while finishing the update`, 'read the card\'s flash status and retry');
       }
       if (clock.now() > deadline) {
         throw this.#timeout('ETIMEDOUT', doorbell, `the BMC did not finish authenticating and copying within ${RSU_COMPLETE_TIMEOUT_MS / 60000} minutes`);
@@ -336,10 +337,10 @@ export class SecureUpdate {
     const status = rsuStatus(doorbell);
     if (rsuStatusOk(status)) return;
     if (status === RsuStatus.AUTH_FAIL) {
-      throw this.#fail('EFLASH_AUTH', doorbell, 'the BMC rejected the image: authentication failed', 'the image is corrupt, modified, or signed with a key this card does not trust; check it with vfiokit image-info');
+      throw this.#fail('EFLASH_AUTH', doorbell, 'the BMC rejected the image: authentication failed', 'the image is corrupt, modified, or signed with a key this card does not trust; check it with parseSignedImage / verifySignedImage');
     }
     if (status === RsuStatus.TIMEOUT) {
-      throw this.#fail('EFLASH_BMC_TIMEOUT', doorbell, 'the BMC timed out the update', 'retry; if it repeats, reboot the BMC (vfiokit reboot --target bmc)');
+      throw this.#fail('EFLASH_BMC_TIMEOUT', doorbell, 'the BMC timed out the update', 'retry; if it repeats, reboot the BMC (rebootCard with target \'bmc\')');
     }
     throw this.#fail('EFLASH_HW', doorbell, `the BMC failed the update with RSU status ${statusName(status)}`, 'retry; if it repeats the flash may be damaged: contact support for the card');
   }
@@ -367,7 +368,7 @@ export class SecureUpdate {
     }
     const doorbell = this.#doorbell();
     if (rsuProgress(doorbell) !== RsuProgress.READY) throw this.#refuse(doorbell);
-    this.transport.updateBits(DOORBELL, DRBL_HOST_STATUS, HostStatus.ABORT_RSU << DRBL_HOST_STATUS_SHIFT);
+    this.transport.updateBits(DOORBELL, DRBL_HOST_STATUS, fieldPrep(DRBL_HOST_STATUS, HostStatus.ABORT_RSU));
     log('aborted an update no live process was writing');
     if (this.device) {
       // The record the killed process left (READY, stale) is over: the BMC is idle again.
@@ -379,6 +380,6 @@ export class SecureUpdate {
 
   #refuse(doorbell: number): FlashError {
     const progress = rsuProgress(doorbell);
-    return this.#fail('EFLASH_CANCEL_STATE', doorbell, `cannot cancel: the BMC is ${progressName(progress)}; an update can only be cancelled while the host writes the staging area (READY)`, rsuProgressBusy(progress) ? 'the BMC is authenticating or copying and must finish; wait for it (vfiokit status)' : 'nothing to cancel');
+    return this.#fail('EFLASH_CANCEL_STATE', doorbell, `cannot cancel: the BMC is ${progressName(progress)}; an update can only be cancelled while the host writes the staging area (READY)`, rsuProgressBusy(progress) ? 'the BMC is authenticating or copying and must finish; wait for it (readFlashStatus)' : 'nothing to cancel');
   }
 }

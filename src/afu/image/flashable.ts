@@ -8,7 +8,7 @@
 //    root entry hashes and cancelled-CSK lists for exactly those three (intel-m10-bmc-sec-update.c
 //    sr/bmc/pr_root_entry_hash, sr/bmc/pr_canceled_csks).
 // Everything else goes to the BMC, which authenticates it and reports a refusal in the doorbell.
-import { ContentType, Subtype, contentTypeKeys, contentTypeNames, contentTypePacsignNames } from './layout.js';
+import { ContentType, Subtype, contentTypeKeys, contentTypeNames, contentTypePacsignNames } from '../../dfl/regs/signed-image-layout.js';
 
 /** Why the BMC's secure update cannot take an image of this type and subtype, or undefined when it can. */
 export function flashRefusal(contentType: number, subtype: number): string | undefined {
@@ -18,7 +18,7 @@ export function flashRefusal(contentType: number, subtype: number): string | und
   const name = `${contentTypeNames[contentType]} (${contentTypePacsignNames[contentType]})`;
   if (subtype === Subtype.UPDATE) {
     if (contentTypeKeys[contentType] === 'PR') {
-      return `a ${name} image is signed with the PR key: it is a PR-region bitstream, loaded into a port by partial reconfiguration (vfiokit pr with the signed GBS), not written to flash`;
+      return `a ${name} image is signed with the PR key: it is a PR-region bitstream, loaded into a port by partial reconfiguration (reconfigureCard with the signed GBS), not written to flash`;
     }
     return undefined;
   }

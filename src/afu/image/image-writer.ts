@@ -15,7 +15,7 @@ import {
   CURVE_MAGIC_SECP256R1, KEY_ENTRY_CURVE, KEY_ENTRY_ID, KEY_ENTRY_PERMISSION, KEY_ENTRY_X, KEY_ENTRY_Y,
   PAYLOAD_ALIGN, PAYLOAD_OFFSET, RK_HASH_FIELD, ROOT_ENTRY_MAGIC, ROOT_ENTRY_SIZE, ROOT_KEY_ID,
   ROOT_KEY_PERMISSION, SIG_MAGIC_SECP256R1, Subtype, VERSION_BYTES,
-} from './layout.js';
+} from '../../dfl/regs/signed-image-layout.js';
 
 /** An ECDSA P-256 public key as PACSign stores it: X and Y, 32 bytes each. */
 export interface PublicKeyXY {

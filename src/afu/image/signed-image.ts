@@ -13,7 +13,7 @@ import {
   B1_BLOCK0_ENTRY, B1_BLOCK0_ENTRY_CANCEL, B1_CSK_ENTRY, B1_ROOT_ENTRY, BLOCK0_ENTRY_MAGIC, BLOCK0_MAGIC,
   BLOCK1_MAGIC, BLOCK1_OFFSET, CSK_ENTRY_MAGIC, MIN_IMAGE_SIZE, PAYLOAD_OFFSET, ROOT_ENTRY_MAGIC,
   SHA256_BYTES, SHA384_BYTES, Subtype, VERSION_BYTES, contentTypeNames, imageTypeNames, subtypeNames,
-} from './layout.js';
+} from '../../dfl/regs/signed-image-layout.js';
 
 /** A signed image that could not be parsed or verified. `code` says which check failed. */
 export class ImageError extends FormatError {}

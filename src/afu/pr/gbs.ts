@@ -20,7 +20,7 @@ import { FormatError } from '../../errors.js';
 import { getLe32, getLe64, hex, putLe32, putLe64 } from '../../util/bytes.js';
 import { parseBoundedJson } from '../../util/bounded-json.js';
 import { halvesToUuid, isUuid, uuidToHalves, type UuidHalves } from './uuid.js';
-import { BLOCK0_MAGIC, ContentType, PAYLOAD_OFFSET } from '../image/layout.js';
+import { BLOCK0_MAGIC, ContentType, PAYLOAD_OFFSET } from '../../dfl/regs/signed-image-layout.js';
 import { buildSignedImage } from '../image/image-writer.js';
 import { ImageError, checkPayloadHashes, parseSignedImage } from '../image/signed-image.js';
 import type { VfiokitErrorCode } from '../../error-codes.js';

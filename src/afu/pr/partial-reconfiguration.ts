@@ -1,69 +1,32 @@
-// Partial reconfiguration: load a GBS into one port's PR region through the FME PR feature.
-// The sequence is the kernel's (drivers/fpga/dfl-fme-pr.c fme_pr + dfl-fme-mgr.c write_init /
-// write / write_complete, reference/pr.md), run from userspace on the FME's BAR:
+// Partial reconfiguration: load a GBS into one port's PR region through the FME PR feature, as
+// the kernel's dfl-fme-pr.c fme_pr and fpga-region.c fpga_region_program_fpga do around the
+// manager (reference/pr.md), run from userspace on the FME's BAR:
 //
-//   0. validate: the GBS interface UUID equals PR_INTFC_ID_H:L (unless force), the port index is
-//      below FME_CAP's port count; pad the bitstream to a multiple of 4 bytes. Nothing is written
-//      to the card before these checks pass.
-//      Clear the port's errors, disable the port (hold it in soft reset, dfl.md).
-//   1. init: set PR_CTRL[0] PR reset; poll PR_CTRL[4] ACK = 1 (1 us, 8 s); clear PR reset; poll
-//      PR_STS[16] = 0 (1 us, 8 s); read PR_ERR and write it back if any bit is latched; write the
-//      region ID into PR_CTRL[9:7].
-//   2. write: set PR_CTRL[12] start; stream the words to PR_DATA as 64-bit stores, each gated by
-//      PR_STS[8:0] credits (> 1), through creditStream (the shim's loop, or its JS fallback).
-//   3. complete: set PR_CTRL[13]; poll PR_CTRL[12] = 0 (1 us, 8 s); read PR_ERR: any bit is a
-//      failure, reported bit by bit. Enable the port again - also on every failure path.
-//
-// Differences from the kernel, on purpose: PR_ERR is read after completion whatever PR_STS[16]
-// says (the kernel reads it only while PR_STS[16] is set), and the credit wait is bounded per
-// stall (8 s without a credit) where the kernel counts 8,000,000 polls over the whole bitstream.
-// All waits run on the device's clock (region.clock), so the sim runs 8-second timeouts instantly.
+//   0. validate (fme_pr): the GBS interface UUID equals the manager's compat ID PR_INTFC_ID_H:L
+//      (unless force), the port index is below FME_CAP's port count; pad the bitstream to a
+//      multiple of 4 bytes. Nothing is written to the card before these checks pass.
+//   Take the reservation; clear the port's errors and disable the port (the bridge: hold it in
+//   soft reset, dfl-fme-br.c).
+//   1-3. load (fpga_mgr_load): the manager's write-init / write / write-complete, fpga-manager.ts
+//      over the FME ops of fme-mgr.ts, with cancel between chunks and progress after each.
+//   Enable the port again - also on every failure path - and release the reservation.
+import type { VfiokitErrorCode } from '../../error-codes.js';
 import { EventEmitter } from 'node:events';
-import { VfiokitError } from '../../errors.js';
-import type { Region } from '../../mmio/region.js';
-import { creditStream } from '../../mmio/credit-stream.js';
-import { poll64Async } from '../../mmio/poll-async.js';
+import { ArgumentError, VfiokitError } from '../../errors.js';
 import { hex } from '../../util/bytes.js';
 import { logger } from '../../util/log.js';
 import type { Gbs } from './gbs.js';
-import {
-  decodePrErr,
-  decodePrSts,
-  PR_CTRL,
-  PR_CTRL_PR_COMPLETE,
-  PR_CTRL_PR_RST,
-  PR_CTRL_PR_RSTACK,
-  PR_CTRL_PR_START,
-  PR_CTRL_RGN_ID,
-  PR_CTRL_RGN_ID_SHIFT,
-  PR_DATA,
-  PR_DATA_WORD_BYTES,
-  PR_ERR,
-  PR_INTFC_ID_H,
-  PR_INTFC_ID_L,
-  PR_ERR_BITS,
-  PR_POLL_INTERVAL_US,
-  PR_REGISTER_NAMES,
-  PR_STS,
-  PR_STS_PR_CREDIT,
-  PR_STS_PR_STS,
-  PR_WAIT_TIMEOUT_MS,
-  prErrCode,
-} from './registers.js';
-import { halvesToUuid } from './uuid.js';
-import { Subtype, contentTypeKeys } from '../image/layout.js';
-import type { VfiokitErrorCode } from '../../error-codes.js';
+import { PR_DATA_WORD_BYTES, PR_POLL_INTERVAL_US, PR_WAIT_TIMEOUT_MS } from './registers.js';
+import { Subtype, contentTypeKeys } from '../../dfl/regs/signed-image-layout.js';
+import { FpgaManager, type FpgaManagerStatus } from './fpga-manager.js';
+import { fmeMgrOps, type PrFeatureRef } from './fme-mgr.js';
+
+export type { PrFeatureRef } from './fme-mgr.js';
 
 const log = logger('pr');
 
 /** A failed partial reconfiguration. `details.step` names the step, `register`/`bits` what showed it. */
 export class PrError extends VfiokitError {}
-
-/** Where the PR feature is: the FME's region and the PR DFH's offset in it (a FeatureRef). */
-export interface PrFeatureRef {
-  region: Region;
-  offset: number;
-}
 
 /** The port operations PR needs (a Port of the card model). May be sync or async. */
 export interface PrPort {
@@ -72,9 +35,13 @@ export interface PrPort {
   enable(): unknown;
 }
 
-/** What the flow runs against: the FME's PR feature, its port count and its ports. */
+/**
+ * What the flow runs against: the FME's PR manager (`manager`, or the FME's ops run on the PR
+ * feature's registers `pr`), its port count and its ports.
+ */
 export interface PrTarget {
-  pr: PrFeatureRef;
+  pr?: PrFeatureRef;
+  manager?: FpgaManager;
   /** FME_CAP[19:17] number of ports. */
   portCount: number;
   /** The port with FME port index `index`, or undefined when the card has none there. */
@@ -87,6 +54,11 @@ export interface PrReservation {
   end(info: { operation: 'pr'; port: number; ok: boolean }): unknown;
 }
 
+/**
+ * Steps of a PR, in order. Around the manager: validate .. disable-port and enable-port, done;
+ * the manager's write-init: pr-reset .. set-region; write: start, stream; write-complete:
+ * complete .. check-errors (fpga-manager.ts FpgaManagerState names the phase).
+ */
 export type PrStep =
   | 'validate'
   | 'reserve'
@@ -167,13 +139,11 @@ export interface PrResult {
   /** Errors that were latched in PR_ERR before this operation and cleared in step 1. */
   staleErrors: string[];
   /** PR_STS after completion. */
-  status: ReturnType<typeof decodePrSts> | undefined;
+  status: FpgaManagerStatus | undefined;
   /** Elapsed time on the device's clock, and the rate it gives. */
   durationMs: number;
   bytesPerSec: number;
 }
-
-const DEFAULT_CHUNK_WORDS = 16384;
 
 type Detail = Record<string, unknown>;
 
@@ -240,13 +210,19 @@ async function call(fn: () => unknown): Promise<void> {
   await fn();
 }
 
+/** The manager a target names: as given, or the FME's ops over its PR registers. */
+function managerOf(target: PrTarget): FpgaManager {
+  if (target.manager) return target.manager;
+  if (target.pr) return new FpgaManager(fmeMgrOps(target.pr));
+  throw new ArgumentError('EARG_PR_TARGET', 'a PR target names its manager or its PR registers (manager or pr); it has neither', {});
+}
+
 /** Run a partial reconfiguration of `gbs` into port `options.port` (default 0). */
 export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: PrOptions = {}): Promise<PrResult> {
   const portIndex = options.port ?? 0;
   const timeouts = { ...KERNEL_PR_TIMEOUTS, ...options.timeouts };
-  const { region, offset: base } = target.pr;
-  const clock = region.clock;
-  const reg = (r: number): string => `${regName(r)} (${region.name}+${hex(base + r)})`;
+  const mgr = managerOf(target);
+  const clock = mgr.ops.clock;
   const total = Math.ceil(gbs.bitstreamLength / PR_DATA_WORD_BYTES) * PR_DATA_WORD_BYTES;
   let step: PrStep = 'validate';
   let written = 0;
@@ -268,12 +244,12 @@ export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: Pr
   const port = target.port(portIndex);
   if (!port) throw failure('EPR_PORT', `port ${portIndex} is absent on this card (FME PORT_OFFSET[60], the implemented bit, is 0)`, { portCount: target.portCount });
   if (gbs.bitstreamLength === 0) throw failure('EPR_EMPTY', 'the GBS has no bitstream after its metadata; rebuild it with the packager');
-  const fmeInterfaceUuid = halvesToUuid(region.read64(base + PR_INTFC_ID_H), region.read64(base + PR_INTFC_ID_L));
+  const fmeInterfaceUuid = mgr.ops.compatId();
   if (gbs.interfaceUuid !== fmeInterfaceUuid) {
     if (!options.force) {
       throw failure(
         'EPR_INTERFACE_MISMATCH',
-        `the GBS was built for PR interface ${gbs.interfaceUuid} but the card's PR interface ID (PR_INTFC_ID_H:PR_INTFC_ID_L at ${region.name}+${hex(base + PR_INTFC_ID_H)}/${hex(base + PR_INTFC_ID_L)}) is ${fmeInterfaceUuid}; ` +
+        `the GBS was built for PR interface ${gbs.interfaceUuid} but the card's PR interface ID (${mgr.ops.compatIdRegister}) is ${fmeInterfaceUuid}; ` +
           'use a GBS built for this FIM (or --force to let the card judge, which may leave the region unusable)',
         { register: 'PR_INTFC_ID_H:PR_INTFC_ID_L', expected: fmeInterfaceUuid, found: gbs.interfaceUuid },
       );
@@ -305,14 +281,14 @@ export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: Pr
     bytesPerSec: 0,
   };
   if (options.dryRun) {
-    result.status = decodePrSts(region.read64(base + PR_STS));
+    result.status = mgr.ops.status();
     progress('done');
     return result;
   }
   const words = bitstreamWords(gbs.bitstream);
   if (options.signal?.aborted) throw failure('ECANCELED', 'cancelled before anything was written to the card');
 
-  // ---- reservation, port errors, port disable ----
+  // ---- reservation, port errors, port disable (the bridge) ----
   const info = { operation: 'pr' as const, port: portIndex };
   if (options.reservation) {
     progress('reserve');
@@ -335,84 +311,21 @@ export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: Pr
     portDisabled = true; // from here on the port is enabled again on every path, even if disable fails half way
     await call(() => port.disable());
 
-    // ---- 1. init (fme_mgr_write_init) ----
-    progress('pr-reset');
-    const ctrl = region.read64(base + PR_CTRL);
-    region.write64(base + PR_CTRL, ctrl | PR_CTRL_PR_RST);
-    const ack = await poll64Async(region, base + PR_CTRL, PR_CTRL_PR_RSTACK, PR_CTRL_PR_RSTACK, { timeoutMs: timeouts.resetAckMs, intervalUs: timeouts.intervalUs });
-    if (ack.timedOut) {
-      throw failure('EPR_RESET_ACK_TIMEOUT', `PR reset was not acknowledged: ${reg(PR_CTRL)} bit 4 (PR reset ACK) still 0 ${timeouts.resetAckMs} ms after setting bit 0 (PR reset), PR_CTRL=${hex(ack.value)}; the PR engine is hung: reset the card and retry`, { register: 'PR_CTRL', bits: '4', value: hex(ack.value), timeoutMs: timeouts.resetAckMs });
-    }
-    region.write64(base + PR_CTRL, region.read64(base + PR_CTRL) & ~PR_CTRL_PR_RST);
-
-    progress('wait-idle');
-    const idle = await poll64Async(region, base + PR_STS, PR_STS_PR_STS, 0n, { timeoutMs: timeouts.idleMs, intervalUs: timeouts.intervalUs });
-    if (idle.timedOut) {
-      const err = region.read64(base + PR_ERR);
-      throw failure('EPR_BUSY_TIMEOUT', `the PR engine did not become idle after PR reset: ${reg(PR_STS)} bit 16 (PR status) still 1 after ${timeouts.idleMs} ms, PR_STS=${hex(idle.value)}${err ? `, PR_ERR=${hex(err)} (${decodePrErr(err).join(', ')})` : ''}; reset the card and retry`, { register: 'PR_STS', bits: '16', value: hex(idle.value), prErr: hex(err), errors: decodePrErr(err), timeoutMs: timeouts.idleMs });
-    }
-
-    progress('clear-errors');
-    const stale = region.read64(base + PR_ERR);
-    if (stale !== 0n) {
-      result.staleErrors = decodePrErr(stale);
-      log('clearing errors latched before this PR: PR_ERR=%s (%s)', hex(stale), result.staleErrors.join(', '));
-      region.write64(base + PR_ERR, stale);
-    }
-
-    progress('set-region');
-    const withRegion = (region.read64(base + PR_CTRL) & ~PR_CTRL_RGN_ID) | ((BigInt(portIndex) << PR_CTRL_RGN_ID_SHIFT) & PR_CTRL_RGN_ID);
-    region.write64(base + PR_CTRL, withRegion);
-
-    // ---- 2. write (fme_mgr_write) ----
-    progress('start');
-    region.write64(base + PR_CTRL, region.read64(base + PR_CTRL) | PR_CTRL_PR_START);
-
-    progress('stream');
-    const chunkWords = Math.max(1, Math.floor(options.chunkWords ?? DEFAULT_CHUNK_WORDS));
-    for (let at = 0; at < words.length; ) {
-      if (options.signal?.aborted) {
-        throw new PrError('ECANCELED', `PR of port ${portIndex} cancelled after ${written} of ${total} bytes; the region holds a partial bitstream: run PR again before using the port`, { step, port: portIndex, written, total });
-      }
-      const chunk = words.subarray(at, Math.min(words.length, at + chunkWords));
-      const r = creditStream(region, {
-        dataOffset: base + PR_DATA,
-        statusOffset: base + PR_STS,
-        creditMask: Number(PR_STS_PR_CREDIT),
-        words: chunk,
-        timeoutMs: timeouts.creditMs,
-        intervalUs: timeouts.intervalUs,
-      });
-      at += r.written;
-      written = at * PR_DATA_WORD_BYTES;
-      if (r.timedOut || r.written < chunk.length) {
-        const sts = decodePrSts(r.lastStatus);
-        throw failure('EPR_CREDIT_TIMEOUT', `the PR engine stopped taking data after ${written} of ${total} bytes: ${reg(PR_STS)} bits 8:0 (credits) stayed at ${sts.credits} (<= 1) for ${timeouts.creditMs} ms, PR_STS=${hex(r.lastStatus)}; reset the card and retry`, { register: 'PR_STS', bits: '8:0', value: hex(r.lastStatus), written, total, timeoutMs: timeouts.creditMs });
-      }
-      options.onProgress?.({ step, written, total });
-      if (at < words.length) await yieldToEventLoop();
-    }
-    result.bytesWritten = written;
-
-    // ---- 3. complete (fme_mgr_write_complete) ----
-    progress('complete');
-    region.write64(base + PR_CTRL, region.read64(base + PR_CTRL) | PR_CTRL_PR_COMPLETE);
-    progress('wait-done');
-    const done = await poll64Async(region, base + PR_CTRL, PR_CTRL_PR_START, 0n, { timeoutMs: timeouts.completeMs, intervalUs: timeouts.intervalUs });
-    if (done.timedOut) {
-      throw failure('EPR_COMPLETE_TIMEOUT', `PR did not finish: ${reg(PR_CTRL)} bit 12 (PR start) still 1 ${timeouts.completeMs} ms after setting bit 13 (PR complete), PR_CTRL=${hex(done.value)}; reset the card and retry`, { register: 'PR_CTRL', bits: '12', value: hex(done.value), timeoutMs: timeouts.completeMs });
-    }
-
-    progress('check-errors');
-    const status = region.read64(base + PR_STS);
-    result.status = decodePrSts(status);
-    const prErr = region.read64(base + PR_ERR);
-    if (prErr !== 0n) {
-      region.write64(base + PR_ERR, prErr); // clear, as the kernel's error handler does
-      const names = decodePrErr(prErr);
-      const hints = PR_ERR_BITS.filter((b) => (prErr >> BigInt(b.bit)) & 1n).map((b) => b.hint);
-      throw failure(prErrCode(prErr), `the card refused the bitstream: ${reg(PR_ERR)}=${hex(prErr)} (${names.join(', ')}), PR_STS=${hex(status)}; ${hints.join('; ')}`, { register: 'PR_ERR', bits: bitsOf(prErr).join(','), value: hex(prErr), errors: names, status: hex(status), written });
-    }
+    // ---- 1-3. fpga_mgr_load: write-init, write, write-complete ----
+    const loaded = await mgr.load(words, { regionId: portIndex }, {
+      timeouts,
+      ...(options.chunkWords !== undefined ? { chunkWords: options.chunkWords } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      step: progress,
+      fail: failure,
+      onWritten: (bytes) => {
+        written = bytes;
+        options.onProgress?.({ step, written, total });
+      },
+    });
+    result.bytesWritten = loaded.written;
+    result.staleErrors = loaded.staleErrors;
+    result.status = loaded.status;
     ok = true;
   } catch (err) {
     if (err instanceof PrError || !(err instanceof VfiokitError)) throw err;
@@ -438,18 +351,4 @@ export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: Pr
   result.bytesPerSec = result.durationMs > 0 ? (result.bytesWritten * 1000) / result.durationMs : 0;
   progress('done');
   return result;
-}
-
-function bitsOf(value: bigint): number[] {
-  const out: number[] = [];
-  for (let b = 0; b < 64; b++) if ((value >> BigInt(b)) & 1n) out.push(b);
-  return out;
-}
-
-function regName(offset: number): string {
-  return PR_REGISTER_NAMES[offset] ?? hex(offset);
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -3,15 +3,13 @@
 // only the host needs: PR_ERR decoding with hints, PR_STS decoding, the kernel's timeouts
 // (reference/pr.md; drivers/fpga/dfl-fme-mgr.c).
 import type { RegisteredCode } from '../../error-codes.js';
-import {
-  PR_STS_PR_CREDIT, PR_STS_PR_STS, PR_STS_CTRLR_STS, PR_STS_CTRLR_STS_SHIFT, PR_STS_HOST_STS, PR_STS_HOST_STS_SHIFT, PR_STS_SECURITY_SHIFT,
-} from '../../dfl/regs/pr.js';
+import { PR_STS_PR_CREDIT, PR_STS_PR_STS, PR_STS_CTRLR_STS, PR_STS_HOST_STS, PR_STS_SECURITY } from '../../dfl/regs/pr.js';
+import { fieldGet } from '../../util/bitfield.js';
 
 export {
   FME_FEATURE_ID_PR, PR_CTRL, PR_STS, PR_DATA, PR_ERR, PR_INTFC_ID_L, PR_INTFC_ID_H, PR_REGISTER_NAMES,
-  PR_CTRL_PR_RST, PR_CTRL_PR_RSTACK, PR_CTRL_RGN_ID_SHIFT, PR_CTRL_RGN_ID, PR_CTRL_PR_START, PR_CTRL_PR_COMPLETE,
-  PR_STS_PR_CREDIT, PR_STS_PR_STS, PR_STS_CTRLR_STS_SHIFT, PR_STS_CTRLR_STS, PR_STS_HOST_STS_SHIFT, PR_STS_HOST_STS,
-  PR_STS_SECURITY_SHIFT, PR_DATA_WORD_BYTES, PR_ERR_KNOWN_MASK,
+  PR_CTRL_PR_RST, PR_CTRL_PR_RSTACK, PR_CTRL_RGN_ID, PR_CTRL_PR_START, PR_CTRL_PR_COMPLETE,
+  PR_STS_PR_CREDIT, PR_STS_PR_STS, PR_STS_CTRLR_STS, PR_STS_HOST_STS, PR_STS_SECURITY, PR_DATA_WORD_BYTES, PR_ERR_KNOWN_MASK,
 } from '../../dfl/regs/pr.js';
 
 /** PR_ERR bits (kernel FME_PR_ERR_* for [4:0]; pr.md adds [5] timeout and [6] secure load, from OPAE/DPDK). */
@@ -47,11 +45,11 @@ export function prErrCode(value: bigint): RegisteredCode {
 /** Readable fields of a PR_STS value (for logs and error details). */
 export function decodePrSts(value: bigint): { credits: number; busy: boolean; controllerStatus: number; hostStatus: number; securityStatus: number } {
   return {
-    credits: Number(value & PR_STS_PR_CREDIT),
+    credits: Number(fieldGet(PR_STS_PR_CREDIT, value)),
     busy: (value & PR_STS_PR_STS) !== 0n,
-    controllerStatus: Number((value & PR_STS_CTRLR_STS) >> PR_STS_CTRLR_STS_SHIFT),
-    hostStatus: Number((value & PR_STS_HOST_STS) >> PR_STS_HOST_STS_SHIFT),
-    securityStatus: Number(value >> PR_STS_SECURITY_SHIFT),
+    controllerStatus: Number(fieldGet(PR_STS_CTRLR_STS, value)),
+    hostStatus: Number(fieldGet(PR_STS_HOST_STS, value)),
+    securityStatus: Number(fieldGet(PR_STS_SECURITY, value)),
   };
 }
 

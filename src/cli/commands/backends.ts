@@ -4,6 +4,7 @@ import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadBackends, enumerateAll } from '../../device/registry.js';
 import { configSearchPath } from '../../device/config.js';
+import { table } from '../table.js';
 
 export const command: Command = {
   summary: 'list backends (built-in and plugins): loaded, failed (why), disabled',
@@ -41,16 +42,19 @@ examples:
     out.push(`configuration: ${report.config}`);
     if (report.configError) out.push(`  unusable, built-in default used: ${report.configError.message}`);
     out.push('');
-    out.push(`${'NAME'.padEnd(14)}${'STATE'.padEnd(10)}${'SCHEMES'.padEnd(16)}PLUGIN`);
-    for (const b of report.backends) {
-      out.push(`${b.name.padEnd(14)}${b.state.padEnd(10)}${(b.schemes.join(',') || '-').padEnd(16)}${b.plugin}${b.kind === 'built-in' ? ' (built-in)' : ''}`);
+    // One table; a backend's error and shadowed schemes go on indented lines under its row.
+    const rows = table(['NAME', 'STATE', 'SCHEMES', 'PLUGIN'], report.backends.map((b) => [b.name, b.state, b.schemes.join(',') || '-', `${b.plugin}${b.kind === 'built-in' ? ' (built-in)' : ''}`])).split('\n');
+    out.push(rows[0]!);
+    report.backends.forEach((b, i) => {
+      out.push(rows[i + 1]!);
       if (b.error) out.push(`  ${b.error.code}: ${b.error.message}`);
       if (b.shadowed?.length) out.push(`  schemes already owned by an earlier backend: ${b.shadowed.join(', ')}`);
-    }
+    });
     if (devices) {
       out.push('', 'devices:');
-      for (const t of devices.tokens) out.push(`  ${t.url.padEnd(28)}${t.backend.padEnd(12)}${t.vendor.toString(16).padStart(4, '0')}:${t.device.toString(16).padStart(4, '0')}${t.description ? `  ${t.description}` : ''}`);
-      if (!devices.tokens.length) out.push('  (none)');
+      const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
+      if (devices.tokens.length) out.push(table(['URL', 'BACKEND', 'ID', 'DESCRIPTION'], devices.tokens.map((t) => [t.url, t.backend, `${hex4(t.vendor)}:${hex4(t.device)}`, t.description ?? '']), { indent: '  ' }));
+      else out.push('  (none)');
       for (const f of devices.failures) out.push(`  enumerate on ${f.backend} failed: ${f.message}`);
     }
     process.stdout.write(out.join('\n') + '\n');

@@ -22,6 +22,7 @@ import { withReservation, getReservation } from '../../lock/reservations.js';
 import { prReservationHook, flashReserveHook } from '../../lock/hooks.js';
 import { buildSimGbs } from '../../sim-gbs.js';
 import { SimAfuReg, DmaCtrl, DmaStatus } from '../../sim/afu-regs.js';
+import { fieldGet } from '../../util/bitfield.js';
 import { SimVector } from '../../sim/sim-card.js';
 import { DeviceError } from '../../errors.js';
 import { hex } from '../../util/bytes.js';
@@ -62,7 +63,7 @@ async function dmaStep(device: Device, card: Card): Promise<Record<string, unkno
     const events = await fired;
     const same = Buffer.compare(src.memory.bytes, dst.memory.bytes) === 0;
     if (!same) throw new DeviceError('EIO', 'AFU DMA: destination differs from source');
-    return { bytes: Number(status >> DmaStatus.BYTES_SHIFT), srcIova: hex(src.iova), dstIova: hex(dst.iova), interrupts: events, verified: same };
+    return { bytes: Number(fieldGet(DmaStatus.BYTES, status)), srcIova: hex(src.iova), dstIova: hex(dst.iova), interrupts: events, verified: same };
   } finally {
     device.disableInterrupts(IrqIndex.MSIX);
   }

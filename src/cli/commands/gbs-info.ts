@@ -4,7 +4,7 @@ import type { Command } from '../command.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseGbs, type Gbs } from '../../afu/pr/gbs.js';
-import { contentTypeKeys } from '../../afu/image/layout.js';
+import { contentTypeKeys } from '../../dfl/regs/signed-image-layout.js';
 import { createSimGbsFile, GBS_CREATE_OPTIONS, GBS_CREATE_HELP } from '../gbs-create.js';
 
 export const command: Command = {

@@ -9,7 +9,7 @@ import { infoOf, rootKeyHashOf } from '../../afu/image/signed-image.js';
 import { flashRefusal } from '../../afu/image/flashable.js';
 import { readSignedImageFile } from '../input-file.js';
 import { buildSignedImage, patternPayload } from '../../afu/image/image-writer.js';
-import { MIN_IMAGE_SIZE, PAYLOAD_OFFSET, contentTypeNames } from '../../afu/image/layout.js';
+import { MIN_IMAGE_SIZE, PAYLOAD_OFFSET, contentTypeNames } from '../../dfl/regs/signed-image-layout.js';
 import { STAGING_SIZE } from '../../dfl/regs/max10-bmc.js';
 import { errnoCode } from '../../error-codes.js';
 

@@ -4,6 +4,7 @@ import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
 import { listReservations, type Reservation } from '../../lock/reservations.js';
 import { lockDir } from '../../lock/lock-file.js';
+import { table } from '../table.js';
 
 function age(seconds: number): string {
   if (seconds < 60) return `${seconds}s`;
@@ -12,9 +13,9 @@ function age(seconds: number): string {
   return `${Math.floor(seconds / 86400)}d${Math.floor((seconds % 86400) / 3600)}h`;
 }
 
-function row(r: Reservation): string {
+function row(r: Reservation): unknown[] {
   const owner = r.owner ? `${r.owner.pid} ${r.owner.user} (${r.owner.command})` : '-';
-  return `${r.id.padEnd(12)}${r.device.padEnd(30)}${r.state.padEnd(10)}${owner.padEnd(28)}${(r.owner ? age(r.ageSeconds) : '-').padEnd(9)}${(r.stale ? 'STALE' : '').padEnd(7)}${r.bitstream?.signature ?? '-'}`;
+  return [r.id, r.device, r.state, owner, r.owner ? age(r.ageSeconds) : '-', r.stale ? 'STALE' : '', r.bitstream?.signature ?? '-'];
 }
 
 export const command: Command = {
@@ -48,8 +49,7 @@ examples:
     }
     if (!shown.length) process.stdout.write(`no reservations${values.all ? '' : ' (--all shows free devices too)'}\n`);
     else {
-      process.stdout.write(`${'ID'.padEnd(12)}${'DEVICE'.padEnd(30)}${'STATE'.padEnd(10)}${'OWNER'.padEnd(28)}${'AGE'.padEnd(9)}${''.padEnd(7)}BITSTREAM\n`);
-      for (const r of shown) process.stdout.write(row(r) + '\n');
+      process.stdout.write(table(['ID', 'DEVICE', 'STATE', 'OWNER', 'AGE', '', 'BITSTREAM'], shown.map(row)) + '\n');
     }
     for (const c of corrupt) process.stderr.write(`vfiokit reservations: ${c.message}\n`);
     return ExitCode.OK;

@@ -6,26 +6,41 @@
 //   2. the BMC's Avalon-MM address map: system registers, the secure-update doorbell and its
 //      fields, the staging area (include/linux/mfd/intel-m10-bmc.h, drivers/fpga/
 //      intel-m10-bmc-sec-update.c, DPDK opae_intel_max10.h; reference/secure-update.md).
+// Fields are named masks (src/util/bitfield.ts) read with fieldGet and written with fieldPrep.
+import { bit, bit64, fieldGet, genmask, genmask64 } from '../../util/bitfield.js';
 
 // ---- 1. SPI master behind feature 0xE (offsets relative to the feature's register block) ----
 
-/** +0x08 SPI_CORE_PARAMETER: [7:2] data width, [13:8] chip selects, [14] CPOL, [15] CPHA. */
+/** +0x08 SPI_CORE_PARAMETER (spi-altera-dfl.c; the same layout as dfl-n3000-nios.c N3000_NS_PARAM). */
 export const SPI_CORE_PARAMETER = 0x08;
-export const CORE_DATA_WIDTH_SHIFT = 2n;
-export const CORE_DATA_WIDTH_MASK = 0x3fn;
-export const CORE_NUM_CHIPSELECT_SHIFT = 8n;
-export const CORE_NUM_CHIPSELECT_MASK = 0x3fn;
-export const CORE_CPOL_SHIFT = 14n;
-export const CORE_CPHA_SHIFT = 15n;
-/** +0x10 INDIRECT_ADDR (SPI_CTRL): [9] read, [8] write, [2:0] SPI master register index (offset >> 2). */
+/** [1] shift mode, 0 MSB first (spi-altera-dfl.c SHIFT_MODE). */
+export const CORE_SHIFT_MODE = bit64(1);
+/** [7:2] data width in bits (spi-altera-dfl.c DATA_WIDTH). */
+export const CORE_DATA_WIDTH = genmask64(7, 2);
+/** [13:8] number of chip selects (spi-altera-dfl.c NUM_CHIPSELECT). */
+export const CORE_NUM_CHIPSELECT = genmask64(13, 8);
+/** [14] clock polarity, CPOL (spi-altera-dfl.c CLK_POLARITY). */
+export const CORE_CLK_POLARITY = bit64(14);
+/** [15] clock phase, CPHA (spi-altera-dfl.c CLK_PHASE). */
+export const CORE_CLK_PHASE = bit64(15);
+/** [31:22] SPI clock (spi-altera-dfl.c SPI_CLK). */
+export const CORE_SPI_CLK = genmask64(31, 22);
+/** [47:32] peripheral ID (spi-altera-dfl.c PERIPHERAL_ID). */
+export const CORE_PERIPHERAL_ID = genmask64(47, 32);
+/** +0x10 INDIRECT_ADDR (spi-altera-dfl.c INDIRECT_ADDR): [9] read, [8] write, [2:0] SPI master register index (offset >> 2). */
 export const SPI_INDIRECT_ADDR = 0x10;
-export const INDIRECT_WR = 1n << 8n;
-export const INDIRECT_RD = 1n << 9n;
-export const INDIRECT_REG_MASK = 0x7n;
-/** +0x18 INDIRECT_RD_DATA (SPI_READ): [31:0] data, [32] valid (the kernel calls it INDIRECT_DEBUG and ignores it). */
+/** [8] start an indirect write (spi-altera-dfl.c INDIRECT_WR). */
+export const INDIRECT_WR = bit64(8);
+/** [9] start an indirect read (spi-altera-dfl.c INDIRECT_RD). */
+export const INDIRECT_RD = bit64(9);
+/** [2:0] SPI master register index: indirect_bus_reg_read/write write `reg >> 2` here (unnamed in the kernel). */
+export const INDIRECT_REG = genmask64(2, 0);
+/** +0x18 INDIRECT_RD_DATA (spi-altera-dfl.c INDIRECT_RD_DATA). */
 export const SPI_INDIRECT_RD_DATA = 0x18;
-export const INDIRECT_DATA_MASK = 0xffffffffn;
-export const INDIRECT_VALID = 1n << 32n;
+/** [31:0] data (spi-altera-dfl.c INDIRECT_DATA_MASK). */
+export const INDIRECT_DATA_MASK = genmask64(31, 0);
+/** [32] data valid (spi-altera-dfl.c INDIRECT_DEBUG; the kernel ignores it). */
+export const INDIRECT_VALID = bit64(32);
 /** +0x20 INDIRECT_WR_DATA (SPI_WRITE): [31:0] data. */
 export const SPI_INDIRECT_WR_DATA = 0x20;
 
@@ -36,52 +51,77 @@ export const ALTERA_SPI_TXDATA = 0x4;
 export const ALTERA_SPI_STATUS = 0x8;
 export const ALTERA_SPI_CONTROL = 0xc;
 export const ALTERA_SPI_SLAVE_SEL = 0x14;
-// STATUS bits (ALTERA_SPI_STATUS_*_MSK).
-export const STATUS_ROE = 0x8;
-export const STATUS_TOE = 0x10;
-export const STATUS_TMT = 0x20;
-export const STATUS_TRDY = 0x40;
-export const STATUS_RRDY = 0x80;
-export const STATUS_E = 0x100;
-// CONTROL bits (ALTERA_SPI_CONTROL_*_MSK).
-export const CONTROL_SSO = 0x400;
+/** STATUS[3] receive overrun (spi-altera-core.c ALTERA_SPI_STATUS_ROE_MSK). */
+export const STATUS_ROE = bit(3);
+/** STATUS[4] transmit overrun (ALTERA_SPI_STATUS_TOE_MSK). */
+export const STATUS_TOE = bit(4);
+/** STATUS[5] transmitter shift register empty (ALTERA_SPI_STATUS_TMT_MSK). */
+export const STATUS_TMT = bit(5);
+/** STATUS[6] transmitter ready (ALTERA_SPI_STATUS_TRDY_MSK). */
+export const STATUS_TRDY = bit(6);
+/** STATUS[7] receiver ready (ALTERA_SPI_STATUS_RRDY_MSK). */
+export const STATUS_RRDY = bit(7);
+/** STATUS[8] error (ALTERA_SPI_STATUS_E_MSK). */
+export const STATUS_E = bit(8);
+/** CONTROL[10] force slave select (spi-altera-core.c ALTERA_SPI_CONTROL_SSO_MSK). */
+export const CONTROL_SSO = bit(10);
 
 // ---- 2. MAX10 Avalon-MM address map ----
 
 /** System register base (M10BMC_N3000_SYS_BASE); the SYS_* offsets below are relative to it. */
 export const M10BMC_SYS_BASE = 0x300800;
-/** NIOS2 firmware version (NIOS2_N3000_FW_VERSION): [31:24] board, [23:16] major, [15:8] minor, [7:0] patch. */
+/** NIOS2 firmware version (NIOS2_N3000_FW_VERSION): the VER_* fields below. */
 export const SYS_FW_VERSION = 0x00;
 /** MAC address low/high (M10BMC_N3000_MAC_LOW/HIGH). */
 export const SYS_MAC_LOW = 0x10;
 export const SYS_MAC_HIGH = 0x14;
+/** MAC_LOW[31:24] first byte .. [7:0] fourth byte (intel-m10-bmc.h M10BMC_N3000_MAC_BYTE1..4; DPDK MAX10_MAC_BYTE1..4). */
+export const MAC_BYTE1 = genmask(31, 24);
+export const MAC_BYTE2 = genmask(23, 16);
+export const MAC_BYTE3 = genmask(15, 8);
+export const MAC_BYTE4 = genmask(7, 0);
+/** MAC_HIGH[15:8] fifth byte, [7:0] sixth byte (M10BMC_N3000_MAC_BYTE5/6). */
+export const MAC_BYTE5 = genmask(15, 8);
+export const MAC_BYTE6 = genmask(7, 0);
+/** MAC_HIGH[23:16] number of MAC addresses (M10BMC_N3000_MAC_COUNT). */
+export const MAC_COUNT = genmask(23, 16);
 /** FPGA reconfiguration (DPDK FPGA_RECONF_REG): [23] request, [22:20] page, [18] countdown start. */
 export const SYS_FPGA_RECONF = 0x30;
-export const FPGA_RECONF_REQUEST = 1 << 23;
-export const FPGA_RECONF_PAGE_SHIFT = 20;
-export const FPGA_RECONF_PAGE_MASK = 0x7 << FPGA_RECONF_PAGE_SHIFT;
-export const FPGA_RECONF_COUNTDOWN_START = 1 << 18;
+/** [23] reload request (DPDK opae_intel_max10.h SFPGA_RP_LOAD). */
+export const FPGA_RECONF_REQUEST = bit(23);
+/** [22:20] page to reload from (DPDK SFPGA_RECONF_PAGE). */
+export const FPGA_RECONF_PAGE = genmask(22, 20);
+/** [18] countdown start: the reload begins on its rising edge (DPDK COUNTDOWN_START). */
+export const FPGA_RECONF_COUNTDOWN_START = bit(18);
 /** Scratch/test register (M10BMC_N3000_TEST_REG). */
 export const SYS_TEST = 0x3c;
-/** BMC build version (M10BMC_N3000_BUILD_VER): [31:24] PCB info, [23:16] major, [15:8] minor, [7:0] patch. */
+/** BMC build version (M10BMC_N3000_BUILD_VER): the VER_* fields below. */
 export const SYS_BUILD_VER = 0x68;
-/** FPGA boot page info (DPDK FPGA_PAGE_INFO): [2:0] page the FPGA booted from (0 factory, 1 user). */
+/** BUILD_VER / FW_VERSION [31:24] PCB info, the board letter (intel-m10-bmc.h M10BMC_N3000_VER_PCB_INFO_MSK). */
+export const VER_PCB_INFO = genmask(31, 24);
+/** [23:16] major version (M10BMC_N3000_VER_MAJOR_MSK; DPDK MAX10_VERSION_MAJOR). */
+export const VER_MAJOR = genmask(23, 16);
+/** [15:8] minor version, [7:0] patch (unnamed in the kernel and DPDK; DPDK prints them as "%C.%u.%u.%u"). */
+export const VER_MINOR = genmask(15, 8);
+export const VER_PATCH = genmask(7, 0);
+/** FPGA boot page info (DPDK FPGA_PAGE_INFO). */
 export const SYS_FPGA_PAGE_INFO = 0x6c;
-export const FPGA_PAGE_MASK = 0x7;
+/** [2:0] page the FPGA booted from, 0 factory, 1 user (the same field is DPDK PMCI_FPGA_BOOT_PAGE GENMASK(2, 0) on PMCI cards). */
+export const FPGA_PAGE = genmask(2, 0);
 /**
  * Retimer (PKVL) poll control (intel-m10-bmc.h M10BMC_PKVL_POLL_CTRL, out-of-tree linux-dfl and
  * DPDK opae_intel_max10.h): [16]/[24] retimer A/B preload done, [17]/[25] preload timeout,
  * [18]/[26] data too big, [20]/[28] header checksum good. UPG_STATUS_GOOD = preload | checksum.
  */
 export const SYS_PKVL_POLLING_CTRL = 0x80;
-export const PKVL_A_PRELOAD = 1 << 16;
-export const PKVL_A_PRELOAD_TO = 1 << 17;
-export const PKVL_A_DATA_TOO_BIG = 1 << 18;
-export const PKVL_A_HDR_CKSUM = 1 << 20;
-export const PKVL_B_PRELOAD = 1 << 24;
-export const PKVL_B_PRELOAD_TO = 1 << 25;
-export const PKVL_B_DATA_TOO_BIG = 1 << 26;
-export const PKVL_B_HDR_CKSUM = 1 << 28;
+export const PKVL_A_PRELOAD = bit(16);
+export const PKVL_A_PRELOAD_TO = bit(17);
+export const PKVL_A_DATA_TOO_BIG = bit(18);
+export const PKVL_A_HDR_CKSUM = bit(20);
+export const PKVL_B_PRELOAD = bit(24);
+export const PKVL_B_PRELOAD_TO = bit(25);
+export const PKVL_B_DATA_TOO_BIG = bit(26);
+export const PKVL_B_HDR_CKSUM = bit(28);
 export const PKVL_PRELOAD = PKVL_A_PRELOAD | PKVL_B_PRELOAD;
 export const PKVL_UPG_STATUS_MASK = (PKVL_PRELOAD | PKVL_A_PRELOAD_TO | PKVL_B_PRELOAD_TO | PKVL_A_DATA_TOO_BIG | PKVL_B_DATA_TOO_BIG | PKVL_A_HDR_CKSUM | PKVL_B_HDR_CKSUM) >>> 0;
 export const PKVL_UPG_STATUS_GOOD = (PKVL_PRELOAD | PKVL_A_HDR_CKSUM | PKVL_B_HDR_CKSUM) >>> 0;
@@ -89,6 +129,9 @@ export const PKVL_UPG_STATUS_GOOD = (PKVL_PRELOAD | PKVL_A_HDR_CKSUM | PKVL_B_HD
 export const SYS_PKVL_LINK_STATUS = 0x164;
 export const SYS_PKVL_A_VERSION = 0x254;
 export const SYS_PKVL_B_VERSION = 0x258;
+/** PKVL_A/B_VERSION [15:0] SerDes firmware, [31:16] SBus master firmware (DPDK SERDES_VERSION / SBUS_VERSION). */
+export const PKVL_VERSION_SERDES = genmask(15, 0);
+export const PKVL_VERSION_SBUS = genmask(31, 16);
 /** Secure update doorbell and authentication result (M10BMC_N3000_DOORBELL / AUTH_RESULT). */
 export const SYS_DOORBELL = 0x400;
 export const SYS_AUTH_RESULT = 0x404;
@@ -110,28 +153,44 @@ export const TELEM_START = 0x100;
 export const N3000_TELEM_END = 0x250;
 export const D5005_TELEM_END = 0x300;
 
+/**
+ * Root entry hash program word at M10BMC_N3000_*_PROG_ADDR: [15:0] magic, [31:16] hash size in
+ * bits (intel-m10-bmc-sec-update.c REH_MAGIC / REH_SHA_NUM_BYTES, read with FIELD_GET and / 8).
+ */
+export const REH_MAGIC = genmask(15, 0);
+export const REH_SHA_NUM_BYTES = genmask(31, 16);
+
 /** Staging area in the BMC's flash window (M10BMC_STAGING_BASE / _SIZE). */
 export const STAGING_BASE = 0x18000000;
 export const STAGING_SIZE = 0x3800000;
 
 // DOORBELL fields (intel-m10-bmc.h DRBL_*).
-export const DRBL_RSU_REQUEST = 1 << 0;
-export const DRBL_RSU_PROGRESS_SHIFT = 4;
-export const DRBL_RSU_PROGRESS = 0xf << 4;
-export const DRBL_HOST_STATUS_SHIFT = 8;
-export const DRBL_HOST_STATUS = 0xf << 8;
-export const DRBL_RSU_STATUS_SHIFT = 16;
-export const DRBL_RSU_STATUS = 0xff << 16;
-export const DRBL_PKVL_EEPROM_LOAD_SEC = 1 << 24;
-export const DRBL_PKVL1_POLL_EN = 1 << 25;
-export const DRBL_PKVL2_POLL_EN = 1 << 26;
-export const DRBL_CONFIG_SEL = 1 << 28;
-export const DRBL_REBOOT_REQ = 1 << 29;
-export const DRBL_REBOOT_DISABLED = 1 << 30;
+/** [0] RSU request (DRBL_RSU_REQUEST). */
+export const DRBL_RSU_REQUEST = bit(0);
+/** [7:4] RSU progress, RsuProgress (DRBL_RSU_PROGRESS). */
+export const DRBL_RSU_PROGRESS = genmask(7, 4);
+/** [11:8] host status, HostStatus (DRBL_HOST_STATUS). */
+export const DRBL_HOST_STATUS = genmask(11, 8);
+/** [23:16] RSU status, RsuStatus (DRBL_RSU_STATUS). */
+export const DRBL_RSU_STATUS = genmask(23, 16);
+/** [24] (DRBL_PKVL_EEPROM_LOAD_SEC). */
+export const DRBL_PKVL_EEPROM_LOAD_SEC = bit(24);
+/** [25] (DRBL_PKVL1_POLL_EN). */
+export const DRBL_PKVL1_POLL_EN = bit(25);
+/** [26] (DRBL_PKVL2_POLL_EN). */
+export const DRBL_PKVL2_POLL_EN = bit(26);
+/** [28] config select: the page the BMC boots from (DRBL_CONFIG_SEL). */
+export const DRBL_CONFIG_SEL = bit(28);
+/** [29] reboot request (DRBL_REBOOT_REQ). */
+export const DRBL_REBOOT_REQ = bit(29);
+/** [30] reboot disabled (DRBL_REBOOT_DISABLED). */
+export const DRBL_REBOOT_DISABLED = bit(30);
 
-export const rsuProgress = (doorbell: number): number => (doorbell & DRBL_RSU_PROGRESS) >>> DRBL_RSU_PROGRESS_SHIFT;
-export const hostStatus = (doorbell: number): number => (doorbell & DRBL_HOST_STATUS) >>> DRBL_HOST_STATUS_SHIFT;
-export const rsuStatus = (doorbell: number): number => (doorbell & DRBL_RSU_STATUS) >>> DRBL_RSU_STATUS_SHIFT;
+/** intel-m10-bmc.h rsu_prog(doorbell): FIELD_GET(DRBL_RSU_PROGRESS, doorbell). */
+export const rsuProgress = (doorbell: number): number => fieldGet(DRBL_RSU_PROGRESS, doorbell);
+export const hostStatus = (doorbell: number): number => fieldGet(DRBL_HOST_STATUS, doorbell);
+/** FIELD_GET(DRBL_RSU_STATUS, doorbell) (intel-m10-bmc-sec-update.c m10bmc_sec_status reads it so). */
+export const rsuStatus = (doorbell: number): number => fieldGet(DRBL_RSU_STATUS, doorbell);
 
 /** RSU progress, DOORBELL[7:4] (RSU_PROG_*). */
 export const RsuProgress = {

@@ -38,6 +38,12 @@ export interface BridgeStats {
 
 export class AvalonBridge {
   readonly stats: BridgeStats = { packets: 0, dropped: 0, refusedWrites: 0, reads: 0, writes: 0 };
+  /**
+   * PHY_IDLE bytes the bridge sends before each answer (default 0: it answers at once). A bridge
+   * whose Avalon side is slow answers idles first; the host reads on until the packet comes
+   * (br_do_rx_and_pkt_phy_parse drops everything before SOP).
+   */
+  idleBeforeAnswer = 0;
   #bus: AvalonBus;
   // receive state
   #phyEsc = false;
@@ -208,6 +214,7 @@ export class AvalonBridge {
       // The host never read the previous answer: it is lost, as on the real bridge's FIFO.
       this.#outHead = this.#outTail = 0;
     }
+    for (let i = 0; i < this.idleBeforeAnswer && this.#outTail + 2 * n + 8 < this.#out.length; i++) this.#put(PHY_IDLE);
     this.#put(PKT_SOP);
     this.#put(PKT_CHANNEL);
     this.#put(0);

@@ -1,24 +1,29 @@
 // The MAX10 BMC of an N3000-class card, device side: its Avalon-MM address map (system registers
-// at 0x300800, the flash window with the 56 MiB staging area at 0x18000000, security data), and
-// the secure-update DOORBELL state machine its NIOS firmware runs (include/linux/mfd/
-// intel-m10-bmc.h, drivers/fpga/intel-m10-bmc-sec-update.c, DPDK ifpga_sec_mgr.c,
-// reference/secure-update.md). Time comes from the card's clock only: the state is advanced
-// lazily on every access, so a VirtualClock drives a 25-minute copy in microseconds.
+// at 0x300800, sensors, the flash window) and the secure-update DOORBELL state machine its NIOS
+// firmware runs (include/linux/mfd/intel-m10-bmc.h, drivers/fpga/intel-m10-bmc-sec-update.c, DPDK
+// ifpga_sec_mgr.c, reference/secure-update.md). The flash window (56 MiB staging area at
+// 0x18000000, flash count, root entry hashes, authentication) is max10-flash.ts, the phase
+// timings max10-timing.ts, the sensors max10-sensors.ts. Time comes from the card's clock only:
+// the state is advanced lazily on every access, so a VirtualClock drives a 25-minute copy in
+// microseconds.
 //
 // Doorbell (sys + 0x400): [0] RSU request, [7:4] progress, [11:8] host status, [23:16] RSU
 // status, [28] config select, [29] reboot request, [30] reboot disabled. Host-writable: [0],
 // [11:8], [28], [29]; the rest belongs to the BMC.
-import { createHash } from 'node:crypto';
 import type { Clock } from '../../util/clock.js';
 import { ArgumentError } from '../../errors.js';
+import { fieldGet, fieldPrep } from '../../util/bitfield.js';
 import type { AvalonBus } from './avalon-bridge.js';
 import {
   M10BMC_SYS_BASE, LEGACY_BUILD_VER, DOORBELL, AUTH_RESULT, STAGING_BASE, STAGING_SIZE, SYS_FW_VERSION, SYS_MAC_LOW, SYS_MAC_HIGH,
   SYS_FPGA_RECONF, SYS_TEST, SYS_BUILD_VER, SYS_FPGA_PAGE_INFO, SYS_PKVL_POLLING_CTRL, SYS_PKVL_LINK_STATUS, SYS_PKVL_A_VERSION,
-  SYS_PKVL_B_VERSION, FPGA_RECONF_REQUEST, FPGA_RECONF_PAGE_SHIFT, FPGA_RECONF_PAGE_MASK, FPGA_RECONF_COUNTDOWN_START, FPGA_PAGE_MASK,
-  DRBL_RSU_REQUEST, DRBL_RSU_PROGRESS_SHIFT, DRBL_HOST_STATUS, DRBL_HOST_STATUS_SHIFT, DRBL_RSU_STATUS_SHIFT, DRBL_CONFIG_SEL,
+  SYS_PKVL_B_VERSION, FPGA_RECONF_REQUEST, FPGA_RECONF_PAGE, FPGA_RECONF_COUNTDOWN_START, FPGA_PAGE, MAC_BYTE1, MAC_BYTE2, MAC_BYTE3,
+  MAC_BYTE4, MAC_BYTE5, MAC_BYTE6, MAC_COUNT, DRBL_RSU_REQUEST, DRBL_RSU_PROGRESS, DRBL_HOST_STATUS, DRBL_RSU_STATUS, DRBL_CONFIG_SEL,
   DRBL_REBOOT_REQ, DRBL_REBOOT_DISABLED, RsuProgress, RsuStatus, HostStatus, PKVL_UPG_STATUS_GOOD, VER_LEGACY_INVALID,
 } from '../../dfl/regs/max10-bmc.js';
+import { Subtype } from '../../dfl/regs/signed-image-layout.js';
+import { AuthResult, Max10Flash, type StagedImage } from './max10-flash.js';
+import { DEFAULT_TIMING, checkTiming, type Max10Timing } from './max10-timing.js';
 import { sensorValue } from './max10-sensors.js';
 
 // The address map and the doorbell fields are shared with the host (src/dfl/regs/max10-bmc.ts);
@@ -36,17 +41,6 @@ export const PKVL_POLLING_CTRL = SYS_BASE + SYS_PKVL_POLLING_CTRL;
 export const PKVL_LINK_STATUS = SYS_BASE + SYS_PKVL_LINK_STATUS;
 export const PKVL_A_VERSION = SYS_BASE + SYS_PKVL_A_VERSION;
 export const PKVL_B_VERSION = SYS_BASE + SYS_PKVL_B_VERSION;
-export const FLASH_BASE = 0x10000000;
-export const FLASH_END = 0x1fffffff;
-export const FLASH_COUNT_ADDR = 0x17ffb000;
-export const FLASH_COUNT_SIZE = 4096;
-/** Root entry hash areas: {prog address, magic}; the hash follows at +4 (intel-m10-bmc.h). */
-export const REH_AREAS = [
-  { name: 'sr', contentType: 0, prog: 0x17ffd000, magic: 0x5253 },
-  { name: 'bmc', contentType: 1, prog: 0x17ffc000, magic: 0x5746 },
-  { name: 'pr', contentType: 2, prog: 0x17ffe000, magic: 0x5250 },
-] as const;
-
 /** Doorbell bits the host may write: [0], [11:8], [28], [29]; the rest belongs to the BMC. */
 const HOST_WRITABLE = DRBL_RSU_REQUEST | DRBL_HOST_STATUS | DRBL_CONFIG_SEL | DRBL_REBOOT_REQ;
 
@@ -60,84 +54,9 @@ export const Status = {
   ERASE_FAIL: RsuStatus.ERASE_FAIL, WEAROUT: RsuStatus.WEAROUT, NIOS_OK: RsuStatus.NIOS_OK,
 } as const;
 
-/**
- * AUTH_RESULT codes of this model (the register's encoding is not public; the kernel and DPDK
- * only log it): 0 pass, else the first check that failed.
- */
-export const AuthResult = { PASS: 0, BLOCK0_MAGIC: 0x1, PAYLOAD_LENGTH: 0x2, SHA256: 0x4, SHA384: 0x8, INJECTED: 0x80 } as const;
-
 export type Max10Fault = 'wearout' | 'erase-fail' | 'auth-fail' | 'prepare-timeout' | 'copy-timeout' | 'busy';
 /** Every fault the model can inject (injectFault, Max10Options.faults, the sim URL's bmcFault=). */
 export const MAX10_FAULTS: readonly Max10Fault[] = ['wearout', 'erase-fail', 'auth-fail', 'prepare-timeout', 'copy-timeout', 'busy'];
-
-export interface Max10Timing {
-  /** NIOS reaction to a doorbell write. */
-  handshakeMs: number;
-  /** Erasing the staging area after an RSU request. */
-  eraseMs: number;
-  /** Authentication of the staged image. */
-  authMs: number;
-  /** Copy rate from staging to the target flash (DPDK IFPGA_N3000_COPY_SPEED: 42,700 B/s). */
-  copyBytesPerSec: number;
-  /** Minimum copy time. */
-  copyMinMs: number;
-  /** How long a stuck phase ('prepare-timeout', 'copy-timeout') lasts before the BMC gives up. */
-  stuckMs: number;
-  /** How long the 'busy' fault keeps another update running. */
-  busyMs: number;
-  /** The BMC abandons an update whose host went silent in READY for this long. */
-  readyWatchdogMs: number;
-  /** BMC reboot time. */
-  rebootMs: number;
-}
-
-export const DEFAULT_TIMING: Max10Timing = {
-  handshakeMs: 20,
-  eraseMs: 15_000,
-  authMs: 5_000,
-  copyBytesPerSec: 42_700,
-  copyMinMs: 2_000,
-  stuckMs: 45 * 60 * 1000,
-  busyMs: 30_000,
-  readyWatchdogMs: 60 * 60 * 1000,
-  rebootMs: 3_000,
-};
-
-/**
- * The model's timings with the card's normal operation sped up (scale < 1) or slowed down
- * (scale > 1): handshake, erase, authentication, copy (rate divided by `scale`), a competing
- * update ('busy') and reboot. The failure horizons (stuckMs, readyWatchdogMs) are NOT scaled: they
- * stand for "longer than the host's own timeouts" (RSU_PREP_TIMEOUT_MS, RSU_COMPLETE_TIMEOUT_MS),
- * which the host keeps at the kernel's values, so a stuck-phase fault still ends in the host's
- * timeout and an idle READY is still abandoned only after the host gave up.
- */
-export function scaleTiming(timing: Max10Timing, scale: number): Max10Timing {
-  if (!Number.isFinite(scale) || scale <= 0) {
-    throw new ArgumentError('EARG_BMC_TIME_SCALE', `BMC time scale ${String(scale)} is not a positive number; use e.g. 0.01 (100x faster) or 1 (the card's real timings)`, { scale });
-  }
-  return {
-    handshakeMs: timing.handshakeMs * scale,
-    eraseMs: timing.eraseMs * scale,
-    authMs: timing.authMs * scale,
-    copyBytesPerSec: timing.copyBytesPerSec / scale,
-    copyMinMs: timing.copyMinMs * scale,
-    stuckMs: timing.stuckMs,
-    busyMs: timing.busyMs * scale,
-    readyWatchdogMs: timing.readyWatchdogMs,
-    rebootMs: timing.rebootMs * scale,
-  };
-}
-
-/**
- * Named timing presets (the sim URL's bmcTiming=): 'realistic' is the N3000 as measured
- * (DEFAULT_TIMING: a 100 KB update takes ~22 s); 'fast' runs normal operation 100x faster (erase
- * 150 ms, authentication 50 ms, copy >= 20 ms), for a card served on the real clock.
- */
-export const MAX10_TIMING_PRESETS = {
-  realistic: DEFAULT_TIMING,
-  fast: scaleTiming(DEFAULT_TIMING, 0.01),
-} as const satisfies Record<string, Max10Timing>;
-export type Max10TimingPreset = keyof typeof MAX10_TIMING_PRESETS;
 
 /** The card class the BMC belongs to: register map and boot-page semantics differ (BOARD_BOOT). */
 export type Max10Board = 'n3000' | 'd5005';
@@ -178,15 +97,13 @@ export interface Max10Events {
 
 type Phase = 'idle' | 'handshake' | 'erasing' | 'ready' | 'write-done' | 'authenticating' | 'copying' | 'cancel' | 'busy' | 'rebooting';
 
-const PAGE = 4096;
-
 export class Max10Model implements AvalonBus {
   readonly timing: Max10Timing;
   readonly events: Max10Events = {};
   /** Counters for tests. */
   readonly counters = { rsuRequests: 0, updatesDone: 0, updatesFailed: 0, cancels: 0, fpgaReloads: 0, bmcReboots: 0, lockedStagingWrites: 0 };
   /** The last image that completed (kind and version string from its block0). */
-  lastUpdate: { contentType: number; subtype: number; version: string; payloadLength: number } | undefined;
+  lastUpdate: Omit<StagedImage, 'payload'> | undefined;
   fwVersion: number;
   buildVersion: number;
   linkStatus: number;
@@ -196,7 +113,8 @@ export class Max10Model implements AvalonBus {
   bmcPage = 0;
   readonly board: Max10Board;
   readonly legacyBuildVersion: number;
-  flashCount = 0;
+  /** Staging area, flash count and root entry hashes. */
+  readonly flash = new Max10Flash();
   #clock: Clock;
   #mac: [number, number];
   #faults: Max10Fault[] = [];
@@ -218,19 +136,13 @@ export class Max10Model implements AvalonBus {
   /** The time transitions happen at (the end of the phase being left, or now). */
   #at = 0;
   #copyTarget: number = Progress.COPYING;
-  #staged: { contentType: number; subtype: number; version: string; payloadLength: number; payload: Uint8Array | undefined } | undefined;
-  #staging = new Map<number, Uint8Array>();
-  #reh = new Map<number, { bits: number; hash: Uint8Array }>();
+  #staged: StagedImage | undefined;
 
   constructor(clock: Clock, options: Max10Options = {}) {
     this.#clock = clock;
     this.#at = clock.now();
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
-    for (const [name, value] of Object.entries(this.timing)) {
-      if (!Number.isFinite(value) || value < 0 || (name === 'copyBytesPerSec' && value === 0)) {
-        throw new ArgumentError('EARG_BMC_TIMING', `BMC timing ${name} = ${String(value)} is not ${name === 'copyBytesPerSec' ? 'a positive' : 'a non-negative'} finite number`, { name, value });
-      }
-    }
+    checkTiming(this.timing);
     this.board = options.board ?? 'n3000';
     this.legacyBuildVersion = (options.legacyBuildVersion ?? VER_LEGACY_INVALID) >>> 0;
     this.fwVersion = options.fwVersion ?? 0x44020006;
@@ -241,8 +153,8 @@ export class Max10Model implements AvalonBus {
     this.#rebootDisabled = options.rebootDisabled ?? false;
     const mac = (options.mac ?? '64:4c:36:00:2f:a0').split(':').map((h) => parseInt(h, 16));
     this.#mac = [
-      ((mac[0]! << 24) | (mac[1]! << 16) | (mac[2]! << 8) | mac[3]!) >>> 0,
-      ((2 << 16) | (mac[4]! << 8) | mac[5]!) >>> 0, // [23:16] MAC count: 2 ports
+      (fieldPrep(MAC_BYTE1, mac[0]!) | fieldPrep(MAC_BYTE2, mac[1]!) | fieldPrep(MAC_BYTE3, mac[2]!) | fieldPrep(MAC_BYTE4, mac[3]!)) >>> 0,
+      (fieldPrep(MAC_COUNT, 2) | fieldPrep(MAC_BYTE5, mac[4]!) | fieldPrep(MAC_BYTE6, mac[5]!)) >>> 0, // two ports
     ];
     for (const fault of options.faults ?? []) this.injectFault(fault);
   }
@@ -279,28 +191,24 @@ export class Max10Model implements AvalonBus {
 
   /** The staged bytes at `offset` of the staging area (erased flash reads 0xff). */
   stagingBytes(offset: number, length: number): Uint8Array {
-    const out = new Uint8Array(length).fill(0xff);
-    for (let i = 0; i < length;) {
-      const at = offset + i;
-      const page = this.#staging.get(Math.floor(at / PAGE));
-      const inPage = at % PAGE;
-      const n = Math.min(PAGE - inPage, length - i);
-      if (page) out.set(page.subarray(inPage, inPage + n), i);
-      i += n;
-    }
-    return out;
+    return this.flash.stagingBytes(offset, length);
   }
 
   /** Pages of staging that hold data (sparse storage). */
   get stagingPages(): number {
-    return this.#staging.size;
+    return this.flash.stagingPages;
+  }
+
+  /** Completed updates (the flash-count bit vector). */
+  get flashCount(): number {
+    return this.flash.flashCount;
   }
 
   /** Device reset (FLR) does not reset the BMC: it is a separate chip with its own power. */
   reset(): void {}
 
   #doorbellValue(): number {
-    return ((this.#rsuRequest ? DRBL_RSU_REQUEST : 0) | (this.#progress << DRBL_RSU_PROGRESS_SHIFT) | (this.#hostStatus << DRBL_HOST_STATUS_SHIFT) | (this.#status << DRBL_RSU_STATUS_SHIFT) |
+    return ((this.#rsuRequest ? DRBL_RSU_REQUEST : 0) | fieldPrep(DRBL_RSU_PROGRESS, this.#progress) | fieldPrep(DRBL_HOST_STATUS, this.#hostStatus) | fieldPrep(DRBL_RSU_STATUS, this.#status) |
       (this.#configSel ? DRBL_CONFIG_SEL : 0) | (this.#phase === 'rebooting' ? DRBL_REBOOT_REQ : 0) | (this.#rebootDisabled ? DRBL_REBOOT_DISABLED : 0)) >>> 0;
   }
 
@@ -349,7 +257,7 @@ export class Max10Model implements AvalonBus {
         this.#progress = Progress.PREPARE;
         this.#status = Status.NORMAL;
         this.#authResult = 0;
-        this.#staging.clear();
+        this.flash.eraseStaging();
         this.#staged = undefined;
         this.#enter('erasing', fault === 'prepare-timeout' ? t.stuckMs : t.eraseMs);
         return;
@@ -372,7 +280,7 @@ export class Max10Model implements AvalonBus {
         this.#authResult = result;
         if (result !== AuthResult.PASS) { this.counters.updatesFailed++; this.#idle(Status.AUTH_FAIL); return; }
         const staged = this.#staged!;
-        this.#copyTarget = staged.subtype === 0 ? Progress.COPYING : Progress.PROGRAM_KEY_HASH;
+        this.#copyTarget = staged.subtype === Subtype.UPDATE ? Progress.COPYING : Progress.PROGRAM_KEY_HASH;
         this.#progress = this.#copyTarget;
         const copyMs = Math.max(t.copyMinMs, (staged.payloadLength / t.copyBytesPerSec) * 1000);
         this.#enter('copying', this.#activeFault === 'copy-timeout' ? t.stuckMs : copyMs);
@@ -407,32 +315,19 @@ export class Max10Model implements AvalonBus {
     }
   }
 
-  /** Check the staged image against its own block0 (magic, length, SHA-256, SHA-384). */
+  /** The NIOS authenticates the staged image (Max10Flash.authenticate), unless a fault says it fails. */
   #authenticate(): number {
     if (this.#takeFault('auth-fail') === 'auth-fail' || this.#activeFault === 'auth-fail') return AuthResult.INJECTED;
-    const head = this.stagingBytes(0, 1024);
-    const le32 = (i: number): number => (head[i]! | (head[i + 1]! << 8) | (head[i + 2]! << 16) | (head[i + 3]! << 24)) >>> 0;
-    if (le32(0) !== 0xb6eafd19) return AuthResult.BLOCK0_MAGIC;
-    const length = le32(4);
-    if (length === 0 || 1024 + length > STAGING_SIZE) return AuthResult.PAYLOAD_LENGTH;
-    const payload = this.stagingBytes(1024, length);
-    if (createHash('sha256').update(payload).digest().compare(head.subarray(0x10, 0x30)) !== 0) return AuthResult.SHA256;
-    if (createHash('sha384').update(payload).digest().compare(head.subarray(0x30, 0x60)) !== 0) return AuthResult.SHA384;
-    let version = '';
-    for (let i = 0x60; i < 0x80 && head[i] !== 0; i++) version += String.fromCharCode(head[i]!);
-    this.#staged = { contentType: head[8]!, subtype: head[9]!, version, payloadLength: length, payload: head[9]! >= 2 ? payload.slice(0, head[9] === 2 ? 32 : 48) : undefined };
-    return AuthResult.PASS;
+    const { result, staged } = this.flash.authenticate();
+    if (staged) this.#staged = staged;
+    return result;
   }
 
   #commit(): void {
     const staged = this.#staged!;
     this.counters.updatesDone++;
     this.lastUpdate = { contentType: staged.contentType, subtype: staged.subtype, version: staged.version, payloadLength: staged.payloadLength };
-    if (staged.subtype === 0) this.flashCount++;
-    if (staged.payload) {
-      const area = REH_AREAS.find((a) => a.contentType === staged.contentType);
-      if (area) this.#reh.set(area.prog, { bits: staged.payload.length * 8, hash: staged.payload });
-    }
+    this.flash.commit(staged);
   }
 
   read32(address: number): number {
@@ -445,7 +340,7 @@ export class Max10Model implements AvalonBus {
       case FPGA_RECONF: return this.board === 'n3000' ? this.#fpgaReconf : 0xffffffff;
       case TEST_REG: return this.#test;
       case BUILD_VER: return this.buildVersion;
-      case FPGA_PAGE_INFO: return this.fpgaPage & FPGA_PAGE_MASK;
+      case FPGA_PAGE_INFO: return this.fpgaPage & FPGA_PAGE;
       case PKVL_POLLING_CTRL: return PKVL_UPG_STATUS_GOOD; // both retimers: preload done, header checksum good
       case PKVL_LINK_STATUS: return this.linkStatus;
       case PKVL_A_VERSION: return 0x0109_20a6;
@@ -456,33 +351,7 @@ export class Max10Model implements AvalonBus {
     }
     const sensor = sensorValue(this.board, address - SYS_BASE);
     if (sensor !== undefined) return sensor;
-    if (address >= STAGING_BASE && address < STAGING_BASE + STAGING_SIZE) {
-      const off = address - STAGING_BASE;
-      const page = this.#staging.get(Math.floor(off / PAGE));
-      if (!page) return 0xffffffff;
-      const i = off % PAGE;
-      return (page[i]! | (page[i + 1]! << 8) | (page[i + 2]! << 16) | (page[i + 3]! << 24)) >>> 0;
-    }
-    if (address >= FLASH_COUNT_ADDR && address < FLASH_COUNT_ADDR + FLASH_COUNT_SIZE) {
-      // Inverted bit vector: every update clears one more bit, lowest first.
-      const firstBit = (address - FLASH_COUNT_ADDR) * 8;
-      let v = 0xffffffff;
-      for (let b = 0; b < 32; b++) if (firstBit + b < this.flashCount) v &= ~(1 << b);
-      return v >>> 0;
-    }
-    for (const area of REH_AREAS) {
-      if (address === area.prog) {
-        const reh = this.#reh.get(area.prog);
-        return reh ? ((reh.bits << 16) | area.magic) >>> 0 : 0xffffffff;
-      }
-      if (address >= area.prog + 4 && address < area.prog + 4 + 48) {
-        const reh = this.#reh.get(area.prog);
-        const i = address - area.prog - 4;
-        if (!reh || i >= reh.hash.length) return 0xffffffff;
-        return (reh.hash[i]! | (reh.hash[i + 1]! << 8) | (reh.hash[i + 2]! << 16) | (reh.hash[i + 3]! << 24)) >>> 0;
-      }
-    }
-    return 0xffffffff;
+    return this.flash.read32(address) ?? 0xffffffff;
   }
 
   write32(address: number, value: number): void {
@@ -493,29 +362,18 @@ export class Max10Model implements AvalonBus {
       case TEST_REG: this.#test = value >>> 0; return;
       default: break;
     }
-    if (address >= STAGING_BASE && address < STAGING_BASE + STAGING_SIZE) {
+    if (this.flash.inStaging(address)) {
       if (this.#phase !== 'ready') {
         this.counters.lockedStagingWrites++; // staging is only writable while progress = ready
         return;
       }
-      const off = address - STAGING_BASE;
-      const index = Math.floor(off / PAGE);
-      let page = this.#staging.get(index);
-      if (!page) {
-        page = new Uint8Array(PAGE).fill(0xff);
-        this.#staging.set(index, page);
-      }
-      const i = off % PAGE;
-      page[i] = value & 0xff;
-      page[i + 1] = (value >>> 8) & 0xff;
-      page[i + 2] = (value >>> 16) & 0xff;
-      page[i + 3] = (value >>> 24) & 0xff;
+      this.flash.writeStaging32(address, value);
     }
   }
 
   #writeDoorbell(value: number): void {
     const t = this.timing;
-    const host = (value & DRBL_HOST_STATUS) >>> DRBL_HOST_STATUS_SHIFT;
+    const host = fieldGet(DRBL_HOST_STATUS, value);
     const prevHost = this.#hostStatus;
     this.#hostStatus = host;
     this.#configSel = (value & DRBL_CONFIG_SEL) !== 0;
@@ -546,13 +404,13 @@ export class Max10Model implements AvalonBus {
    */
   #writeReconf(value: number): void {
     const prev = this.#fpgaReconf;
-    this.#fpgaReconf = value & (FPGA_RECONF_REQUEST | FPGA_RECONF_PAGE_MASK | FPGA_RECONF_COUNTDOWN_START);
+    this.#fpgaReconf = value & (FPGA_RECONF_REQUEST | FPGA_RECONF_PAGE | FPGA_RECONF_COUNTDOWN_START);
     const rising = (bit: number): boolean => (prev & bit) === 0 && (value & bit) !== 0;
     if ((value & FPGA_RECONF_REQUEST) === 0) {
       this.#reloadArmed = undefined;
       return;
     }
-    if (rising(FPGA_RECONF_REQUEST)) this.#reloadArmed = (value & FPGA_RECONF_PAGE_MASK) >>> FPGA_RECONF_PAGE_SHIFT;
+    if (rising(FPGA_RECONF_REQUEST)) this.#reloadArmed = fieldGet(FPGA_RECONF_PAGE, value);
     if (this.#reloadArmed !== undefined && rising(FPGA_RECONF_COUNTDOWN_START)) {
       const page = this.#reloadArmed;
       this.#reloadArmed = undefined;

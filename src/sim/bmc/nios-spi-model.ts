@@ -14,10 +14,11 @@
 // probe times out after 10 s).
 import type { Clock } from '../../util/clock.js';
 import {
-  NS_PARAM, NS_CTRL, NS_STAT, NS_CTRL_ADDR_MASK, NS_CTRL_ADDR_SHIFT, NS_CTRL_CMD_MASK, NS_CTRL_CMD_RD, NS_CTRL_CMD_SHIFT, NS_CTRL_CMD_WR,
+  NS_PARAM, NS_CTRL, NS_STAT, NS_CTRL_ADDR, NS_CTRL_CMD_MSK, NS_CTRL_CMD_RD, NS_CTRL_CMD_WR, NS_STAT_RD_DATA,
   NS_CTRL_WR_DATA, NS_STAT_RW_VAL, NIOS_INIT, NIOS_INIT_DONE, NIOS_INIT_START, NIOS_INIT_REQ_FEC_MODE_MSK_ALL, NIOS_FW_VERSION,
-  NIOS_FW_MAJOR_INIT_START, NIOS_PKVL_A_MODE_STS, NIOS_PKVL_B_MODE_STS, PKVL_MODE_STS_GROUP_SHIFT, PkvlMode, niosFwMajor,
+  NIOS_FW_MAJOR_INIT_START, NIOS_PKVL_A_MODE_STS, NIOS_PKVL_B_MODE_STS, PKVL_MODE_STS_GROUP_MSK, PKVL_MODE_STS_ID_MSK, PkvlMode, niosFwMajor,
 } from '../../dfl/regs/n3000-nios.js';
+import { fieldGet, fieldPrep } from '../../util/bitfield.js';
 import { CORE_PARAMETER_VALUE, type SpiCoreModel } from './spi-master-model.js';
 
 export type NiosFault = 'nios-init-never' | 'nios-retimer-error';
@@ -100,12 +101,12 @@ export class NiosSpiModel {
 
   write64(offset: number, value: bigint): void {
     if (offset !== NS_CTRL) return;
-    const cmd = (value >> NS_CTRL_CMD_SHIFT) & NS_CTRL_CMD_MASK;
-    const address = Number((value >> NS_CTRL_ADDR_SHIFT) & NS_CTRL_ADDR_MASK);
+    const cmd = fieldGet(NS_CTRL_CMD_MSK, value);
+    const address = Number(fieldGet(NS_CTRL_ADDR, value));
     if (cmd === NS_CTRL_CMD_RD) {
-      this.#stat = NS_STAT_RW_VAL | BigInt(this.#readReg(address) >>> 0);
+      this.#stat = NS_STAT_RW_VAL | fieldPrep(NS_STAT_RD_DATA, this.#readReg(address) >>> 0);
     } else if (cmd === NS_CTRL_CMD_WR) {
-      this.#writeReg(address, Number(value & NS_CTRL_WR_DATA));
+      this.#writeReg(address, Number(fieldGet(NS_CTRL_WR_DATA, value)));
       this.#stat = NS_STAT_RW_VAL;
     } else {
       return; // NOP (and the reserved command 3) start nothing
@@ -116,7 +117,7 @@ export class NiosSpiModel {
 
   #pkvlModeSts(): number {
     if (!this.initDone) return PkvlMode.RESET;
-    if (this.faults.has('nios-retimer-error')) return (0x1 << PKVL_MODE_STS_GROUP_SHIFT) | PkvlMode.RESET;
+    if (this.faults.has('nios-retimer-error')) return fieldPrep(PKVL_MODE_STS_GROUP_MSK, 0x1) | fieldPrep(PKVL_MODE_STS_ID_MSK, PkvlMode.RESET);
     return this.#linkSpeedMbps >= 25_000 ? PkvlMode.M4X25G : PkvlMode.M4X10G;
   }
 

@@ -14,12 +14,12 @@
 import type { Clock } from '../../util/clock.js';
 import type { AvalonBridge } from './avalon-bridge.js';
 import {
-  SPI_CORE_PARAMETER, CORE_DATA_WIDTH_SHIFT, CORE_NUM_CHIPSELECT_SHIFT, CORE_CPHA_SHIFT, SPI_INDIRECT_ADDR, SPI_INDIRECT_RD_DATA, SPI_INDIRECT_WR_DATA,
-  INDIRECT_WR, INDIRECT_RD, INDIRECT_VALID,
-  INDIRECT_REG_MASK, INDIRECT_DATA_MASK, ALTERA_SPI_RXDATA, ALTERA_SPI_TXDATA, ALTERA_SPI_STATUS, ALTERA_SPI_CONTROL, ALTERA_SPI_SLAVE_SEL,
+  SPI_CORE_PARAMETER, CORE_DATA_WIDTH, CORE_NUM_CHIPSELECT, CORE_CLK_PHASE, CORE_SPI_CLK, SPI_INDIRECT_ADDR, SPI_INDIRECT_RD_DATA,
+  SPI_INDIRECT_WR_DATA, INDIRECT_WR, INDIRECT_RD, INDIRECT_VALID, INDIRECT_REG, INDIRECT_DATA_MASK, ALTERA_SPI_RXDATA, ALTERA_SPI_TXDATA, ALTERA_SPI_STATUS, ALTERA_SPI_CONTROL, ALTERA_SPI_SLAVE_SEL,
   STATUS_ROE, STATUS_TOE, STATUS_TMT, STATUS_TRDY, STATUS_RRDY, STATUS_E, CONTROL_SSO,
 } from '../../dfl/regs/max10-bmc.js';
 import { N3000_SPI_MAX_SPEED_HZ } from '../../dfl/regs/n3000-nios.js';
+import { fieldGet, fieldPrep, genmask64 } from '../../util/bitfield.js';
 
 /**
  * DATA_WIDTH 32 in [7:2], NUM_CHIPSELECT 1 in [13:8], CPHA in [15], SPI clock code in [31:22]
@@ -28,7 +28,10 @@ import { N3000_SPI_MAX_SPEED_HZ } from '../../dfl/regs/n3000-nios.js';
  * (dfl-n3000-nios.c create_altera_spi_controller, spi-altera-dfl.c); without CPHA spi_setup()
  * refuses the BMC with "unsupported mode bits 1" and the whole chain fails to probe.
  */
-export const CORE_PARAMETER_VALUE = (32n << CORE_DATA_WIDTH_SHIFT) | (1n << CORE_NUM_CHIPSELECT_SHIFT) | (1n << CORE_CPHA_SHIFT) | (25n << 22n);
+export const CORE_PARAMETER_VALUE = fieldPrep(CORE_DATA_WIDTH, 32) | fieldPrep(CORE_NUM_CHIPSELECT, 1) | CORE_CLK_PHASE | fieldPrep(CORE_SPI_CLK, 25);
+
+/** The bits INDIRECT_ADDR keeps and reads back: [9] read, [8] write, [7:0] the register index (and what was written above it). */
+const INDIRECT_ADDR_BITS = genmask64(9, 0);
 
 export class SpiCoreModel {
   /** SPI words exchanged with the BMC (for tests and benchmarks). */
@@ -162,12 +165,12 @@ export class DflSpiWindowModel {
   write64(offset: number, value: bigint): void {
     switch (offset) {
       case SPI_INDIRECT_WR_DATA:
-        this.#wrData = Number(value & INDIRECT_DATA_MASK);
+        this.#wrData = Number(fieldGet(INDIRECT_DATA_MASK, value));
         return;
       case SPI_INDIRECT_ADDR: {
-        this.#cmd = value & 0x3ffn;
-        const reg = Number(value & INDIRECT_REG_MASK) << 2;
-        if ((value & INDIRECT_RD) !== 0n) this.#rdData = BigInt(this.core.readReg(reg)) | INDIRECT_VALID;
+        this.#cmd = value & INDIRECT_ADDR_BITS;
+        const reg = Number(fieldGet(INDIRECT_REG, value)) << 2;
+        if ((value & INDIRECT_RD) !== 0n) this.#rdData = fieldPrep(INDIRECT_DATA_MASK, this.core.readReg(reg) >>> 0) | INDIRECT_VALID;
         else if ((value & INDIRECT_WR) !== 0n) this.core.writeReg(reg, this.#wrData);
         this.#pendingPolls = (value & (INDIRECT_RD | INDIRECT_WR)) !== 0n ? this.indirectLatency : 0;
         return;

@@ -13,6 +13,7 @@ import { free, getReservation, reserve, withReservation } from '../../../src/ent
 import { prReservationHook, flashReserveHook } from '../../../src/lock/hooks.js';
 import { buildSignedImage, patternPayload } from '../../../src/afu/image/image-writer.js';
 import { SimAfuReg, DmaFault, DmaStatus, startAfuDma } from '../../../src/sim/afu-regs.js';
+import { fieldGet } from '../../../src/util/bitfield.js';
 import { afuCopy } from './afu-dma.js';
 import { allocateHostMemory } from '../../../src/dma/host-memory.js';
 import { iovaAllocatorFor } from '../../../src/dma/dma-buffer.js';
@@ -21,6 +22,9 @@ import { listPciDevices } from '../../../src/pci/enumerate.js';
 import { VfioDevice } from '../../../src/vfio/vfio-device.js';
 import { LANE_FLASH_IMAGE_BYTES, type LaneExpect } from '../card-lane.js';
 import { check, finish, hex, run } from './harness.js';
+import { command as benchCommand } from '../../../src/cli/commands/bench.js';
+import { command as bindCommand } from '../../../src/cli/commands/bind.js';
+import type { Command } from '../../../src/cli/command.js';
 import { hostControl } from './host-control.js';
 
 const expect = JSON.parse(fs.readFileSync(process.env.VFIOKIT_EXPECT!, 'utf8')) as LaneExpect;
@@ -96,7 +100,7 @@ async function backendTests(mode: 'type1' | 'iommufd'): Promise<void> {
         dev.dma.unmap(iova, 4096);
         src.bytes.fill(0xa5, 0, 256);
         const st = await afuCopy(afu, src.iova, iova, 256);
-        const code = Number((st & DmaStatus.FAULT_MASK) >> DmaStatus.FAULT_SHIFT);
+        const code = Number(fieldGet(DmaStatus.FAULT_CODE, st));
         check((st & DmaStatus.FAULT) !== 0n && code === DmaFault.DST_UNMAPPED && host.bytes[0] === 0x5a, `status ${hex(st)}, host byte ${hex(host.bytes[0]!)}`);
         return `IOVA ${hex(iova)}: written while mapped; DST_UNMAPPED after unmap, host memory untouched`;
       } finally {
@@ -203,6 +207,73 @@ async function cardFlows(dev: Device, card: Card): Promise<void> {
   });
 }
 
+/**
+ * Run a vfiokit command with --json as the CLI does (its own argument parsing and output), in this
+ * process: a second node + tsx start under TCG costs minutes. Its stdout is parsed.
+ */
+async function vfiokitJson<T>(command: Command, args: string[]): Promise<T> {
+  let out = '';
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    return true;
+  }) as typeof process.stdout.write;
+  let code: number;
+  try {
+    code = await command.run([...args, '--json']);
+  } finally {
+    process.stdout.write = write;
+  }
+  check(code === 0, `exit ${code}: ${out.slice(0, 300)}`);
+  return JSON.parse(out) as T;
+}
+
+interface BenchRow { path: string; op: string; skipped?: string; opsPerSec?: number; latency?: { p50: number; p99: number; p999: number; max: number; samples: number; histogram: { count: number }[] } }
+
+/** `vfiokit bench mmio` on the guest's vfio-pci BAR: every path measured or skipped with a reason, figures sane. */
+async function benchMmio(): Promise<string> {
+  const j = await vfiokitJson<{ device: string; regionKind: string; rows: BenchRow[] }>(benchCommand, ['mmio', card0.bdf, '--ms', '50']);
+  check(j.regionKind === 'mapped', `BAR0 is ${j.regionKind}, not mapped through vfio-pci`);
+  const ops = ['read32', 'read64'];
+  check(j.rows.length === ops.length * 3 && ops.every((op) => ['region', 'c-loop', 'ffi-call'].every((p) => j.rows.some((r) => r.op === op && r.path === p))), `rows ${j.rows.map((r) => `${r.path}/${r.op}`).join(',')}`);
+  const figures: string[] = [];
+  for (const r of j.rows) {
+    if (r.skipped) {
+      check(r.path !== 'region', `the Region path was skipped: ${r.skipped}`);
+      figures.push(`${r.op} ${r.path} skipped`);
+      continue;
+    }
+    const l = r.latency!;
+    const counted = l.histogram.reduce((a, b) => a + b.count, 0);
+    check(l.p50 > 0 && l.p50 <= l.p99 && l.p99 <= l.p999 && l.p999 <= l.max, `${r.path} ${r.op} percentiles ${l.p50}/${l.p99}/${l.p999}/${l.max}`);
+    check(l.samples > 0 && counted === l.samples, `${r.path} ${r.op}: histogram counts ${counted} of ${l.samples} samples`);
+    check((r.opsPerSec ?? 0) > 0, `${r.path} ${r.op}: ${r.opsPerSec} ops/s`);
+    figures.push(`${r.op} ${r.path} p50 ${Math.round(l.p50)} ns p99 ${Math.round(l.p99)} ns ${Math.round(r.opsPerSec!)}/s`);
+  }
+  return `${j.device} BAR0 (mapped, vfio-pci under TCG): ${figures.join('; ')}`;
+}
+
+/** `vfiokit bind BDF USER:GROUP` on the real /dev/vfio nodes of the guest's vfio-pci device (opae.io init). */
+async function bindOwner(group: number): Promise<string> {
+  const nodes = [`/dev/vfio/${group}`, ...fs.readdirSync(`/sys/bus/pci/devices/${card0.bdf}/vfio-dev`).filter((n) => /^vfio\d+$/.test(n)).map((n) => `/dev/vfio/devices/${n}`)];
+  const before = nodes.map((n) => fs.statSync(n));
+  try {
+    const r = await vfiokitJson<{ changed: boolean; nodes: { path: string; uid: number; gid: number; mode: number }[] }>(bindCommand, [card0.bdf, 'nobody:nogroup']);
+    check(r.changed === false, 'the card was bound again');
+    check(JSON.stringify(r.nodes.map((n) => n.path)) === JSON.stringify(nodes), `nodes ${r.nodes.map((n) => n.path).join(',')}, expected ${nodes.join(',')}`);
+    for (const n of nodes) {
+      const st = fs.statSync(n);
+      check(st.isCharacterDevice() && st.uid === 65534 && st.gid === 65534 && (st.mode & 0o777) === 0o660, `${n}: ${st.uid}:${st.gid} ${(st.mode & 0o777).toString(8)}`);
+    }
+    return `${nodes.join(', ')} -> 65534:65534 0660`;
+  } finally {
+    nodes.forEach((n, i) => {
+      fs.chownSync(n, before[i]!.uid, before[i]!.gid);
+      fs.chmodSync(n, before[i]!.mode & 0o7777);
+    });
+  }
+}
+
 async function main(): Promise<void> {
   const dev = listPciDevices({ vendor: 0x8086, device: 0x0b30 }).find((d) => d.bdf === card0.bdf);
   await run(`the served card ${card0.bdf} is bound to vfio-pci in its own IOMMU group; dfl-pci is kept off`, () => {
@@ -216,6 +287,8 @@ async function main(): Promise<void> {
   if (!dev || dev.driver !== 'vfio-pci') return;
   await backendTests('type1');
   await backendTests('iommufd');
+  await run(`vfiokit bench mmio ${card0.bdf}: Region, C loop and FFI paths on the vfio-pci BAR, figures sane`, () => benchMmio());
+  await run(`vfiokit bind ${card0.bdf} nobody:nogroup gives the IOMMU group node and the iommufd cdev to the user (opae.io init)`, () => bindOwner(dev.iommuGroup!));
 }
 
 finish(main);

@@ -12,6 +12,7 @@ import { allocateHostMemory, type HostMemory } from '../../../src/dma/host-memor
 import { MappedRegion } from '../../../src/mmio/mapped-region.js';
 import { parseGbs } from '../../../src/afu/pr/gbs.js';
 import { SimAfuReg, DmaStatus, DmaFault } from '../../../src/sim/afu-regs.js';
+import { fieldGet } from '../../../src/util/bitfield.js';
 import { afuCopy } from './afu-dma.js';
 import { addressOf, close, createEventfd, eventfdRead, ioctl, open, pollFd } from '../../../src/sys/libc.js';
 import { O_RDWR, POLLIN } from '../../../src/sys/constants.js';
@@ -296,7 +297,7 @@ async function cardTests(card: CardExpect, primary: boolean): Promise<void> {
           dmaUnmap(portFd, d);
           try {
             const st = await afuCopy(afu, s, d, 256);
-            const code = Number((st & DmaStatus.FAULT_MASK) >> DmaStatus.FAULT_SHIFT);
+            const code = Number(fieldGet(DmaStatus.FAULT_CODE, st));
             check((st & DmaStatus.FAULT) !== 0n && code === DmaFault.DST_UNMAPPED, `status ${hex(st)}`);
             check(afu.read64(SimAfuReg.DMA_FAULT_IOVA) === d, `fault IOVA ${hex(afu.read64(SimAfuReg.DMA_FAULT_IOVA))}`);
             return `fault DST_UNMAPPED at ${hex(d)}`;

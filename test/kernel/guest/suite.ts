@@ -19,7 +19,8 @@ import { VfioDevice } from '../../../src/vfio/vfio-device.js';
 import { VfioError } from '../../../src/vfio/errors.js';
 import { DeviceError } from '../../../src/errors.js';
 import { GroupHandle, readType1Info } from '../../../src/vfio/type1.js';
-import { encodeMapDma, MapDmaFlags, VFIO_IOMMU_MAP_DMA, flagSet } from '../../../src/vfio/uapi.js';
+import { ContainerIoctl, MapDmaFlags, vfio_iommu_type1_dma_map } from '../../../src/sys/uapi/linux-vfio.js';
+import { flagSet } from '../../../src/sys/uapi/struct.js';
 import { ioctl } from '../../../src/sys/libc.js';
 import { isSysError } from '../../../src/sys/sys-error.js';
 import { buildDflImage, summarizeFeatures, DFL_IMAGE_SIZE } from '../dfl-image.js';
@@ -228,7 +229,7 @@ async function main(): Promise<void> {
       try {
         check(handle.mode === 'noiommu', `group mode ${handle.mode}`);
         try {
-          ioctl(handle.containerFd, VFIO_IOMMU_MAP_DMA, encodeMapDma(flagSet(MapDmaFlags.READ, MapDmaFlags.WRITE), mem.address, 0x1000n, BigInt(mem.size)));
+          ioctl(handle.containerFd, ContainerIoctl.VFIO_IOMMU_MAP_DMA, vfio_iommu_type1_dma_map.encode({ flags: flagSet(MapDmaFlags.READ, MapDmaFlags.WRITE), vaddr: mem.address, iova: 0x1000n, size: BigInt(mem.size) }));
           throw new Error('the kernel mapped DMA on a no-IOMMU container');
         } catch (e) {
           check(isSysError(e, 'ENOTTY'), `kernel VFIO_IOMMU_MAP_DMA: ${(e as Error).message}`);

@@ -2,6 +2,9 @@
 // opae-sdk python/pacsign/pacsign/reader.py make_block0 / make_root_entry / make_csk_entry /
 // make_block0_entry / make_block1, database.py for the magics and enums; DPDK
 // drivers/raw/ifpga/base/ifpga_api opae_api.h OPAE_IMG_*). All fields little endian.
+// A file format, not a register map, but part of the same hardware description: the card's BMC
+// reads it from the staging area and the secure PR block from the PR stream, so the host's parser
+// and writer (src/afu/image) and the sim's BMC and PR engine (src/sim) share these offsets.
 
 /** Block0: 128 bytes at offset 0. */
 export const BLOCK0_OFFSET = 0;
