@@ -42,7 +42,7 @@ describe('flash coordination', () => {
 
   it('cancel: EINVAL with nothing running and nothing to abort; EFLASH_CANCEL_STATE once COPYING; a request otherwise', async () => {
     await expect(cancelFlash('sim:idle')).rejects.toMatchObject({ code: 'EINVAL' });
-    await expect(cancelFlash('sim:dead')).rejects.toThrow(/its process is gone: vfiokit cancel aborts what it left/);
+    await expect(cancelFlash('sim:dead')).rejects.toThrow(/its process is gone: cancel aborts what it left/);
     let aborted = 0;
     expect(await cancelFlash('sim:dead', { abortLeftover: async () => { aborted++; } })).toEqual({ how: 'device' });
     expect(aborted).toBe(1);
