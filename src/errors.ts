@@ -1,13 +1,15 @@
-// Typed errors. Every failure vfiokit reports is a VfiokitError with a stable `code`, a message
+// Typed errors. Every failure vfiokit reports is a VfiokitError with a stable `code` (one of the
+// codes in src/error-codes.ts, the one list: class, errno, advice, message templates), a message
 // that says what was wrong and what to do, and structured fields for programs.
+import type { VfiokitErrorCode } from './error-codes.js';
 
 export class VfiokitError extends Error {
   /** Stable machine-readable code, e.g. 'EREGION_BOUNDS', 'ENOENT', 'EDFL_CYCLE'. */
-  readonly code: string;
+  readonly code: VfiokitErrorCode;
   /** Structured details (register, offset, limit, path...) for programs and --json output. */
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: string, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(code: VfiokitErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;

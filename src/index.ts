@@ -66,7 +66,8 @@ export { PrJob, KERNEL_PR_TIMEOUTS, type PrOptions, type PrResult, type PrProgre
 export { flash, type FlashCardOptions } from './afu/flash.js';
 export { parseSignedImage, readSignedImage, verifySignedImage, imageInfo, type SignedImage, type ImageInfo } from './afu/image/signed-image.js';
 export { SecureUpdate, type FlashOptions, type FlashProgress, type FlashResult } from './afu/bmc/secure-update.js';
-export { FlashState, readFlashStatus, requestCancel, type FlashStateName, type FlashStatus } from './afu/bmc/flash-status.js';
+export { FlashState, readFlashStatus, type FlashStateName, type FlashStatus } from './afu/bmc/flash-status.js';
+export { cancelFlash, rebootWithReload, requestCancel, type CancelFlashOptions, type CancelFlashResult, type RebootWithReloadOptions } from './afu/flash-coordination.js';
 export { openBmc, Bmc, bmcDriver, type OpenBmcOptions, type BmcLocation } from './afu/bmc/bmc.js';
 export { rebootCard, type RebootOptions, type RebootTarget, type BootPage } from './afu/bmc/reboot.js';
 export { readBmcSensors, type BmcSensorReading } from './afu/bmc/sensors.js';

@@ -11,7 +11,7 @@
 // export, or createBackend(configuration)); it sees its `configuration` in initialize() and is
 // finalised when the registry shuts down. Useful as a template and for testing tools without a card.
 import type { Backend, DeviceFilter, DeviceToken, Device, IrqInfo, PciIdentity, RegionInfo, Interrupt, DmaAccess, DmaMapper, DmaMemory, IovaRange, Region } from 'vfiokit/backend';
-import { TrappedRegion } from 'vfiokit/backend';
+import { TrappedRegion, checkIrqIndex, checkIrqRange, checkOpen, checkRegionExists, checkRegionIndex } from 'vfiokit/backend';
 import { realClock, ArgumentError, DeviceError } from 'vfiokit';
 
 interface MemDeviceSpec {
@@ -29,11 +29,11 @@ function parseSpec(raw: unknown, index: number): MemDeviceSpec {
   const r = (raw ?? {}) as Record<string, unknown>;
   const name = r.name;
   if (typeof name !== 'string' || !/^[a-z0-9_-]+$/i.test(name)) {
-    throw new ArgumentError('EMEM_CONFIG', `configuration.devices[${index}].name must be a simple name such as "scratch"`);
+    throw new ArgumentError('ECONFIG_SHAPE', `configuration.devices[${index}].name must be a simple name such as "scratch"`);
   }
   const size = r.bar0Size ?? 4096;
   if (typeof size !== 'number' || size < 8 || size % 8 !== 0 || size > 1 << 24) {
-    throw new ArgumentError('EMEM_CONFIG', `configuration.devices[${index}].bar0Size must be a multiple of 8 between 8 and 16 MiB`);
+    throw new ArgumentError('ECONFIG_SHAPE', `configuration.devices[${index}].bar0Size must be a multiple of 8 between 8 and 16 MiB`);
   }
   return { name, vendor: Number(r.vendor ?? 0x1af4), device: Number(r.device ?? 0x10f0), bar0Size: size };
 }
@@ -66,14 +66,18 @@ class MemDevice implements Device {
     };
   }
 
+  readonly resettable = true;
+
   regionInfo(index: number): RegionInfo {
+    checkRegionIndex(this.url, index, this.regionCount);
     const size = index === 0 ? this.spec.bar0Size : 0;
     return { index, size, readable: size > 0, writable: size > 0, mappable: false };
   }
 
   region(index: number): Region {
-    if (this.#closed) throw new DeviceError('EMEM_CLOSED', `${this.url} is closed; open it again`);
-    if (index !== 0) throw new ArgumentError('EREGION_INDEX', `${this.url} has only region 0 (BAR0); asked for ${index}`);
+    // The shared checks: the same mistakes give the same codes as on the built-in transports.
+    checkOpen(this.url, this.#closed, 'region');
+    checkRegionExists(this.url, index, this.regionInfo(index).size);
     if (this.#bar0) return this.#bar0;
     const w = this.#words;
     const lo = 0xffffffffn;
@@ -98,11 +102,13 @@ class MemDevice implements Device {
   configWrite(): void { /* config space of a memory device is read-only */ }
 
   irqInfo(index: number): IrqInfo {
+    checkIrqIndex(this.url, index, this.irqCount);
     return { index, count: 0, eventfd: false, maskable: false, automasked: false };
   }
 
-  enableInterrupts(index: number): Interrupt[] {
-    throw new DeviceError('EIRQ_NONE', `${this.url} has no interrupts (IRQ index ${index})`);
+  enableInterrupts(index: number, start: number, count: number): Interrupt[] {
+    checkIrqRange(this.url, this.irqInfo(index), start, count); // no vectors: always EARG_IRQ_RANGE
+    return [];
   }
 
   disableInterrupts(): void { /* nothing armed */ }
@@ -130,7 +136,7 @@ export const backend: Backend = {
   initialize(configuration) {
     specs.clear();
     const devices = configuration.devices ?? [{ name: 'scratch' }];
-    if (!Array.isArray(devices)) throw new ArgumentError('EMEM_CONFIG', 'configuration.devices must be an array of { name, bar0Size, vendor, device }');
+    if (!Array.isArray(devices)) throw new ArgumentError('ECONFIG_SHAPE', 'configuration.devices must be an array of { name, bar0Size, vendor, device }');
     devices.forEach((d, i) => { const s = parseSpec(d, i); specs.set(s.name, s); });
   },
   finalize() {

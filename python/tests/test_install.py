@@ -45,7 +45,7 @@ class InstallTest(unittest.TestCase):
             wheel = build_backend.build_wheel(d)
             self.assertEqual(wheel, "vfiokit-0.1.0-py3-none-any.whl")
             names = zipfile.ZipFile(os.path.join(d, wheel)).namelist()
-            for n in ("vfiokit/fpga.py", "vfiokit/_client.py", "vfiokit_cyborg/driver.py", "vfiokit-0.1.0.dist-info/RECORD",
+            for n in ("vfiokit/fpga.py", "vfiokit/_client.py", "vfiokit/_codes.py", "vfiokit_cyborg/driver.py", "vfiokit-0.1.0.dist-info/RECORD",
                       "vfiokit-0.1.0.dist-info/entry_points.txt"):
                 self.assertIn(n, names)
             self.assertFalse([n for n in names if "__pycache__" in n or n.startswith("tests")])

@@ -19,6 +19,7 @@ import sys
 import threading
 
 from ._client import Client, DaemonError, NotConnected
+from ._codes import errno_name
 
 __all__ = [
     "get_api_version", "set_log_level", "set_log_file", "init_eal", "get_proc_type", "cleanup_eal",
@@ -35,8 +36,6 @@ _client = None
 _client_lock = threading.Lock()
 _initialized = False
 
-# Codes the daemon uses for refused requests that are not errno names.
-_CODE_ERRNO = {"EPARSE": "EINVAL", "EREQUEST_TOO_LARGE": "E2BIG", "EREQUEST_TIMEOUT": "ETIMEDOUT", "EINTERNAL": "EIO"}
 
 
 def _log(level, message):
@@ -66,8 +65,9 @@ def _get_client():
 
 def _errno_of(exc):
     if isinstance(exc, DaemonError):
-        name = _CODE_ERRNO.get(exc.code, exc.code)
-        return getattr(_errno, name, _errno.EIO) if isinstance(name, str) else _errno.EIO
+        # Every code the daemon sends is in the one list (src/error-codes.ts -> _codes.py).
+        name = errno_name(exc.code) if isinstance(exc.code, str) else None
+        return getattr(_errno, name, _errno.EIO) if name else _errno.EIO
     return _errno.ENOTCONN
 
 

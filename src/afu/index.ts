@@ -9,6 +9,7 @@ export * from './image/image-writer.js';
 export * from './bmc/bmc.js';
 export * from './bmc/secure-update.js';
 export * from './bmc/flash-status.js';
+export * from './flash-coordination.js';
 export * from './bmc/reboot.js';
 export * from './bmc/properties.js';
 export * from './bmc/transport.js';

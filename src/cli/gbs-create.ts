@@ -11,6 +11,7 @@ import { SIM_PR_INTERFACE_ID } from '../sim/identity.js';
 import { UsageError } from './output.js';
 import { DeviceError } from '../errors.js';
 import type { Gbs } from '../afu/pr/gbs.js';
+import { errnoCode } from '../error-codes.js';
 
 export const GBS_CREATE_OPTIONS = {
   create: { type: 'string' },
@@ -69,7 +70,7 @@ export function createSimGbsFile(values: CreateValues): { path: string; gbs: Gbs
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'EEXIST' ? 'it exists; add --force to replace it' : e.code === 'ELOOP' ? 'it is a symbolic link; give the real path' : 'check that the directory exists and is writable';
-    throw new DeviceError(e.code ?? 'EIO', `cannot write ${path}: ${why}`, { path });
+    throw new DeviceError(errnoCode(e.code), `cannot write ${path}: ${why}`, { path });
   }
   try {
     writeSync(fd, bytes);

@@ -3,6 +3,7 @@
 // A management API failure is not a JSON-RPC error: the call ran and its result is the seed API's
 // -errno or null, as a local call returns it. These codes mean the request itself was refused.
 import { VfiokitError } from '../errors.js';
+import type { VfiokitErrorCode } from '../error-codes.js';
 
 export const RpcErrorCode = {
   /** The line is not JSON. */
@@ -29,7 +30,7 @@ export type RpcErrorCodeValue = (typeof RpcErrorCode)[keyof typeof RpcErrorCode]
 export class RpcError extends VfiokitError {
   readonly rpcCode: RpcErrorCodeValue;
 
-  constructor(rpcCode: RpcErrorCodeValue, code: string, message: string, details: Record<string, unknown> = {}) {
+  constructor(rpcCode: RpcErrorCodeValue, code: VfiokitErrorCode, message: string, details: Record<string, unknown> = {}) {
     super(code, message, details);
     this.rpcCode = rpcCode;
   }

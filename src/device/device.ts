@@ -77,7 +77,9 @@ export interface Device extends Disposable {
   /** Disarm every vector of an IRQ index and close its eventfds. */
   disableInterrupts(index: number): void;
 
-  /** Function-level reset of the whole device. */
+  /** The device can be reset (VFIO_DEVICE_FLAGS_RESET: FLR, PM or bus reset); reset() refuses otherwise. */
+  readonly resettable: boolean;
+  /** Function-level reset of the whole device; EDEVICE_NO_RESET when it cannot (src/device/checks.ts). */
   reset(): void;
 
   /** Maps host memory at IOVAs for the device's DMA. */

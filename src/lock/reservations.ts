@@ -85,7 +85,7 @@ export function canonicalDevice(device: string): string {
   const query = device.indexOf('?');
   if (query > 0) return canonicalDevice(device.slice(0, query));
   const colon = device.indexOf(':');
-  if (colon <= 0) throw new ArgumentError('EDEVICE_URL', `"${device}" is not a device: give a PCI address (3b:00.0), a device URL (sim:n3000, vfio-user:/run/card.sock) or a reservation id (r-1a2b3c4d)`, { device });
+  if (colon <= 0) throw new DeviceError('EDEVICE_URL', `"${device}" is not a device: give a PCI address (3b:00.0), a device URL (sim:n3000, vfio-user:/run/card.sock) or a reservation id (r-1a2b3c4d)`, { device });
   return device;
 }
 

@@ -414,11 +414,11 @@ export class ManagementApi {
   cancel(id: string): Promise<number> {
     return this.#status('cancel', async () => {
       const url = this.resolve(id);
-      const { readFlashStatus, requestCancel } = await import('../afu/bmc/flash-status.js');
-      const s = readFlashStatus(url);
-      if (!s.pid || s.stale || s.state === 'IDLE' || s.state === 'DONE') throw new DeviceError('EINVAL', `${id}: no flash update is running (state ${s.state}${s.stale ? ', its process is gone: cancel aborts what it left' : ''})`, { id });
-      requestCancel(s); // the user and state rules: flash-status.ts checkCancelOf
-      manageLog(3, 'cancel requested for %s (pid %d)', url, s.pid);
+      const { cancelFlash } = await import('../afu/flash-coordination.js');
+      // A flash running in any process (the daemon's own included) is asked; one that is not
+      // running is not the API's to abort (vfiokit cancel opens the card for that).
+      const result = await cancelFlash(url, { name: id });
+      if (result.how === 'process') manageLog(3, 'cancel requested for %s (pid %d)', url, result.pid);
     });
   }
 
@@ -484,24 +484,15 @@ export class ManagementApi {
       if (page !== 0 && page !== 1) throw new ArgumentError('EINVAL', `boot page ${page} is not 0 (factory) or 1 (user)`);
       const p = this.probed(id);
       const { openBmc } = await import('../afu/bmc/bmc.js');
-      const { withReservation } = await import('../lock/reservations.js');
-      const bdf = p.device.capabilities?.hostPci?.bdf;
-      await withReservation(p.url, 'RESET', async () => {
-        using bmc = await openBmc(p.device);
-        // A local PCI function drops off the bus: mask AER upstream, remove, rescan, restore AER
-        // (src/pci/reload.ts); the device is released first and must be probed again afterwards.
-        const aroundReload = bdf
-          ? (await this.#pci()).pciReloadHook(bdf, {
-            ...this.#pciOptions(),
-            release: () => {
-              bmc.close();
-              p.device.close();
-              this.#probed.delete(p.url);
-            },
-            onStep: (m) => manageLog(3, '%s', m),
-          })
-          : undefined;
-        await bmc.reboot({ target: type === 0 ? 'fpga' : 'bmc', page: page === 0 ? 'factory' : 'user', device: p.url, aroundReload });
+      const { rebootWithReload } = await import('../afu/flash-coordination.js');
+      // A local PCI function drops off the bus (src/pci/reload.ts): the device is released first
+      // and must be probed again afterwards.
+      await rebootWithReload(p.device, () => openBmc(p.device), p.url, {
+        target: type === 0 ? 'fpga' : 'bmc',
+        page: page === 0 ? 'factory' : 'user',
+        pci: this.#pciOptions(),
+        release: () => this.#probed.delete(p.url),
+        onStep: (m) => manageLog(3, '%s', m),
       });
       manageLog(3, 'rebooted %s (%s, %s page)', p.url, type === 0 ? 'FPGA' : 'BMC', page === 0 ? 'factory' : 'user');
     });

@@ -1,36 +1,18 @@
 // The management API's return convention: 0 for success, a negative errno for failure (as the
-// DPDK ifpga "opae" module returns them). Typed errors map to the errno that says the same thing.
+// DPDK ifpga "opae" module returns them). Typed errors map to the errno that says the same thing:
+// the registry's (src/error-codes.ts), or by class for a code it does not list.
 import { constants } from 'node:os';
 import { VfiokitError, ArgumentError, FormatError, TimeoutError, DeviceError } from '../errors.js';
+import { codeSpec } from '../error-codes.js';
 
 const errno = constants.errno as Record<string, number>;
-
-/** vfiokit error codes that are not errno names, and the errno each one means. */
-const CODE_ERRNO: Record<string, string> = {
-  ERESERVED: 'EBUSY',
-  ESTALE: 'ESTALE',
-  ENOTRESERVED: 'EPERM',
-  ETRANSITION: 'EBUSY',
-  ELOCK_TIMEOUT: 'EBUSY',
-  EDEVICE_URL: 'EINVAL',
-  EDEVICE_SCHEME: 'ENODEV',
-  EDEVICE_BACKEND: 'ENODEV',
-  EPCI_NO_DEVICE: 'ENODEV',
-  ENOTPROBED: 'ENODEV',
-  EINPUT_NOT_FILE: 'EINVAL',
-  EFLASH_CANCEL_STATE: 'EBUSY',
-  EINPUT_TOO_BIG: 'EFBIG',
-  EINPUT_CHANGED: 'EAGAIN',
-};
 
 /** The positive errno number for an error (EIO when nothing more specific applies). */
 export function errnoOf(err: unknown): number {
   const code = (err as { code?: unknown })?.code;
-  if (typeof code === 'string') {
-    if (errno[code] !== undefined) return errno[code]!;
-    const mapped = CODE_ERRNO[code];
-    if (mapped) return errno[mapped]!;
-  }
+  // The registry's errno for the code (src/error-codes.ts; an errno name is its own).
+  const spec = typeof code === 'string' ? codeSpec(code) : undefined;
+  if (spec && errno[spec.errno] !== undefined) return errno[spec.errno]!;
   if (err instanceof TimeoutError) return errno.ETIMEDOUT!;
   if (err instanceof FormatError || err instanceof ArgumentError) return errno.EINVAL!;
   if (err instanceof DeviceError) return errno.ENODEV!;

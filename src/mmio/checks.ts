@@ -1,6 +1,7 @@
 // Access checks shared by both Region backings. The fast path is one comparison per access; the
 // slow path (building the error) only runs when the check fails.
 import { ArgumentError, RegionError } from '../errors.js';
+import { codeError } from '../error-codes.js';
 import type { PollOptions } from './region.js';
 import { DEFAULT_POLL_INTERVAL_US, DEFAULT_POLL_TIMEOUT_MS } from './region.js';
 
@@ -8,20 +9,10 @@ const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
 /** Throws the RegionError that explains why `offset` is not a valid `width`-byte access. */
 export function accessError(name: string, size: number, closed: boolean, offset: number, width: number): RegionError {
-  if (closed) {
-    return new RegionError('EREGION_CLOSED', `${name}: region is closed; open the device again to access it`, { region: name, offset });
-  }
-  if (!Number.isInteger(offset) || offset < 0) {
-    return new RegionError('EREGION_OFFSET', `${name}: offset ${String(offset)} is not a non-negative integer`, { region: name, offset });
-  }
-  if (offset % width !== 0) {
-    return new RegionError('EREGION_ALIGN', `${name}: offset ${hex(offset)} is not ${width}-byte aligned for a ${width * 8}-bit access`, { region: name, offset, width });
-  }
-  return new RegionError(
-    'EREGION_BOUNDS',
-    `${name}: ${width * 8}-bit access at ${hex(offset)} is outside the region (size ${hex(size)})`,
-    { region: name, offset, width, size },
-  );
+  if (closed) return codeError('EREGION_CLOSED', { region: name, offset });
+  if (!Number.isInteger(offset) || offset < 0) return codeError('EREGION_OFFSET', { region: name, offset });
+  if (offset % width !== 0) return codeError('EREGION_ALIGN', { region: name, offset, width });
+  return codeError('EREGION_BOUNDS', { region: name, offset, width, size });
 }
 
 /** Throws unless `offset .. offset+length` lies inside the region and is aligned to `width` bytes. */
@@ -31,7 +22,7 @@ export function checkSpan(name: string, size: number, closed: boolean, offset: n
     throw new RegionError('EREGION_LENGTH', `${name}: length ${String(length)} is not a multiple of ${width} bytes`, { region: name, length, width });
   }
   if (offset + length > size) {
-    throw new RegionError('EREGION_BOUNDS', `${name}: ${length} bytes at ${hex(offset)} run past the end of the region (size ${hex(size)})`, { region: name, offset, length, size });
+    throw codeError('EREGION_BOUNDS', { region: name, offset, length, size });
   }
 }
 
@@ -72,7 +63,7 @@ export function value64Error(name: string, offset: number, value: unknown): Regi
 export function checkWidth(name: string, width: number): 4 | 8 {
   if (width === 32) return 4;
   if (width === 64) return 8;
-  throw new RegionError('EREGION_WIDTH', `${name}: access width ${String(width)} is not 32 or 64`, { region: name, width });
+  throw codeError('EREGION_WIDTH', { region: name, width });
 }
 
 /** Validated poll timing (both Region kinds and credit-stream.ts). NaN or negative would never end. */

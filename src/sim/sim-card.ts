@@ -63,8 +63,13 @@ export type SimFault =
   /** Every DMA copy of the AFU ends with a device fault (DmaFault.INJECTED). */
   | 'dma'
   /** The port starts in power state AP6 (PORT_STS[11:8] = 6, fully throttled). */
-  | 'ap6';
-export const SIM_FAULTS: readonly SimFault[] = ['reset-ack', 'dma', 'ap6'];
+  | 'ap6'
+  /**
+   * The function has no reset vfio-pci can do (no FLR, PM or bus reset: vfio_pci_core's
+   * reset_works false, VFIO_DEVICE_FLAGS_RESET clear); reset() is refused.
+   */
+  | 'no-reset';
+export const SIM_FAULTS: readonly SimFault[] = ['reset-ack', 'dma', 'ap6', 'no-reset'];
 
 export interface SimCardOptions {
   /** The card's clock (default: a fresh VirtualClock). Flows wait through device.clock. */

@@ -2,13 +2,14 @@
 // TrappedRegions over the card's register files on the card's clock; config space is the card's;
 // DMA goes through the card's IOMMU table (SimDmaMapper); MSI-X vectors are real eventfds that
 // the card's models signal with a real eventfd write (src/sim/sim-interrupts.ts).
+import { checkIrqIndex, checkIrqRange, checkOpen, checkRegionExists, checkRegionIndex, checkReset } from '../device/checks.js';
 import type { Device, DeviceCapabilities, IrqInfo, PciIdentity, RegionInfo } from '../device/device.js';
 import { IrqIndex, RegionIndex } from '../device/device.js';
 import type { Interrupt } from '../device/interrupt.js';
 import type { Region } from '../mmio/region.js';
 import { TrappedRegion } from '../mmio/trapped-region.js';
 import type { Clock } from '../util/clock.js';
-import { ArgumentError, DeviceError } from '../errors.js';
+import { DeviceError } from '../errors.js';
 import { logger } from '../util/log.js';
 import { PCI_CONFIG_SIZE } from './config-space.js';
 import { SimCard, SIM_BAR0_SIZE, SIM_BAR4_SIZE, SIM_MSIX_VECTORS, type SimCardOptions, type SimFault } from './sim-card.js';
@@ -62,14 +63,17 @@ export class SimDevice implements Device {
   }
 
   #open(what: string): void {
-    if (this.#closed) throw new DeviceError('EDEVICE_CLOSED', `${this.url}: ${what} on a closed device; open it again`, { url: this.url });
+    checkOpen(this.url, this.#closed, what);
+  }
+
+  /** False with the 'no-reset' fault: a function without FLR, PM or bus reset. */
+  get resettable(): boolean {
+    return !this.sim.hasFault('no-reset');
   }
 
   regionInfo(index: number): RegionInfo {
+    checkRegionIndex(this.url, index, NUM_REGIONS);
     const size = index === RegionIndex.BAR0 ? SIM_BAR0_SIZE : index === 4 ? SIM_BAR4_SIZE : index === RegionIndex.CONFIG ? PCI_CONFIG_SIZE : 0;
-    if (!Number.isInteger(index) || index < 0 || index >= NUM_REGIONS) {
-      throw new ArgumentError('EARG_REGION', `${this.url}: region index ${String(index)} is not 0..${NUM_REGIONS - 1}`, { index });
-    }
     return { index, size, readable: size > 0, writable: size > 0, mappable: false };
   }
 
@@ -78,8 +82,9 @@ export class SimDevice implements Device {
     const cached = this.#regions.get(index);
     if (cached && !cached.closed) return cached;
     const info = this.regionInfo(index);
-    if (info.size === 0 || index === RegionIndex.CONFIG) {
-      throw new DeviceError('EDEVICE_REGION', `${this.url}: region ${index} ${index === RegionIndex.CONFIG ? 'is config space: use configRead/configWrite' : 'does not exist on this card (BAR0 and BAR4 do)'}`, { index });
+    checkRegionExists(this.url, index, info.size);
+    if (index === RegionIndex.CONFIG) {
+      throw new DeviceError('EDEVICE_REGION', `${this.url}: region ${index} is config space: use configRead/configWrite`, { index });
     }
     const access = index === RegionIndex.BAR0 ? this.sim.bar0 : this.sim.bar4;
     const region = new TrappedRegion(`${this.url} BAR${index}`, info.size, access, { clock: this.sim.clock, onClose: () => this.#regions.delete(index) });
@@ -98,9 +103,7 @@ export class SimDevice implements Device {
   }
 
   irqInfo(index: number): IrqInfo {
-    if (!Number.isInteger(index) || index < 0 || index >= NUM_IRQS) {
-      throw new ArgumentError('EARG_IRQ_INDEX', `${this.url}: IRQ index ${String(index)} is not 0..${NUM_IRQS - 1}`, { index });
-    }
+    checkIrqIndex(this.url, index, NUM_IRQS);
     // MSI-X only (no INTx pin, no MSI capability); ERR and REQ as vfio-pci reports for PCIe devices.
     const count = index === IrqIndex.MSIX ? SIM_MSIX_VECTORS : index === IrqIndex.ERR || index === IrqIndex.REQ ? 1 : 0;
     return { index, count, eventfd: count > 0, maskable: false, automasked: false };
@@ -108,20 +111,15 @@ export class SimDevice implements Device {
 
   enableInterrupts(index: number, start: number, count: number): Interrupt[] {
     this.#open('enableInterrupts');
+    checkIrqRange(this.url, this.irqInfo(index), start, count);
     if (index === IrqIndex.ERR || index === IrqIndex.REQ) {
       // vfio-pci accepts an eventfd for ERR and REQ on every PCIe function
       // (drivers/vfio/pci/vfio_pci_intrs.c vfio_pci_set_err_trigger / _req_trigger); QEMU arms both
       // (hw/vfio/pci.c vfio_pci_register_err_notifier). The sim card raises neither.
-      if (start !== 0 || count !== 1) {
-        throw new ArgumentError('EARG_IRQ_RANGE', `${this.url}: IRQ index ${index} has one vector (0); asked ${start}..${start + count - 1}`, { index, start, count });
-      }
       this.#notifiers.get(index)?.close();
       const irq = new EventfdInterrupt({ index, vector: 0, name: `${this.url} ${index === IrqIndex.ERR ? 'ERR' : 'REQ'}` });
       this.#notifiers.set(index, irq);
       return [irq];
-    }
-    if (index !== IrqIndex.MSIX) {
-      throw new ArgumentError('EARG_IRQ_INDEX', `${this.url}: the sim card signals MSI-X, ERR and REQ; index ${index} has no vectors to arm`, { index });
     }
     const interrupts = this.#irqs.enable(index, start, count);
     this.sim.config.setMsixEnabled(true);
@@ -142,6 +140,7 @@ export class SimDevice implements Device {
 
   reset(): void {
     this.#open('reset');
+    checkReset(this.url, this.resettable);
     this.sim.reset();
     log('%s: function-level reset', this.url);
   }

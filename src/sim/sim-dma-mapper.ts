@@ -3,9 +3,9 @@
 // (include/uapi/linux/vfio.h VFIO_IOMMU_MAP_DMA / UNMAP_DMA): page-aligned IOVA and size, no
 // overlap with an existing mapping, inside the usable IOVA ranges, a bounded number of mappings,
 // and an unmap may not split a mapping. The DMA engine of the sim AFU resolves every access here.
+import { checkDmaMap, checkOpen } from '../device/checks.js';
 import type { DmaAccess, DmaMapper, DmaMemory, IovaRange } from '../dma/mapper.js';
 import { DmaError, IovaExhaustedError } from '../dma/errors.js';
-import { DeviceError } from '../errors.js';
 import { hex } from '../util/bytes.js';
 import { logger } from '../util/log.js';
 
@@ -62,19 +62,12 @@ export class SimDmaMapper implements DmaMapper {
   }
 
   map(memory: DmaMemory, iova: bigint, access: DmaAccess): void {
-    if (this.#closed) throw new DeviceError('EDEVICE_CLOSED', `${this.#name}: the device is closed; open it again before mapping DMA memory`);
-    if (!memory || !(memory.bytes instanceof Uint8Array) || !Number.isSafeInteger(memory.size) || memory.size <= 0 || (memory.remote === undefined && memory.bytes.length === 0)) {
-      throw new DmaError('EDMA_MAP_MEMORY', `${this.#name}: DMA memory must have a positive size and bytes (got size ${String(memory?.size)})`);
+    checkOpen(this.#name, this.#closed, 'DMA map');
+    checkDmaMap(this.#name, memory, iova, access, this.pageSize);
+    if (!(memory.bytes instanceof Uint8Array) || (memory.remote === undefined && memory.bytes.length === 0)) {
+      throw new DmaError('EDMA_MAP', `${this.#name}: DMA memory needs a positive size and bytes the card can reach (got ${memory.size} bytes, none in memory and no remote accessor)`, { size: memory.size });
     }
-    if (typeof iova !== 'bigint' || iova < 0n) throw new DmaError('EDMA_MAP_IOVA', `${this.#name}: IOVA ${String(iova)} is not a non-negative bigint`);
-    if (!access || (!access.read && !access.write)) {
-      throw new DmaError('EDMA_MAP_ACCESS', `${this.#name}: a mapping needs read or write access for the device`);
-    }
-    const page = BigInt(this.pageSize);
-    if (iova % page !== 0n) {
-      throw new DmaError('EDMA_MAP_ALIGN', `${this.#name}: IOVA ${hex(iova)} is not aligned to the ${this.pageSize}-byte IOMMU page`, { iova });
-    }
-    const size = Math.ceil(memory.size / this.pageSize) * this.pageSize;
+    const size = memory.size;
     const end = iova + BigInt(size) - 1n;
     if (!SIM_IOVA_RANGES.some((r) => iova >= r.start && end <= r.end)) {
       throw new DmaError('EDMA_MAP_RANGE', `${this.#name}: IOVA ${hex(iova)}..${hex(end)} is outside the usable IOVA ranges (${SIM_IOVA_RANGES.map((r) => `${hex(r.start)}-${hex(r.end)}`).join(', ')}); pick an IOVA from iovaRanges()`, { iova, size });

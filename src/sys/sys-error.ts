@@ -2,6 +2,7 @@
 // errno number, the call, and the path or fd it was about; the message says what to do next.
 import { constants } from 'node:os';
 import { VfiokitError } from '../errors.js';
+import type { ErrnoName } from '../error-codes.js';
 
 const errnoNames = new Map<number, string>();
 for (const [name, value] of Object.entries(constants.errno)) {
@@ -10,8 +11,10 @@ for (const [name, value] of Object.entries(constants.errno)) {
 }
 
 /** 'ENOENT' for 2, ...; 'E<number>' for a number Node does not name. */
-export function errnoName(errno: number): string {
-  return errnoNames.get(errno) ?? `E${errno}`;
+export function errnoName(errno: number): ErrnoName {
+  // An errno this Node does not name keeps its number (a code outside ErrnoName: rare, and still
+  // reported as it is).
+  return (errnoNames.get(errno) ?? `E${errno}`) as ErrnoName;
 }
 
 /** The errno number for a name ('EBUSY' -> 16), or undefined. */

@@ -5,6 +5,7 @@
 // a byte is read; the read itself stops one byte past the limit in case the file grows.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { DeviceError, FormatError } from '../errors.js';
+import { errnoCode } from '../error-codes.js';
 
 export interface InputLimit {
   /** What the file should be ("GBS", "signed image"), for messages. */
@@ -36,7 +37,7 @@ export function readInputFile(path: string, limit: InputLimit): Uint8Array {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const reason = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOTDIR' ? 'a component of the path is not a directory' : e.code ?? e.message;
-    throw new DeviceError(e.code ?? 'EIO', `cannot read ${limit.what} ${path}: ${reason} (${e.code})`, { path });
+    throw new DeviceError(errnoCode(e.code), `cannot read ${limit.what} ${path}: ${reason} (${e.code})`, { path });
   }
   try {
     const st = fstatSync(fd);
@@ -61,7 +62,7 @@ export function readInputFile(path: string, limit: InputLimit): Uint8Array {
   } catch (err) {
     if (err instanceof DeviceError || err instanceof FormatError) throw err;
     const e = err as NodeJS.ErrnoException;
-    throw new DeviceError(e.code ?? 'EIO', `cannot read ${limit.what} ${path}: ${e.code ?? e.message}`, { path });
+    throw new DeviceError(errnoCode(e.code), `cannot read ${limit.what} ${path}: ${e.code ?? e.message}`, { path });
   } finally {
     closeSync(fd);
   }

@@ -18,6 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { DeviceError, type VfiokitError } from '../errors.js';
 import { logger } from './log.js';
+import type { VfiokitErrorCode } from '../error-codes.js';
 
 const log = logger('state');
 
@@ -108,9 +109,9 @@ export interface DirCheckOptions {
   /** The variable that chooses another directory, for the advice. */
   env: string;
   /** Builds the error thrown (the caller's typed error class). */
-  error: (code: string, message: string, details: Record<string, unknown>) => VfiokitError;
+  error: (code: VfiokitErrorCode, message: string, details: Record<string, unknown>) => VfiokitError;
   /** Error code (default 'ESTATE_DIR'). */
-  code?: string;
+  code?: VfiokitErrorCode;
 }
 
 /**
@@ -154,7 +155,7 @@ export function checkStateDir(dir: string, options: DirCheckOptions): CheckedDir
 }
 
 /** DeviceError builder for checkStateDir callers without their own error class. */
-export const deviceError = (code: string, message: string, details: Record<string, unknown>): VfiokitError => new DeviceError(code, message, details);
+export const deviceError = (code: VfiokitErrorCode, message: string, details: Record<string, unknown>): VfiokitError => new DeviceError(code, message, details);
 
 /**
  * Replace `path` atomically with `text`: a new temp file next to it, created O_CREAT|O_EXCL|

@@ -14,6 +14,7 @@ import {
 } from './protocol.js';
 import { MessageSocket } from './unix-socket.js';
 import { AdaptiveSpin } from './adaptive-spin.js';
+import type { VfiokitErrorCode } from '../error-codes.js';
 
 const log = logger('vfio-user:client');
 
@@ -109,7 +110,7 @@ export class RequestChannel {
   }
 
   /** The connection is unusable: close the owner and throw. */
-  fail(problem: string, code = 'EVFIO_USER_DISCONNECTED'): never {
+  fail(problem: string, code: VfiokitErrorCode = 'EVFIO_USER_DISCONNECTED'): never {
     const err = new VfioUserConnectionError(code, `${this.url}: ${problem}; the device is unusable now: restart the server and open it again`, { path: this.#path });
     this.#onFail();
     throw err;

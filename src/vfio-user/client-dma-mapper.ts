@@ -1,6 +1,7 @@
 // The DmaMapper of a vfio-user client device: DMA_MAP / DMA_UNMAP of the client's memory on the
 // server (vfio-user.rst "VFIO_USER_DMA_MAP"), passing the memory's fd when it has one so the server
 // can mmap it; the mapped windows are kept for answering the server's DMA_READ/DMA_WRITE.
+import { checkDmaMap, checkOpen } from '../device/checks.js';
 import type { DmaAccess as DmaAccessRights, DmaMapper, DmaMemory, IovaRange } from '../dma/mapper.js';
 import { ArgumentError, DeviceError } from '../errors.js';
 import { logger } from '../util/log.js';
@@ -56,9 +57,8 @@ export class ClientDmaMapper implements DmaMapper {
   map(memory: DmaMemory, iova: bigint, access: DmaAccessRights): void {
     const url = this.#channel.url;
     const page = this.pageSize;
-    if (iova % BigInt(page) !== 0n || memory.size % page !== 0 || memory.size === 0) {
-      throw new ArgumentError('EARG_DMA_ALIGN', `${url}: DMA map of ${memory.size} bytes at IOVA 0x${iova.toString(16)} must be page (${page}) aligned and sized`, { iova, size: memory.size });
-    }
+    checkOpen(url, this.#host.closed, 'DMA map');
+    checkDmaMap(url, memory, iova, access, page);
     const server = this.#host.server!;
     if (this.mappingsAvailable <= 0) throw new DeviceError('ENOSPC', `${url}: the server allows ${server.maxDmaMaps} DMA mappings (max_dma_maps); unmap some first`);
     const flags = flagSet(access.read && DmaMapFlags.READ, access.write && DmaMapFlags.WRITE);

@@ -3,6 +3,7 @@
 // space, interrupts (eventfds handed over with SET_IRQS), reset, and its DMA mapper. Region
 // accesses are synchronous (the Region API is): each is a blocking round trip on the request
 // channel (client-channel.ts), which also answers the server's DMA_READ/DMA_WRITE meanwhile.
+import { checkIrqIndex, checkIrqRange, checkOpen, checkRegionExists, checkRegionIndex, checkReset } from '../device/checks.js';
 import type { Device, DeviceCapabilities, IrqInfo, PciIdentity, RegionInfo } from '../device/device.js';
 import { RegionIndex } from '../device/device.js';
 import type { Interrupt } from '../device/interrupt.js';
@@ -172,6 +173,11 @@ export class VfioUserDevice implements Device {
     }
   }
 
+  /** The server offers DEVICE_RESET (VFIO_DEVICE_FLAGS_RESET in its DEVICE_GET_INFO reply). */
+  get resettable(): boolean {
+    return (this.#deviceFlags & DeviceInfoFlags.RESET) !== 0;
+  }
+
   /** Commands sent to the server so far (every one a round trip; DMA replies not counted). */
   get commandsSent(): number {
     return this.#channel.commandsSent;
@@ -198,16 +204,15 @@ export class VfioUserDevice implements Device {
   }
 
   #regionState(index: number): ClientRegionState {
-    const r = this.#regions[index];
-    if (!r) throw new ArgumentError('EARG_REGION', `${this.url}: region ${index} does not exist (the device has ${this.regionCount})`, { index });
-    return r;
+    checkRegionIndex(this.url, index, this.regionCount);
+    return this.#regions[index]!;
   }
 
   region(index: number): Region {
-    if (this.#closed) throw new DeviceError('EDEVICE_CLOSED', `${this.url} is closed; open it again`);
+    checkOpen(this.url, this.#closed, `region(${index})`);
     const state = this.#regionState(index);
     if (state.region && !state.region.closed) return state.region;
-    if (state.info.size === 0) throw new ArgumentError('EARG_REGION', `${this.url}: region ${index} has size 0 (the device has no such region)`, { index });
+    checkRegionExists(this.url, index, state.info.size);
     const name = `${this.url} region ${index}`;
     const info = state.info;
     const trapped = new RemoteRegion(name, info.size, index, {
@@ -361,16 +366,14 @@ export class VfioUserDevice implements Device {
   // ---- interrupts ----
 
   irqInfo(index: number): IrqInfo {
-    const info = this.#irqs[index];
-    if (!info) throw new ArgumentError('EARG_IRQ', `${this.url}: IRQ index ${index} does not exist (the device has ${this.irqCount})`, { index });
-    return { ...info };
+    checkIrqIndex(this.url, index, this.irqCount);
+    return { ...this.#irqs[index]! };
   }
 
   enableInterrupts(index: number, start: number, count: number): Interrupt[] {
+    checkOpen(this.url, this.#closed, 'enableInterrupts');
     const info = this.irqInfo(index);
-    if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 || start + count > info.count) {
-      throw new ArgumentError('EARG_IRQ', `${this.url}: vectors ${start}..${start + count - 1} are outside IRQ index ${index}'s ${info.count}`, { index, start, count });
-    }
+    checkIrqRange(this.url, info, start, count);
     const fresh: EventfdInterrupt[] = [];
     try {
       for (let i = 0; i < count; i++) fresh.push(new EventfdInterrupt({ index, vector: start + i, name: `${this.url} IRQ ${index} vector ${start + i}` }));
@@ -401,7 +404,8 @@ export class VfioUserDevice implements Device {
   }
 
   reset(): void {
-    if ((this.#deviceFlags & DeviceInfoFlags.RESET) === 0) throw new DeviceError('ENOTSUP', `${this.url}: the server does not support DEVICE_RESET (no VFIO_DEVICE_FLAGS_RESET)`);
+    checkOpen(this.url, this.#closed, 'reset');
+    checkReset(this.url, this.resettable);
     this.#channel.call(Command.DEVICE_RESET, null, [], 'device reset');
   }
 

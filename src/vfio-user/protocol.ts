@@ -7,6 +7,7 @@ import { constants } from 'node:os';
 import { DeviceError, FormatError } from '../errors.js';
 import type { Decoded } from '../sys/uapi/struct.js';
 import { Command, HeaderFlags, vfio_user_header } from '../sys/uapi/vfio-user.js';
+import type { VfiokitErrorCode } from '../error-codes.js';
 
 /** Protocol version this implementation speaks (libvfio-user LIB_VFIO_USER_MAJOR/MINOR). */
 export const VFIO_USER_MAJOR = 0;
@@ -70,12 +71,9 @@ export const Errno = {
   ERANGE: constants.errno.ERANGE,
 } as const;
 
-const errnoNames = new Map<number, string>();
-for (const [name, value] of Object.entries(constants.errno)) if (!errnoNames.has(value)) errnoNames.set(value, name);
-/** 'EINVAL' for 22; 'E<n>' for a number without a name. */
-export function errnoName(errno: number): string {
-  return errnoNames.get(errno) ?? `E${errno}`;
-}
+/** 'EINVAL' for 22; 'E<n>' for a number without a name (the one table: src/sys/sys-error.ts). */
+export { errnoName } from '../sys/sys-error.js';
+import { errnoName } from '../sys/sys-error.js';
 
 /**
  * Bytes from the peer that break the protocol: truncated, oversized or malformed. `errno` is what
@@ -83,7 +81,7 @@ export function errnoName(errno: number): string {
  */
 export class VfioUserFormatError extends FormatError {
   readonly errno: number;
-  constructor(code: string, errno: number, message: string, details: Record<string, unknown> = {}) {
+  constructor(code: VfiokitErrorCode, errno: number, message: string, details: Record<string, unknown> = {}) {
     super(code, message, { errno: errnoName(errno), ...details });
     this.errno = errno;
   }

@@ -205,7 +205,7 @@ export class ServerConnection {
         expectNoFds();
         const req = decodeDeviceInfo(p);
         if (req.argsz < vfio_user_device_info.size) refuse(Errno.EINVAL, `DEVICE_GET_INFO argsz ${req.argsz} < ${vfio_user_device_info.size}`);
-        return { payload: vfio_user_device_info.encode({ flags: flagSet(DeviceInfoFlags.RESET, DeviceInfoFlags.PCI), num_regions: this.#regions.count(), num_irqs: this.device.irqCount }) };
+        return { payload: vfio_user_device_info.encode({ flags: this.device.resettable ? flagSet(DeviceInfoFlags.RESET, DeviceInfoFlags.PCI) : flagSet(DeviceInfoFlags.PCI), num_regions: this.#regions.count(), num_irqs: this.device.irqCount }) };
       }
       case Command.DEVICE_GET_REGION_INFO: {
         expectNoFds();

@@ -15,13 +15,14 @@ import { DmaMapFlags } from '../sys/uapi/vfio-user.js';
 import type { DmaMapRequest } from './messages.js';
 import { Errno } from './protocol.js';
 import { logger } from '../util/log.js';
+import type { VfiokitErrorCode } from '../error-codes.js';
 
 const log = logger('vfio-user:server');
 
 /** A refusal with the errno the reply carries. */
 export class DmaRequestError extends VfiokitError {
   readonly errno: number;
-  constructor(errno: number, code: string, message: string, details: Record<string, unknown> = {}) {
+  constructor(errno: number, code: VfiokitErrorCode, message: string, details: Record<string, unknown> = {}) {
     super(code, message, details);
     this.errno = errno;
   }

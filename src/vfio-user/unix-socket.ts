@@ -8,6 +8,7 @@
 //   break"), and the fds ride on the first skb of the sendmsg, so that byte is the sender's.
 // The msghdr, iovec and control buffers are allocated once per socket (the hot path allocates
 // nothing but the message it returns).
+import type { VfiokitErrorCode } from '../error-codes.js';
 import koffi from 'koffi';
 import { addressOf, closeQuietly, CmsghdrType, IovecType, libc, MsghdrType } from '../sys/libc.js';
 import {
@@ -307,7 +308,7 @@ export class MessageSocket {
     while (this.#fdMarks.length > 0 && this.#fdMarks[0]!.at < to) for (const fd of this.#fdMarks.shift()!.fds) closeQuietly(fd);
   }
 
-  #gone(problem: string, code = 'EVFIO_USER_DISCONNECTED'): VfioUserConnectionError {
+  #gone(problem: string, code: VfiokitErrorCode = 'EVFIO_USER_DISCONNECTED'): VfioUserConnectionError {
     return new VfioUserConnectionError(code, `${this.name}: ${problem}; the server may have exited or been killed: restart it and open the device again`, { socket: this.name });
   }
 

@@ -2,7 +2,7 @@
 // ("vfio:0000:3b:00.0"; the IOMMU path is picked automatically, or forced by the open option
 // { iommu: 'type1' | 'iommufd' | 'noiommu' } or the URL form "vfio:0000:3b:00.0?iommu=type1").
 import type { Backend, DeviceFilter, DeviceToken, OpenOptions } from '../device/backend.js';
-import { ArgumentError } from '../errors.js';
+import { DeviceError } from '../errors.js';
 import { listPciDevices } from '../pci/enumerate.js';
 import { openVfioDevice, type IommuChoice } from './open.js';
 
@@ -43,7 +43,7 @@ export function splitVfioUrl(url: string): { base: string; iommu: IommuChoice | 
   let iommu: IommuChoice | undefined;
   for (const [key, value] of params) {
     if (key !== 'iommu' || !IOMMU_CHOICES.includes(value as IommuChoice)) {
-      throw new ArgumentError('EDEVICE_URL', `${url}: unknown option ${key}=${value}; the vfio backend takes only iommu=${IOMMU_CHOICES.join('|')}`, { url, key, value });
+      throw new DeviceError('EDEVICE_URL', `${url}: unknown option ${key}=${value}; the vfio backend takes only iommu=${IOMMU_CHOICES.join('|')}`, { url, key, value });
     }
     iommu = value as IommuChoice;
   }

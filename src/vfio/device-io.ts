@@ -11,8 +11,8 @@ const scratch = new Uint8Array(8);
 
 function fail(op: 'read' | 'write', n: number, width: number, what: string, offset: number): never {
   const errno = n < 0 ? koffi.errno() : 0;
-  const code = n < 0 ? errnoName(errno) : 'short';
-  throw new VfioError(n < 0 ? `EVFIO_${code}` : 'EVFIO_SHORT_IO', `${op === 'read' ? 'pread' : 'pwrite'} of ${width} bytes at ${what} +0x${offset.toString(16)} failed: ${n < 0 ? code : `${n} bytes transferred`}${code === 'ENODEV' ? ' (the device is gone)' : code === 'EINVAL' ? ' (offset or width not allowed by the region)' : ''}`, { errno: n < 0 ? errno : undefined, offset, width, what });
+  const code = n < 0 ? errnoName(errno) : undefined;
+  throw new VfioError(code ? `EVFIO_${code}` : 'EVFIO_SHORT_IO', `${op === 'read' ? 'pread' : 'pwrite'} of ${width} bytes at ${what} +0x${offset.toString(16)} failed: ${n < 0 ? code : `${n} bytes transferred`}${code === 'ENODEV' ? ' (the device is gone)' : code === 'EINVAL' ? ' (offset or width not allowed by the region)' : ''}`, { errno: n < 0 ? errno : undefined, offset, width, what });
 }
 
 /** Read `width` bytes (1, 2, 4) little-endian at `base + offset`. */

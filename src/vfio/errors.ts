@@ -4,10 +4,11 @@ import { DeviceError } from '../errors.js';
 import { libc, type PointerArg } from '../sys/libc.js';
 import { errnoName } from '../sys/sys-error.js';
 import { ioctlName, type FdClass } from '../sys/uapi/linux-vfio.js';
+import type { VfiokitErrorCode } from '../error-codes.js';
 
 export class VfioError extends DeviceError {
   readonly errno: number | undefined;
-  constructor(code: string, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(code: VfiokitErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
     super(code, message, details, options);
     this.errno = typeof details.errno === 'number' ? details.errno : undefined;
   }

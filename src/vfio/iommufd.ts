@@ -2,6 +2,7 @@
 // cdev /dev/vfio/devices/vfioN bound to it (Documentation/userspace-api/iommufd.rst,
 // include/uapi/linux/iommufd.h): open /dev/iommu, IOAS_ALLOC; open the cdev,
 // DEVICE_BIND_IOMMUFD, DEVICE_ATTACH_IOMMUFD_PT(ioas); IOAS_IOVA_RANGES; IOAS_MAP/UNMAP.
+import { checkDmaMap, checkOpen } from '../device/checks.js';
 import type { DmaAccess, DmaMapper, DmaMemory, IovaRange } from '../dma/mapper.js';
 import { addressOf, closeQuietly } from '../sys/libc.js';
 import { O_CLOEXEC, O_RDWR } from '../sys/constants.js';
@@ -95,7 +96,8 @@ export class IommufdContext implements DmaMapper {
   }
 
   map(memory: DmaMemory, iova: bigint, access: DmaAccess): void {
-    if (this.#closed) throw new VfioError('EVFIO_CLOSED', `DMA map on ${this.#device} after the device was closed: open it again`, { device: this.#device });
+    checkOpen(this.#device, this.#closed, 'DMA map');
+    checkDmaMap(this.#device, memory, iova, access, this.pageSize);
     // READABLE: the device may read the memory; WRITEABLE: the device may write it.
     const parts: FlagOf<typeof IoasMapFlags>[] = [IoasMapFlags.FIXED_IOVA];
     if (access.read) parts.push(IoasMapFlags.READABLE);

@@ -5,6 +5,7 @@
 // /dev/vfio/noiommu-<group> node, since a user opens those instead of the group node.
 // Nodes are changed without following links: each must be a character device (lstat), the owner
 // is set with lchown; a planted symlink or a regular file is refused.
+import { errnoCode } from '../error-codes.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ArgumentError } from '../errors.js';
@@ -99,7 +100,7 @@ export function chownVfioNodes(bdf: string, owner: NodeOwner, options: VfioNodeO
       fs.lchownSync(node, owner.uid, owner.gid);
       fs.chmodSync(node, VFIO_NODE_MODE);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+      const code = errnoCode((e as NodeJS.ErrnoException).code);
       const what = code === 'EPERM' || code === 'EACCES' ? 'changing the owner of a device node needs root (CAP_CHOWN and CAP_FOWNER)' : (e as Error).message;
       throw new VfioError(`EVFIO_CHOWN_${code}`, `giving ${node} to ${owner.user}${owner.group ? `:${owner.group}` : ''} failed: ${code}: ${what}`, { device: `vfio:${name}`, path: node, errnoName: code }, { cause: e });
     }

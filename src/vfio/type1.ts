@@ -6,6 +6,7 @@
 // A group can be opened once per system; a process that opens two devices of one group (an
 // N3000's PF0 and PF1 in one group) shares the group and its container: GroupHandle is
 // refcounted per group path.
+import { checkDmaMap, checkOpen } from '../device/checks.js';
 import path from 'node:path';
 import type { DmaAccess, DmaMapper, DmaMemory, IovaRange } from '../dma/mapper.js';
 import { closeQuietly } from '../sys/libc.js';
@@ -80,7 +81,8 @@ export class Type1Mapper implements DmaMapper {
   }
 
   map(memory: DmaMemory, iova: bigint, access: DmaAccess): void {
-    if (this.#closed) throw new VfioError('EVFIO_CLOSED', `DMA map on ${this.#device} after the device was closed: open it again`, { device: this.#device });
+    checkOpen(this.#device, this.#closed, 'DMA map');
+    checkDmaMap(this.#device, memory, iova, access, this.pageSize);
     const parts: FlagOf<typeof MapDmaFlags>[] = [];
     if (access.read) parts.push(MapDmaFlags.READ);
     if (access.write) parts.push(MapDmaFlags.WRITE);

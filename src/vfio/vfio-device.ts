@@ -5,6 +5,7 @@
 // the device back: unbind or hot-remove, drivers/vfio/pci/vfio_pci_core.c vfio_pci_core_request)
 // is armed at open and surfaced through onRequest(); with no listener the device closes itself so
 // the kernel's remove does not block.
+import { checkIrqIndex, checkIrqRange, checkOpen, checkRegionExists, checkRegionIndex, checkReset } from '../device/checks.js';
 import { closeQuietly } from '../sys/libc.js';
 import { createEventfd } from '../sys/libc.js';
 import { EventfdInterrupt } from '../device/eventfd-interrupt.js';
@@ -130,16 +131,14 @@ export class VfioDevice implements Device {
   }
 
   #assertOpen(what: string): void {
-    if (this.#closed) throw new DeviceError('EDEVICE_CLOSED', `${what} on ${this.url} after close(): open the device again`, { device: this.url });
+    checkOpen(this.url, this.#closed, what);
   }
 
   regionInfo(index: number): VfioRegionInfo {
     this.#assertOpen('regionInfo');
     const cached = this.#regionInfo.get(index);
     if (cached) return cached;
-    if (!Number.isInteger(index) || index < 0 || index >= this.regionCount) {
-      throw new ArgumentError('EARG_REGION', `${this.url} has regions 0..${this.regionCount - 1}, not ${index}`, { device: this.url, index });
-    }
+    checkRegionIndex(this.url, index, this.regionCount);
     let buf = vfio_region_info.encode({ index });
     vfioIoctl(this.#fd, DeviceIoctl.VFIO_DEVICE_GET_REGION_INFO, buf, 'device', this.url);
     const first = vfio_region_info.decode(buf);
@@ -158,9 +157,7 @@ export class VfioDevice implements Device {
     const cached = this.#regions.get(index);
     if (cached && !cached.closed) return cached;
     const info = this.regionInfo(index);
-    if (info.size === 0) {
-      throw new DeviceError('EDEVICE_NO_REGION', `${this.url} region ${index} does not exist on this device (size 0): check the BAR number (lspci -vv shows the device's BARs)`, { device: this.url, index });
-    }
+    checkRegionExists(this.url, index, info.size);
     const name = `${this.url} ${index <= 5 ? `BAR${index}` : index === RegionIndex.ROM ? 'ROM' : index === RegionIndex.CONFIG ? 'config' : `region ${index}`}`;
     let region: Region;
     const whole = info.mappable && (!info.mmapAreas || info.mmapAreas.some((a) => a.offset === 0 && a.size >= info.size));
@@ -239,9 +236,7 @@ export class VfioDevice implements Device {
 
   irqInfo(index: number): IrqInfo {
     this.#assertOpen('irqInfo');
-    if (!Number.isInteger(index) || index < 0 || index >= this.irqCount) {
-      throw new ArgumentError('EARG_IRQ', `${this.url} has IRQ indexes 0..${this.irqCount - 1}, not ${index}`, { device: this.url, index });
-    }
+    checkIrqIndex(this.url, index, this.irqCount);
     const buf = vfio_irq_info.encode({ index });
     vfioIoctl(this.#fd, DeviceIoctl.VFIO_DEVICE_GET_IRQ_INFO, buf, 'device', this.url);
     const i = vfio_irq_info.decode(buf);
@@ -258,9 +253,7 @@ export class VfioDevice implements Device {
     this.#assertOpen('enableInterrupts');
     const info = this.irqInfo(index);
     const label = IRQ_NAMES[index] ?? `IRQ index ${index}`;
-    if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 || start + count > info.count) {
-      throw new ArgumentError('EARG_IRQ_RANGE', `${this.url} ${label} has ${info.count} vector(s); vectors ${start}..${start + count - 1} do not exist`, { device: this.url, index, start, count, available: info.count });
-    }
+    checkIrqRange(this.url, info, start, count);
     if (!info.eventfd) throw new VfioError('EVFIO_IRQ_NO_EVENTFD', `${this.url} ${label} cannot signal an eventfd`, { device: this.url, index });
     const fds: number[] = [];
     try {
@@ -346,9 +339,7 @@ export class VfioDevice implements Device {
 
   reset(): void {
     this.#assertOpen('reset');
-    if (!this.resettable) {
-      throw new VfioError('EVFIO_NO_RESET', `${this.url} has no reset the kernel can do (no FLR, PM or bus reset available): power-cycle or use a hot reset of the slot`, { device: this.url });
-    }
+    checkReset(this.url, this.resettable);
     vfioIoctl(this.#fd, DeviceIoctl.VFIO_DEVICE_RESET, null, 'device', this.url);
   }
 

@@ -91,7 +91,7 @@ describe('feature driver registry', () => {
 
   it('records a typed refusal from init and goes on; an untyped one is a bug and propagates', () => {
     using dev = createSimCard('n3000');
-    const refusing = recorder(['fme:0x1'], { init: () => { throw new DeviceError('ETHERMAL_REV', 'thermal revision 9 is not known'); } });
+    const refusing = recorder(['fme:0x1'], { init: () => { throw new DeviceError('ETHERMAL_REV' as never, 'thermal revision 9 is not known'); } });
     const card = Card.discover(dev, { drivers: [refusing.driver] });
     expect(card.driverErrors.map((e) => [e.key, e.driver, e.error.code])).toEqual([['fme:0x1', 'recorder', 'ETHERMAL_REV']]);
     expect(card.binding('fme:0x5')).toBeDefined();

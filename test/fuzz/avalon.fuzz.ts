@@ -24,7 +24,7 @@ export function decodeStream(phy: Uint8Array): Uint8Array {
     }
     if (r !== DECODE_MORE) throw decodeError(r, 'fuzz');
   }
-  throw new AvalonError('EAVALON_INCOMPLETE', 'stream ended inside a packet', {});
+  throw new AvalonError('EAVALON_FRAMING', 'stream ended inside a packet', {});
 }
 
 function encode(trans: Uint8Array): Uint8Array {

@@ -215,7 +215,7 @@ describe('errno mapping', () => {
     expect(negativeErrno(new ReservationError('ERESERVED', 'x'))).toBe(-E.EBUSY);
     expect(negativeErrno(new ReservationError('ESTALE', 'x'))).toBe(-E.ESTALE);
     expect(negativeErrno(new VfiokitError('ETIMEDOUT', 'x'))).toBe(-E.ETIMEDOUT);
-    expect(negativeErrno(new VfiokitError('EWHATEVER', 'x'))).toBe(-E.EIO);
+    expect(negativeErrno(new VfiokitError('EWHATEVER' as never, 'x'))).toBe(-E.EIO);
     expect(negativeErrno(new Error('plain'))).toBe(-E.EIO);
   });
 });

@@ -141,7 +141,7 @@ describe('the packed tarball', () => {
     run(process.execPath, [tsc, '-p', 'tsconfig.probe.json'], app);
     // And each entry loads at run time from the compiled build.
     expect(run(process.execPath, ['out/probe.js'], app, { VFIOKIT_NO_SHIM: '1' })).toBe('');
-  });
+  }, 240_000); // tsc over every entry plus a run: as long as run()'s spawn timeout on a loaded machine
 
   it('keeps internals out of the main entry', async () => {
     const probe = "import * as v from 'vfiokit'; console.log(JSON.stringify(Object.keys(v)));";

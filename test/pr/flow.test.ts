@@ -43,11 +43,11 @@ function rig(options: PrEngineOptions = {}, portCount = 2) {
     disable: async () => {
       events.push(`disable ${n}`);
       inReset.add(n);
-      if (portState.disableFails) throw new DeviceError('EPORT_RESET_ACK', `port ${n}: PORT_CTRL bit 4 not set after 1 ms`);
+      if (portState.disableFails) throw new DeviceError('EPORT_DISABLE_TIMEOUT', `port ${n}: PORT_CTRL bit 4 not set after 1 ms`);
     },
     enable: () => {
       events.push(`enable ${n}`);
-      if (portState.enableFails) throw new DeviceError('EPORT_RESET_ACK', `port ${n}: PORT_CTRL bit 4 still set after 1 ms`);
+      if (portState.enableFails) throw new DeviceError('EPORT_ENABLE_TIMEOUT', `port ${n}: PORT_CTRL bit 4 still set after 1 ms`);
       inReset.delete(n);
     },
   }));
@@ -204,7 +204,7 @@ describe('partial reconfiguration flow', () => {
     const { target, portState, events, engine } = rig();
     portState.disableFails = true;
     const err = await prError(partialReconfigure(target, gbsFor(8).gbs));
-    expect(err.code).toBe('EPORT_RESET_ACK');
+    expect(err.code).toBe('EPORT_DISABLE_TIMEOUT');
     expect(err.details).toMatchObject({ step: 'disable-port' });
     expect(err.cause).toBeInstanceOf(DeviceError);
     expect(events).toEqual(['clearErrors 0', 'disable 0', 'enable 0']);

@@ -8,10 +8,10 @@ const mem = (size: number): DmaMemory => ({ address: 0n, size, fd: -1, fdOffset:
 const rw = { read: true, write: true };
 
 describe('SimDmaMapper (the sim card IOMMU)', () => {
-  it('maps page-rounded memory and looks IOVAs up', () => {
+  it('maps whole pages and looks IOVAs up; the model checks the bytes behind a page', () => {
     const m = new SimDmaMapper();
     const a = mem(4096);
-    const b = mem(100);
+    const b = { ...mem(4096), bytes: new Uint8Array(100) };
     m.map(a, 0x10000n, rw);
     m.map(b, 0x20000n, { read: true, write: false });
     expect(m.lookup(0x10fffn)?.memory).toBe(a);
@@ -32,7 +32,9 @@ describe('SimDmaMapper (the sim card IOMMU)', () => {
     expect(() => m.map(mem(4096), 0xfee0_0000n, rw)).toThrow(/outside the usable IOVA ranges/);
     expect(() => m.map(mem(4096), 1n << 48n, rw)).toThrow(DmaError);
     expect(() => m.map(mem(4096), 0x40000n, { read: false, write: false })).toThrow(/read or write/);
-    expect(() => m.map(mem(0), 0x40000n, rw)).toThrow(DmaError);
+    // Sizes as the kernel takes them (vfio_iommu_type1.c vfio_dma_do_map): whole pages, not 0.
+    expect(() => m.map(mem(0), 0x40000n, rw)).toThrow(expect.objectContaining({ code: 'EARG_DMA_SIZE' }));
+    expect(() => m.map(mem(100), 0x40000n, rw)).toThrow(expect.objectContaining({ code: 'EARG_DMA_SIZE' }));
     expect(m.iovaRanges()).toEqual(SIM_IOVA_RANGES);
   });
 

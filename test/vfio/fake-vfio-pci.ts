@@ -38,7 +38,8 @@ const CONFIG_OFFSET = 0x7000;
 const EINVAL = 22;
 const ENOTTY = 25;
 
-export function fakeVfioPci(regions: Partial<Record<number, FakeRegion>>, irqs: Partial<Record<number, { count: number }>> = {}): FakeVfioPci {
+/** `reset: false`: a function vfio-pci cannot reset (reset_works false: no VFIO_DEVICE_FLAGS_RESET). */
+export function fakeVfioPci(regions: Partial<Record<number, FakeRegion>>, irqs: Partial<Record<number, { count: number }>> = {}, options: { reset?: boolean } = {}): FakeVfioPci {
   const fd = createMemfd('fake-vfio-pci', CONFIG_OFFSET + 0x1000);
   // Config space: vendor 8086, device 0b30 (N3000), class 120000.
   const cfg = new Uint8Array(256);
@@ -69,7 +70,7 @@ export function fakeVfioPci(regions: Partial<Record<number, FakeRegion>>, irqs: 
   };
   const answer = (request: number, arg: Uint8Array): number => {
     if (request === DeviceIoctl.VFIO_DEVICE_GET_INFO) {
-      vfio_device_info.write(arg, 0, { flags: flagSet(DeviceInfoFlags.PCI, DeviceInfoFlags.RESET), num_regions: 9, num_irqs: 5 });
+      vfio_device_info.write(arg, 0, { flags: options.reset === false ? flagSet(DeviceInfoFlags.PCI) : flagSet(DeviceInfoFlags.PCI, DeviceInfoFlags.RESET), num_regions: 9, num_irqs: 5 });
       return 0;
     }
     if (request === DeviceIoctl.VFIO_DEVICE_GET_REGION_INFO) {

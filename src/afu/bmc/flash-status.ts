@@ -1,4 +1,5 @@
-// Flash status shared between processes, and the rules for acting on another process's flash.
+// Flash status shared between processes: the records and the states. The rules for acting on
+// another process's flash (refusing, cancelling, rebooting) are in ../flash-coordination.ts.
 //
 // The process running a flash (or reboot) publishes its state in the flash state directory
 // (stateDir('flash'), checked like the lock directory: src/util/state-dir.ts checkStateDir) as
@@ -8,21 +9,16 @@
 // record is believed only when its file belongs to the uid in its name and its live pid runs as
 // that uid, so nobody can fake another user's flash.
 //
-// `vfiokit cancel` from another process leaves <deviceKey>.u<uid>.cancel naming the flashing pid;
-// the flashing process honours it between blocks only when it comes from its own user or root
-// (only the flashing process touches the doorbell while it runs, as in the kernel's
-// m10bmc_sec_cancel).
-//
 // Status numbers follow DPDK (drivers/raw/ifpga/base/ifpga_sec_mgr.h, rte_pmd_ifpga.h:
 // IFPGA_RSU_IDLE 0, PREPARE 1, READY 2, COPYING 3, REBOOT 4). The management API's six state
 // names map onto them: PREPARING is DPDK's PREPARE, and DONE has no number of its own: DPDK's
 // fpga_update_flash sets COPYING 100 and then IDLE when the update ends, so DONE is status 0
 // with progress 100 (docs/flash-status.md).
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalDevice } from '../../lock/reservations.js';
-import { processAlive, processUid, userName } from '../../lock/process-info.js';
-import { DeviceError, VfiokitError } from '../../errors.js';
+import { processAlive, processUid } from '../../lock/process-info.js';
+import { DeviceError } from '../../errors.js';
 import { checkStateDir, deviceKey, readOwnedFile, replaceFile, stateDir } from '../../util/state-dir.js';
 import { parseBoundedJson } from '../../util/bounded-json.js';
 
@@ -35,6 +31,16 @@ export const flashStateNames: readonly FlashStateName[] = ['IDLE', 'PREPARING', 
 const BUSY_STATES: readonly FlashStateName[] = ['PREPARING', 'READY', 'COPYING', 'REBOOT'];
 /** States in which a cancel can still stop the update (the host has not handed the image over). */
 const CANCELLABLE_STATES: readonly FlashStateName[] = ['PREPARING', 'READY'];
+
+/** True in the states in which a process drives the BMC (a flash or a reboot runs). */
+export function flashStateBusy(state: FlashStateName): boolean {
+  return BUSY_STATES.includes(state);
+}
+
+/** True in the states in which a cancel still stops the update (the host writes staging). */
+export function flashStateCancellable(state: FlashStateName): boolean {
+  return CANCELLABLE_STATES.includes(state);
+}
 
 export interface FlashStatus {
   /** Device URL. */
@@ -72,14 +78,14 @@ export function flashDir(): string {
   }).dir;
 }
 
-const myUid = (): number => process.getuid?.() ?? 0;
+export const myUid = (): number => process.getuid?.() ?? 0;
 
 /** This user's status record of `url`. */
 export function statusPath(url: string, uid = myUid()): string {
   return join(flashDir(), `${statusKey(url)}.u${uid}.json`);
 }
 
-/** This user's cancel request for `url`. */
+/** This user's cancel request for `url` (written and honoured by ../flash-coordination.ts). */
 export function cancelRequestPath(url: string, uid = myUid()): string {
   return join(flashDir(), `${statusKey(url)}.u${uid}.cancel`);
 }
@@ -91,7 +97,7 @@ export function writeFlashStatus(status: FlashStatus): void {
 }
 
 /** The per-user files of a card with `suffix`, each with the uid its name and its owner agree on. */
-function userFiles(url: string, suffix: string): { path: string; uid: number; text: string }[] {
+export function userFiles(url: string, suffix: string): { path: string; uid: number; text: string }[] {
   const dir = flashDir();
   const prefix = `${statusKey(url)}.u`;
   const out: { path: string; uid: number; text: string }[] = [];
@@ -139,52 +145,6 @@ export function readFlashStatus(url: string): FlashStatus {
     if (!best || (record.updatedAt ?? 0) > best.updatedAt) best = record;
   }
   if (!best) return idle(url);
-  if (BUSY_STATES.includes(best.state) && best.pid !== process.pid && !processAlive(best.pid)) best.stale = true;
+  if (flashStateBusy(best.state) && best.pid !== process.pid && !processAlive(best.pid)) best.stale = true;
   return best;
-}
-
-/** The record of a flash or reboot that another live process runs on the card, or undefined. */
-export function runningElsewhere(url: string): FlashStatus | undefined {
-  const s = readFlashStatus(url);
-  return s.pid && s.pid !== process.pid && !s.stale && BUSY_STATES.includes(s.state) ? s : undefined;
-}
-
-/**
- * The one rule for cancelling another process's flash: it must be the caller's own user's (or the
- * caller root), and still cancellable (PREPARING or READY). Throws DeviceError EPERM /
- * EFLASH_CANCEL_STATE naming who and what; returns the record to ask.
- */
-export function checkCancelOf(other: FlashStatus): FlashStatus {
-  const me = myUid();
-  if (me !== 0 && other.uid !== undefined && other.uid !== me) {
-    throw new DeviceError('EPERM', `the flash of ${other.device} is run by process ${other.pid} of user ${userName(other.uid)}; only that user or root may cancel it`, { pid: other.pid, uid: other.uid, state: other.state });
-  }
-  if (!CANCELLABLE_STATES.includes(other.state)) {
-    throw new VfiokitError('EFLASH_CANCEL_STATE', `cannot cancel: the ${other.state === 'REBOOT' ? 'reboot' : 'flash'} run by process ${other.pid} is ${other.state}${other.state === 'COPYING' ? ` (${other.progress}%)` : ''}; an update can only be cancelled while the host writes the staging area (READY)${other.state === 'COPYING' ? '; the BMC must finish copying: wait for it (readFlashStatus)' : ''}`, { pid: other.pid, state: other.state, progress: other.progress });
-  }
-  return other;
-}
-
-/** Ask the process running `other` (checked with checkCancelOf) to cancel. */
-export function requestCancel(other: FlashStatus): void {
-  checkCancelOf(other);
-  replaceFile(cancelRequestPath(other.device), JSON.stringify({ pid: other.pid, by: process.pid }) + '\n', 0o644);
-}
-
-/** True when this process's flash of `url` was asked to stop by its own user or root. */
-export function cancelRequested(url: string): boolean {
-  const me = myUid();
-  return userFiles(url, '.cancel').some((f) => {
-    if (f.uid !== me && f.uid !== 0) return false;
-    try {
-      return (parseBoundedJson(f.text, 'cancel request') as { pid?: unknown }).pid === process.pid;
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** Remove this user's cancel request (requests naming a finished pid are ignored anyway). */
-export function clearCancelRequest(url: string): void {
-  rmSync(cancelRequestPath(url), { force: true });
 }

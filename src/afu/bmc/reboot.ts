@@ -19,7 +19,8 @@ import {
   FPGA_RECONF_REQUEST, M10BMC_SYS_BASE, SYS_FPGA_RECONF, assertSecureBmc, decodeDoorbell, progressName,
   rsuProgress, rsuProgressDone, type BmcBoard,
 } from './registers.js';
-import { FlashState, runningElsewhere, writeFlashStatus } from './flash-status.js';
+import { FlashState, writeFlashStatus } from './flash-status.js';
+import { refuseIfRunningElsewhere } from '../flash-coordination.js';
 
 const log = logger('bmc:reboot');
 
@@ -41,12 +42,7 @@ export async function rebootCard(t: BmcTransport, options: RebootOptions): Promi
   const { target, page } = options;
   if (target !== 'fpga' && target !== 'bmc') throw new ArgumentError('EUSAGE', `reboot target "${String(target)}" is not fpga or bmc`, { target });
   if (page !== 'user' && page !== 'factory') throw new ArgumentError('EUSAGE', `boot page "${String(page)}" is not user or factory`, { page });
-  if (options.device) {
-    const other = runningElsewhere(options.device);
-    if (other) {
-      throw new DeviceError('EBUSY', `reboot refused: process ${other.pid} is running a ${other.state === 'REBOOT' ? 'reboot' : 'flash'} of ${options.device} (${other.state}); wait for it to finish`, { pid: other.pid, state: other.state });
-    }
-  }
+  if (options.device) refuseIfRunningElsewhere(options.device, 'reboot refused');
   const board = BOARD_BOOT[options.board ?? 'n3000'];
   if (target === 'fpga' && !board.fpgaReload) {
     throw new DeviceError('ENOTSUP', `FPGA reload refused: on a ${board.name} card the BMC offers BMC page reloads only (intel-m10-bmc-sec-update d5005_image_load_hndlrs: bmc_factory, bmc_user); reboot the BMC (--target bmc) or power-cycle the host`, { target, board: options.board });

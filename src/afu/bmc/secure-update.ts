@@ -18,17 +18,17 @@ import {
   rsuProgressBusy, rsuProgressDone, rsuStatus, rsuStatusOk, statusName, assertSecureBmc,
 } from './registers.js';
 import type { BmcTransport } from './transport.js';
-import {
-  FlashState, cancelRequested, clearCancelRequest, readFlashStatus, requestCancel, runningElsewhere, writeFlashStatus, type FlashStateName, type FlashStatus,
-} from './flash-status.js';
+import { FlashState, readFlashStatus, writeFlashStatus, type FlashStateName, type FlashStatus } from './flash-status.js';
+import { cancelRequested, clearCancelRequest, refuseIfRunningElsewhere, runningElsewhere, requestCancel } from '../flash-coordination.js';
+import { FlashError } from '../errors.js';
+import type { VfiokitErrorCode } from '../../error-codes.js';
 
 const log = logger('bmc:update');
 
 /** DPDK IFPGA_N3000_COPY_SPEED: the BMC copies ~42,700 bytes/s; used to estimate % copied. */
 export const N3000_COPY_BYTES_PER_SEC = 42_700;
 
-/** A secure update the BMC refused or failed; details carry the doorbell by name and AUTH_RESULT. */
-export class FlashError extends VfiokitError {}
+export { FlashError };
 
 export interface FlashProgress {
   state: FlashStateName;
@@ -102,7 +102,7 @@ export class SecureUpdate {
     return { ...decodeDoorbell(doorbell), authResult, ...(this.device ? { device: this.device } : {}) };
   }
 
-  #fail(code: string, doorbell: number, what: string, remedy: string): FlashError {
+  #fail(code: VfiokitErrorCode, doorbell: number, what: string, remedy: string): FlashError {
     const d = this.#details(doorbell);
     return new FlashError(code, `secure update: ${what} (DOORBELL ${d.doorbell as string}: progress ${d.progress as string}, RSU status ${d.rsuStatus as string}, host status ${d.hostStatus as string}; AUTH_RESULT ${String(d.authResult)}); ${remedy}`, d);
   }
@@ -178,10 +178,7 @@ export class SecureUpdate {
     if (this.#running) throw new FlashError('EBUSY', 'secure update: a flash is already running on this BMC in this process', {});
     assertSecureBmc(this.transport, 'secure update');
     if (this.device) {
-      const other = runningElsewhere(this.device);
-      if (other) {
-        throw new FlashError('EBUSY', `secure update: process ${other.pid} is already running a ${other.state === 'REBOOT' ? 'reboot' : 'flash'} of ${this.device} (${other.state} ${other.progress}%); wait for it or cancel it (requestCancel)`, { pid: other.pid, state: other.state });
-      }
+      refuseIfRunningElsewhere(this.device, 'secure update', (code, message, details) => new FlashError(code, message, details));
       clearCancelRequest(this.device);
     }
     const reservation = options.reserve ? await options.reserve('flash') : undefined;
@@ -234,7 +231,7 @@ export class SecureUpdate {
   async #prepare(): Promise<void> {
     let doorbell = this.#doorbell();
     if (rsuProgress(doorbell) === RsuProgress.READY) {
-      // Waiting for an image no live process is writing (runningElsewhere was checked): an update
+      // Waiting for an image no live process is writing (refuseIfRunningElsewhere was checked): an update
       // that stopped half way (killed). Only a cancel returns the BMC to idle (m10bmc_sec_cancel).
       throw this.#fail('EFLASH_ABANDONED', doorbell, 'the BMC still waits for the image of an update that stopped before it was written (a killed flash)', 'cancel it (SecureUpdate.cancel(), or requestCancel for an update another process left) and flash again');
     }
@@ -269,7 +266,7 @@ export class SecureUpdate {
     }
   }
 
-  #timeout(code: string, doorbell: number, what: string): TimeoutError {
+  #timeout(code: VfiokitErrorCode, doorbell: number, what: string): TimeoutError {
     const d = this.#details(doorbell);
     return new TimeoutError(code, `secure update: ${what} (DOORBELL ${d.doorbell as string}: progress ${d.progress as string}, RSU status ${d.rsuStatus as string}; AUTH_RESULT ${String(d.authResult)}); retry, and reboot the BMC if it stays busy`, d);
   }
@@ -365,7 +362,7 @@ export class SecureUpdate {
     }
     const other = this.device ? runningElsewhere(this.device) : undefined;
     if (other) {
-      requestCancel(other); // checks the user and the state (flash-status.ts checkCancelOf)
+      requestCancel(other); // the user and state rules of flash-coordination.ts
       log('asked process %d to cancel', other.pid);
       return 'requested';
     }

@@ -3,6 +3,7 @@
 // exception of another kind (fuzzed in test/fuzz/images.fuzz.ts).
 // Layout: reference/secure-update.md "Signed image (PACSign) layout"; image info as DPDK's
 // opae_get_image_info reports it (ifpga_opae_api.c).
+import type { VfiokitErrorCode } from '../../error-codes.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { FormatError } from '../../errors.js';
@@ -71,7 +72,7 @@ function toHex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
-function magicAt(bytes: Uint8Array, offset: number, expected: number, what: string, code: string): Block1Entry {
+function magicAt(bytes: Uint8Array, offset: number, expected: number, what: string, code: VfiokitErrorCode): Block1Entry {
   const magic = getLe32(bytes, offset);
   if (magic !== expected) {
     throw new ImageError(code, `signed image: ${what} magic at offset ${hex(offset)} is ${hex(magic, 8)}, expected ${hex(expected, 8)}; the file is not a PACSign-signed image or is corrupt`, { offset, magic, expected });

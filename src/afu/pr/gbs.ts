@@ -23,6 +23,7 @@ import { halvesToUuid, isUuid, uuidToHalves, type UuidHalves } from './uuid.js';
 import { BLOCK0_MAGIC, ContentType, PAYLOAD_OFFSET } from '../../dfl/regs/signed-image-layout.js';
 import { buildSignedImage } from '../image/image-writer.js';
 import { ImageError, checkPayloadHashes, parseSignedImage } from '../image/signed-image.js';
+import type { VfiokitErrorCode } from '../../error-codes.js';
 
 /** The 16 bytes every JSON-metadata GBS starts with: "XeonFPGA" 0xB7 "GBSv001". */
 export const GBS_FILE_GUID = Uint8Array.of(0x58, 0x65, 0x6f, 0x6e, 0x46, 0x50, 0x47, 0x41, 0xb7, 0x47, 0x42, 0x53, 0x76, 0x30, 0x30, 0x31);
@@ -106,7 +107,7 @@ export interface GbsSignature {
 
 const where = (source: string | undefined): string => (source ? `${source}: ` : '');
 
-function fail(code: string, source: string | undefined, message: string, details: Record<string, unknown> = {}): never {
+function fail(code: VfiokitErrorCode, source: string | undefined, message: string, details: Record<string, unknown> = {}): never {
   throw new GbsError(code, `${where(source)}${message}`, { ...(source ? { path: source } : {}), ...details });
 }
 

@@ -10,6 +10,7 @@
 //   1-3. load (fpga_mgr_load): the manager's write-init / write / write-complete, fpga-manager.ts
 //      over the FME ops of fme-mgr.ts, with cancel between chunks and progress after each.
 //   Enable the port again - also on every failure path - and release the reservation.
+import type { VfiokitErrorCode } from '../../error-codes.js';
 import { EventEmitter } from 'node:events';
 import { ArgumentError, VfiokitError } from '../../errors.js';
 import { hex } from '../../util/bytes.js';
@@ -230,7 +231,7 @@ export async function partialReconfigure(target: PrTarget, gbs: Gbs, options: Pr
     log('port %d: %s', portIndex, s);
     options.onProgress?.({ step: s, written, total });
   };
-  const failure = (code: string, message: string, details: Detail = {}): PrError =>
+  const failure = (code: VfiokitErrorCode, message: string, details: Detail = {}): PrError =>
     new PrError(code, `PR of port ${portIndex}, step ${step}: ${message}`, { step, port: portIndex, ...details });
 
   // ---- 0. validate: nothing is written before these checks pass ----

@@ -2,6 +2,7 @@
 // src/dfl/regs/pr.ts (shared with the device model) and is re-exported here; this file adds what
 // only the host needs: PR_ERR decoding with hints, PR_STS decoding, the kernel's timeouts
 // (reference/pr.md; drivers/fpga/dfl-fme-mgr.c).
+import type { RegisteredCode } from '../../error-codes.js';
 import { PR_STS_PR_CREDIT, PR_STS_PR_STS, PR_STS_CTRLR_STS, PR_STS_HOST_STS, PR_STS_SECURITY } from '../../dfl/regs/pr.js';
 import { fieldGet } from '../../util/bitfield.js';
 
@@ -34,7 +35,7 @@ export function decodePrErr(value: bigint): string[] {
 }
 
 /** The PR error code for a PR_ERR value: the most specific bit wins, operation error last. */
-export function prErrCode(value: bigint): string {
+export function prErrCode(value: bigint): RegisteredCode {
   for (const bit of [1, 2, 3, 4, 5, 6, 0]) {
     if ((value >> BigInt(bit)) & 1n) return PR_ERR_BITS[bit]!.code;
   }

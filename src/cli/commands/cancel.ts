@@ -3,15 +3,12 @@ import type { Command } from '../command.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
 import { openDeviceArg, resolveDevice, deviceKeyArg } from '../resolve-device.js';
-import { readFlashStatus, runningElsewhere } from '../../afu/bmc/flash-status.js';
-import { SecureUpdate, FlashError } from '../../afu/bmc/secure-update.js';
+import { SecureUpdate } from '../../afu/bmc/secure-update.js';
 import { openBmc } from '../../afu/bmc/bmc.js';
-import { TimeoutError } from '../../errors.js';
+import { cancelFlash } from '../../afu/flash-coordination.js';
 
 /** How long to wait for the flashing process to confirm the cancel. */
 const CONFIRM_WAIT_MS = 10_000;
-/** How often to look at the flashing process's status record meanwhile. */
-const CONFIRM_POLL_MS = 100;
 
 export const command: Command = {
   summary: 'cancel a flash update of a card (only while the image is being written)',
@@ -44,37 +41,18 @@ examples:
     const url = resolveDevice(positionals[0]);
     const key = deviceKeyArg(url);
     const say = (line: string): void => { if (!values.json) process.stdout.write(line + '\n'); };
-    const before = runningElsewhere(key);
-    if (before) {
-      const how = await new SecureUpdate(noDeviceTransport(key), { device: key }).cancel();
-      say(`asked process ${before.pid} to cancel the flash of ${key} (${how})`);
-      const deadline = Date.now() + CONFIRM_WAIT_MS;
-      while (Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, CONFIRM_POLL_MS));
-        const now = readFlashStatus(key);
-        if (now.state === 'IDLE' || now.stale) {
-          if (now.error?.code !== 'ECANCELED') throw new FlashError('EFLASH_STOPPED', `the flash of ${key} stopped, but not by the cancel: ${now.error?.message ?? (now.stale ? `process ${before.pid} died` : now.state)}; check vfiokit status ${positionals[0]}`, { device: key });
-          if (values.json) printJson({ device: key, cancelled: true, how: 'process', pid: before.pid });
-          else say('cancelled: the flash is unchanged');
-          return ExitCode.OK;
-        }
-        if (now.state !== 'READY' && now.state !== 'PREPARING') {
-          throw new FlashError('EFLASH_TOO_LATE', `too late: the update of ${key} went on to ${now.state}, which cannot be stopped; let it finish (vfiokit status ${positionals[0]})`, { device: key, state: now.state });
-        }
-      }
-      throw new TimeoutError('ETIMEDOUT', `process ${before.pid} did not confirm the cancel within ${CONFIRM_WAIT_MS / 1000} s; check vfiokit status ${positionals[0]}`, { device: key, pid: before.pid });
-    }
-    using device = await openDeviceArg(url);
-    using bmc = await openBmc(device);
-    await new SecureUpdate(bmc.transport, { device: key }).cancel();
-    if (values.json) printJson({ device: key, cancelled: true, how: 'device' });
-    else say(`cancelled: the BMC dropped the staged image of ${key}; the flash is unchanged`);
+    const result = await cancelFlash(key, {
+      name: positionals[0],
+      confirmMs: CONFIRM_WAIT_MS,
+      onAsked: (pid) => say(`asked process ${pid} to cancel the flash of ${key}`),
+      abortLeftover: async () => {
+        using device = await openDeviceArg(url);
+        using bmc = await openBmc(device);
+        await new SecureUpdate(bmc.transport, { device: key }).cancel();
+      },
+    });
+    if (values.json) printJson({ device: key, cancelled: true, how: result.how, ...(result.how === 'process' ? { pid: result.pid } : {}) });
+    else say(result.how === 'process' ? 'cancelled: the flash is unchanged' : `cancelled: the BMC dropped the staged image of ${key}; the flash is unchanged`);
     return ExitCode.OK;
   },
 };
-
-/** A transport for SecureUpdate.cancel() when another process owns the device: any access is a bug. */
-function noDeviceTransport(url: string): import('../../afu/bmc/transport.js').BmcTransport {
-  const refuse = (): never => { throw new Error(`internal: ${url} is driven by another process; cancel must not touch it`); };
-  return { kind: 'none', clock: { now: () => 0, sleep: async () => {}, spin: () => {}, real: true }, read32: refuse, write32: refuse, readBlock: refuse, writeBlock: refuse, updateBits: refuse, close() {}, [Symbol.dispose]() {} };
-}

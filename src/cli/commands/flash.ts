@@ -11,6 +11,7 @@ import { ImageError } from '../../afu/image/signed-image.js';
 import { flashRefusal } from '../../afu/image/flashable.js';
 import { openBmc } from '../../afu/bmc/bmc.js';
 import { SecureUpdate, type FlashProgress } from '../../afu/bmc/secure-update.js';
+import { flashStateCancellable, type FlashStateName } from '../../afu/bmc/flash-status.js';
 import { flashReserveHook } from '../../lock/hooks.js';
 
 export const command: Command = {
@@ -66,10 +67,10 @@ examples:
     const update = new SecureUpdate(bmc.transport, { device: key });
     const bar = progressBar('flash', { quiet: Boolean(values.json) });
     const abort = new AbortController();
-    let state = 'IDLE';
+    let state: FlashStateName = 'IDLE';
     let copyingNoted = false;
     const onSigint = (): void => {
-      if (state === 'READY' || state === 'PREPARING') {
+      if (flashStateCancellable(state)) {
         process.stderr.write('\nvfiokit flash: cancelling (the flash stays unchanged)...\n');
         abort.abort();
       } else if (!copyingNoted) {

@@ -11,6 +11,7 @@ import { readSignedImageFile } from '../input-file.js';
 import { buildSignedImage, patternPayload } from '../../afu/image/image-writer.js';
 import { MIN_IMAGE_SIZE, PAYLOAD_OFFSET, contentTypeNames } from '../../dfl/regs/signed-image-layout.js';
 import { STAGING_SIZE } from '../../dfl/regs/max10-bmc.js';
+import { errnoCode } from '../../error-codes.js';
 
 export const command: Command = {
   summary: 'show a signed flash image (PACSign): type, action, payload, hashes, version',
@@ -69,7 +70,7 @@ examples:
         writeFileSync(values.create, image);
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
-        throw new DeviceError(e.code ?? 'EIO', `cannot write ${values.create}: ${e.message}; check that the directory exists and is writable`, { path: values.create });
+        throw new DeviceError(errnoCode(e.code), `cannot write ${values.create}: ${e.message}; check that the directory exists and is writable`, { path: values.create });
       }
       if (values.json) printJson({ path: values.create, ...infoOf(readSignedImageFile(values.create)) });
       else process.stdout.write(`wrote ${values.create}: ${image.length} bytes\n`);

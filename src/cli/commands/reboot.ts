@@ -6,8 +6,8 @@ import { ExitCode } from '../exit-codes.js';
 import { openDeviceArg, resolveDevice, deviceKeyArg } from '../resolve-device.js';
 import { openBmc } from '../../afu/bmc/bmc.js';
 import type { BootPage, RebootTarget } from '../../afu/bmc/reboot.js';
-import { withReservation } from '../../lock/reservations.js';
-import { pciReloadHook, RELOAD_WAIT_MS } from '../../pci/reload.js';
+import { rebootWithReload } from '../../afu/flash-coordination.js';
+import { RELOAD_WAIT_MS } from '../../pci/reload.js';
 
 export const command: Command = {
   summary: 'reload the FPGA or the BMC of a card from its user or factory flash page',
@@ -54,36 +54,15 @@ examples:
     if (page !== 'user' && page !== 'factory') throw new UsageError('EUSAGE', `--page ${String(values.page)}: use user or factory`);
     const url = resolveDevice(rsu.device);
     const key = deviceKeyArg(url);
-    const device = await openDeviceArg(url);
-    let bmc: Awaited<ReturnType<typeof openBmc>>;
-    try {
-      bmc = await openBmc(device);
-    } catch (err) {
-      device.close();
-      throw err;
-    }
-    const bdf = device.capabilities?.hostPci?.bdf;
-    try {
-      await withReservation(key, 'RESET', () => bmc.reboot({
-        target,
-        page,
-        // The REBOOT status record goes under the card's name, where vfiokit status looks.
-        device: key,
-        // A local PCI function drops off the bus: AER masked upstream, remove, rescan, AER restored.
-        aroundReload: bdf ? pciReloadHook(bdf, {
-          release: () => {
-            bmc.close();
-            device.close();
-          },
-          onStep: (m) => {
-            if (!values.json) process.stdout.write(`${m}\n`);
-          },
-        }) : undefined,
-      }), { force: values.force === true });
-    } finally {
-      bmc.close();
-      device.close();
-    }
+    using device = await openDeviceArg(url);
+    await rebootWithReload(device, () => openBmc(device), key, {
+      target,
+      page,
+      force: values.force === true,
+      onStep: (m) => {
+        if (!values.json) process.stdout.write(`${m}\n`);
+      },
+    });
     if (values.json) printJson({ device: url, target, page });
     else process.stdout.write(`${target} reload from the ${page} page requested on ${url}\n`);
     return ExitCode.OK;

@@ -4,7 +4,7 @@ import type { Command } from '../command.js';
 import { parseCommandLine, printJson, UsageError } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
 import { deviceKeyArg } from '../resolve-device.js';
-import { readFlashStatus, type FlashStatus } from '../../afu/bmc/flash-status.js';
+import { flashStateBusy, flashStateCancellable, readFlashStatus, type FlashStatus } from '../../afu/bmc/flash-status.js';
 
 export const command: Command = {
   summary: 'show the flash update status of a card (IDLE, PREPARING, READY %, COPYING %, DONE, REBOOT)',
@@ -45,9 +45,9 @@ export function formatStatus(s: FlashStatus): string {
   const pct = s.state === 'READY' || s.state === 'COPYING' ? ` ${s.progress}%` : '';
   const lines = [`${s.device}: ${s.state}${pct}${s.stale ? ` (stale: process ${s.pid} is gone)` : ''}`];
   if (s.image) lines.push(`  image: ${s.image.typeName} ${s.image.subtypeName}${s.image.version ? ` ${s.image.version}` : ''}, ${s.image.length} bytes`);
-  if (s.pid && !s.stale && s.state !== 'IDLE' && s.state !== 'DONE') lines.push(`  process: ${s.pid}`);
+  if (s.pid && !s.stale && flashStateBusy(s.state)) lines.push(`  process: ${s.pid}`);
   if (s.updatedAt) lines.push(`  updated: ${new Date(s.updatedAt).toISOString()}`);
   if (s.error) lines.push(`  last error: ${s.error.code}: ${s.error.message}`);
-  if (s.stale && (s.state === 'READY' || s.state === 'PREPARING')) lines.push(`  the BMC may still wait for the rest of the image: vfiokit cancel ${s.device} returns it to idle`);
+  if (s.stale && flashStateCancellable(s.state)) lines.push(`  the BMC may still wait for the rest of the image: vfiokit cancel ${s.device} returns it to idle`);
   return lines.join('\n');
 }

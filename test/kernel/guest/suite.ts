@@ -17,6 +17,7 @@ import { TrappedRegion } from '../../../src/mmio/trapped-region.js';
 import { getLe32, getLe64, putLe32, putLe64 } from '../../../src/util/bytes.js';
 import { VfioDevice } from '../../../src/vfio/vfio-device.js';
 import { VfioError } from '../../../src/vfio/errors.js';
+import { DeviceError } from '../../../src/errors.js';
 import { GroupHandle, readType1Info } from '../../../src/vfio/type1.js';
 import { ContainerIoctl, MapDmaFlags, vfio_iommu_type1_dma_map } from '../../../src/sys/uapi/linux-vfio.js';
 import { flagSet } from '../../../src/sys/uapi/struct.js';
@@ -416,8 +417,8 @@ async function main(): Promise<void> {
       try {
         dev.reset();
       } catch (e) {
-        check(e instanceof VfioError && e.code === 'EVFIO_NO_RESET', (e as Error).message);
-        return 'SKIP: edu has no reset method (typed EVFIO_NO_RESET checked)';
+        check(e instanceof DeviceError && e.code === 'EDEVICE_NO_RESET', (e as Error).message);
+        return 'SKIP: edu has no reset method (typed EDEVICE_NO_RESET checked)';
       }
       throw new Error('reset() did not refuse');
     }
