@@ -140,14 +140,14 @@ export async function cancelFlash(url: string, options: CancelFlashOptions = {})
     await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
     const now = readFlashStatus(url);
     if (now.state === 'IDLE' || now.stale) {
-      if (now.error?.code !== 'ECANCELED') throw new FlashError('EFLASH_STOPPED', `the flash of ${url} stopped, but not by the cancel: ${now.error?.message ?? (now.stale ? `process ${running.pid} died` : now.state)}; check vfiokit status ${name}`, { device: url });
+      if (now.error?.code !== 'ECANCELED') throw new FlashError('EFLASH_STOPPED', `the flash of ${url} stopped, but not by the cancel: ${now.error?.message ?? (now.stale ? `process ${running.pid} died` : now.state)}; read its status (readFlashStatus)`, { device: url });
       return { how: 'process', pid: running.pid, confirmed: true };
     }
     if (!flashStateCancellable(now.state)) {
-      throw new FlashError('EFLASH_TOO_LATE', `too late: the update of ${url} went on to ${now.state}, which cannot be stopped; let it finish (vfiokit status ${name})`, { device: url, state: now.state });
+      throw new FlashError('EFLASH_TOO_LATE', `too late: the update of ${url} went on to ${now.state}, which cannot be stopped; let it finish (readFlashStatus shows its progress)`, { device: url, state: now.state });
     }
   }
-  throw new TimeoutError('ETIMEDOUT', `process ${running.pid} did not confirm the cancel within ${confirmMs / 1000} s; check vfiokit status ${name}`, { device: url, pid: running.pid });
+  throw new TimeoutError('ETIMEDOUT', `process ${running.pid} did not confirm the cancel within ${confirmMs / 1000} s; read the flash status (readFlashStatus) to see whether it stopped`, { device: url, pid: running.pid });
 }
 
 export interface RebootWithReloadOptions {

@@ -37,6 +37,8 @@ const ADVICE: Record<string, Advice> = {
   EFLASH_AUTH: () => 'run: vfiokit image-info IMAGE',
   ERESERVED: () => 'run: vfiokit reservations',
   EFLASH_ABANDONED: (d) => `run: vfiokit cancel ${q(d.device, 'DEVICE')}`,
+  EFLASH_STOPPED: (d) => `run: vfiokit status ${q(d.device, 'DEVICE')}`,
+  EFLASH_TOO_LATE: (d) => `run: vfiokit status ${q(d.device, 'DEVICE')}`,
   EFLASH_HW: rebootBmc,
   EFLASH_BMC_TIMEOUT: rebootBmc,
   EDEVICE_BACKEND: backends,
