@@ -47,8 +47,8 @@ export { hugePagePools, type HugePageSize, type HugePagePool } from './dma/hugep
 export { Card, Fme, Port, Afu, type CardOptions, type FmeCapabilities, type PortCapabilities, type PortStatus, type ClearedPortErrors, type FeatureRef } from './afu/card-model.js';
 export { FeatureDriverTable, defaultFeatureDrivers, type FeatureDriver, type BoundFeature, type FeatureDriverError } from './afu/card-model.js';
 export { readFmeErrors, clearFmeErrors, injectFmeErrors, fmeErrorDriver, type FmeErrors } from './afu/fme-errors.js';
-export { readFmeThermal, type FmeThermal, type FmeThermalThresholds } from './afu/thermal.js';
-export { readFmePower, setFmePowerThresholds, type FmePower } from './afu/power.js';
+export { readFmeThermal, fmeThermalDriver, type FmeThermal, type FmeThermalThresholds } from './afu/thermal.js';
+export { readFmePower, setFmePowerThresholds, fmePowerDriver, type FmePower } from './afu/power.js';
 export {
   CardEvents, watchCardEvents, type CardEvent, type CardEventOptions, type FmeErrorEvent, type PortErrorEvent, type PowerThermalEvent, type PowerThermalAlarm, type EventSource,
 } from './afu/events.js';

@@ -20,12 +20,12 @@
 import type { Card } from './card.js';
 import type { Interrupt } from '../device/interrupt.js';
 import { IrqIndex } from '../device/device.js';
-import { FmeFeatureId, PortFeatureId } from '../dfl/names.js';
 import { ArgumentError, VfiokitError } from '../errors.js';
 import { logger } from '../util/log.js';
-import { readFmeErrors, type FmeErrors } from './fme-errors.js';
-import { readFmeThermal } from './thermal.js';
-import { readFmePower } from './power.js';
+import { readFmeErrors, fmeErrorDriver, type FmeErrors } from './fme-errors.js';
+import { portErrorDriver } from './port.js';
+import { readFmeThermal, fmeThermalDriver } from './thermal.js';
+import { readFmePower, fmePowerDriver } from './power.js';
 
 const log = logger('afu:events');
 
@@ -214,12 +214,12 @@ export class CardEvents implements AsyncIterable<CardEvent>, Disposable {
 
   #watchErrors(useIrq: boolean): void {
     const fme = this.#card.fme;
-    const fmeRef = fme?.findFeature(FmeFeatureId.GLOBAL_ERROR);
+    const fmeRef = fme?.instance(fmeErrorDriver);
     if (fme && fmeRef) {
       this.#errorSource('fme', fmeRef.irq, useIrq, () => fmeErrorBits(readFmeErrors(fme)), (via) => ({ type: 'error', source: 'fme', errors: readFmeErrors(fme), via }));
     }
     for (const port of this.#card.ports) {
-      const ref = port.findFeature(PortFeatureId.ERROR);
+      const ref = port.instance(portErrorDriver);
       if (!ref) continue;
       this.#errorSource(`port${port.number}`, ref.irq, useIrq, () => [port.readErrors().errors], (via) => ({ type: 'error', source: 'port', port: port.number, ...port.readErrors(), via }));
     }
@@ -233,7 +233,7 @@ export class CardEvents implements AsyncIterable<CardEvent>, Disposable {
       this.#alarms.set(alarm, tripped);
       if (was !== tripped) this.#emit({ type: 'power-thermal', alarm, tripped, value, threshold, via: 'poll' });
     };
-    if (fme.findFeature(FmeFeatureId.THERMAL)) {
+    if (fme.instance(fmeThermalDriver)) {
       this.sources.thermal = 'poll';
       this.#polled.push(() => {
         const t = readFmeThermal(fme);
@@ -242,7 +242,7 @@ export class CardEvents implements AsyncIterable<CardEvent>, Disposable {
         check('temp-crit', t.thresholds.critAlarm, t.temperatureC, t.thresholds.critC);
       });
     }
-    if (fme.findFeature(FmeFeatureId.POWER)) {
+    if (fme.instance(fmePowerDriver)) {
       this.sources.power = 'poll';
       this.#polled.push(() => {
         const p = readFmePower(fme);

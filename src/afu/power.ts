@@ -5,7 +5,9 @@
 // the values under the names and units the kernel's dfl_fme_power hwmon device shows (microwatts).
 import type { Fme } from './fme.js';
 import type { FeatureRef } from './feature-ref.js';
-import { FmeFeatureId } from '../dfl/names.js';
+import type { FeatureDriver } from './feature-driver.js';
+import { FiuId } from '../dfl/regs/dfh.js';
+import { FmeFeatureId, featureKey } from '../dfl/names.js';
 import { ArgumentError, DeviceError } from '../errors.js';
 import { fieldFit, fieldGet, fieldSet } from '../util/bitfield.js';
 import {
@@ -31,8 +33,15 @@ export interface FmePower {
   hwmon: Record<string, number>;
 }
 
+/** The power management feature driver (dfl-fme-main.c fme_power_mgmt): its instance is the feature's FeatureRef. */
+export const fmePowerDriver: FeatureDriver<FeatureRef> = {
+  name: 'power',
+  ids: [featureKey(FiuId.FME, FmeFeatureId.POWER)],
+  init: (ref) => ref,
+};
+
 function powerFeature(fme: Fme): FeatureRef {
-  const ref = fme.findFeature(FmeFeatureId.POWER);
+  const ref = fme.instance(fmePowerDriver);
   if (!ref) throw new DeviceError('EFME_NO_POWER', 'the FME has no power management feature (FME private feature 0x2); read the board power through the BMC sensors instead ((await openBmc(device)).sensors())', {});
   return ref;
 }

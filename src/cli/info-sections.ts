@@ -5,12 +5,11 @@
 // or as one JSON document.
 import type { Device } from '../device/device.js';
 import { Card } from '../afu/card.js';
-import { FmeFeatureId } from '../dfl/names.js';
 import { openBmc } from '../afu/bmc/bmc.js';
 import type { BmcSensorReading } from '../afu/bmc/sensors.js';
 import type { BmcSecurity } from '../afu/bmc/security.js';
-import type { FmeThermal } from '../afu/thermal.js';
-import type { FmePower } from '../afu/power.js';
+import { fmeThermalDriver, type FmeThermal } from '../afu/thermal.js';
+import { fmePowerDriver, type FmePower } from '../afu/power.js';
 import { DeviceError } from '../errors.js';
 import { table } from './table.js';
 
@@ -76,12 +75,12 @@ export async function readInfoSection(device: Device, section: Exclude<InfoSecti
   const json: Record<string, unknown> = {};
   const text: string[] = [header];
   const fme = card.fme;
-  if (section === 'temp' && fme?.findFeature(FmeFeatureId.THERMAL)) {
+  if (section === 'temp' && fme?.instance(fmeThermalDriver)) {
     const t = fme.thermal();
     json.thermal = t;
     text.push('FME thermal management (feature 0x1):', thermalText(t));
   }
-  if (section === 'power' && fme?.findFeature(FmeFeatureId.POWER)) {
+  if (section === 'power' && fme?.instance(fmePowerDriver)) {
     const p = fme.power();
     json.power = p;
     text.push('FME power management (feature 0x2):', powerText(p));

@@ -57,7 +57,7 @@ describe('feature driver registry', () => {
       const card = Card.discover(dev);
       const keys = card.bindings.map((b) => b.key);
       const bmc = variant === 'd5005' ? 'fme:0xe' : 'fme:0xd';
-      expect(keys.sort()).toEqual(['fme:0x4', 'fme:0x5', bmc, 'port:0x10'].sort());
+      expect(keys.sort()).toEqual(['fme:0x1', 'fme:0x2', 'fme:0x4', 'fme:0x5', bmc, 'port:0x10'].sort());
       // Every bound key is a feature the sim card has, named the same way.
       const simKeys = dev.sim.features.map((f) => f.key);
       for (const k of keys) expect(simKeys).toContain(k);
@@ -108,7 +108,7 @@ describe('feature driver registry', () => {
     }
     expect(featureKey(FiuId.FME, 0x12)).toBe('fme:0x12');
     expect(featureKey(FiuId.PORT, 0x10)).toBe('port:0x10');
-    expect(new FeatureDriverTable(defaultFeatureDrivers()).keys.sort()).toEqual(['fme:0x12', 'fme:0x4', 'fme:0x5', 'fme:0xd', 'fme:0xe', 'port:0x10']);
+    expect(new FeatureDriverTable(defaultFeatureDrivers()).keys.sort()).toEqual(['fme:0x1', 'fme:0x12', 'fme:0x2', 'fme:0x4', 'fme:0x5', 'fme:0xd', 'fme:0xe', 'port:0x10']);
   });
 });
 

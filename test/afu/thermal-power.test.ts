@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { createSimCard } from '../../src/sim/sim-device.js';
 import { openDevice } from '../../src/device/registry.js';
 import { Card } from '../../src/afu/card.js';
+import { defaultFeatureDrivers } from '../../src/afu/default-drivers.js';
+import { fmeThermalDriver } from '../../src/afu/thermal.js';
+import { fmePowerDriver } from '../../src/afu/power.js';
 import { FmeFeatureId } from '../../src/dfl/names.js';
 import { createThermalModelFactory, thermalModelOf } from '../../src/sim/thermal-model.js';
 import { createPowerModelFactory, powerModelOf } from '../../src/sim/power-model.js';
@@ -77,11 +80,10 @@ describe('FME thermal management (feature 0x1)', () => {
 
   it('a card without the feature says so with a typed error', () => {
     using bare = createSimCard('n3000');
-    const card = Card.discover(bare);
-    // A FIM without thermal management: the walk's FME has no feature 0x1.
-    card.fme!.feature.children.splice(card.fme!.feature.children.findIndex((c) => c.id === FmeFeatureId.THERMAL && c.type === 'private'), 1);
+    // A FIM without thermal and power management: the walk binds no driver for 0x1 and 0x2.
+    const drivers = defaultFeatureDrivers().filter((d) => d !== fmeThermalDriver && d !== fmePowerDriver);
+    const card = Card.discover(bare, { noDefaultDrivers: true, drivers });
     expect(() => card.fme!.thermal()).toThrow(expect.objectContaining({ code: 'EFME_NO_THERMAL' }));
-    card.fme!.feature.children.splice(card.fme!.feature.children.findIndex((c) => c.id === FmeFeatureId.POWER && c.type === 'private'), 1);
     expect(() => card.fme!.power()).toThrow(expect.objectContaining({ code: 'EFME_NO_POWER' }));
   });
 });
