@@ -6,11 +6,12 @@
 import {
   DeviceFeatureFlags, IrqSetFlags, UnmapDmaFlags, vfio_device_feature, vfio_irq_info, vfio_irq_set,
 } from '../sys/uapi/linux-vfio.js';
-import { getLe32, getLe64, putLe32, putLe64 } from '../util/bytes.js';
+import { getLe64, putLe64 } from '../util/bytes.js';
 import { u64, type Decoded, type Fields, type Inputs, type Scalars, type Struct } from '../sys/uapi/struct.js';
 import {
   DmaMapFlags, WriteMulti, vfio_user_device_info, vfio_user_dma_map, vfio_user_dma_region_access, vfio_user_dma_unmap,
   vfio_user_region_access, vfio_user_region_io_fds_request, vfio_user_sub_region_ioeventfd, vfio_user_wr_multi,
+  vfiokit_region_batch, vfiokit_region_batch_reply,
   vfio_user_wr_one,
 } from '../sys/uapi/vfio-user.js';
 import { malformed, oversized, truncated } from './protocol.js';
@@ -193,13 +194,12 @@ export function decodeWriteMultiReply(p: Uint8Array): number {
   return Number(fixed(vfio_user_wr_multi, p, 'REGION_WRITE_MULTI reply').wr_cnt & 0xffffffffn);
 }
 
-// ---- REGION_BATCH (vfiokit vendor command, protocol.ts; entries: src/mmio/access-batch.ts) ----
-// Request {u32 region, u32 count, entries[count]}; reply {u32 completed, u32 stop, u32 accesses,
-// u32 polls, u64 values[polls]}: where and why the batch stopped, and the last value of each poll
-// that ran.
+// ---- REGION_BATCH (vfiokit vendor command: vfiokit_region_batch / _reply in sys/uapi/vfio-user.ts;
+// entries: src/mmio/access-batch.ts). The reply says where and why the batch stopped, and the last
+// value of each poll that ran. ----
 
-export const REGION_BATCH_HEAD_SIZE = 8;
-export const REGION_BATCH_REPLY_HEAD_SIZE = 16;
+export const REGION_BATCH_HEAD_SIZE = vfiokit_region_batch.size;
+export const REGION_BATCH_REPLY_HEAD_SIZE = vfiokit_region_batch_reply.size;
 
 export interface RegionBatchRequest {
   region: number;
@@ -209,41 +209,30 @@ export interface RegionBatchRequest {
 }
 
 export function encodeRegionBatch(region: number, count: number, entries: Uint8Array): Uint8Array {
-  const out = new Uint8Array(REGION_BATCH_HEAD_SIZE + entries.length);
-  putLe32(out, 0, region);
-  putLe32(out, 4, count);
-  out.set(entries, REGION_BATCH_HEAD_SIZE);
-  return out;
+  return encodeWithData(vfiokit_region_batch, { region, count }, entries);
 }
 
 /** The head; the entries are checked against the region by parseAccessBatch. */
 export function decodeRegionBatch(p: Uint8Array): RegionBatchRequest {
-  if (p.length < REGION_BATCH_HEAD_SIZE) throw truncated('REGION_BATCH', REGION_BATCH_HEAD_SIZE, p.length);
-  return { region: getLe32(p, 0), count: getLe32(p, 4), entries: p.subarray(REGION_BATCH_HEAD_SIZE) };
+  const { region, count } = fixed(vfiokit_region_batch, p, 'REGION_BATCH');
+  return { region, count, entries: p.subarray(REGION_BATCH_HEAD_SIZE) };
 }
 
 export function encodeRegionBatchReply(r: AccessBatchResult): Uint8Array {
-  const out = new Uint8Array(REGION_BATCH_REPLY_HEAD_SIZE + 8 * r.values.length);
-  putLe32(out, 0, r.completed);
-  putLe32(out, 4, r.stop);
-  putLe32(out, 8, r.accesses);
-  putLe32(out, 12, r.values.length);
+  const out = vfiokit_region_batch_reply.encode({ completed: r.completed, stop: r.stop, accesses: r.accesses, polls: r.values.length }, REGION_BATCH_REPLY_HEAD_SIZE + 8 * r.values.length);
   for (let i = 0; i < r.values.length; i++) putLe64(out, REGION_BATCH_REPLY_HEAD_SIZE + 8 * i, r.values[i]!);
   return out;
 }
 
 /** Decode a reply to a batch of `count` entries and `polls` polls; anything inconsistent is malformed. */
 export function decodeRegionBatchReply(p: Uint8Array, count: number, polls: number): AccessBatchResult {
-  if (p.length < REGION_BATCH_REPLY_HEAD_SIZE) throw truncated('REGION_BATCH reply', REGION_BATCH_REPLY_HEAD_SIZE, p.length);
-  const completed = getLe32(p, 0);
-  const stop = getLe32(p, 4);
-  const n = getLe32(p, 12);
+  const { completed, stop, accesses, polls: n } = fixed(vfiokit_region_batch_reply, p, 'REGION_BATCH reply');
   if (stop > BatchStop.BUDGET) throw malformed('REGION_BATCH reply', `unknown stop code ${stop}`);
   if (stop === BatchStop.DONE ? completed !== count : completed >= count) throw malformed('REGION_BATCH reply', `${completed} of ${count} entries completed with stop code ${stop}`);
   if (n > polls || p.length !== REGION_BATCH_REPLY_HEAD_SIZE + 8 * n) throw malformed('REGION_BATCH reply', `${p.length} bytes with ${n} poll values for a batch of ${polls} polls`);
   const values = new BigUint64Array(n);
   for (let i = 0; i < n; i++) values[i] = getLe64(p, REGION_BATCH_REPLY_HEAD_SIZE + 8 * i);
-  return { completed, stop: stop as BatchStopCode, accesses: getLe32(p, 8), values };
+  return { completed, stop: stop as BatchStopCode, accesses, values };
 }
 
 // ---- VFIO_USER_DEVICE_GET_REGION_IO_FDS (vfio_user_region_io_fds_request/reply) ----

@@ -6,7 +6,7 @@
 import { constants } from 'node:os';
 import { DeviceError, FormatError } from '../errors.js';
 import type { Decoded } from '../sys/uapi/struct.js';
-import { Command, HeaderFlags, vfio_user_header } from '../sys/uapi/vfio-user.js';
+import { Command, HeaderFlags, VendorCommand, vfio_user_header } from '../sys/uapi/vfio-user.js';
 import type { VfiokitErrorCode } from '../error-codes.js';
 
 /** Protocol version this implementation speaks (libvfio-user LIB_VFIO_USER_MAJOR/MINOR). */
@@ -14,12 +14,8 @@ export const VFIO_USER_MAJOR = 0;
 export const VFIO_USER_MINOR = 1;
 
 export { Command };
-/**
- * vfiokit's vendor command, outside vfio-user.h's numbers: a batch of region accesses with polls
- * (src/mmio/access-batch.ts, messages.ts). Sent only to a server that offered the
- * "vfiokit_region_batch" capability in its VERSION reply; libvfio-user and QEMU never see it.
- */
-export const VendorCommand = { REGION_BATCH: 0x7f01 } as const;
+/** vfiokit's vendor command (REGION_BATCH), from the one wire table (sys/uapi/vfio-user.ts). */
+export { VendorCommand };
 export type CommandName = keyof typeof Command;
 
 const commandNames = new Map<number, string>([...Object.entries(Command), ...Object.entries(VendorCommand)].map(([k, v]) => [v, k]));

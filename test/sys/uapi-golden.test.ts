@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { iommufdH, vfioH } from '../../src/sys/uapi/linux-vfio.js';
-import { vfioUserH } from '../../src/sys/uapi/vfio-user.js';
+import { vfioUserH, vfiokitVendorH } from '../../src/sys/uapi/vfio-user.js';
 import type { HeaderTable } from '../../src/sys/uapi/struct.js';
 
 const gcc = spawnSync('gcc', ['--version']).status === 0;
@@ -167,5 +167,17 @@ describe('vfio-user wire golden values (libvfio-user include/vfio-user.h, QEMU h
     const byName = (rs: Row[]) => Object.fromEntries(rs.map((r) => [r.name, r.expected]));
     // Both ways: a number the table adds without a golden value fails as much as a wrong one.
     expect(byName(got)).toEqual(byName(want));
+  });
+});
+
+describe('vfiokit vendor command layout (REGION_BATCH; ours, so pinned here as the wire contract)', () => {
+  it('sizes, offsets and the command number are what docs and peers rely on', () => {
+    const byName = Object.fromEntries(tableRows([vfiokitVendorH]).map((r) => [r.name, r.expected]));
+    expect(byName).toEqual({
+      VFIOKIT_USER_REGION_BATCH: 0x7f01,
+      vfiokit_region_batch: 8, 'vfiokit_region_batch.region': 0, 'vfiokit_region_batch.count': 4, 'vfiokit_region_batch.entries': 8,
+      vfiokit_region_batch_reply: 16, 'vfiokit_region_batch_reply.completed': 0, 'vfiokit_region_batch_reply.stop': 4,
+      'vfiokit_region_batch_reply.accesses': 8, 'vfiokit_region_batch_reply.polls': 12, 'vfiokit_region_batch_reply.values': 16,
+    });
   });
 });

@@ -55,3 +55,13 @@ export const vfio_user_sub_region_ioeventfd = vfioUserH.struct('vfio_user_sub_re
 export const WriteMulti = vfioUserH.values('VFIO_USER_MULTI_', { DATA: 8, MAX: 200 });
 export const vfio_user_wr_one = vfioUserH.struct('VFIOUserWROne', { offset: u64, region: u32, count: u32, data: bytes(WriteMulti.DATA) }, { packed: true });
 export const vfio_user_wr_multi = vfioUserH.struct('VFIOUserWRMulti', { wr_cnt: u64, wrs: flex(vfio_user_wr_one) }, { packed: true });
+
+// ---- vfiokit's vendor extension (no header of libvfio-user or QEMU has it; offered in VERSION as
+// "vfiokit_region_batch", so peers that do not offer it never see these) ----
+export const vfiokitVendorH = new HeaderTable('vfiokit vendor commands');
+/** Vendor command numbers, outside enum vfio_user_command. */
+export const VendorCommand = vfiokitVendorH.values('VFIOKIT_USER_', { REGION_BATCH: 0x7f01 });
+/** REGION_BATCH request: a region, the number of entries, the entries (src/mmio/access-batch.ts encodes them). */
+export const vfiokit_region_batch = vfiokitVendorH.struct('vfiokit_region_batch', { region: u32, count: u32, entries: flex(u8) }, { packed: true });
+/** REGION_BATCH reply: entries completed, why it stopped, accesses made, then the last value of each poll that ran. */
+export const vfiokit_region_batch_reply = vfiokitVendorH.struct('vfiokit_region_batch_reply', { completed: u32, stop: u32, accesses: u32, polls: u32, values: flex(u64) }, { packed: true });
