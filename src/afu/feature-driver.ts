@@ -35,6 +35,14 @@ export interface FeatureDriver<T = unknown> {
   release?(instance: T): void;
 }
 
+/**
+ * A driver whose instance is the feature's register block itself (its FeatureRef): the features
+ * whose host side is plain register reads (thermal, power, global and port errors).
+ */
+export function registerBlockDriver(name: string, fiu: number, id: number): FeatureDriver<FeatureRef> {
+  return { name, ids: [featureKey(fiu, id)], init: (ref) => ref };
+}
+
 /** One feature bound to its driver. */
 export interface BoundFeature<T = unknown> {
   readonly key: string;

@@ -6,9 +6,9 @@
 // fme_global_err_ops); the functions below act on the FME's bound instance.
 import type { Fme } from './fme.js';
 import type { FeatureRef } from './feature-ref.js';
-import type { FeatureDriver } from './feature-driver.js';
+import { registerBlockDriver } from './feature-driver.js';
 import { FiuId } from '../dfl/regs/dfh.js';
-import { FmeFeatureId, featureKey } from '../dfl/names.js';
+import { FmeFeatureId } from '../dfl/names.js';
 import { FmeErrorReg, FME_ERROR_MASK_ALL, FME_INJECT_ERROR_MASK, FME_MBP_ERROR } from '../dfl/regs/fiu.js';
 import { fieldFit, fieldPrep } from '../util/bitfield.js';
 import { updateBits64 } from '../mmio/bits.js';
@@ -36,11 +36,7 @@ const CLEARABLE = [
 ] as const;
 
 /** The global error feature driver: its instance is the feature's FeatureRef. */
-export const fmeErrorDriver: FeatureDriver<FeatureRef> = {
-  name: 'global-error',
-  ids: [featureKey(FiuId.FME, FmeFeatureId.GLOBAL_ERROR)],
-  init: (ref) => ref,
-};
+export const fmeErrorDriver = registerBlockDriver('global-error', FiuId.FME, FmeFeatureId.GLOBAL_ERROR);
 
 function globalError(fme: Fme): FeatureRef {
   const ref = fme.instance(fmeErrorDriver);

@@ -10,24 +10,20 @@ import type { Feature } from '../dfl/feature.js';
 import { PORT_CAP, PORT_CTRL, PORT_ERROR_MASK_ALL, PORT_STS, PortErrorReg, PortPowerState, PortReg } from '../dfl/regs/fiu.js';
 import { fieldGet } from '../util/bitfield.js';
 import { clearBits64, setBits64, waitBits64 } from '../mmio/bits.js';
-import { PortFeatureId, featureKey } from '../dfl/names.js';
+import { PortFeatureId } from '../dfl/names.js';
 import { FiuId } from '../dfl/regs/dfh.js';
 import { Fiu } from './fiu.js';
 import { DeviceError, VfiokitError } from '../errors.js';
 import { hex } from '../util/bytes.js';
 import { logger } from '../util/log.js';
 import type { FeatureRef } from './feature-ref.js';
-import type { FeatureDriver } from './feature-driver.js';
+import { registerBlockDriver } from './feature-driver.js';
 import { PortResetError } from './errors.js';
 
 const log = logger('afu:port');
 
 /** The port error feature driver (dfl-afu-main.c port_feature_drvs port_err_ops): its instance is the feature's FeatureRef. */
-export const portErrorDriver: FeatureDriver<FeatureRef> = {
-  name: 'port-error',
-  ids: [featureKey(FiuId.PORT, PortFeatureId.ERROR)],
-  init: (ref) => ref,
-};
+export const portErrorDriver = registerBlockDriver('port-error', FiuId.PORT, PortFeatureId.ERROR);
 
 /** Poll interval and timeout of the soft-reset handshake (dfl-afu-main.c RST_POLL_INVL / RST_POLL_TIMEOUT). */
 export const PORT_RESET_POLL_US = 10;

@@ -5,9 +5,9 @@
 // the values under the names and units the kernel's dfl_fme_power hwmon device shows (microwatts).
 import type { Fme } from './fme.js';
 import type { FeatureRef } from './feature-ref.js';
-import type { FeatureDriver } from './feature-driver.js';
+import { registerBlockDriver } from './feature-driver.js';
 import { FiuId } from '../dfl/regs/dfh.js';
-import { FmeFeatureId, featureKey } from '../dfl/names.js';
+import { FmeFeatureId } from '../dfl/names.js';
 import { ArgumentError, DeviceError } from '../errors.js';
 import { fieldFit, fieldGet, fieldSet } from '../util/bitfield.js';
 import {
@@ -34,11 +34,7 @@ export interface FmePower {
 }
 
 /** The power management feature driver (dfl-fme-main.c fme_power_mgmt): its instance is the feature's FeatureRef. */
-export const fmePowerDriver: FeatureDriver<FeatureRef> = {
-  name: 'power',
-  ids: [featureKey(FiuId.FME, FmeFeatureId.POWER)],
-  init: (ref) => ref,
-};
+export const fmePowerDriver = registerBlockDriver('power', FiuId.FME, FmeFeatureId.POWER);
 
 function powerFeature(fme: Fme): FeatureRef {
   const ref = fme.instance(fmePowerDriver);

@@ -4,10 +4,9 @@
 // their alarms and the threshold-1 policy. `hwmon` carries the values under the names and units
 // the kernel's dfl_fme_thermal hwmon device shows (millidegrees C; the same attributes visible).
 import type { Fme } from './fme.js';
-import type { FeatureRef } from './feature-ref.js';
-import type { FeatureDriver } from './feature-driver.js';
+import { registerBlockDriver } from './feature-driver.js';
 import { FiuId } from '../dfl/regs/dfh.js';
-import { FmeFeatureId, featureKey } from '../dfl/names.js';
+import { FmeFeatureId } from '../dfl/names.js';
 import { DeviceError } from '../errors.js';
 import { fieldGet } from '../util/bitfield.js';
 import {
@@ -43,11 +42,7 @@ export interface FmeThermal {
 
 /** Read the FME thermal feature. Throws DeviceError EFME_NO_THERMAL when the FME has none. */
 /** The thermal management feature driver (dfl-fme-main.c fme_thermal_mgmt): its instance is the feature's FeatureRef. */
-export const fmeThermalDriver: FeatureDriver<FeatureRef> = {
-  name: 'thermal',
-  ids: [featureKey(FiuId.FME, FmeFeatureId.THERMAL)],
-  init: (ref) => ref,
-};
+export const fmeThermalDriver = registerBlockDriver('thermal', FiuId.FME, FmeFeatureId.THERMAL);
 
 export function readFmeThermal(fme: Fme): FmeThermal {
   const ref = fme.instance(fmeThermalDriver);
