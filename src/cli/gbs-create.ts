@@ -11,7 +11,7 @@ import { SIM_PR_INTERFACE_ID } from '../sim/identity.js';
 import { UsageError } from './output.js';
 import { DeviceError } from '../errors.js';
 import type { Gbs } from '../afu/pr/gbs.js';
-import { errnoCode } from '../error-codes.js';
+import { errnoCode } from '../error-lookup.js';
 
 export const GBS_CREATE_OPTIONS = {
   create: { type: 'string' },

@@ -13,7 +13,7 @@
 //   DMA map        drivers/vfio/vfio_iommu_type1.c vfio_dma_do_map: size and IOVA must be
 //                  multiples of the smallest IOMMU page, size non-zero, READ or WRITE asked.
 import { ArgumentError } from '../errors.js';
-import { codeError } from '../error-codes.js';
+import { codeError } from '../error-lookup.js';
 import type { IrqInfo } from './device.js';
 import type { DmaAccess, DmaMemory } from '../dma/mapper.js';
 

@@ -3,7 +3,7 @@
 // the registry's (src/error-codes.ts), or by class for a code it does not list.
 import { constants } from 'node:os';
 import { VfiokitError, ArgumentError, FormatError, TimeoutError, DeviceError } from '../errors.js';
-import { codeSpec } from '../error-codes.js';
+import { codeSpec } from '../error-lookup.js';
 
 const errno = constants.errno as Record<string, number>;
 

@@ -1,7 +1,7 @@
 // Access checks shared by both Region backings. The fast path is one comparison per access; the
 // slow path (building the error) only runs when the check fails.
 import { ArgumentError, RegionError } from '../errors.js';
-import { codeError } from '../error-codes.js';
+import { codeError } from '../error-lookup.js';
 import type { PollOptions } from './region.js';
 import { DEFAULT_POLL_INTERVAL_US, DEFAULT_POLL_TIMEOUT_MS } from './region.js';
 

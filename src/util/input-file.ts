@@ -5,7 +5,7 @@
 // a byte is read; the read itself stops one byte past the limit in case the file grows.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { DeviceError, FormatError } from '../errors.js';
-import { errnoCode } from '../error-codes.js';
+import { errnoCode } from '../error-lookup.js';
 
 export interface InputLimit {
   /** What the file should be ("GBS", "signed image"), for messages. */

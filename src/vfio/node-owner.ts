@@ -5,7 +5,7 @@
 // /dev/vfio/noiommu-<group> node, since a user opens those instead of the group node.
 // Nodes are changed without following links: each must be a character device (lstat), the owner
 // is set with lchown; a planted symlink or a regular file is refused.
-import { errnoCode } from '../error-codes.js';
+import { errnoCode } from '../error-lookup.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ArgumentError } from '../errors.js';

@@ -10,7 +10,7 @@ import { table, shellQuote } from '../table.js';
 import { Card } from '../../afu/card.js';
 import { clearFmeErrors, injectFmeErrors, readFmeErrors, type FmeErrors } from '../../afu/fme-errors.js';
 import type { ClearedPortErrors } from '../../afu/port.js';
-import { codeSpec } from '../../error-codes.js';
+import { codeSpec } from '../../error-lookup.js';
 import { errorCodeTable, exitCodeOf, type CodeRow } from '../error-classes.js';
 
 export const command: Command = {

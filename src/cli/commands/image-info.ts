@@ -11,7 +11,7 @@ import { readSignedImageFile } from '../input-file.js';
 import { buildSignedImage, patternPayload } from '../../afu/image/image-writer.js';
 import { MIN_IMAGE_SIZE, PAYLOAD_OFFSET, contentTypeNames } from '../../dfl/regs/signed-image-layout.js';
 import { STAGING_SIZE } from '../../dfl/regs/max10-bmc.js';
-import { errnoCode } from '../../error-codes.js';
+import { errnoCode } from '../../error-lookup.js';
 
 export const command: Command = {
   summary: 'show a signed flash image (PACSign): type, action, payload, hashes, version',
