@@ -45,6 +45,12 @@ describe('shim loader', () => {
     expect(stderr).toMatch(/could not be loaded/);
   });
 
+  it('under CI=true the shim is built (a failed build fails the lane instead of skipping the shim paths)', () => {
+    if (process.env.CI !== 'true' || process.env.VFIOKIT_NO_SHIM === '1') return;
+    expect(shimPath(), 'npm ci did not build shim/build/Release/vfiokit_shim.node (needs build-essential and python3)').toBeDefined();
+    expect(shim()).toBeDefined();
+  });
+
   it('in this process: loaded exactly when built and not disabled', () => {
     if (process.env.VFIOKIT_NO_SHIM === '1' || !shimPath()) {
       expect(shim()).toBeUndefined();
