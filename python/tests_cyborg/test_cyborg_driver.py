@@ -88,7 +88,7 @@ class CyborgDriverTest(unittest.TestCase):
         self.assertEqual(dev.controlpath_id.cpid_info, cyborg_utils.pci_str_to_json(BDF))
         prim = dev.obj_to_primitive()
         back = driver_device.DriverDevice.obj_from_primitive(prim)
-        self.assertEqual(back.obj_to_primitive(), prim)
+        self.assertEqual(_ordered(back.obj_to_primitive()), _ordered(prim))
         json.dumps(prim)  # what goes over Cyborg's RPC to the conductor
         dep = dev.deployable_list[0]
         self.assertEqual(dep.driver_name, "vfiokit")
