@@ -77,6 +77,17 @@ export class Port extends Fiu {
     return { raw, powerState: Number(fieldGet(PORT_STS.PWR_STATE, raw)), ap1Event: (raw & PORT_STS.AP1_EVT) !== 0n, ap2Event: (raw & PORT_STS.AP2_EVT) !== 0n };
   }
 
+  /**
+   * Clear the latched thermal throttling events, PORT_STS[12] (AP1) and [13] (AP2), by writing 1s
+   * as dfl-afu-main.c ap1_event_store / ap2_event_store do. The power state itself follows the
+   * card's temperature and is not written. Returns the status read back.
+   */
+  clearPowerEvents(events: { ap1?: boolean; ap2?: boolean } = { ap1: true, ap2: true }): PortStatus {
+    const bits = (events.ap1 ? PORT_STS.AP1_EVT : 0n) | (events.ap2 ? PORT_STS.AP2_EVT : 0n);
+    if (bits !== 0n) this.region.write64(this.offset + PortReg.STS, bits);
+    return this.status;
+  }
+
   /** PORT_CTRL as read now. */
   get control(): { raw: bigint; softReset: boolean; softResetAck: boolean; latencyTolerance: boolean } {
     const raw = this.region.read64(this.offset + PortReg.CTRL);

@@ -33,7 +33,14 @@ function sensorTable(sensors: BmcSensorReading[]): string {
   ]), { indent: '  ' });
 }
 
-function thermalText(t: FmeThermal): string {
+/** PORT_STS[11:8] as the port's power_state (dfl.h PORT_STS_PWR_STATE_*). */
+const POWER_STATES: Record<number, string> = { 0: 'normal', 1: 'AP1 (50% throttle)', 2: 'AP2 (90% throttle)', 6: 'AP6 (100% throttle)' };
+
+function portPowerRows(ports: { port: number; powerState: number; ap1Event: boolean; ap2Event: boolean }[]): unknown[][] {
+  return ports.map((p) => [`Port ${p.port} power state (power_state)`, String(p.powerState), '', `${POWER_STATES[p.powerState] ?? 'reserved'}; ap1_event ${Number(p.ap1Event)}, ap2_event ${Number(p.ap2Event)}`]);
+}
+
+function thermalText(t: FmeThermal, ports: Parameters<typeof portPowerRows>[0]): string {
   const rows: unknown[][] = [['FPGA Temperature (temp1_input)', fixed(t.temperatureC), 'Celsius', '']];
   if (t.thresholds) {
     const th = t.thresholds;
@@ -45,6 +52,7 @@ function thermalText(t: FmeThermal): string {
   } else {
     rows.push(['Thresholds', '-', '', 'the hardware does not throttle (FME_THERM_CAP[0])']);
   }
+  rows.push(...portPowerRows(ports));
   return table(['reading', { header: 'value', align: 'right' }, 'unit', 'state'], rows, { indent: '  ' });
 }
 
@@ -77,8 +85,14 @@ export async function readInfoSection(device: Device, section: Exclude<InfoSecti
   const fme = card.fme;
   if (section === 'temp' && fme?.instance(fmeThermalDriver)) {
     const t = fme.thermal();
+    // The throttling the thresholds stand for shows in each port's PORT_STS (dfl-afu-main.c power_state_show).
+    const ports = card.ports.map((p) => {
+      const { powerState, ap1Event, ap2Event } = p.status;
+      return { port: p.number, powerState, ap1Event, ap2Event };
+    });
     json.thermal = t;
-    text.push('FME thermal management (feature 0x1):', thermalText(t));
+    json.ports = ports;
+    text.push('FME thermal management (feature 0x1):', thermalText(t, ports));
   }
   if (section === 'power' && fme?.instance(fmePowerDriver)) {
     const p = fme.power();

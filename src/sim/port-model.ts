@@ -20,6 +20,16 @@ export interface PortState {
   readonly inReset: boolean;
 }
 
+/** What the card's thermal management tells the port (the FME thermal model, src/sim/thermal-model.ts). */
+export interface PortThrottle {
+  /** PORT_STS[11:8] as the temperature calls for it now. */
+  readonly powerState: number;
+  /** Latched PORT_STS AP1_EVT / AP2_EVT bits. */
+  readonly events: bigint;
+  /** Write-1-to-clear of those bits. */
+  clearEvents(bits: bigint): void;
+}
+
 export interface PortHeaderOptions {
   number: number;
   clock: Clock;
@@ -31,6 +41,8 @@ export interface PortHeaderOptions {
   onReset: () => void;
   /** Fault knob: the ACK never rises. */
   ackNever: () => boolean;
+  /** The card's thermal management, if it has one. */
+  throttle?: () => PortThrottle | undefined;
 }
 
 export class PortHeaderBlock implements SimBlock, PortState {
@@ -47,9 +59,10 @@ export class PortHeaderBlock implements SimBlock, PortState {
   /** Writes to PORT_CTRL (tests check the sequence). */
   ctrlWrites = 0;
   /**
-   * PORT_STS[11:8]: the power state the card's thermal management puts the AFU in (0 normal, 1
-   * AP1, 2 AP2, 6 AP6 = fully throttled; dfl.h PORT_STS_PWR_STATE_*). Set by tests and the
-   * 'ap6' fault; the kernel refuses to clear port errors in AP6 (dfl-afu-error.c).
+   * A power state forced on the AFU (0 normal, 1 AP1, 2 AP2, 6 AP6 = fully throttled; dfl.h
+   * PORT_STS_PWR_STATE_*), set by tests and the 'ap6' fault; PORT_STS[11:8] shows the more
+   * throttled of this and the thermal management's. The kernel refuses to clear port errors in
+   * AP6 (dfl-afu-error.c).
    */
   powerState = 0;
 
@@ -75,13 +88,22 @@ export class PortHeaderBlock implements SimBlock, PortState {
       case PortReg.CAP: return this.#cap;
       case PortReg.CTRL:
         return (this.#reset ? PORT_CTRL.SFTRST : 0n) | (this.#latency ? PORT_CTRL.LATENCY : 0n) | (this.#ack() ? PORT_CTRL.SFTRST_ACK : 0n);
-      // PORT_STS[11:8] power state (dfl.h PORT_STS_PWR_STATE); no AP1/AP2 events are modelled.
-      case PortReg.STS: return fieldPrep(PORT_STS.PWR_STATE, this.powerState);
+      // PORT_STS[11:8] power state and [13:12] the AP2/AP1 events (dfl.h PORT_STS_*); the states
+      // order by throttling (AP6 > AP2 > AP1 > normal).
+      case PortReg.STS: {
+        const thermal = this.#o.throttle?.();
+        return fieldPrep(PORT_STS.PWR_STATE, Math.max(this.powerState, thermal?.powerState ?? 0)) | (thermal?.events ?? 0n);
+      }
       default: return 0n;
     }
   }
 
   write64(rel: number, value: bigint): void {
+    if (rel === PortReg.STS) {
+      // Only the event bits are writable: 1 clears (dfl-afu-main.c ap1_event_store / ap2_event_store).
+      this.#o.throttle?.()?.clearEvents(value & (PORT_STS.AP1_EVT | PORT_STS.AP2_EVT));
+      return;
+    }
     if (rel !== PortReg.CTRL) return;
     this.ctrlWrites++;
     this.#latency = (value & PORT_CTRL.LATENCY) !== 0n;

@@ -29,6 +29,7 @@ import { RegisterFile, type SimBlock } from './register-file.js';
 import { FeatureBlock, type V1Header } from './feature-block.js';
 import { FmeGlobalErrorBlock, FmeHeaderBlock, PrInterfaceIdBlock } from './fme-model.js';
 import { PortErrorBlock, PortHeaderBlock, PortUintBlock } from './port-model.js';
+import { thermalModelOf } from './thermal-model.js';
 import { AfuModel } from './afu-model.js';
 import { SimDmaMapper } from './sim-dma-mapper.js';
 import { SimConfigSpace } from './config-space.js';
@@ -209,6 +210,7 @@ export class SimCard {
       resetAckDelayUs: options.resetAckDelayUs ?? SIM_RESET_ACK_DELAY_US,
       onReset: () => this.afu.reset(),
       ackNever: () => this.#faults.has('reset-ack'),
+      throttle: () => thermalModelOf(this.context),
     });
     if (this.#faults.has('ap6')) this.port.powerState = PortPowerState.AP6;
     this.portError = new PortErrorBlock(SimVector.PORT_ERROR, () => this.raiseInterrupt(SimVector.PORT_ERROR));

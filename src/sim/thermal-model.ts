@@ -4,6 +4,13 @@
 // feature, so every register is read-only to the host; the temperature is set from the sim side
 // (the sim URL's fpgaTemp=, `vfiokit serve --control` {"fpgaTemp": C}, or thermalModelOf(ctx)).
 // An alarm bit reads 1 while its threshold is enabled and the temperature has reached it.
+//
+// The throttling the thresholds stand for reaches the port (PortThrottle, read by the port
+// header's PORT_STS): at threshold 1 the AFU goes to AP1 (50%) or AP2 (90%) as TEMP_THRESHOLD1_POLICY
+// says, at threshold 2 to AP6 (100%; dfl.h PORT_STS_PWR_STATE_*, dfl-fme-main.c
+// fme_thermal_mgmt_init's comment), and the threshold-1 state's event (PORT_STS_AP1_EVT /
+// AP2_EVT) latches until the host writes it back (dfl-afu-main.c ap1_event_store). A card whose
+// hardware does not throttle (FME_THERM_CAP[0]) leaves the port at normal.
 import { ArgumentError } from '../errors.js';
 import { fieldFit, fieldPrep } from '../util/bitfield.js';
 import {
@@ -12,6 +19,8 @@ import {
 } from '../dfl/regs/fme-thermal.js';
 import type { FeatureModel, FeatureModelFactory } from './feature-model.js';
 import { modelRegistry } from './model-registry.js';
+import { PORT_STS, PortPowerState } from '../dfl/regs/fiu.js';
+import type { PortThrottle } from './port-model.js';
 
 export interface ThermalModelOptions {
   /** FPGA temperature at power-up, degrees C (default 56). */
@@ -34,13 +43,17 @@ export function checkCelsius(what: string, c: number): number {
   return c;
 }
 
-export class ThermalModel implements FeatureModel {
+export class ThermalModel implements FeatureModel, PortThrottle {
   readonly size = 0x1000;
   temperatureC: number;
   readonly #threshold: bigint;
   readonly #cap: bigint;
   readonly #t1: number;
   readonly #t2: number;
+  /** The power state threshold 1 puts the AFU in (TEMP_THRESHOLD1_POLICY: 1 = AP1, 0 = AP2). */
+  readonly #t1State: number;
+  /** Latched PORT_STS AP1_EVT / AP2_EVT bits. */
+  #events = 0n;
 
   constructor(options: ThermalModelOptions = {}) {
     this.temperatureC = checkCelsius('fpga temperature', options.temperatureC ?? 56);
@@ -50,11 +63,39 @@ export class ThermalModel implements FeatureModel {
     this.#threshold = fieldPrep(TEMP_THRESHOLD1, this.#t1) | TEMP_THRESHOLD1_EN | fieldPrep(TEMP_THRESHOLD2, this.#t2) | TEMP_THRESHOLD2_EN |
       fieldPrep(TRIP_THRESHOLD, trip) | (options.policy === 'AP1' ? TEMP_THRESHOLD1_POLICY : 0n);
     this.#cap = options.noThrottle ? THERM_NO_THROTTLE : 0n;
+    this.#t1State = options.policy === 'AP1' ? PortPowerState.AP1 : PortPowerState.AP2;
+    this.#latch();
   }
 
   /** Set the FPGA temperature the sensor reports (degrees C, 0..127). */
   setTemperature(c: number): void {
     this.temperatureC = checkCelsius('fpga temperature', c);
+    this.#latch();
+  }
+
+  get #throttles(): boolean {
+    return this.#cap === 0n;
+  }
+
+  /** The port's power state the temperature calls for now (PORT_STS[11:8]). */
+  get powerState(): number {
+    if (!this.#throttles || this.temperatureC < this.#t1) return PortPowerState.NORMAL;
+    return this.temperatureC >= this.#t2 ? PortPowerState.AP6 : this.#t1State;
+  }
+
+  /** PORT_STS AP1_EVT / AP2_EVT as latched. */
+  get events(): bigint {
+    return this.#events;
+  }
+
+  /** The host wrote these PORT_STS event bits (write 1 to clear; dfl-afu-main.c ap1_event_store). */
+  clearEvents(bits: bigint): void {
+    this.#events &= ~bits;
+  }
+
+  /** Reaching threshold 1 passes through its state on the way up: that state's event latches. */
+  #latch(): void {
+    if (this.#throttles && this.temperatureC >= this.#t1) this.#events |= this.#t1State === PortPowerState.AP1 ? PORT_STS.AP1_EVT : PORT_STS.AP2_EVT;
   }
 
   read64(offset: number): bigint {

@@ -56,6 +56,36 @@ describe('FME thermal management (feature 0x1)', () => {
     expect(Card.discover(ap1).fme!.thermal().hwmon.temp1_max_policy).toBe(1);
   });
 
+  // The throttling the thresholds stand for (dfl-fme-main.c fme_thermal_mgmt_init's comment: threshold 1
+  // -> 50% or 90% by temp1_max_policy, threshold 2 -> 100%) as the port shows it: PORT_STS[11:8] and
+  // the latched AP1/AP2 events (dfl.h PORT_STS_*; dfl-afu-main.c power_state_show, ap1_event_store).
+  it('the thermal thresholds throttle the port: power state AP2 (policy 0) / AP6, the AP2 event latches until cleared', () => {
+    using dev = createSimCard('n3000');
+    const card = Card.discover(dev);
+    const port = card.ports[0]!;
+    const model = thermalModelOf(dev.sim.context)!;
+    expect(port.status).toMatchObject({ powerState: 0, ap1Event: false, ap2Event: false });
+    model.setTemperature(95);
+    expect(port.status).toMatchObject({ powerState: 2, ap1Event: false, ap2Event: true });
+    model.setTemperature(101);
+    expect(port.status).toMatchObject({ powerState: 6, ap2Event: true });
+    expect(() => port.clearErrors()).toThrow(expect.objectContaining({ code: 'EBUSY' }));
+    model.setTemperature(60);
+    expect(port.status).toMatchObject({ powerState: 0, ap2Event: true });
+    expect(port.clearPowerEvents({ ap1: true })).toMatchObject({ ap2Event: true });
+    expect(port.clearPowerEvents()).toMatchObject({ powerState: 0, ap1Event: false, ap2Event: false });
+  });
+
+  it('policy AP1 throttles to AP1 and latches the AP1 event; without throttling support the port stays normal', () => {
+    using ap1 = createSimCard('n3000', { featureModels: { 'fme:0x1': createThermalModelFactory({ policy: 'AP1', temperatureC: 92 }) } });
+    const port = Card.discover(ap1).ports[0]!;
+    expect(port.status).toMatchObject({ powerState: 1, ap1Event: true, ap2Event: false });
+    thermalModelOf(ap1.sim.context)!.setTemperature(50);
+    expect(port.clearPowerEvents()).toMatchObject({ powerState: 0, ap1Event: false });
+    using plain = createSimCard('n3000', { featureModels: { 'fme:0x1': createThermalModelFactory({ noThrottle: true, temperatureC: 120 }) } });
+    expect(Card.discover(plain).ports[0]!.status).toMatchObject({ powerState: 0, ap1Event: false, ap2Event: false });
+  });
+
   it('refuses readings the 7-bit field cannot hold, from the model, the URL and control requests', async () => {
     expect(() => createSimCard('n3000', { featureModels: { 'fme:0x1': createThermalModelFactory({ temperatureC: 128 }) } })).toThrow(/0\.\.127/);
     await expect(openDevice('sim:n3000?fpgaTemp=hot')).rejects.toThrow(/fpgaTemp/);

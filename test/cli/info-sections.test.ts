@@ -14,10 +14,13 @@ describe('vfiokit info DEVICE SECTION', () => {
     expect(text.stdout).toContain('//****** TEMP ******//');
     expect(text.stdout).toMatch(/FPGA Temperature \(temp1_input\)\s+95\.00\s+Celsius/);
     expect(text.stdout).toMatch(/Threshold 1 \(temp1_max\)\s+90\.00\s+Celsius\s+tripped, policy AP2/);
+    // Threshold 1 reached with policy 0: the port throttles to AP2 and latches its AP2 event (dfl.h PORT_STS_*).
+    expect(text.stdout).toMatch(/Port 0 power state \(power_state\)\s+2\s+AP2 \(90% throttle\); ap1_event 0, ap2_event 1/);
     // The BMC's FPGA die sensor measures the same die as the FME thermal feature.
     expect(text.stdout).toMatch(/\( 2\)\s+FPGA Die Temperature\s+95\.00\s+Celsius\s+max 90\.00, crit 100\.00/);
     const json = JSON.parse(cli.run(['info', 'sim:n3000?fpgaTemp=95', 'temp', '--json'], { timeoutMs: 60_000 }).stdout);
     expect(json.thermal.hwmon).toMatchObject({ temp1_input: 95000, temp1_max_alarm: 1, temp1_crit_alarm: 0 });
+    expect(json.ports).toEqual([{ port: 0, powerState: 2, ap1Event: false, ap2Event: true }]);
     expect(json.bmcSensors).toHaveLength(8);
   }, 120_000);
 

@@ -9,6 +9,9 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { openDevice } from '../../src/device/registry.js';
 import { walkDfl } from '../../src/dfl/walk.js';
+import { Card } from '../../src/afu/card.js';
+import { applySimControl } from '../../src/sim/control.js';
+import { SimDevice } from '../../src/sim/sim-device.js';
 import { openBmc } from '../../src/afu/bmc/bmc.js';
 import { buildSignedImage, patternPayload } from '../../src/afu/image/image-writer.js';
 import { M10BMC_SYS_BASE } from '../../src/dfl/regs/max10-bmc.js';
@@ -56,6 +59,28 @@ export interface CardExpect {
   bmcAuthFails?: boolean;
   /** Arm the reset-ACK fault at run time and expect the kernel's ETIMEDOUT. */
   resetFault?: boolean;
+  /** What vfiokit reads from the FME thermal/power features and the port of the same card (thermalExpect). */
+  thermal: ThermalExpect;
+}
+
+/** One step of the thermal check: a sim control request, then what the kernel must show. */
+export interface ThermalStep {
+  control: { fpgaTemp: number };
+  /** dfl_fme_thermal hwmon files (readFmeThermal(...).hwmon) and the port's PORT_STS as vfiokit reads them. */
+  hwmon: Record<string, number>;
+  port: { powerState: number; ap1Event: boolean; ap2Event: boolean };
+}
+
+export interface ThermalExpect {
+  /** dfl_fme_thermal / dfl_fme_power hwmon files at power-up (readFmeThermal / readFmePower .hwmon). */
+  thermal: Record<string, number>;
+  power: Record<string, number>;
+  /** Heat the card past threshold 1, past threshold 2, then cool it back; each with its expected reading. */
+  steps: ThermalStep[];
+  /** After the steps: the port once its AP events are cleared (Port.clearPowerEvents). */
+  cleared: { powerState: number; ap1Event: boolean; ap2Event: boolean };
+  /** power1_max written to this (W) and read back with its alarm (Fme.setPowerThresholds). */
+  powerMax: { watts: number; hwmon: Record<string, number> };
 }
 
 export interface LaneExpect { cards: CardExpect[] }
@@ -92,6 +117,38 @@ export function laneCards(lane: 'dfl' | 'card'): CardSpec[] {
   }
   // The first secure update meets an authentication failure (taken once), the next one succeeds.
   return [{ label: 'card0', url: `sim:n3000?${fast}&bmcFault=auth-fail`, slot: 4 }];
+}
+
+/**
+ * The thermal check's expectations, from vfiokit driving a fresh instance of the card (same URL)
+ * through the same steps: heat past threshold 1, past threshold 2, cool to power-up, clear the
+ * port's AP events; and power1_max set below the consumption.
+ */
+export async function thermalExpect(url: string): Promise<ThermalExpect> {
+  const dev = await openDevice(url);
+  try {
+    if (!(dev instanceof SimDevice)) throw new Error(`${url} is not a sim card`);
+    const card = Card.discover(dev);
+    const fme = card.fme!;
+    const port = card.ports[0]!;
+    const status = (): ThermalStep['port'] => {
+      const { powerState, ap1Event, ap2Event } = port.status;
+      return { powerState, ap1Event, ap2Event };
+    };
+    const thermal = fme.thermal();
+    const power = fme.power().hwmon;
+    const steps: ThermalStep[] = [];
+    for (const fpgaTemp of [thermal.thresholds!.maxC + 2, thermal.thresholds!.critC + 1, thermal.temperatureC]) {
+      applySimControl(dev, { fpgaTemp });
+      steps.push({ control: { fpgaTemp }, hwmon: fme.thermal().hwmon, port: status() });
+    }
+    const { powerState, ap1Event, ap2Event } = port.clearPowerEvents();
+    const watts = fme.power().consumedW - 8;
+    const powerMax = { watts, hwmon: fme.setPowerThresholds({ maxW: watts }).hwmon };
+    return { thermal: thermal.hwmon, power, steps, cleared: { powerState, ap1Event, ap2Event }, powerMax };
+  } finally {
+    dev.close();
+  }
 }
 
 function walked(features: Feature[]): WalkedFeature[] {
@@ -187,6 +244,7 @@ export async function serveCards(lane: 'dfl' | 'card', dir: string): Promise<Ser
         ...(spec.bmcAuthFails ? { bmcAuthFails: true } : {}),
         pr: { gbs: gbsPath, afuGuid: LANE_PR_AFU_GUID, ...(spec.prFault ? { expectError: 'EIO', fault: spec.prFault, managerStatus: spec.managerStatus } : {}) },
         ...(spec.resetFault ? { resetFault: true } : {}),
+        thermal: await thermalExpect(spec.url),
       });
     }
   } catch (err) {

@@ -77,6 +77,26 @@ async function backendTests(mode: 'type1' | 'iommufd'): Promise<void> {
     if (!card) return;
     const c = card;
 
+    if (mode === 'type1') {
+      await run(`${mode}: FME thermal/power and the port's throttling read over vfio-pci as on the host, through heat and cool-down`, async () => {
+        const t = card0.thermal;
+        const same = (what: string, got: unknown, want: unknown): void => check(JSON.stringify(got) === JSON.stringify(want), `${what} ${JSON.stringify(got)}, host ${JSON.stringify(want)}`);
+        const fme = c.fme!;
+        const port = c.port(0)!;
+        const portNow = (): unknown => { const { powerState, ap1Event, ap2Event } = port.status; return { powerState, ap1Event, ap2Event }; };
+        same('thermal', fme.thermal().hwmon, t.thermal);
+        same('power', fme.power().hwmon, t.power);
+        for (const step of t.steps) {
+          await hostControl(step.control);
+          same(`at ${step.control.fpgaTemp} C thermal`, fme.thermal().hwmon, step.hwmon);
+          same(`at ${step.control.fpgaTemp} C port`, portNow(), step.port);
+        }
+        port.clearPowerEvents();
+        same('port after clearing its AP events', portNow(), t.cleared);
+        return `${t.steps.length} steps; power states ${t.steps.map((s) => s.port.powerState).join(' -> ')}`;
+      });
+    }
+
     await run(`${mode}: port 0 reset under a RESET reservation`, async () => {
       await withReservation(url, 'RESET', () => c.port(0)!.reset());
       const afu = c.afu(0)!;

@@ -13,6 +13,7 @@ import { MappedRegion } from '../../../src/mmio/mapped-region.js';
 import { parseGbs } from '../../../src/afu/pr/gbs.js';
 import { SimAfuReg, DmaStatus, DmaFault } from '../../../src/sim/afu-regs.js';
 import { fieldGet } from '../../../src/util/bitfield.js';
+import { PWR_THRESHOLD_MAX } from '../../../src/dfl/regs/fme-power.js';
 import { afuCopy } from './afu-dma.js';
 import { addressOf, close, createEventfd, eventfdRead, ioctl, open, pollFd } from '../../../src/sys/libc.js';
 import { O_RDWR, POLLIN } from '../../../src/sys/constants.js';
@@ -135,6 +136,82 @@ function waitEventfd(fd: number, ms: number): number {
 
 const guidHex = (g: string): string => g.replace(/-/g, '').toLowerCase();
 
+/** The FME's hwmon device the kernel registered under `name` (dfl-fme-main.c: dfl_fme_thermal, dfl_fme_power). */
+function fmeHwmon(fme: string, name: string): string {
+  const base = `/sys/bus/platform/devices/${fme}/hwmon`;
+  const dirs = fs.existsSync(base) ? fs.readdirSync(base) : [];
+  const hit = dirs.find((d) => fs.readFileSync(`${base}/${d}/name`, 'utf8').trim() === name);
+  check(hit !== undefined, `no ${name} hwmon under ${fme} (have ${dirs.join(', ') || 'none'})`);
+  return `${base}/${hit}`;
+}
+
+/** Every file named in `want` read from the hwmon directory; a mismatch names each file. */
+function checkHwmon(dir: string, want: Record<string, number>): string {
+  const bad: string[] = [];
+  for (const [file, value] of Object.entries(want)) {
+    const got = Number(fs.readFileSync(`${dir}/${file}`, 'utf8').trim());
+    if (got !== value) bad.push(`${file} ${got} (vfiokit ${value})`);
+  }
+  check(bad.length === 0, bad.join('; '));
+  return `${Object.keys(want).length} files agree`;
+}
+
+/** The port's power_state, ap1_event, ap2_event (dfl-afu-main.c power_state_show "0x%x", apN_event_show "%x"). */
+function portPower(port: string): { powerState: number; ap1Event: boolean; ap2Event: boolean } {
+  return { powerState: Number(attr(port, 'power_state')), ap1Event: Number(attr(port, 'ap1_event')) === 1, ap2Event: Number(attr(port, 'ap2_event')) === 1 };
+}
+
+/**
+ * The FME thermal (0x1) and power (0x2) features through the kernel's hwmon devices, and the
+ * throttling they stand for through the port's sysfs (dfl-fme-main.c thermal_hwmon_read /
+ * power_hwmon_read / power_hwmon_write; dfl-afu-main.c power_state_show, ap2_event_store): each
+ * reading equals what vfiokit reads from a fresh instance of the card taken through the same steps.
+ */
+async function thermalTests(card: CardExpect, fme: string, port: string): Promise<void> {
+  const tag = card.label;
+  const t = card.thermal;
+  const readable = await run(`${tag}: dfl_fme_thermal and dfl_fme_power hwmon files are vfiokit's readings of the card (dfl-fme-main.c)`, () => {
+    const dir = fmeHwmon(fme, 'dfl_fme_thermal');
+    checkHwmon(dir, t.thermal);
+    checkHwmon(fmeHwmon(fme, 'dfl_fme_power'), t.power);
+    return `temp1_input ${t.thermal.temp1_input}, power1_input ${t.power.power1_input}`;
+  });
+  if (readable) {
+    for (const step of t.steps) {
+      await run(`${tag}: at ${step.control.fpgaTemp} C the thermal alarms and the port's power_state/apN_event are vfiokit's (threshold throttling)`, async () => {
+        await hostControl(step.control);
+        checkHwmon(fmeHwmon(fme, 'dfl_fme_thermal'), step.hwmon);
+        const got = portPower(port);
+        check(JSON.stringify(got) === JSON.stringify(step.port), `port ${JSON.stringify(got)}, vfiokit ${JSON.stringify(step.port)}`);
+        return `alarms ${step.hwmon.temp1_max_alarm}/${step.hwmon.temp1_crit_alarm}, power_state ${got.powerState}, ap2_event ${Number(got.ap2Event)}`;
+      });
+    }
+    await run(`${tag}: writing 1 to ap1_event/ap2_event clears the latched events; 0 is EINVAL (dfl-afu-main.c ap2_event_store)`, () => {
+      let refused = '';
+      try { fs.writeFileSync(`/sys/bus/platform/devices/${port}/ap2_event`, '0'); } catch (e) { refused = (e as { code?: string }).code ?? String(e); }
+      fs.writeFileSync(`/sys/bus/platform/devices/${port}/ap1_event`, '1');
+      fs.writeFileSync(`/sys/bus/platform/devices/${port}/ap2_event`, '1');
+      const got = portPower(port);
+      check(refused === 'EINVAL' && JSON.stringify(got) === JSON.stringify(t.cleared), `writing 0: ${refused || 'accepted'}; port ${JSON.stringify(got)}, vfiokit ${JSON.stringify(t.cleared)}`);
+      return `port ${JSON.stringify(got)}`;
+    });
+  }
+  await run(`${tag}: power1_max written through hwmon reaches the card (alarm as vfiokit reads it); the kernel clamps to ${PWR_THRESHOLD_MAX} W (power_hwmon_write)`, () => {
+    const dir = fmeHwmon(fme, 'dfl_fme_power');
+    const micro = 1_000_000;
+    try {
+      fs.writeFileSync(`${dir}/power1_max`, String(t.powerMax.watts * micro));
+      checkHwmon(dir, t.powerMax.hwmon);
+      fs.writeFileSync(`${dir}/power1_max`, String(1000 * micro));
+      checkHwmon(dir, { power1_max: PWR_THRESHOLD_MAX * micro, power1_max_alarm: 0 });
+    } finally {
+      fs.writeFileSync(`${dir}/power1_max`, String(t.power.power1_max));
+    }
+    checkHwmon(dir, t.power);
+    return `${t.powerMax.watts} W -> alarm ${t.powerMax.hwmon.power1_max_alarm}; 1000 W -> ${PWR_THRESHOLD_MAX} W; restored`;
+  });
+}
+
 async function cardTests(card: CardExpect, primary: boolean): Promise<void> {
   const tag = card.label;
   const fme = platformDevice(card.bdf, 'fme');
@@ -202,6 +279,8 @@ async function cardTests(card: CardExpect, primary: boolean): Promise<void> {
       check(Number(armed) === 5 && Number(cleared) === 0 && refused === 'EINVAL', `read back ${armed}, then ${cleared}; writing 0x8: ${refused || 'accepted'}`);
       return `0x5 -> ${armed}, 0 -> ${cleared}, 0x8 -> ${refused}`;
     });
+
+    await thermalTests(card, fme, port);
 
     await run(`${tag}: fpga_region compat_id is the card's PR interface ID; fpga_manager is the DFL FME manager`, () => {
       const regions = fs.readdirSync('/sys/class/fpga_region');
