@@ -191,9 +191,11 @@ async function cardFlows(mode: 'type1' | 'iommufd', dev: Device, card: Card): Pr
   });
 
   await run(`${mode}: BMC properties read through SPI-AVMM (versions, MAC, boot page)`, async () => {
-    using bmc = await openBmc(dev);
-    const info = bmc.info();
-    const props = readCardProperties(dev);
+    const info = await (async () => {
+      using bmc = await openBmc(dev);
+      return bmc.info();
+    })();
+    const props = await readCardProperties(dev);
     const want = card0.bmc;
     check(!('error' in want), `the host could not read the sim's BMC: ${'error' in want ? want.error : ''}`);
     if ('error' in want) return;
@@ -201,6 +203,10 @@ async function cardFlows(mode: 'type1' | 'iommufd', dev: Device, card: Card): Pr
     const host = { bmcVersion: want.bmcVersion, firmwareVersion: want.firmwareVersion, mac: want.mac, fpgaBootPage: want.fpgaBootPage };
     check(JSON.stringify(got) === JSON.stringify(host), `read ${JSON.stringify(got)}, the host's sim says ${JSON.stringify(host)}`);
     check(info.secure, 'BMC not in secure mode');
+    // readCardProperties (OPAE's fpgaGetProperties over the same card): the same BMC, the FME's boot page from it.
+    check(props.pci?.vendor === '0x8086' && props.pci.device === '0x0b30', `properties pci ${JSON.stringify(props.pci)}`);
+    check(props.bmc?.mac === info.mac && props.bmc.bmcVersion.text === info.bmcVersion.text && props.fme?.bootPage === info.fpgaBootPage, `properties bmc ${props.bmc?.mac} ${props.bmc?.bmcVersion.text}, fme boot page ${props.fme?.bootPage}`);
+    check(props.ports?.length === 1, `properties ports ${JSON.stringify(props.ports)}`);
     return `BMC ${info.bmcVersion.text}, NIOS ${info.firmwareVersion.text}, MAC ${info.mac}, FPGA page ${info.fpgaBootPage}; properties ${Object.keys(props).join(',')}`;
   });
 
