@@ -605,9 +605,10 @@ async function bmcTests(card: CardExpect, withUpdate: boolean, authFails: boolea
     return `${r.seen.join(' -> ')}; error ${r.error}`;
   });
   // m10bmc_sec_fw_write writes WRITE_BLOCK_SIZE (0x4000) bytes a call and checks cancel_request
-  // before each: an image of more than one block still in its first block (word by word through
-  // the Nios SPI master, seconds under TCG) takes a cancel in the next call: "transferring:user-abort".
-  // One block plus a little keeps the test as short as it can be.
+  // before each: a cancel written while an image of more than one block is still in its first
+  // block (word by word through the Nios SPI master: ~45 s for 16 KiB under TCG) is taken by the
+  // next call, "transferring:user-abort"; a single-block image would reach poll_complete instead
+  // ("programming:user-abort"). One block plus the 1 KiB header is as short as the test can be.
   await run(`${tag}: fw_upload cancelled while transferring ends "transferring:user-abort" (m10bmc_sec_fw_write -> rsu_cancel)`, async () => {
     check(fw !== undefined, 'no fw_upload device under the BMC');
     const twoBlocks = buildSignedImage({ contentType: 1, version: 'lane-cancel', payload: patternPayload(WRITE_BLOCK_SIZE, 6) });
