@@ -219,10 +219,12 @@ async function cardTests(card: CardExpect, primary: boolean): Promise<void> {
 
   const bound = await run(`${tag}: dfl-pci binds ${card.bdf} and creates ${fme ?? 'dfl-fme.?'} and ${port ?? 'dfl-port.?'}`, () => {
     const drv = path.basename(fs.readlinkSync(path.join(PCI, card.bdf, 'driver')));
-    check(drv === 'dfl-pci', `driver ${drv}`);
+    // dfl-pci.c cci_pcie_id_tbl: the N3000 (0x0b30) and the D5005 (0x0b2b) among others.
+    const id = ['vendor', 'device'].map((f) => fs.readFileSync(path.join(PCI, card.bdf, f), 'utf8').trim().replace(/^0x/, '')).join(':');
+    check(drv === 'dfl-pci', `driver of ${id}: ${drv}`);
     check(fme !== undefined && port !== undefined, 'no dfl-fme / dfl-port platform device under the card');
     check(fs.existsSync(`/dev/${fme}`) && fs.existsSync(`/dev/${port}`), `/dev/${fme} or /dev/${port} missing`);
-    return `${drv}; /dev/${fme}, /dev/${port}`;
+    return `${drv} (${id}); /dev/${fme}, /dev/${port}`;
   });
   if (!bound || !fme || !port || card.bmcOnly) return;
 
