@@ -52,13 +52,13 @@ export interface Max10Security {
   rootEntryHash?: Partial<Record<SecurityAreaName, Uint8Array>>;
   /** Canceled code-signing key IDs per area (0..127). */
   canceledCsks?: Partial<Record<SecurityAreaName, readonly number[]>>;
-  /** Updates counted so far (cleared bits of the flash-count vector). */
+  /** Staging flashes counted so far (cleared bits of the flash-count vector). */
   flashCount?: number;
 }
 
 /**
  * A provisioned card (the sim URL's bmcSecurity=provisioned): SR and BMC root entry hashes
- * programmed (SHA-384 and SHA-256), PR not; canceled keys in two areas; a few updates counted.
+ * programmed (SHA-384 and SHA-256), PR not; canceled keys in two areas; a few staging flashes counted.
  */
 export const PROVISIONED_SECURITY: Readonly<Max10Security> = Object.freeze({
   rootEntryHash: {
@@ -94,9 +94,14 @@ export class Max10Flash {
       }
       for (const id of security.canceledCsks?.[area.name] ?? []) {
         if (!Number.isInteger(id) || id < 0 || id >= CSK_BIT_LEN) throw new ArgumentError('EARG_BMC_SECURITY', `canceled CSK ID ${id} (${area.name}) is not in 0..${CSK_BIT_LEN - 1}`, { area: area.name, id });
-        this.#canceled.set(area.prog, (this.#canceled.get(area.prog) ?? 0n) | (1n << BigInt(id)));
+        this.#cancelKey(area.prog, id);
       }
     }
+  }
+
+  /** Clear CSK `id`'s bit in the area's vector (a canceled key). */
+  #cancelKey(prog: number, id: number): void {
+    this.#canceled.set(prog, (this.#canceled.get(prog) ?? 0n) | (1n << BigInt(id)));
   }
 
   /** The staged bytes at `offset` of the staging area (erased flash reads 0xff). */
@@ -207,7 +212,7 @@ export class Max10Flash {
     if (!staged.payload || !area) return;
     if (staged.subtype === Subtype.CANCELLATION) {
       const id = getLe32(staged.payload, 0);
-      if (id < CSK_BIT_LEN) this.#canceled.set(area.prog, (this.#canceled.get(area.prog) ?? 0n) | (1n << BigInt(id)));
+      if (id < CSK_BIT_LEN) this.#cancelKey(area.prog, id);
     } else {
       this.#reh.set(area.prog, { bits: staged.payload.length * 8, hash: staged.payload });
     }
