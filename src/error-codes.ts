@@ -67,6 +67,7 @@ export const ERROR_CODES = {
   EARG_BATCH: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the access batch the message names (offsets, widths and values of each step)' },
   EARG_BDF: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
   EARG_BMC_FAULT: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
+  EARG_BMC_SECURITY: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
   EARG_BMC_SENSOR: { class: 'ArgumentError', errno: 'EINVAL', advice: 'name a sensor of the card\'s BMC table (the message lists them)' },
   EARG_BMC_TIME_SCALE: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },
   EARG_BMC_TIMING: { class: 'ArgumentError', errno: 'EINVAL', advice: 'fix the argument the message names (a caller\'s mistake, not the device\'s)' },

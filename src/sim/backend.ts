@@ -9,6 +9,7 @@ import { checkWatts, createPowerModelFactory } from './power-model.js';
 import { bmcFeatureKey, simBmcFeature, type SimBmcOptions } from './bmc/sim-bmc.js';
 import { NIOS_FAULTS, type NiosFault } from './bmc/nios-spi-model.js';
 import { MAX10_FAULTS, type Max10Fault } from './bmc/max10-model.js';
+import { PROVISIONED_SECURITY, type Max10Security } from './bmc/max10-flash.js';
 import { MAX10_TIMING_PRESETS, scaleTiming, type Max10TimingPreset } from './bmc/max10-timing.js';
 import { SimDevice } from './sim-device.js';
 import { createPrEngineFactory, PR_FAULTS, type PrFault } from './pr-engine.js';
@@ -18,7 +19,7 @@ import {
   SIM_VARIANT_DESCRIPTIONS, simPciIdentity, type SimVariant,
 } from './identity.js';
 
-const QUERY_KEYS = ['fault', 'afuGuid', 'prInterfaceId', 'resetAckDelayUs', 'clock', 'bmcTiming', 'bmcTimeScale', 'bmcFault', 'bmcLegacy', 'niosInitMs', 'prFault', 'fpgaTemp', 'fpgaPower'];
+const QUERY_KEYS = ['fault', 'afuGuid', 'prInterfaceId', 'resetAckDelayUs', 'clock', 'bmcTiming', 'bmcTimeScale', 'bmcFault', 'bmcLegacy', 'bmcSecurity', 'niosInitMs', 'prFault', 'fpgaTemp', 'fpgaPower'];
 const BMC_TIMING_PRESETS = Object.keys(MAX10_TIMING_PRESETS) as Max10TimingPreset[];
 
 /** A comma-separated list of fault names from `known` (a typed error names an unknown one and the known). */
@@ -34,7 +35,8 @@ function faultList<T extends string>(url: string, key: string, value: string, kn
  * featureModels entry for the card's BMC feature ('fme:0xd' on the N3000 variants, 'fme:0xe' on
  * d5005; bmcFeatureKey) in `options`, and are returned as `bmc` too. BMC conditions:
  * bmcFault= also takes the Nios faults (nios-init-never, nios-retimer-error); bmcLegacy=<hex> makes
- * the BMC legacy (LEGACY_BUILD_VER reads that build version); niosInitMs= the Nios retimer init time.
+ * the BMC legacy (LEGACY_BUILD_VER reads that build version); niosInitMs= the Nios retimer init time;
+ * bmcSecurity=provisioned gives the BMC root entry hashes, canceled keys and a flash count.
  */
 export function parseSimUrl(url: string): { variant: SimVariant; options: SimCardOptions; bmc?: SimBmcOptions } {
   if (!url.startsWith('sim:')) throw new DeviceError('EDEVICE_URL', `"${url}" is not a sim URL; use sim:${SIM_VARIANTS.join(', sim:')}`, { url });
@@ -53,6 +55,7 @@ export function parseSimUrl(url: string): { variant: SimVariant; options: SimCar
     const niosFaults: NiosFault[] = [];
     let legacy: number | undefined;
     let niosInitMs: number | undefined;
+    let security: Max10Security | undefined;
     let bmcPreset: Max10TimingPreset | undefined;
     let bmcScale: number | undefined;
     for (const [key, value] of params) {
@@ -110,6 +113,11 @@ export function parseSimUrl(url: string): { variant: SimVariant; options: SimCar
           legacy = n;
           break;
         }
+        case 'bmcSecurity':
+          // The BMC's security data at power-up (max10-flash.ts PROVISIONED_SECURITY); default none.
+          if (value !== 'provisioned') throw new DeviceError('EDEVICE_URL', `${url}: bmcSecurity "${value}" is not a security preset; known: provisioned`, { url, bmcSecurity: value, known: ['provisioned'] });
+          security = PROVISIONED_SECURITY;
+          break;
         case 'niosInitMs': {
           const n = value.trim() === '' ? NaN : Number(value);
           if (!Number.isFinite(n) || n < 0) throw new DeviceError('EDEVICE_URL', `${url}: niosInitMs "${value}" is not a non-negative number of milliseconds`, { url, niosInitMs: value });
@@ -134,8 +142,9 @@ export function parseSimUrl(url: string): { variant: SimVariant; options: SimCar
     }
     if (faults.length) options.faults = faults;
     if (prFaults.length) options.featureModels = { ...options.featureModels, 'fme:0x5': createPrEngineFactory({ faults: prFaults }) };
-    if (bmcPreset !== undefined || bmcScale !== undefined || bmcFaults.length || niosFaults.length || legacy !== undefined || niosInitMs !== undefined) {
+    if (bmcPreset !== undefined || bmcScale !== undefined || bmcFaults.length || niosFaults.length || legacy !== undefined || niosInitMs !== undefined || security !== undefined) {
       const bmc: SimBmcOptions = {};
+      if (security !== undefined) bmc.security = security;
       if (bmcPreset !== undefined || bmcScale !== undefined) bmc.timing = scaleTiming(MAX10_TIMING_PRESETS[bmcPreset ?? 'realistic'], bmcScale ?? 1);
       if (bmcFaults.length) bmc.faults = bmcFaults;
       if (legacy !== undefined) bmc.legacyBuildVersion = legacy;

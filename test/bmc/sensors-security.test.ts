@@ -12,6 +12,8 @@ import { openBmc } from '../../src/afu/bmc/bmc.js';
 import { buildSignedImage, cancellationPayload, patternPayload } from '../../src/afu/image/image-writer.js';
 import { VirtualClock } from '../../src/util/clock.js';
 import { thermalModelOf } from '../../src/sim/thermal-model.js';
+import { openDevice } from '../../src/device/registry.js';
+import { PROVISIONED_SECURITY } from '../../src/sim/bmc/max10-flash.js';
 
 beforeAll(() => {
   process.env.VFIOKIT_STATE_DIR = mkdtempSync(join(tmpdir(), 'vfiokit-sensors-test-'));
@@ -69,7 +71,7 @@ describe('BMC security (intel-m10-bmc-sec-update.c)', () => {
     expect(bmc.security()).toEqual({ rootEntryHash: { sr: undefined, bmc: undefined, pr: undefined }, canceledCsks: { sr: [], bmc: [], pr: [] }, flashCount: 0 });
   });
 
-  it('shows what secure updates did: a programmed root key hash, canceled key IDs, counted updates', async () => {
+  it('shows what secure updates did: a programmed root key hash, canceled key IDs, counted staging flashes', async () => {
     using dev = createSimCard('n3000', { clock: new VirtualClock() });
     using bmc = await openBmc(dev);
     const hash = patternPayload(48, 3);
@@ -79,6 +81,30 @@ describe('BMC security (intel-m10-bmc-sec-update.c)', () => {
     const s = bmc.security();
     expect(s.rootEntryHash).toEqual({ sr: undefined, bmc: undefined, pr: Buffer.from(hash).toString('hex') });
     expect(s.canceledCsks).toEqual({ sr: [], bmc: [3, 97], pr: [] });
-    expect(s.flashCount).toBe(1);
+    // flash_count counts flashes of the staging area, not updates (sysfs-driver-intel-m10-bmc-sec-update): all four images.
+    expect(s.flashCount).toBe(4);
+  });
+
+  it('bmcSecurity=provisioned: the BMC powers up with SR (SHA-384) and BMC (SHA-256) hashes, canceled keys and a flash count, on both card classes', async () => {
+    const hex = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString('hex') : undefined);
+    for (const variant of ['n3000', 'd5005']) {
+      using dev = await openDevice(`sim:${variant}?bmcSecurity=provisioned`);
+      using bmc = await openBmc(dev);
+      const p = PROVISIONED_SECURITY;
+      expect(bmc.security(), variant).toEqual({
+        rootEntryHash: { sr: hex(p.rootEntryHash!.sr), bmc: hex(p.rootEntryHash!.bmc), pr: undefined },
+        canceledCsks: { sr: [0, 2, 3, 31, 32], bmc: [], pr: [127] },
+        flashCount: 7,
+      });
+      expect(bmc.security().rootEntryHash.sr).toHaveLength(96);
+    }
+    await expect(openDevice('sim:n3000?bmcSecurity=factory')).rejects.toMatchObject({ code: 'EDEVICE_URL', message: expect.stringMatching(/known: provisioned/) });
+  });
+
+  it('refuses security data no BMC can hold: a hash of another size, a CSK ID past 127, a count past the vector', () => {
+    const card = (security: object) => () => createSimCard('n3000', { featureModels: { 'fme:0xd': simBmcFeature({ security }) } });
+    expect(card({ rootEntryHash: { pr: new Uint8Array(20) } })).toThrow(expect.objectContaining({ code: 'EARG_BMC_SECURITY', message: expect.stringMatching(/20 bytes; only 32 .* or 48/) }));
+    expect(card({ canceledCsks: { bmc: [128] } })).toThrow(/canceled CSK ID 128 \(bmc\) is not in 0..127/);
+    expect(card({ flashCount: 4096 * 8 + 1 })).toThrow(/flashCount 32769/);
   });
 });

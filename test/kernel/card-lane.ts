@@ -12,10 +12,10 @@ import { walkDfl } from '../../src/dfl/walk.js';
 import { Card } from '../../src/afu/card.js';
 import { applySimControl } from '../../src/sim/control.js';
 import { SimDevice } from '../../src/sim/sim-device.js';
-import { openBmc } from '../../src/afu/bmc/bmc.js';
+import { openBmc, type Bmc } from '../../src/afu/bmc/bmc.js';
+import type { BmcBoard } from '../../src/afu/bmc/registers.js';
+import type { SecurityArea } from '../../src/afu/bmc/security.js';
 import { buildSignedImage, patternPayload } from '../../src/afu/image/image-writer.js';
-import { M10BMC_SYS_BASE } from '../../src/dfl/regs/max10-bmc.js';
-import { M10_SENSORS } from '../../src/dfl/regs/m10-bmc-sensors.js';
 import type { Feature } from '../../src/dfl/feature.js';
 import { buildSimGbs } from '../../src/sim-gbs.js';
 import { SIM_AFU_GUID, SIM_BITSTREAM_ID, SIM_BITSTREAM_MD, SIM_PR_INTERFACE_ID } from '../../src/sim/identity.js';
@@ -51,14 +51,11 @@ export interface CardExpect {
   /** A second GBS (another AFU) for a PR that follows the first (the card lane PRs on each backend). */
   prNext: { gbs: string; afuGuid: string };
   /** What vfiokit's BMC code reads from the same card on the host (openBmc(sim).info()), or why it could not. */
-  bmc: {
-    bmcVersion: string; firmwareVersion: string; mac: string; fpgaBootPage: string;
-    bmcVersionRaw: number; firmwareVersionRaw: number; macCount: number;
-    /** Each hwmon input the kernel's n3000 table defines, with the value it must show (raw register x multiplier). */
-    sensors: { file: string; label: string; value: number | 'ENODATA' }[];
-  } | { error: string };
+  bmc: BmcExpect | { error: string };
   /** A signed image for the fw_upload secure update. */
   flashImage: string;
+  /** Only the card's binding and its BMC chain are tested (a second card class, for its BMC). */
+  bmcOnly?: boolean;
   /** The card's BMC fails the first update's authentication (bmcFault=auth-fail). */
   bmcAuthFails?: boolean;
   /** Arm the reset-ACK fault at run time and expect the kernel's ETIMEDOUT. */
@@ -87,25 +84,46 @@ export interface ThermalExpect {
   powerMax: { watts: number; hwmon: Record<string, number> };
 }
 
+/** The card's BMC as vfiokit reads it on the host (openBmc(dev): info(), sensors(), security()). */
+export interface BmcExpect {
+  /** The FME feature the BMC's SPI master sits behind (0xd N3000 Nios, 0xe MAX10 SPI) and the SPI device the kernel names. */
+  featureId: number;
+  device: string;
+  board: BmcBoard;
+  bmcVersion: string; firmwareVersion: string; mac: string; fpgaBootPage: string;
+  bmcVersionRaw: number; firmwareVersionRaw: number; macCount: number;
+  /** Each hwmon channel of the board's table (intel-m10-bmc-hwmon.c): its label and every file with its value; 'ENODATA' for an invalid input. */
+  sensors: { channel: string; label: string; files: Record<string, number | 'ENODATA'> }[];
+  /** security/*: root entry hash per area (hex, null = not programmed), canceled CSK IDs, flash_count. */
+  security: { rootEntryHash: Record<SecurityArea, string | null>; canceledCsks: Record<SecurityArea, number[]>; flashCount: number };
+}
+
 export interface LaneExpect { cards: CardExpect[] }
 
-interface CardSpec { label: string; url: string; slot: number; prFault?: string; managerStatus?: string; resetFault?: boolean; bmcAuthFails?: boolean }
+interface CardSpec { label: string; url: string; slot: number; prFault?: string; managerStatus?: string; resetFault?: boolean; bmcAuthFails?: boolean; bmcOnly?: boolean }
 
-/**
- * The N3000 sensor table of drivers/hwmon/intel-m10-bmc-hwmon.c (src/dfl/regs/m10-bmc-sensors.ts):
- * each hwmon channel's input register (M10BMC_N3000_SYS_BASE relative) and multiplier, in channel
- * order (temp and curr and power count from 1, in from 0; Documentation/hwmon/sysfs-interface.rst).
- */
-const N3000_SENSORS = M10_SENSORS.n3000.map((s) => ({ kind: s.type, reg: s.input, multiplier: s.multiplier, label: s.label }));
+/** The hwmon files the kernel must show for the BMC's sensors: vfiokit's decoding (sensors.ts) of the same registers. */
+function expectedSensors(bmc: Bmc): BmcExpect['sensors'] {
+  return bmc.sensors().map((s) => ({
+    channel: s.channel,
+    label: s.label,
+    // do_sensor_read: 0xdeadbeef means "no valid value" and the input reads fail with ENODATA.
+    files: { ...(s.value === undefined ? { [`${s.channel}_input`]: 'ENODATA' as const } : {}), ...s.hwmon },
+  }));
+}
 
-/** The hwmon files and values the kernel must show for the sim BMC's registers (read through vfiokit's BMC transport). */
-function expectedSensors(read32: (address: number) => number): { file: string; label: string; value: number | 'ENODATA' }[] {
-  const next: Record<string, number> = { temp: 1, in: 0, curr: 1, power: 1 };
-  return N3000_SENSORS.map((s) => {
-    const raw = read32(M10BMC_SYS_BASE + s.reg) >>> 0;
-    // do_sensor_read: 0xdeadbeef means "no valid value" and reads fail with ENODATA.
-    return { file: `${s.kind}${next[s.kind]!++}_input`, label: s.label, value: raw === 0xdeadbeef ? 'ENODATA' as const : raw * s.multiplier };
-  });
+/** vfiokit's reading of the BMC the kernel must agree with. */
+function bmcExpect(bmc: Bmc): BmcExpect {
+  const info = bmc.info();
+  const sec = bmc.security();
+  const rootEntryHash = Object.fromEntries(Object.entries(sec.rootEntryHash).map(([k, v]) => [k, v ?? null])) as BmcExpect['security']['rootEntryHash'];
+  return {
+    featureId: bmc.location.featureId, device: bmc.location.device, board: bmc.board,
+    bmcVersion: info.bmcVersion.text, firmwareVersion: info.firmwareVersion.text, mac: info.mac, fpgaBootPage: info.fpgaBootPage,
+    bmcVersionRaw: info.bmcVersion.raw, firmwareVersionRaw: info.firmwareVersion.raw, macCount: info.macCount,
+    sensors: expectedSensors(bmc),
+    security: { rootEntryHash, canceledCsks: sec.canceledCsks, flashCount: sec.flashCount },
+  };
 }
 
 /** The cards each lane attaches. */
@@ -114,11 +132,15 @@ export function laneCards(lane: 'dfl' | 'card'): CardSpec[] {
   if (lane === 'dfl') {
     return [
       // Its BMC erases staging for 1.5 s (fast timing x10), so the fw_upload cancel test's cancel
-      // reliably lands while the kernel still prepares (dfl-suite.ts).
-      { label: 'card0', url: `sim:n3000?${fast}&bmcTimeScale=10`, slot: 4, resetFault: true },
+      // reliably lands while the kernel still prepares (dfl-suite.ts). card0 and card2 leave the
+      // factory with security data (root entry hashes, canceled keys, a flash count) to compare.
+      { label: 'card0', url: `sim:n3000?${fast}&bmcTimeScale=10&bmcSecurity=provisioned`, slot: 4, resetFault: true },
       // PR with the engine's CRC fault armed (dfl-fme-mgr.c fme_mgr_write_complete: -EIO, status "reconfig CRC error").
       // ... and its BMC fails the secure update's authentication (intel-m10-bmc-sec-update.c: hw-error).
       { label: 'card1', url: `sim:n3000?${fast}&prFault=crc&bmcFault=auth-fail`, slot: 5, prFault: 'crc', managerStatus: 'reconfig CRC error', bmcAuthFails: true },
+      // The D5005 class: dfl-pci binds 0x0b2b, spi-altera-dfl.c claims FME feature 0xe and names the BMC m10-d5005
+      // (d5005bmc-hwmon, d5005bmc-sec-update). Only its BMC chain is judged (the FIU/PR paths are card0's).
+      { label: 'card2', url: `sim:d5005?${fast}&bmcSecurity=provisioned`, slot: 6, bmcOnly: true },
     ];
   }
   // The first secure update meets an authentication failure (taken once), the next one succeeds.
@@ -217,12 +239,7 @@ export async function serveCards(lane: 'dfl' | 'card', dir: string): Promise<Ser
         features = walked(walkDfl(dev).features);
         try {
           using b = await openBmc(dev);
-          const info = b.info();
-          bmc = {
-            bmcVersion: info.bmcVersion.text, firmwareVersion: info.firmwareVersion.text, mac: info.mac, fpgaBootPage: info.fpgaBootPage,
-            bmcVersionRaw: info.bmcVersion.raw, firmwareVersionRaw: info.firmwareVersion.raw, macCount: info.macCount,
-            sensors: expectedSensors((a) => b.transport.read32(a)),
-          };
+          bmc = bmcExpect(b);
         } catch (err) {
           bmc = { error: (err as Error).message };
         }
@@ -253,6 +270,7 @@ export async function serveCards(lane: 'dfl' | 'card', dir: string): Promise<Ser
         pr: { gbs: gbsPath, afuGuid: LANE_PR_AFU_GUID, ...(spec.prFault ? { expectError: 'EIO', fault: spec.prFault, managerStatus: spec.managerStatus } : {}) },
         prNext: { gbs: nextGbsPath, afuGuid: LANE_PR_NEXT_AFU_GUID },
         ...(spec.resetFault ? { resetFault: true } : {}),
+        ...(spec.bmcOnly ? { bmcOnly: true } : {}),
         thermal: await thermalExpect(spec.url),
       });
     }

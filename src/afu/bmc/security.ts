@@ -19,7 +19,7 @@ export interface BmcSecurity {
   rootEntryHash: Record<SecurityArea, string | undefined>;
   /** {sr,bmc,pr}_canceled_csks: canceled code-signing key IDs, ascending. */
   canceledCsks: Record<SecurityArea, number[]>;
-  /** flash_count: updates the card has counted. */
+  /** flash_count: times the staging area was flashed (sysfs-driver-intel-m10-bmc-sec-update), at M10BMC_N3000_STAGING_FLASH_COUNT. */
   flashCount: number;
 }
 

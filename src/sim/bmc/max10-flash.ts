@@ -15,6 +15,7 @@ import {
   SHA384_BYTES, Subtype, VERSION_BYTES,
 } from '../../dfl/regs/signed-image-layout.js';
 import { getLe32, putLe32 } from '../../util/bytes.js';
+import { ArgumentError } from '../../errors.js';
 
 /** The flash window (M10BMC_N3000_FLASH_BASE / _FLASH_END). */
 export const FLASH_BASE = 0x10000000;
@@ -43,13 +44,65 @@ export interface StagedImage {
 
 const PAGE = 4096;
 
+export type SecurityAreaName = (typeof SECURITY_AREAS)[number]['name'];
+
+/** Security data a BMC leaves the factory with, or has gathered in the field (Max10Options.security). */
+export interface Max10Security {
+  /** Root entry hash per area: 32 (SHA-256) or 48 (SHA-384) bytes; absent = "hash not programmed". */
+  rootEntryHash?: Partial<Record<SecurityAreaName, Uint8Array>>;
+  /** Canceled code-signing key IDs per area (0..127). */
+  canceledCsks?: Partial<Record<SecurityAreaName, readonly number[]>>;
+  /** Staging flashes counted so far (cleared bits of the flash-count vector). */
+  flashCount?: number;
+}
+
+/**
+ * A provisioned card (the sim URL's bmcSecurity=provisioned): SR and BMC root entry hashes
+ * programmed (SHA-384 and SHA-256), PR not; canceled keys in two areas; a few staging flashes counted.
+ */
+export const PROVISIONED_SECURITY: Readonly<Max10Security> = Object.freeze({
+  rootEntryHash: {
+    sr: createHash('sha384').update('vfiokit sim SR root key').digest(),
+    bmc: createHash('sha256').update('vfiokit sim BMC root key').digest(),
+  },
+  canceledCsks: { sr: [0, 2, 3, 31, 32], bmc: [], pr: [127] },
+  flashCount: 7,
+});
+
 export class Max10Flash {
-  /** Completed updates (subtype "update"); the flash-count bit vector shows it. */
+  /** Flashes of the staging area (countStagingFlash); the flash-count bit vector shows it. */
   flashCount = 0;
   readonly #staging = new Map<number, Uint8Array>();
   readonly #reh = new Map<number, { bits: number; hash: Uint8Array }>();
   /** Canceled CSK IDs per area (bit n = ID n); the flash keeps them as cleared bits. */
   readonly #canceled = new Map<number, bigint>();
+
+  constructor(security: Max10Security = {}) {
+    if (security.flashCount !== undefined) {
+      if (!Number.isInteger(security.flashCount) || security.flashCount < 0 || security.flashCount > FLASH_COUNT_SIZE * 8) {
+        throw new ArgumentError('EARG_BMC_SECURITY', `flashCount ${security.flashCount} is not a count the ${FLASH_COUNT_SIZE * 8}-bit flash-count vector holds`, { flashCount: security.flashCount });
+      }
+      this.flashCount = security.flashCount;
+    }
+    for (const area of REH_AREAS) {
+      const hash = security.rootEntryHash?.[area.name];
+      if (hash) {
+        if (hash.length !== SHA256_BYTES && hash.length !== SHA384_BYTES) {
+          throw new ArgumentError('EARG_BMC_SECURITY', `the ${area.name} root entry hash is ${hash.length} bytes; only ${SHA256_BYTES} (SHA-256) or ${SHA384_BYTES} (SHA-384) exist`, { area: area.name });
+        }
+        this.#reh.set(area.prog, { bits: hash.length * 8, hash: Uint8Array.from(hash) });
+      }
+      for (const id of security.canceledCsks?.[area.name] ?? []) {
+        if (!Number.isInteger(id) || id < 0 || id >= CSK_BIT_LEN) throw new ArgumentError('EARG_BMC_SECURITY', `canceled CSK ID ${id} (${area.name}) is not in 0..${CSK_BIT_LEN - 1}`, { area: area.name, id });
+        this.#cancelKey(area.prog, id);
+      }
+    }
+  }
+
+  /** Clear CSK `id`'s bit in the area's vector (a canceled key). */
+  #cancelKey(prog: number, id: number): void {
+    this.#canceled.set(prog, (this.#canceled.get(prog) ?? 0n) | (1n << BigInt(id)));
+  }
 
   /** The staged bytes at `offset` of the staging area (erased flash reads 0xff). */
   stagingBytes(offset: number, length: number): Uint8Array {
@@ -142,14 +195,24 @@ export class Max10Flash {
     return { result: AuthResult.PASS, staged: { contentType: head[B0_CONTENT_TYPE]!, subtype, version, payloadLength: length, payload: keyHash } };
   }
 
-  /** The copy finished: count an update, program a root key hash, record a canceled key. */
+  /**
+   * The host has written a whole image into staging (HOST_STATUS_WRITE_DONE): one more flash of the
+   * staging area, whatever the image is and whether it then authenticates. The kernel's ABI
+   * (Documentation/ABI/testing/sysfs-driver-intel-m10-bmc-sec-update, flash_count: "number of
+   * times the secure update staging area has been flashed") counts flashes, not completed updates;
+   * the vector wears out with the flash (RSU_STAT_WEAROUT). The vector saturates when every bit is clear.
+   */
+  countStagingFlash(): void {
+    if (this.flashCount < FLASH_COUNT_SIZE * 8) this.flashCount++;
+  }
+
+  /** The copy finished: program a root key hash, record a canceled key. */
   commit(staged: StagedImage): void {
-    if (staged.subtype === Subtype.UPDATE) this.flashCount++;
     const area = REH_AREAS.find((a) => a.contentType === staged.contentType);
     if (!staged.payload || !area) return;
     if (staged.subtype === Subtype.CANCELLATION) {
       const id = getLe32(staged.payload, 0);
-      if (id < CSK_BIT_LEN) this.#canceled.set(area.prog, (this.#canceled.get(area.prog) ?? 0n) | (1n << BigInt(id)));
+      if (id < CSK_BIT_LEN) this.#cancelKey(area.prog, id);
     } else {
       this.#reh.set(area.prog, { bits: staged.payload.length * 8, hash: staged.payload });
     }

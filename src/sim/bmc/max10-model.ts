@@ -22,7 +22,7 @@ import {
   DRBL_REBOOT_REQ, DRBL_REBOOT_DISABLED, RsuProgress, RsuStatus, HostStatus, PKVL_UPG_STATUS_GOOD, VER_LEGACY_INVALID,
 } from '../../dfl/regs/max10-bmc.js';
 import { Subtype } from '../../dfl/regs/signed-image-layout.js';
-import { AuthResult, Max10Flash, type StagedImage } from './max10-flash.js';
+import { AuthResult, Max10Flash, type Max10Security, type StagedImage } from './max10-flash.js';
 import { DEFAULT_TIMING, checkTiming, type Max10Timing } from './max10-timing.js';
 import { fpgaDieSensor, invalidSensorOffsets, rawReading, sensorValue } from './max10-sensors.js';
 import { SENSOR_INVALID } from '../../dfl/regs/m10-bmc-sensors.js';
@@ -89,6 +89,8 @@ export interface Max10Options {
   rebootDisabled?: boolean;
   /** Sensor labels whose reading is invalid now (an empty QSFP cage): they read 0xdeadbeef. */
   invalidSensors?: readonly string[];
+  /** Root entry hashes, canceled keys and flash count at power-up (default: none, 0). */
+  security?: Max10Security;
   /** The FPGA die temperature (C) now, when the card models it (its FME thermal feature): the FPGA die sensor reads it. */
   fpgaTemperature?: () => number | undefined;
 }
@@ -119,7 +121,7 @@ export class Max10Model implements AvalonBus {
   readonly board: Max10Board;
   readonly legacyBuildVersion: number;
   /** Staging area, flash count and root entry hashes. */
-  readonly flash = new Max10Flash();
+  readonly flash: Max10Flash;
   #clock: Clock;
   #mac: [number, number];
   #faults: Max10Fault[] = [];
@@ -161,6 +163,7 @@ export class Max10Model implements AvalonBus {
     this.#rebootDisabled = options.rebootDisabled ?? false;
     this.#invalidSensors = invalidSensorOffsets(this.board, options.invalidSensors ?? []);
     this.#fpgaTemperature = options.fpgaTemperature;
+    this.flash = new Max10Flash(options.security);
     const mac = (options.mac ?? '64:4c:36:00:2f:a0').split(':').map((h) => parseInt(h, 16));
     this.#mac = [
       (fieldPrep(MAC_BYTE1, mac[0]!) | fieldPrep(MAC_BYTE2, mac[1]!) | fieldPrep(MAC_BYTE3, mac[2]!) | fieldPrep(MAC_BYTE4, mac[3]!)) >>> 0,
@@ -209,7 +212,7 @@ export class Max10Model implements AvalonBus {
     return this.flash.stagingPages;
   }
 
-  /** Completed updates (the flash-count bit vector). */
+  /** Flashes of the staging area (the flash-count bit vector). */
   get flashCount(): number {
     return this.flash.flashCount;
   }
@@ -403,7 +406,10 @@ export class Max10Model implements AvalonBus {
       return;
     }
     if (host !== prevHost && this.#phase === 'ready') {
-      if (host === HostStatus.WRITE_DONE) this.#enter('write-done', t.handshakeMs);
+      if (host === HostStatus.WRITE_DONE) {
+        this.flash.countStagingFlash();
+        this.#enter('write-done', t.handshakeMs);
+      }
       else if (host === HostStatus.ABORT_RSU) {
         this.#progress = Progress.UPDATE_CANCEL;
         this.#enter('cancel', t.handshakeMs);

@@ -221,12 +221,14 @@ async function cardTests(card: CardExpect, primary: boolean): Promise<void> {
 
   const bound = await run(`${tag}: dfl-pci binds ${card.bdf} and creates ${fme ?? 'dfl-fme.?'} and ${port ?? 'dfl-port.?'}`, () => {
     const drv = path.basename(fs.readlinkSync(path.join(PCI, card.bdf, 'driver')));
-    check(drv === 'dfl-pci', `driver ${drv}`);
+    // dfl-pci.c cci_pcie_id_tbl: the N3000 (0x0b30) and the D5005 (0x0b2b) among others.
+    const id = ['vendor', 'device'].map((f) => fs.readFileSync(path.join(PCI, card.bdf, f), 'utf8').trim().replace(/^0x/, '')).join(':');
+    check(drv === 'dfl-pci', `driver of ${id}: ${drv}`);
     check(fme !== undefined && port !== undefined, 'no dfl-fme / dfl-port platform device under the card');
     check(fs.existsSync(`/dev/${fme}`) && fs.existsSync(`/dev/${port}`), `/dev/${fme} or /dev/${port} missing`);
-    return `${drv}; /dev/${fme}, /dev/${port}`;
+    return `${drv} (${id}); /dev/${fme}, /dev/${port}`;
   });
-  if (!bound || !fme || !port) return;
+  if (!bound || !fme || !port || card.bmcOnly) return;
 
   if (primary) {
     await run(`${tag}: the features the kernel claimed (/proc/iomem, dfl bus) are vfiokit's walk`, () => {
@@ -523,33 +525,68 @@ async function fwUpload(dir: string, image: Uint8Array, cancelAt?: string): Prom
 /** The fw_upload progress seen after the data was received (sysfs_upload.c fw_upload_start sets "receiving" until its worker runs). */
 const progressOf = (seen: string[]): string => seen.filter((st) => st !== 'receiving').join(' -> ');
 
-/** The N3000 BMC chain as the kernel builds it: Nios feature 0xd -> Altera SPI master -> MAX10 BMC -> hwmon, sec-update. */
-async function bmcTests(card: CardExpect, withUpdate: boolean, authFails: boolean): Promise<void> {
+/** The kernel's bitmap list ("0,2-3,31-32", lib/bitmap-str.c bitmap_print_to_pagebuf with list=1) as IDs. */
+function bitmapList(text: string): number[] {
+  const ids: number[] = [];
+  for (const part of text.split(',').filter((x) => x !== '')) {
+    const [a, b] = part.split('-').map(Number);
+    for (let id = a!; id <= (b ?? a!); id++) ids.push(id);
+  }
+  return ids;
+}
+
+/** A sysfs file's text, or the errno name reading it failed with. */
+function readOrErrno(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+}
+
+/** security/flash_count of the sec-update device (intel-m10-bmc-sec-update.c flash_count_show). */
+const flashCount = (sec: string): number => Number(fs.readFileSync(`${sec}/security/flash_count`, 'utf8').trim());
+
+/**
+ * The BMC chain as the kernel builds it for the card's class:
+ *   N3000: FME feature 0xd -> dfl-n3000-nios -> subdev_spi_altera.N (spi_altera) -> spiX.0 "m10-n3000"
+ *   D5005: FME feature 0xe -> dfl-spi-altera (spi-altera-dfl.c dfl_spi_altera_probe) -> spiX.0 "m10-d5005"
+ * then intel-m10-bmc (intel-m10-bmc-spi.c) and its cells <board>bmc-hwmon, <board>bmc-sec-update.
+ */
+async function bmcTests(card: CardExpect, update: { success: boolean; cancel: boolean; authFails: boolean }): Promise<void> {
   const tag = card.label;
-  const nios = card.features.find((f) => f.fiu === 'fme' && f.type === 'private' && f.id === 0xd);
-  if (!nios) {
-    await run(`${tag}: the N3000 BMC chain (Nios 0xd, spi-altera, intel-m10-bmc) probes`, () => 'SKIP: the served card has no N3000 Nios feature (FME 0xd) yet (the sim BMC still sits behind FME 0xe)');
+  const want = card.bmc;
+  if ('error' in want) {
+    await run(`${tag}: the host reads the card's BMC`, () => { throw new Error(`the host could not read the sim's BMC: ${want.error}`); });
     return;
   }
   const pci = path.join(PCI, card.bdf);
+  const featureDriver = want.featureId === 0xd ? 'dfl-n3000-nios' : 'dfl-spi-altera';
   let bmc: string | undefined;
-  const chain = await run(`${tag}: the N3000 BMC chain probes: dfl-n3000-nios, spi_altera (subdev_spi_altera), intel-m10-bmc`, () => {
-    const niosDev = fs.readdirSync('/sys/bus/dfl/devices').map((d) => `/sys/bus/dfl/devices/${d}`).find((d) => Number(fs.readFileSync(`${d}/feature_id`, 'utf8')) === 0xd && fs.realpathSync(d).startsWith(fs.realpathSync(pci)));
-    check(niosDev !== undefined, 'no dfl device with feature id 0xd under the card');
-    check(driverOf(niosDev!) === 'dfl-n3000-nios', `Nios feature driver ${driverOf(niosDev!)}`);
-    const spi = findDevice(fs.realpathSync(niosDev!), /^subdev_spi_altera\./);
-    // drivers/spi/spi-altera-platform.c: platform driver "spi_altera" matching the id "subdev_spi_altera".
-    check(spi !== undefined && driverOf(spi) === 'spi_altera', `SPI master ${spi} driver ${spi && driverOf(spi)}`);
-    bmc = findDevice(spi!, /^spi\d+\.\d+$/);
+  const chain = await run(`${tag}: the ${want.device} BMC chain probes: FME feature ${hex(want.featureId)} (${featureDriver}) -> Altera SPI master -> intel-m10-bmc`, () => {
+    const dflDev = fs.readdirSync('/sys/bus/dfl/devices').map((d) => `/sys/bus/dfl/devices/${d}`)
+      .find((d) => Number(fs.readFileSync(`${d}/feature_id`, 'utf8')) === want.featureId && fs.realpathSync(d).startsWith(fs.realpathSync(pci)));
+    check(dflDev !== undefined, `no dfl device with feature id ${hex(want.featureId)} under the card`);
+    check(driverOf(dflDev!) === featureDriver, `feature ${hex(want.featureId)} driver ${driverOf(dflDev!)}, want ${featureDriver}`);
+    const hops = [path.basename(dflDev!)];
+    let master = fs.realpathSync(dflDev!);
+    if (want.featureId === 0xd) {
+      // drivers/spi/spi-altera-platform.c: platform driver "spi_altera" matching the id "subdev_spi_altera".
+      const spi = findDevice(master, /^subdev_spi_altera\./);
+      check(spi !== undefined && driverOf(spi) === 'spi_altera', `SPI master ${spi} driver ${spi && driverOf(spi)}`);
+      hops.push(path.basename(spi!));
+      master = spi!;
+    }
+    bmc = findDevice(master, /^spi\d+\.\d+$/);
     check(bmc !== undefined && driverOf(bmc) === 'intel-m10-bmc', `BMC ${bmc} driver ${bmc && driverOf(bmc)}`);
-    return `${path.basename(niosDev!)} -> ${path.basename(spi!)} -> ${path.basename(bmc!)}`;
+    const modalias = fs.readFileSync(`${bmc}/modalias`, 'utf8').trim();
+    check(modalias === `spi:${want.device}`, `BMC modalias ${modalias}, vfiokit binds ${want.device}`);
+    hops.push(`${path.basename(bmc!)} (${modalias})`);
+    return hops.join(' -> ');
   });
   if (!chain || !bmc) return;
-  const want = card.bmc;
 
   await run(`${tag}: intel-m10-bmc sysfs (bmc_version, bmcfw_version, mac_address, mac_count) read the sim BMC`, () => {
-    check(!('error' in want), `the host could not read the sim's BMC: ${'error' in want ? want.error : ''}`);
-    if ('error' in want) return;
     const read = (n: string) => fs.readFileSync(`${bmc}/${n}`, 'utf8').trim();
     check(Number(read('bmc_version')) === want.bmcVersionRaw, `bmc_version ${read('bmc_version')} != ${hex(want.bmcVersionRaw)}`);
     check(Number(read('bmcfw_version')) === want.firmwareVersionRaw, `bmcfw_version ${read('bmcfw_version')} != ${hex(want.firmwareVersionRaw)}`);
@@ -558,76 +595,121 @@ async function bmcTests(card: CardExpect, withUpdate: boolean, authFails: boolea
     return `bmc_version ${read('bmc_version')}, bmcfw_version ${read('bmcfw_version')}, MAC ${read('mac_address')} x${read('mac_count')}`;
   });
 
-  await run(`${tag}: n3000bmc hwmon sensors read the sim's BMC sensor registers (intel-m10-bmc-hwmon.c scales)`, () => {
+  const hwmonName = `${want.board}bmc_hwmon`;
+  await run(`${tag}: ${hwmonName} files (inputs, limits, hysteresis, labels) are vfiokit's readings of the BMC's sensor registers (intel-m10-bmc-hwmon.c ${want.board}bmc tables)`, () => {
     const hw = findDevice(bmc!, /^hwmon\d+$/, 4);
     check(hw !== undefined, 'no hwmon device under the BMC');
     const name = fs.readFileSync(`${hw}/name`, 'utf8').trim();
-    check(name === 'n3000bmc_hwmon', `hwmon name ${name}`);
-    const sensors = 'error' in want ? [] : want.sensors;
-    check(sensors.length > 0, 'the host gave no sensor values');
+    check(name === hwmonName, `hwmon name ${name}`);
+    check(want.sensors.length > 0, 'the host gave no sensor values');
+    const present = fs.readdirSync(hw!);
     const bad: string[] = [];
-    for (const s of sensors) {
-      let got: number | string;
-      try {
-        got = Number(fs.readFileSync(`${hw}/${s.file}`, 'utf8').trim());
-      } catch (e) {
-        got = (e as { code?: string }).code ?? String(e);
+    let files = 0;
+    for (const s of want.sensors) {
+      const label = readOrErrno(`${hw}/${s.channel}_label`);
+      if (label !== s.label) bad.push(`${s.channel}_label "${label}" != "${s.label}"`);
+      for (const [file, value] of Object.entries(s.files)) {
+        const text = readOrErrno(`${hw}/${file}`);
+        const got = /^-?\d+$/.test(text) ? Number(text) : text;
+        if (got !== value) bad.push(`${file} (${s.label}) ${got} != ${value}`);
+        files++;
       }
-      if (got !== s.value) bad.push(`${s.file} (${s.label}) ${got} != ${s.value}`);
+      // The kernel shows no attribute the host's table does not have (hinfo vs the register table).
+      const extra = present.filter((f) => f.startsWith(`${s.channel}_`) && f !== `${s.channel}_label` && !(f in s.files));
+      if (extra.length) bad.push(`the kernel has ${extra.join(', ')}, vfiokit does not`);
     }
+    const channels = new Set(present.map((f) => /^((?:temp|in|curr|power)\d+)_/.exec(f)?.[1]).filter((c) => c !== undefined));
+    if (channels.size !== want.sensors.length) bad.push(`the kernel has ${channels.size} channels, vfiokit ${want.sensors.length}`);
     check(bad.length === 0, bad.join('; '));
-    return `${sensors.length} sensors: ${sensors.slice(0, 3).map((s) => `${s.file}=${s.value}`).join(', ')}, ...`;
+    return `${want.sensors.length} channels, ${files} files: ${want.sensors.slice(0, 2).map((s) => Object.entries(s.files).map(([f, v]) => `${f}=${v}`).join(' ')).join(', ')}, ...`;
   });
 
-  if (!withUpdate && !authFails) return;
+  let sec: string | undefined;
+  const secure = await run(`${tag}: ${want.board}bmc-sec-update security/ (flash_count, {sr,bmc,pr}_root_entry_hash, {sr,bmc,pr}_canceled_csks) is vfiokit's readBmcSecurity (intel-m10-bmc-sec-update.c)`, () => {
+    sec = findDevice(bmc!, new RegExp(`^${want.board}bmc-sec-update\\.`), 2);
+    check(sec !== undefined && driverOf(sec) === 'intel-m10bmc-sec-update', `sec-update device ${sec} driver ${sec && driverOf(sec)}`);
+    const bad: string[] = [];
+    const seen: string[] = [];
+    for (const [area, hash] of Object.entries(want.security.rootEntryHash)) {
+      // show_root_entry_hash: the hash in hex, or "hash not programmed" when the prog word's magic is not the area's.
+      const got = readOrErrno(`${sec}/security/${area}_root_entry_hash`);
+      const expected = hash ?? 'hash not programmed';
+      if (got !== expected) bad.push(`${area}_root_entry_hash "${got}" != "${expected}"`);
+      seen.push(`${area} ${hash ? `${hash.length * 4}-bit hash` : 'not programmed'}`);
+    }
+    for (const [area, ids] of Object.entries(want.security.canceledCsks)) {
+      // show_canceled_csk: the complement of the 128-bit vector as a bitmap list.
+      const got = readOrErrno(`${sec}/security/${area}_canceled_csks`);
+      if (JSON.stringify(bitmapList(got)) !== JSON.stringify(ids)) bad.push(`${area}_canceled_csks "${got}" != [${ids.join(',')}]`);
+      seen.push(`${area} canceled "${got}"`);
+    }
+    const count = flashCount(sec!);
+    if (count !== want.security.flashCount) bad.push(`flash_count ${count} != ${want.security.flashCount}`);
+    check(bad.length === 0, bad.join('; '));
+    return `${seen.join(', ')}, flash_count ${count}`;
+  });
+
+  if (!update.success && !update.authFails) return;
   const fw = fs.existsSync('/sys/class/firmware') ? fs.readdirSync('/sys/class/firmware').map((d) => `/sys/class/firmware/${d}`).find((d) => fs.realpathSync(d).startsWith(fs.realpathSync(bmc!))) : undefined;
   const image = new Uint8Array(fs.readFileSync(card.flashImage));
-  if (authFails) {
-    await run(`${tag}: fw_upload secure update with the BMC's authentication failing ends "programming:hw-error" (intel-m10-bmc-sec-update.c rsu_send_data)`, async () => {
+  // flash_count_show counts the cleared bits of the 4 KiB vector at rsu_update_counter
+  // (M10BMC_N3000_STAGING_FLASH_COUNT 0x17ffb000, the csr map of both the N3000 and the D5005):
+  // "number of times the secure update staging area has been flashed" (sysfs-driver-intel-m10-bmc-sec-update).
+  const countBefore = secure && sec ? flashCount(sec) : undefined;
+  const countAfter = (what: string, delta: number): string => {
+    if (countBefore === undefined) return '';
+    const after = flashCount(sec!);
+    check(after === countBefore + delta, `flash_count ${countBefore} -> ${after} after ${what}, want +${delta}`);
+    return `; flash_count ${countBefore} -> ${after}`;
+  };
+  if (update.authFails) {
+    await run(`${tag}: fw_upload secure update with the BMC's authentication failing ends "programming:hw-error" (intel-m10-bmc-sec-update.c rsu_send_data); the staged image still counts in flash_count`, async () => {
       check(fw !== undefined, 'no fw_upload device under the BMC');
       const r = await fwUpload(fw!, image);
       check(r.error === 'programming:hw-error', `error "${r.error}" (status ${r.seen.join(' -> ')})`);
-      return `${r.seen.join(' -> ')}; error ${r.error}`;
+      return `${r.seen.join(' -> ')}; error ${r.error}${countAfter('an image staged and refused', 1)}`;
     });
     return;
   }
-  // intel-m10-bmc-sec-update.c m10bmc_sec_cancel only sets cancel_request; whichever op of
-  // fw_upload_main (drivers/base/firmware_loader/sysfs_upload.c) runs next takes it through
-  // rsu_cancel (HOST_STATUS_ABORT_RSU, FW_UPLOAD_ERR_CANCELED "user-abort"), and the error names
-  // the progress it was taken in. The card's BMC erases staging for 1.5 s (bmcTimeScale=10 on fast timing,
-  // laneCards), so a cancel written as soon as status reads "preparing" lands while
-  // m10bmc_sec_prepare still polls rsu_prog_ready, which then takes it itself.
-  await run(`${tag}: fw_upload cancelled while preparing ends "preparing:user-abort" (m10bmc_sec_prepare -> rsu_cancel)`, async () => {
-    check(fw !== undefined, 'no fw_upload device under the BMC');
-    const r = await fwUpload(fw!, image, 'preparing');
-    check(r.error === 'preparing:user-abort', `error "${r.error}" (status ${r.seen.join(' -> ')})`);
-    check(progressOf(r.seen) === 'preparing -> idle', `status ${r.seen.join(' -> ')}`);
-    return `${r.seen.join(' -> ')}; error ${r.error}`;
-  });
-  // m10bmc_sec_fw_write writes WRITE_BLOCK_SIZE (0x4000) bytes a call and checks cancel_request
-  // before each: a cancel written while an image of more than one block is still in its first
-  // block (word by word through the Nios SPI master: ~45 s for 16 KiB under TCG) is taken by the
-  // next call, "transferring:user-abort"; a single-block image would reach poll_complete instead
-  // ("programming:user-abort"). One block plus the 1 KiB header is as short as the test can be.
-  await run(`${tag}: fw_upload cancelled while transferring ends "transferring:user-abort" (m10bmc_sec_fw_write -> rsu_cancel)`, async () => {
-    check(fw !== undefined, 'no fw_upload device under the BMC');
-    const twoBlocks = buildSignedImage({ contentType: 1, version: 'lane-cancel', payload: patternPayload(WRITE_BLOCK_SIZE, 6) });
-    check(twoBlocks.length > WRITE_BLOCK_SIZE, `the image (${twoBlocks.length} bytes) fits one write block`);
-    const r = await fwUpload(fw!, twoBlocks, 'transferring');
-    check(r.error === 'transferring:user-abort', `error "${r.error}" (status ${r.seen.join(' -> ')})`);
-    check(progressOf(r.seen) === 'preparing -> transferring -> idle', `status ${r.seen.join(' -> ')}`);
-    const remaining = Number(fs.readFileSync(`${fw}/remaining_size`, 'utf8').trim());
-    check(remaining === twoBlocks.length - WRITE_BLOCK_SIZE, `remaining_size ${remaining} of ${twoBlocks.length} (one block written)`);
-    return `${twoBlocks.length} bytes: ${r.seen.join(' -> ')}; error ${r.error}, ${remaining} bytes not sent`;
-  });
-  // After both cancels the BMC must be back at idle (rsu_check_idle) and take a whole update.
-  await run(`${tag}: fw_upload secure update through /sys/class/firmware completes after the cancels (staging, authentication, copy)`, async () => {
+  if (update.cancel) {
+    // intel-m10-bmc-sec-update.c m10bmc_sec_cancel only sets cancel_request; whichever op of
+    // fw_upload_main (drivers/base/firmware_loader/sysfs_upload.c) runs next takes it through
+    // rsu_cancel (HOST_STATUS_ABORT_RSU, FW_UPLOAD_ERR_CANCELED "user-abort"), and the error names
+    // the progress it was taken in. The card's BMC erases staging for 1.5 s (bmcTimeScale=10 on fast timing,
+    // laneCards), so a cancel written as soon as status reads "preparing" lands while
+    // m10bmc_sec_prepare still polls rsu_prog_ready, which then takes it itself.
+    await run(`${tag}: fw_upload cancelled while preparing ends "preparing:user-abort" (m10bmc_sec_prepare -> rsu_cancel)`, async () => {
+      check(fw !== undefined, 'no fw_upload device under the BMC');
+      const r = await fwUpload(fw!, image, 'preparing');
+      check(r.error === 'preparing:user-abort', `error "${r.error}" (status ${r.seen.join(' -> ')})`);
+      check(progressOf(r.seen) === 'preparing -> idle', `status ${r.seen.join(' -> ')}`);
+      return `${r.seen.join(' -> ')}; error ${r.error}${countAfter('a cancel while preparing', 0)}`;
+    });
+    // m10bmc_sec_fw_write writes WRITE_BLOCK_SIZE (0x4000) bytes a call and checks cancel_request
+    // before each: a cancel written while an image of more than one block is still in its first
+    // block (word by word through the Nios SPI master: ~45 s for 16 KiB under TCG) is taken by the
+    // next call, "transferring:user-abort"; a single-block image would reach poll_complete instead
+    // ("programming:user-abort"). One block plus the 1 KiB header is as short as the test can be.
+    await run(`${tag}: fw_upload cancelled while transferring ends "transferring:user-abort" (m10bmc_sec_fw_write -> rsu_cancel)`, async () => {
+      check(fw !== undefined, 'no fw_upload device under the BMC');
+      const twoBlocks = buildSignedImage({ contentType: 1, version: 'lane-cancel', payload: patternPayload(WRITE_BLOCK_SIZE, 6) });
+      check(twoBlocks.length > WRITE_BLOCK_SIZE, `the image (${twoBlocks.length} bytes) fits one write block`);
+      const r = await fwUpload(fw!, twoBlocks, 'transferring');
+      check(r.error === 'transferring:user-abort', `error "${r.error}" (status ${r.seen.join(' -> ')})`);
+      check(progressOf(r.seen) === 'preparing -> transferring -> idle', `status ${r.seen.join(' -> ')}`);
+      const remaining = Number(fs.readFileSync(`${fw}/remaining_size`, 'utf8').trim());
+      check(remaining === twoBlocks.length - WRITE_BLOCK_SIZE, `remaining_size ${remaining} of ${twoBlocks.length} (one block written)`);
+      return `${twoBlocks.length} bytes: ${r.seen.join(' -> ')}; error ${r.error}, ${remaining} bytes not sent${countAfter('a cancel while transferring (no WRITE_DONE)', 0)}`;
+    });
+  }
+  // After any cancels the BMC must be back at idle (rsu_check_idle) and take a whole update.
+  await run(`${tag}: fw_upload secure update through /sys/class/firmware completes${update.cancel ? ' after the cancels' : ''} (staging, authentication, copy) and flash_count rises by one`, async () => {
     check(fw !== undefined, 'no fw_upload device under the BMC');
     const r = await fwUpload(fw!, image);
     check(r.error === '' && r.seen.includes('transferring') && r.seen.includes('programming'), `error "${r.error}", status ${r.seen.join(' -> ')}`);
     const remaining = fs.readFileSync(`${fw}/remaining_size`, 'utf8').trim();
     check(remaining === '0', `remaining_size ${remaining}`);
-    return `${image.length} bytes: ${r.seen.join(' -> ')}`;
+    return `${image.length} bytes: ${r.seen.join(' -> ')}${countAfter('a completed update', 1)}`;
   });
 }
 
@@ -643,7 +725,8 @@ async function main(): Promise<void> {
   });
   for (const [i, card] of expect.cards.entries()) {
     await cardTests(card, i === 0);
-    await bmcTests(card, i === 0, card.bmcAuthFails === true);
+    // A full update (and a cancelled one) on card0; a full update on each BMC-only card; the failing one on its card.
+    await bmcTests(card, { success: i === 0 || card.bmcOnly === true, cancel: i === 0, authFails: card.bmcAuthFails === true });
   }
 }
 
