@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { formatResult, judgeResult, parseResults } from '../kernel/protocol.js';
 
 describe('kernel lane results', () => {
-  const console = [
+  const output = [
     'boot noise',
     formatResult({ test: 'mmap BAR0', status: 'pass', ms: 3, detail: '4 KiB' }),
     formatResult({ test: 'the N3000 BMC chain probes', status: 'skip', ms: 1, detail: 'the served card has no N3000 Nios feature' }),
@@ -12,7 +12,7 @@ describe('kernel lane results', () => {
   ].join('\r\n');
 
   it('outside CI a guest skip stays a skip; pass and fail are as the guest said', () => {
-    expect(parseResults(console).map((r) => judgeResult(r, false))).toEqual([
+    expect(parseResults(output).map((r) => judgeResult(r, false))).toEqual([
       { status: 'pass', detail: '4 KiB' },
       { status: 'skip', detail: 'the served card has no N3000 Nios feature' },
       { status: 'fail', detail: 'EIO: reset failed' },
@@ -20,7 +20,7 @@ describe('kernel lane results', () => {
   });
 
   it('under CI=true a guest skip fails with its reason (a lane that lost its BMC chain is not green)', () => {
-    expect(parseResults(console).map((r) => judgeResult(r, true))).toEqual([
+    expect(parseResults(output).map((r) => judgeResult(r, true))).toEqual([
       { status: 'pass', detail: '4 KiB' },
       { status: 'fail', detail: 'skipped in the guest, a failure under CI=true: the served card has no N3000 Nios feature' },
       { status: 'fail', detail: 'EIO: reset failed' },
