@@ -25,6 +25,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 /** The AFU GUID a PR in the card lanes loads. */
 export const LANE_PR_AFU_GUID = 'c0ffee00-1234-4abc-8def-0123456789ab';
+/** The AFU GUID of the lane's second GBS: a PR after the first one changes the AFU again. */
+export const LANE_PR_NEXT_AFU_GUID = 'c0ffee01-5678-4abc-8def-0123456789ab';
 /** Payload of the lane's GBS: small, every 32-bit word is one trapped register write under TCG. */
 const LANE_GBS_PAYLOAD = 16 * 1024;
 /** Payload of the lane's signed BMC image: a few KiB, it crosses SPI-AVMM byte by byte. */
@@ -46,6 +48,8 @@ export interface CardExpect {
   afuMmioSize: number;
   /** PR: the GBS to load, the AFU it carries, and the errno name the kernel must return (a fault is armed). */
   pr: { gbs: string; afuGuid: string; expectError?: string; fault?: string; managerStatus?: string };
+  /** A second GBS (another AFU) for a PR that follows the first (the card lane PRs on each backend). */
+  prNext: { gbs: string; afuGuid: string };
   /** What vfiokit's BMC code reads from the same card on the host (openBmc(sim).info()), or why it could not. */
   bmc: {
     bmcVersion: string; firmwareVersion: string; mac: string; fpgaBootPage: string;
@@ -109,7 +113,9 @@ export function laneCards(lane: 'dfl' | 'card'): CardSpec[] {
   const fast = 'bmcTiming=fast';
   if (lane === 'dfl') {
     return [
-      { label: 'card0', url: `sim:n3000?${fast}`, slot: 4, resetFault: true },
+      // Its BMC erases staging for 1.5 s (fast timing x10), so the fw_upload cancel test's cancel
+      // reliably lands while the kernel still prepares (dfl-suite.ts).
+      { label: 'card0', url: `sim:n3000?${fast}&bmcTimeScale=10`, slot: 4, resetFault: true },
       // PR with the engine's CRC fault armed (dfl-fme-mgr.c fme_mgr_write_complete: -EIO, status "reconfig CRC error").
       // ... and its BMC fails the secure update's authentication (intel-m10-bmc-sec-update.c: hw-error).
       { label: 'card1', url: `sim:n3000?${fast}&prFault=crc&bmcFault=auth-fail`, slot: 5, prFault: 'crc', managerStatus: 'reconfig CRC error', bmcAuthFails: true },
@@ -225,6 +231,8 @@ export async function serveCards(lane: 'dfl' | 'card', dir: string): Promise<Ser
       }
       const gbsPath = path.join(dir, `${spec.label}-pr.gbs`);
       fs.writeFileSync(gbsPath, buildSimGbs({ afuGuid: LANE_PR_AFU_GUID, payloadBytes: LANE_GBS_PAYLOAD }));
+      const nextGbsPath = path.join(dir, `${spec.label}-pr-next.gbs`);
+      fs.writeFileSync(nextGbsPath, buildSimGbs({ afuGuid: LANE_PR_NEXT_AFU_GUID, payloadBytes: LANE_GBS_PAYLOAD }));
       const flashImage = path.join(dir, `${spec.label}-bmc.bin`);
       fs.writeFileSync(flashImage, buildSignedImage({ contentType: 1, version: 'lane-2.0.1', payload: patternPayload(LANE_FLASH_IMAGE_BYTES, 3) }));
       cards.push({
@@ -243,6 +251,7 @@ export async function serveCards(lane: 'dfl' | 'card', dir: string): Promise<Ser
         flashImage,
         ...(spec.bmcAuthFails ? { bmcAuthFails: true } : {}),
         pr: { gbs: gbsPath, afuGuid: LANE_PR_AFU_GUID, ...(spec.prFault ? { expectError: 'EIO', fault: spec.prFault, managerStatus: spec.managerStatus } : {}) },
+        prNext: { gbs: nextGbsPath, afuGuid: LANE_PR_NEXT_AFU_GUID },
         ...(spec.resetFault ? { resetFault: true } : {}),
         thermal: await thermalExpect(spec.url),
       });

@@ -12,6 +12,10 @@ import { createSimCard } from '../../src/sim/sim-device.js';
 import { openDevice } from '../../src/device/registry.js';
 import { Card } from '../../src/afu/card.js';
 import { prEngineOf } from '../../src/sim/pr-engine.js';
+import { simBmcOf } from '../../src/sim/bmc/sim-bmc.js';
+import { openBmc } from '../../src/afu/bmc/bmc.js';
+import { buildSignedImage, patternPayload } from '../../src/afu/image/image-writer.js';
+import { VirtualClock } from '../../src/util/clock.js';
 import type { SimDevice } from '../../src/sim/sim-device.js';
 
 describe('sim control requests', () => {
@@ -33,11 +37,25 @@ describe('sim control requests', () => {
     expect(prEngineOf(dev.sim.context)!.faults).toEqual([]);
   });
 
+  it('arm a BMC fault: the next secure update meets it, the one after succeeds; clearing disarms it', async () => {
+    process.env.VFIOKIT_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'vfiokit-control-test-'));
+    using dev = createSimCard('n3000', { clock: new VirtualClock() });
+    using bmc = await openBmc(dev);
+    const image = buildSignedImage({ contentType: 1, payload: patternPayload(2048, 7), version: 'control-1' });
+    expect(applySimControl(dev, { bmcFault: 'auth-fail' })).toBe('BMC fault auth-fail armed');
+    await expect(bmc.update.flash(image)).rejects.toMatchObject({ code: 'EFLASH_AUTH' });
+    expect((await bmc.update.flash(image)).state).toBe('DONE');
+    applySimControl(dev, { bmcFault: 'auth-fail' });
+    expect(applySimControl(dev, { bmcFault: 'auth-fail', on: false })).toBe('BMC fault auth-fail cleared');
+    expect((await bmc.update.flash(image)).state).toBe('DONE');
+    expect(simBmcOf(dev.sim.context)!.max10.counters).toMatchObject({ updatesDone: 2, updatesFailed: 1 });
+  });
+
   it('refuses malformed requests with a typed error that says what is allowed', () => {
     using dev = createSimCard('n3000');
     for (const [bad, re] of [
       [[1], /JSON object/], [null, /JSON object/], [{ fault: 'nope' }, /unknown sim fault "nope"; known: reset-ack, dma/],
-      [{ prFault: 'x' }, /unknown PR fault/], [{ fault: 'dma', prFault: 'crc' }, /exactly one/], [{}, /exactly one/],
+      [{ prFault: 'x' }, /unknown PR fault/], [{ bmcFault: 'melt' }, /unknown BMC fault "melt"; known: wearout/], [{ fault: 'dma', prFault: 'crc' }, /exactly one/], [{}, /exactly one/],
       [{ fault: 'dma', on: 'yes' }, /"on" must be true or false/], [{ fault: 'dma', extra: 1 }, /unknown sim control key\(s\) extra/],
     ] as [unknown, RegExp][]) {
       expect(() => applySimControl(dev, bad)).toThrow(re);

@@ -91,7 +91,15 @@ export function simBmcFeature(options: SimBmcOptions = {}): FeatureModelFactory 
   return (ctx) => {
     // The BMC's FPGA die sensor and the FME thermal feature measure the same die.
     const bmc = new SimBmc(ctx, { fpgaTemperature: () => thermalModelOf(ctx)?.temperatureC, ...options });
+    bmcs.set(ctx, bmc);
     options.onCreate?.(bmc);
     return bmc;
   };
+}
+
+const bmcs = new WeakMap<SimContext, SimBmc>();
+
+/** The BMC a card built for `ctx`, if any (control requests arm its faults through it). */
+export function simBmcOf(ctx: SimContext): SimBmc | undefined {
+  return bmcs.get(ctx);
 }

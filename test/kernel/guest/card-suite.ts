@@ -71,7 +71,10 @@ async function backendTests(mode: 'type1' | 'iommufd'): Promise<void> {
       const got = flattenFeatures(card.features).map((f) => `${f.type}:${f.id}@${hex(f.offset)}+${hex(f.size)}`);
       const want = card0.features.map((f) => `${f.type}:${f.id}@${hex(f.offset)}+${hex(f.size)}`);
       check(JSON.stringify(got) === JSON.stringify(want), `walked ${got.join(' ')}; host walked ${want.join(' ')}`);
-      check(card.afu(0)?.readGuid() === card0.afuGuid || mode === 'iommufd', `AFU ${card.afu(0)?.readGuid()}`);
+      // The AFU the card holds now: the power-up one on type1; on iommufd the one type1's PR loaded
+      // (the sim's FLR keeps the AFU, as a real card keeps its PR region: sim-card.ts reset).
+      const afuGuid = mode === 'type1' ? card0.afuGuid : card0.pr.afuGuid;
+      check(card.afu(0)?.readGuid() === afuGuid, `AFU ${card.afu(0)?.readGuid()}, expected ${afuGuid}`);
       return `${card.walk.discovery}: ${got.length} features, AFU ${card.afu(0)?.readGuid()}`;
     });
     if (!card) return;
@@ -97,12 +100,18 @@ async function backendTests(mode: 'type1' | 'iommufd'): Promise<void> {
       });
     }
 
-    await run(`${mode}: port 0 reset under a RESET reservation`, async () => {
-      await withReservation(url, 'RESET', () => c.port(0)!.reset());
+    // The AFU resets with its port (dfl-afu-main.c __afu_port_disable asserts PORT_CTRL soft reset;
+    // the sim: port-model.ts onReset -> AfuModel.reset): a scratch value written before is gone.
+    await run(`${mode}: port 0 reset under a RESET reservation resets the AFU (scratch written before reads 0 after)`, async () => {
       const afu = c.afu(0)!;
-      afu.write64(SimAfuReg.SCRATCH0, 0x1234_5678_9abc_def0n);
-      check(afu.read64(SimAfuReg.SCRATCH0) === 0x1234_5678_9abc_def0n, 'scratch register after reset');
+      const value = 0x1234_5678_9abc_def0n;
+      afu.write64(SimAfuReg.SCRATCH0, value);
+      check(afu.read64(SimAfuReg.SCRATCH0) === value, `scratch before the reset ${hex(afu.read64(SimAfuReg.SCRATCH0))}`);
+      await withReservation(url, 'RESET', () => c.port(0)!.reset());
+      const after = afu.read64(SimAfuReg.SCRATCH0);
+      check(after === 0n, `scratch after the reset ${hex(after)}, not 0`);
       check(getReservation(url).state === 'FREE', `reservation left ${getReservation(url).state}`);
+      return `scratch ${hex(value)} -> ${hex(after)}`;
     });
 
     await run(`${mode}: AFU DMA at allocator IOVAs through the vIOMMU, completion by MSI-X through the kernel`, () => afuDmaWithInterrupt(dev, c, 40000));
@@ -147,37 +156,46 @@ async function backendTests(mode: 'type1' | 'iommufd'): Promise<void> {
       });
     }
 
-    if (mode === 'iommufd') await cardFlows(dev, c);
+    await cardFlows(mode, dev, c);
   } finally {
     dev.close();
   }
 }
 
-/** PR, BMC properties and a secure update, once (on the iommufd open). */
-async function cardFlows(dev: Device, card: Card): Promise<void> {
-  await run('PR with progress through the card\'s FME: the AFU GUID changes and the reservation records the bitstream', async () => {
-    const gbs = parseGbs(new Uint8Array(fs.readFileSync(card0.pr.gbs)), card0.pr.gbs);
+/**
+ * PR, BMC properties and secure updates (one failing authentication, one under a reservation held
+ * across it), on each backend. type1 loads the lane's GBS and flashes the host's
+ * LANE_FLASH_IMAGE_BYTES image; iommufd loads the second GBS (the AFU changes again) and flashes a
+ * quarter-size image, which keeps the guest's time down (each byte crosses SPI-AVMM).
+ */
+async function cardFlows(mode: 'type1' | 'iommufd', dev: Device, card: Card): Promise<void> {
+  const pr = mode === 'type1' ? card0.pr : card0.prNext;
+  const before = card.afu(0)?.readGuid();
+  await run(`${mode}: PR with progress through the card's FME: the AFU GUID changes and the reservation records the bitstream`, async () => {
+    const gbs = parseGbs(new Uint8Array(fs.readFileSync(pr.gbs)), pr.gbs);
     const steps = new Set<string>();
     let streamed = 0;
     const r = await reconfigureCard(card, gbs, {
       port: 0,
-      reservation: prReservationHook(url, { signature: 'lane', afuGuid: card0.pr.afuGuid, file: card0.pr.gbs }),
+      reservation: prReservationHook(url, { signature: 'lane', afuGuid: pr.afuGuid, file: pr.gbs }),
       onProgress: (p) => {
         steps.add(p.step);
         if (p.step === 'stream') streamed = p.written;
       },
     });
     const after = Card.discover(dev).afu(0)?.readGuid();
-    check(after === card0.pr.afuGuid, `AFU after PR ${after}`);
+    check(before !== pr.afuGuid && after === pr.afuGuid, `AFU ${before} before the PR, ${after} after; expected ${pr.afuGuid}`);
     check(steps.has('stream') && streamed === gbs.bitstreamLength, `progress steps ${[...steps].join(',')}, streamed ${streamed}/${gbs.bitstreamLength}`);
-    check(getReservation(url).bitstream?.afuGuid === card0.pr.afuGuid, `reservation bitstream ${JSON.stringify(getReservation(url).bitstream)}`);
-    return `${r.bytesWritten} bytes, steps ${[...steps].join(' -> ')}, AFU ${after}`;
+    check(getReservation(url).bitstream?.afuGuid === pr.afuGuid, `reservation bitstream ${JSON.stringify(getReservation(url).bitstream)}`);
+    return `${r.bytesWritten} bytes, steps ${[...steps].join(' -> ')}, AFU ${before} -> ${after}`;
   });
 
-  await run('BMC properties read through SPI-AVMM (versions, MAC, boot page)', async () => {
-    using bmc = await openBmc(dev);
-    const info = bmc.info();
-    const props = readCardProperties(dev);
+  await run(`${mode}: BMC properties read through SPI-AVMM (versions, MAC, boot page)`, async () => {
+    const info = await (async () => {
+      using bmc = await openBmc(dev);
+      return bmc.info();
+    })();
+    const props = await readCardProperties(dev);
     const want = card0.bmc;
     check(!('error' in want), `the host could not read the sim's BMC: ${'error' in want ? want.error : ''}`);
     if ('error' in want) return;
@@ -185,12 +203,21 @@ async function cardFlows(dev: Device, card: Card): Promise<void> {
     const host = { bmcVersion: want.bmcVersion, firmwareVersion: want.firmwareVersion, mac: want.mac, fpgaBootPage: want.fpgaBootPage };
     check(JSON.stringify(got) === JSON.stringify(host), `read ${JSON.stringify(got)}, the host's sim says ${JSON.stringify(host)}`);
     check(info.secure, 'BMC not in secure mode');
+    // readCardProperties (OPAE's fpgaGetProperties over the same card): the same BMC, the FME's boot page from it.
+    check(props.pci?.vendor === '0x8086' && props.pci.device === '0x0b30', `properties pci ${JSON.stringify(props.pci)}`);
+    check(props.bmc?.mac === info.mac && props.bmc.bmcVersion.text === info.bmcVersion.text && props.fme?.bootPage === info.fpgaBootPage, `properties bmc ${props.bmc?.mac} ${props.bmc?.bmcVersion.text}, fme boot page ${props.fme?.bootPage}`);
+    check(props.ports?.length === 1, `properties ports ${JSON.stringify(props.ports)}`);
     return `BMC ${info.bmcVersion.text}, NIOS ${info.firmwareVersion.text}, MAC ${info.mac}, FPGA page ${info.fpgaBootPage}; properties ${Object.keys(props).join(',')}`;
   });
 
-  await run('secure update with the BMC\'s authentication failing (bmcFault=auth-fail) ends in EFLASH_AUTH and frees the reservation', async () => {
+  // The served card's URL arms one authentication failure (laneCards: bmcFault=auth-fail), taken by
+  // type1's first update; iommufd arms the next one through the host's control channel.
+  const bytes = mode === 'type1' ? FLASH_IMAGE_BYTES : FLASH_IMAGE_BYTES / 4;
+  await run(`${mode}: secure update with the BMC's authentication failing (bmcFault=auth-fail) ends in EFLASH_AUTH and frees the reservation`, async () => {
+    if (mode === 'iommufd') await hostControl({ card: card0.label, bmcFault: 'auth-fail' });
     using bmc = await openBmc(dev);
-    const image = buildSignedImage({ contentType: 1, version: 'lane-bad-2.0.0', payload: patternPayload(FLASH_IMAGE_BYTES, 4) });
+    // The fault does not depend on the image; 1 KiB keeps the SPI-AVMM time down.
+    const image = buildSignedImage({ contentType: 1, version: `lane-bad-${mode}`, payload: patternPayload(1024, 4) });
     try {
       await bmc.update.flash(image, { reserve: flashReserveHook(url) });
     } catch (e) {
@@ -201,11 +228,13 @@ async function cardFlows(dev: Device, card: Card): Promise<void> {
     throw new Error('the update succeeded with the authentication fault armed');
   });
 
-  await run(`secure update of a ${FLASH_IMAGE_BYTES}-byte image (fast BMC timing) under a reservation held across it`, async () => {
+  await run(`${mode}: secure update of a ${bytes}-byte image (fast BMC timing) under a reservation held across it`, async () => {
     reserve(url);
     try {
       using bmc = await openBmc(dev);
-      const image = new Uint8Array(fs.readFileSync(card0.flashImage));
+      const image = mode === 'type1'
+        ? new Uint8Array(fs.readFileSync(card0.flashImage))
+        : buildSignedImage({ contentType: 1, version: 'lane-2.0.2', payload: patternPayload(bytes, 5) });
       const states: string[] = [];
       const during: string[] = [];
       const r = await bmc.update.flash(image, {
