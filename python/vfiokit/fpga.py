@@ -245,7 +245,11 @@ def cancel(id, force=0):
 
 
 def get_status(id):
-    """{"status": 0 IDLE .. 5 REBOOT, "progress": %} of a flash update, from any process; None on failure."""
+    """{"status": n, "progress": %} of a flash update, from any process; None on failure.
+
+    DPDK's status numbers (rte_pmd_ifpga.h IFPGA_RSU_*): 0 IDLE, 1 PREPARING, 2 READY, 3 COPYING,
+    4 REBOOT; a finished update is 0 at progress 100 (docs/flash-status.md).
+    """
     return _query("get_status", [id])
 
 

@@ -38,6 +38,17 @@ export function parseResults(output: string): ResultLine[] {
   return out;
 }
 
+/**
+ * How the host counts a guest's result. A guest test that skips (test/kernel/guest/harness.ts
+ * "SKIP: why": a device or the BMC chain it needs is not there) counts as skipped, but under
+ * CI=true as failed with the skip's reason: CI serves everything the guests need, so a skip there
+ * means the lane silently lost part of its coverage.
+ */
+export function judgeResult(r: ResultLine, ci: boolean): { status: Status; detail?: string } {
+  if (r.status === 'skip' && ci) return { status: 'fail', detail: `skipped in the guest, a failure under CI=true: ${r.detail ?? 'no reason given'}` };
+  return { status: r.status, ...(r.detail ? { detail: r.detail } : {}) };
+}
+
 export function parseBench(output: string): unknown[] {
   const out: unknown[] = [];
   for (const raw of output.split(/\r?\n/)) {

@@ -13,7 +13,8 @@
 // Results come back over the serial console as VFIOKIT-RESULT lines; the guest asks the host to
 // change a served card (arm a fault) with VFIOKIT-CONTROL lines, answered on the console's input.
 // A lane that cannot run (no QEMU, no kernel) is reported as skipped with the reason, and under
-// CI=true it FAILS instead. Ends with "N passed, N failed[, N skipped]".
+// CI=true it FAILS instead, as does a guest test that skips (protocol.ts judgeResult).
+// Ends with "N passed, N failed[, N skipped]".
 //
 // Usage: tsx test/kernel/run.ts [--lane type1|iommufd|noiommu|dfl|card]... [--no-build] [--timeout S] [--verbose] [--bench]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -22,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildDflImage } from './dfl-image.js';
-import { ACK_PREFIX, CONTROL_PREFIX, IVSHMEM_MARKER, IVSHMEM_MARKER_OFFSET, parseBench, parseResults, type ResultLine } from './protocol.js';
+import { ACK_PREFIX, CONTROL_PREFIX, IVSHMEM_MARKER, IVSHMEM_MARKER_OFFSET, judgeResult, parseBench, parseResults, type ResultLine } from './protocol.js';
 import { serveCards, type ServedCards } from './card-lane.js';
 import { getLe64 } from '../../src/util/bytes.js';
 
@@ -308,14 +309,18 @@ async function main(): Promise<number> {
       continue;
     }
     console.log(`lane ${l.lane}:`);
+    let laneFailed = false;
     for (const r of l.results) {
-      console.log(`  ${r.status === 'pass' ? 'ok  ' : r.status === 'skip' ? 'skip' : 'FAIL'} ${r.test} (${r.ms} ms)${r.detail ? `: ${r.detail}` : ''}`);
-      if (r.status === 'pass') passed++;
-      else if (r.status === 'fail') failed++;
-      else skipped++;
+      const { status, detail } = judgeResult(r, process.env.CI === 'true');
+      console.log(`  ${status === 'pass' ? 'ok  ' : status === 'skip' ? 'skip' : 'FAIL'} ${r.test} (${r.ms} ms)${detail ? `: ${detail}` : ''}`);
+      if (status === 'pass') passed++;
+      else if (status === 'fail') {
+        failed++;
+        laneFailed = true;
+      } else skipped++;
     }
     if (args.bench) for (const b of l.bench) console.log(JSON.stringify({ lane: l.lane, ...(b as object) }));
-    if (l.results.some((r) => r.status === 'fail') && !args.verbose) {
+    if (laneFailed && !args.verbose) {
       const tail = l.output.split('\n').filter((x) => !x.includes('VFIOKIT-RESULT')).slice(-15).join('\n');
       console.log(`  console tail:\n${tail.replace(/^/gm, '    ')}`);
     }

@@ -8,14 +8,13 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, stat
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { statusKey } from '../../src/afu/bmc/flash-status.js';
+import { skipUnlessCi } from '../helpers/skip-unless-ci.js';
 
 const root = resolve(__dirname, '../..');
 const bin = join(root, 'bin/vfiokit.js');
 const GROUP = 'vfkshare';
 const USERS = ['vfk-a', 'vfk-b'] as const;
-const isRoot = process.getuid?.() === 0;
-const ci = process.env.CI === 'true';
-if (!isRoot && ci) throw new Error('multi-user lane: CI must run as root (it creates two users with useradd)');
+const skipNotRoot = skipUnlessCi(process.getuid?.() === 0 ? undefined : 'not root (the test creates two users with useradd)', '.ci/run runs as root');
 
 let base = '';
 let state = '';
@@ -46,7 +45,7 @@ function sleeper(user: string): number {
 }
 
 beforeAll(() => {
-  if (!isRoot) return;
+  if (skipNotRoot) return;
   if (sh('getent', ['group', GROUP]).status !== 0) expect(sh('groupadd', [GROUP]).status).toBe(0);
   for (const u of USERS) {
     if (sh('id', ['-u', u]).status !== 0) expect(sh('useradd', ['-M', '-N', '-g', GROUP, '-s', '/bin/false', u]).status).toBe(0);
@@ -70,7 +69,7 @@ afterAll(() => {
   if (base) rmSync(base, { recursive: true, force: true });
 });
 
-describe.skipIf(!isRoot)('two users sharing a card (skipped: needs root to create users; runs under CI)', () => {
+describe.skipIf(skipNotRoot)('two users sharing a card (skipped: needs root to create users; runs under CI)', () => {
   it('user B can neither take, release, force nor cancel user A\'s reservation or flash; both share through the group directory', () => {
     const [A, B] = USERS;
     const pidA = sleeper(A);
