@@ -304,8 +304,12 @@ async function errorTests(card: CardExpect, fme: string, port: string): Promise<
       const state = Number(attr(port, 'power_state'));
       check(state === e.ap6.powerState, `power_state ${state} at ${e.ap6.hot.fpgaTemp} C, vfiokit ${e.ap6.powerState}`);
       const current = attr(port, 'errors/errors');
+      // The refusal is afu_port_err_clear's AP6 branch, which says so in the kernel log.
+      const ap6Said = (): number => execFileSync('dmesg', { encoding: 'utf8' }).split('\n').filter((l) => l.includes('Could not clear errors, device in AP6 state')).length;
+      const said = ap6Said();
       const hot = writeErrno(file, current);
       check(hot === e.ap6.refused, `writing back ${current} in AP6 gave ${hot}, vfiokit's clear ${e.ap6.refused}`);
+      check(ap6Said() === said + 1, 'the kernel did not log "Could not clear errors, device in AP6 state."');
       checkErrors(fme, port, e.ap6.whileHot);
       await hostControl({ card: tag, ...e.ap6.cool });
       const cool = writeErrno(file, current);
