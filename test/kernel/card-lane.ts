@@ -155,18 +155,25 @@ export function laneCards(lane: 'dfl' | 'card'): CardSpec[] {
   return [{ label: 'card0', url: `sim:n3000?${fast}&bmcFault=auth-fail`, slot: 4 }];
 }
 
+/** Run `fn` on a fresh instance of the sim card at `url` (its FME and port 0), closed afterwards. */
+async function withFreshCard<T>(url: string, fn: (c: { dev: SimDevice; card: Card; fme: Fme; port: Port }) => T | Promise<T>): Promise<T> {
+  const dev = await openDevice(url);
+  try {
+    if (!(dev instanceof SimDevice)) throw new Error(`${url} is not a sim card`);
+    const card = Card.discover(dev);
+    return await fn({ dev, card, fme: card.fme!, port: card.ports[0]! });
+  } finally {
+    dev.close();
+  }
+}
+
 /**
  * The thermal check's expectations, from vfiokit driving a fresh instance of the card (same URL)
  * through the same steps: heat past threshold 1, past threshold 2, cool to power-up, clear the
  * port's AP events; and power1_max set below the consumption.
  */
-export async function thermalExpect(url: string): Promise<ThermalExpect> {
-  const dev = await openDevice(url);
-  try {
-    if (!(dev instanceof SimDevice)) throw new Error(`${url} is not a sim card`);
-    const card = Card.discover(dev);
-    const fme = card.fme!;
-    const port = card.ports[0]!;
+export function thermalExpect(url: string): Promise<ThermalExpect> {
+  return withFreshCard(url, ({ dev, fme, port }) => {
     const status = (): ThermalStep['port'] => {
       const { powerState, ap1Event, ap2Event } = port.status;
       return { powerState, ap1Event, ap2Event };
@@ -182,9 +189,7 @@ export async function thermalExpect(url: string): Promise<ThermalExpect> {
     const watts = fme.power().consumedW - 8;
     const powerMax = { watts, hwmon: fme.setPowerThresholds({ maxW: watts }).hwmon };
     return { thermal: thermal.hwmon, power, steps, cleared: { powerState, ap1Event, ap2Event }, powerMax };
-  } finally {
-    dev.close();
-  }
+  });
 }
 
 /** The FME's errors/ files and the FmeErrors field each shows (dfl-fme-error.c fme_global_err_attrs). */
@@ -213,13 +218,8 @@ export const LANE_ERROR_STEPS = {
  * kernel's way, try to clear a port error in AP6 and after cooling down, and take each error
  * feature's interrupt on its armed MSI-X vector.
  */
-export async function errorsExpect(url: string): Promise<ErrorsExpect> {
-  const dev = await openDevice(url);
-  try {
-    if (!(dev instanceof SimDevice)) throw new Error(`${url} is not a sim card`);
-    const card = Card.discover(dev);
-    const fme = card.fme!;
-    const port = card.ports[0]!;
+export function errorsExpect(url: string): Promise<ErrorsExpect> {
+  return withFreshCard(url, async ({ dev, card, fme, port }) => {
     const reading = (): ErrorReading => errorReading(fme, port);
     const initial = reading();
     const latched = LANE_ERROR_STEPS.latched.map((control) => {
@@ -273,9 +273,7 @@ export async function errorsExpect(url: string): Promise<ErrorsExpect> {
       irq.push({ ...step, via: event.via, reading: r, cleared: reading() });
     }
     return { initial, latched, injected, cleared, ap6: { control: LANE_ERROR_STEPS.ap6, hot, cool, powerState, refused, whileHot, afterClear, power: { powerState: ps, ap1Event, ap2Event } }, irq };
-  } finally {
-    dev.close();
-  }
+  });
 }
 
 function walked(features: Feature[]): WalkedFeature[] {
