@@ -3,7 +3,8 @@
 // (a removed bounds/length/cycle check) into a temporary copy of the repository, runs the fuzzer
 // that should notice, briefly, and records whether it reported a finding (or hung). The unpatched
 // tree must give no finding. Exit 1 when a mutant survives or a patch no longer applies.
-// Usage: node scripts/mutation-check.mjs [--cases N] [--only NAME] [--json]
+// Usage: node scripts/mutation-check.mjs [--cases N] [--seconds S] [--only NAME] [--json]
+// Ends (without --json) with "N passed, N failed": one per baseline and per mutant.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,4 +96,8 @@ else {
   process.stdout.write(`${'mutant'.padEnd(32)}${'target'.padEnd(11)}${'status'.padEnd(12)}${'s'.padStart(5)}  how\n`);
   for (const r of rows) process.stdout.write(`${r.mutant.padEnd(32)}${r.target.padEnd(11)}${r.status.padEnd(12)}${(r.ms / 1000).toFixed(1).padStart(5)}  ${r.detail}\n`);
 }
-process.exit(rows.every((r) => r.status === 'caught' || r.status === 'clean') ? 0 : 1);
+// One line for CI (.ci/run's mutation lane): a caught mutant or a clean baseline passes; a survivor,
+// a false alarm or a patch that no longer applies fails.
+const good = rows.filter((r) => r.status === 'caught' || r.status === 'clean').length;
+if (!values.json) process.stdout.write(`${good} passed, ${rows.length - good} failed\n`);
+process.exit(good === rows.length ? 0 : 1);

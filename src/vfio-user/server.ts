@@ -191,7 +191,10 @@ export class VfioUserServer extends EventEmitter<VfioUserServerEvents> {
       this.#busy.delete(fd);
       sock.close();
     };
-    const timer = setTimeout(done, this.#handshakeTimeoutMs);
+    const timer = setTimeout(() => {
+      this.emit('notice', `a client connected while client ${current} is served and sent nothing within ${this.#handshakeTimeoutMs} ms: closed`);
+      done();
+    }, this.#handshakeTimeoutMs);
     timer.unref();
     unwatch = watchFd(fd, () => {
       const r = sock.receive();
