@@ -5,6 +5,12 @@
 //   {"prFault": "crc" | ..., "on": true|false}           PR engine faults (PrFault)
 //   {"bmcFault": "auth-fail" | ..., "on": true|false}    BMC faults (Max10Fault), taken by the next update
 //   {"fpgaTemp": C} / {"fpgaPower": W}                   FME thermal / power readings (alarms follow)
+//   {"fmeError" | "pcie0Error" | "pcie1Error": "0x.."}    latch FME_ERROR / PCIE0_ERROR / PCIE1_ERROR bits
+//   {"portError": "0x.."}                                latch PORT_ERROR bits of port 0
+// An error latches as the hardware latches one it detected: the bits stay until the host writes
+// them back (dfl-fme-error.c fme_errors_store, dfl-afu-error.c afu_port_err_clear), and an
+// unmasked one raises the feature's error interrupt. Values are 64-bit: a "0x.." or decimal
+// string (JSON numbers lose bits above 2^53) or a safe integer.
 import { ArgumentError } from '../errors.js';
 import { thermalModelOf } from './thermal-model.js';
 import { powerModelOf } from './power-model.js';
@@ -23,8 +29,30 @@ export interface SimControlRequest {
   fpgaTemp?: number;
   /** Power (W) the FME power feature reports from now on. */
   fpgaPower?: number;
-  /** Arm (default) or clear. */
+  /** FME global error bits to latch (FME_ERROR, PCIE0_ERROR, PCIE1_ERROR). */
+  fmeError?: string | number;
+  pcie0Error?: string | number;
+  pcie1Error?: string | number;
+  /** PORT_ERROR bits to latch in port 0. */
+  portError?: string | number;
+  /** Arm (default) or clear (faults only: a latched error is cleared by the host writing it back). */
   on?: boolean;
+}
+
+/** The register each error key latches into. */
+const ERROR_REGISTERS = { fmeError: 'FME_ERROR', pcie0Error: 'PCIE0_ERROR', pcie1Error: 'PCIE1_ERROR', portError: 'PORT_ERROR' } as const;
+const CONTROL_KEYS: readonly string[] = ['fault', 'prFault', 'bmcFault', 'fpgaTemp', 'fpgaPower', ...Object.keys(ERROR_REGISTERS)];
+const U64_MAX = (1n << 64n) - 1n;
+
+/** A 64-bit error value: "0x.." / decimal string or a safe non-negative integer, not 0. */
+function errorBits(key: string, value: unknown): bigint {
+  let bits: bigint | undefined;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) bits = BigInt(value);
+  else if (typeof value === 'string' && /^(0x[0-9a-f]+|[0-9]+)$/i.test(value.trim())) bits = BigInt(value.trim());
+  if (bits === undefined || bits <= 0n || bits > U64_MAX) {
+    throw new ArgumentError('EARG_SIM_CONTROL', `"${key}" must be the error bits to latch, a non-zero 64-bit value as a "0x.." or decimal string (or a safe integer), not ${JSON.stringify(value)}`, { key, value: String(value) });
+  }
+  return bits;
 }
 
 /** Apply one request to `device`; a typed error says what was wrong with it. */
@@ -33,13 +61,22 @@ export function applySimControl(device: SimDevice, request: unknown): string {
     throw new ArgumentError('EARG_SIM_CONTROL', `a sim control request is a JSON object like {"fault":"reset-ack","on":true}, not ${JSON.stringify(request)}`);
   }
   const r = request as Record<string, unknown>;
-  const knobs = ['fault', 'prFault', 'bmcFault', 'fpgaTemp', 'fpgaPower'];
-  const unknown = Object.keys(r).filter((k) => ![...knobs, 'on'].includes(k));
-  if (unknown.length) throw new ArgumentError('EARG_SIM_CONTROL', `unknown sim control key(s) ${unknown.join(', ')}; known: ${knobs.join(', ')}, on`);
+  const unknown = Object.keys(r).filter((k) => !CONTROL_KEYS.includes(k) && k !== 'on');
+  if (unknown.length) throw new ArgumentError('EARG_SIM_CONTROL', `unknown sim control key(s) ${unknown.join(', ')}; known: ${CONTROL_KEYS.join(', ')}, on`);
   if (r.on !== undefined && typeof r.on !== 'boolean') throw new ArgumentError('EARG_SIM_CONTROL', `"on" must be true or false, not ${JSON.stringify(r.on)}`);
   const on = r.on !== false;
-  if (knobs.filter((k) => r[k] !== undefined).length !== 1) {
-    throw new ArgumentError('EARG_SIM_CONTROL', `a sim control request names exactly one of ${knobs.map((k) => `"${k}"`).join(', ')}`);
+  const named = CONTROL_KEYS.filter((k) => r[k] !== undefined);
+  if (named.length !== 1) {
+    throw new ArgumentError('EARG_SIM_CONTROL', `a sim control request names exactly one of ${CONTROL_KEYS.map((k) => `"${k}"`).join(', ')}`);
+  }
+  const key = named[0]!;
+  if (key in ERROR_REGISTERS) {
+    if (!on) throw new ArgumentError('EARG_SIM_CONTROL', `"${key}" latches error bits; the host clears them by writing them back (the kernel's errors sysfs), there is no "on": false`);
+    const bits = errorBits(key, r[key]);
+    const register = ERROR_REGISTERS[key as keyof typeof ERROR_REGISTERS];
+    if (register === 'PORT_ERROR') device.sim.portError.inject(bits);
+    else device.sim.fmeError.latch(register, bits);
+    return `${register} latched 0x${bits.toString(16)}`;
   }
   // The models refuse what their register fields cannot hold.
   if (r.fpgaTemp !== undefined) {

@@ -3,10 +3,11 @@
 import type { SimBlock } from './register-file.js';
 import { DfhReg } from '../dfl/regs/dfh.js';
 import {
-  FME_CAP, FME_ERROR_CAP, FME_INJECT_CATASTROPHIC, FME_INJECT_ERROR_MASK, FME_INJECT_FATAL, FME_INJECT_NONFATAL, FME_PORT_OFST, FmeErrorReg, FmeReg,
+  FME_CAP, FME_ERROR_CAP, FME_INJECT_CATASTROPHIC, FME_INJECT_ERROR_MASK, FME_INJECT_FATAL, FME_INJECT_NONFATAL, FME_PORT_OFST,
+  FME_RAS_CATFAT_INJECTED_CATAST, FME_RAS_CATFAT_INJECTED_FATAL, FME_RAS_NONFAT_INJECTED, FmeErrorReg, FmeReg,
 } from '../dfl/regs/fiu.js';
 import { PR_INTFC_ID_H, PR_INTFC_ID_L } from '../dfl/regs/pr.js';
-import { fieldGet, fieldPrep } from '../util/bitfield.js';
+import { fieldPrep } from '../util/bitfield.js';
 import { parseGuid, FME_GUID } from '../dfl/guid.js';
 
 export interface SimPortLocation {
@@ -63,10 +64,12 @@ export class FmeHeaderBlock implements SimBlock {
 /**
  * FME global error feature (0x4, dfl-fme-error.c): FME_ERROR and PCIE0/1_ERROR latch errors and
  * clear the bits written as 1 (the kernel writes back the value it read); the masks are plain
- * registers; RAS_ERROR_INJECT[2:0] raises a catastrophic (bit 0), fatal (bit 1) or non-fatal
- * (bit 2) RAS error while set, and the first latched FME_ERROR shows in FME_FIRST_ERROR. The
- * feature's MSI-X vector (FME_ERROR_CAP) is raised when an unmasked error latches and when an
- * injection adds a RAS error (the interrupt the kernel hands to DFL_FPGA_FME_ERR_SET_IRQ).
+ * registers. RAS_ERROR_INJECT[2:0] raises, while set, the injected catastrophic (bit 0 ->
+ * RAS_CATFAT_ERROR[11]), fatal (bit 1 -> RAS_CATFAT_ERROR[8]) or non-fatal (bit 2 ->
+ * RAS_NONFAT_ERROR[6]) RAS error (DPDK ifpga_defines.h feature_fme_ras_*error). The first and
+ * second latched FME_ERROR show in FME_FIRST_ERROR / FME_NEXT_ERROR until FME_ERROR is clear again.
+ * The feature's MSI-X vector (FME_ERROR_CAP) is raised when an error latches or is injected that
+ * its mask register does not mask (the interrupt the kernel hands to DFL_FPGA_FME_ERR_SET_IRQ).
  */
 export class FmeGlobalErrorBlock implements SimBlock {
   readonly #cap: bigint;
@@ -76,7 +79,7 @@ export class FmeGlobalErrorBlock implements SimBlock {
     this.#cap = FME_ERROR_CAP.SUPP_INT | fieldPrep(FME_ERROR_CAP.INT_VECT, vector);
     this.#raise = raise;
   }
-  /** Latch error bits as the hardware would (sim faults and tests); unmasked bits raise the error vector. */
+  /** Latch error bits as the hardware would (sim faults, control requests, tests); unmasked new bits raise the error vector. */
   latch(register: 'FME_ERROR' | 'PCIE0_ERROR' | 'PCIE1_ERROR', bits: bigint): void {
     const off = FmeErrorReg[register];
     const before = this.#regs.get(off) ?? 0n;
@@ -88,11 +91,18 @@ export class FmeGlobalErrorBlock implements SimBlock {
       else if (!this.#regs.get(FmeErrorReg.FME_NEXT_ERROR)) this.#regs.set(FmeErrorReg.FME_NEXT_ERROR, bits);
     }
   }
+  /** RAS_CATFAT_ERROR and RAS_NONFAT_ERROR as the injection bits make them. */
+  #ras(inject: bigint): { catFatal: bigint; nonFatal: bigint } {
+    return {
+      catFatal: (inject & FME_INJECT_CATASTROPHIC ? FME_RAS_CATFAT_INJECTED_CATAST : 0n) | (inject & FME_INJECT_FATAL ? FME_RAS_CATFAT_INJECTED_FATAL : 0n),
+      nonFatal: inject & FME_INJECT_NONFATAL ? FME_RAS_NONFAT_INJECTED : 0n,
+    };
+  }
   read64(rel: number): bigint {
     if (rel === FME_ERROR_CAP.OFFSET) return this.#cap;
-    const inject = this.#regs.get(FmeErrorReg.RAS_ERROR_INJECT) ?? 0n;
-    if (rel === FmeErrorReg.RAS_CATFAT_ERROR) return inject & (FME_INJECT_CATASTROPHIC | FME_INJECT_FATAL);
-    if (rel === FmeErrorReg.RAS_NONFAT_ERROR) return fieldGet(FME_INJECT_NONFATAL, inject);
+    const ras = this.#ras(this.#regs.get(FmeErrorReg.RAS_ERROR_INJECT) ?? 0n);
+    if (rel === FmeErrorReg.RAS_CATFAT_ERROR) return ras.catFatal;
+    if (rel === FmeErrorReg.RAS_NONFAT_ERROR) return ras.nonFatal;
     return this.#regs.get(rel) ?? 0n;
   }
   write64(rel: number, value: bigint): void {
@@ -116,9 +126,12 @@ export class FmeGlobalErrorBlock implements SimBlock {
         this.#regs.set(rel, value);
         return;
       case FmeErrorReg.RAS_ERROR_INJECT: {
-        const before = this.#regs.get(rel) ?? 0n;
+        const before = this.#ras(this.#regs.get(rel) ?? 0n);
         this.#regs.set(rel, value & FME_INJECT_ERROR_MASK);
-        if ((value & FME_INJECT_ERROR_MASK & ~before) !== 0n) this.#raise();
+        const after = this.#ras(value);
+        const newCatFatal = after.catFatal & ~before.catFatal & ~(this.#regs.get(FmeErrorReg.RAS_CATFAT_ERROR_MASK) ?? 0n);
+        const newNonFatal = after.nonFatal & ~before.nonFatal & ~(this.#regs.get(FmeErrorReg.RAS_NONFAT_ERROR_MASK) ?? 0n);
+        if ((newCatFatal | newNonFatal) !== 0n) this.#raise();
         return;
       }
       default: // read-only registers ignore writes

@@ -42,7 +42,7 @@ describe('card events on the in-process sim', () => {
     expect(events.sources).toEqual({ fme: 'interrupt', port0: 'interrupt', thermal: 'poll', power: 'poll' });
     injectFmeErrors(card.fme!, 0b001);
     const e = await nextEvent(events);
-    expect(e).toMatchObject({ type: 'error', source: 'fme', via: 'interrupt', errors: { catFatalErrors: 1n, injectErrors: 1n } });
+    expect(e).toMatchObject({ type: 'error', source: 'fme', via: 'interrupt', errors: { catFatalErrors: 0x800n, injectErrors: 1n } });
     expect(dev.sim.raised[SimVector.FME_ERROR]).toBe(1);
   });
 
@@ -156,7 +156,7 @@ describe('card events over vfio-user (a served sim in another process)', () => {
       using events = card.events({ pollMs: 20 });
       expect(events.sources).toMatchObject({ fme: 'interrupt', port0: 'interrupt', thermal: 'poll' });
       injectFmeErrors(card.fme!, 0b100);
-      expect(await nextEvent(events, 10_000)).toMatchObject({ type: 'error', source: 'fme', via: 'interrupt', errors: { nonFatalErrors: 1n } });
+      expect(await nextEvent(events, 10_000)).toMatchObject({ type: 'error', source: 'fme', via: 'interrupt', errors: { nonFatalErrors: 0x40n } });
       child.stdin!.write('{"fpgaTemp":99}\n');
       expect(JSON.parse(await next())).toEqual({ ok: true, done: 'fpga temperature 99 C' });
       expect(await nextEvent(events, 10_000)).toEqual({ type: 'power-thermal', alarm: 'temp-max', tripped: true, value: 99, threshold: 90, via: 'poll' });

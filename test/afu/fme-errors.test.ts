@@ -23,8 +23,11 @@ describe('FME global errors (dfl-fme-error.c)', () => {
     expect(ref.region.read64(ref.csrOffset + FmeErrorReg.FME_ERROR_MASK) & FME_MBP_ERROR).toBe(0n);
     expect(ref.region.read64(ref.csrOffset + FmeErrorReg.PCIE0_ERROR_MASK)).toBe(0n);
 
+    // Injected catastrophic -> RAS_CATFAT_ERROR[11], non-fatal -> RAS_NONFAT_ERROR[6] (DPDK ifpga_defines.h).
     injectFmeErrors(fme, 0b101);
-    expect(readFmeErrors(fme)).toMatchObject({ injectErrors: 5n, catFatalErrors: 1n, nonFatalErrors: 1n });
+    expect(readFmeErrors(fme)).toMatchObject({ injectErrors: 5n, catFatalErrors: 0x800n, nonFatalErrors: 0x40n });
+    injectFmeErrors(fme, 0b010);
+    expect(readFmeErrors(fme)).toMatchObject({ injectErrors: 2n, catFatalErrors: 0x100n, nonFatalErrors: 0n });
     injectFmeErrors(fme, 0);
     expect(readFmeErrors(fme)).toMatchObject({ injectErrors: 0n, catFatalErrors: 0n, nonFatalErrors: 0n });
     expect(() => injectFmeErrors(fme, 8)).toThrow(expect.objectContaining({ code: 'EINVAL' }) as Error);
@@ -36,7 +39,7 @@ describe('FME global errors (dfl-fme-error.c)', () => {
     const text = run(['sim:n3000', '--inject', '4']);
     expect(text.status, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/\/\/\*\*\*\*\*\* FME ERRORS \*\*\*\*\*\*\/\/\n {2}register +value\n {2}Errors +0x0\n/);
-    expect(text.stdout).toMatch(/Nonfatal Errors +0x1\n/);
+    expect(text.stdout).toMatch(/Nonfatal Errors +0x40\n/);
     expect(text.stdout).toMatch(/PORT 0 ERRORS/);
     const json = JSON.parse(run(['sim:n3000', '--clear', '--json']).stdout) as { fme: Record<string, string>; ports: { port: number }[]; cleared: unknown };
     expect(json.fme.fmeErrors).toBe('0x0');

@@ -20,6 +20,12 @@ import type { Feature } from '../../src/dfl/feature.js';
 import { buildSimGbs } from '../../src/sim-gbs.js';
 import { SIM_AFU_GUID, SIM_BITSTREAM_ID, SIM_BITSTREAM_MD, SIM_PR_INTERFACE_ID } from '../../src/sim/identity.js';
 import { SIM_AFU_MMIO_SIZE, SIM_USER_INTERRUPTS } from '../../src/sim/sim-card.js';
+import { clearFmeErrors, injectFmeErrors, readFmeErrors, type FmeErrors } from '../../src/afu/fme-errors.js';
+import type { Fme } from '../../src/afu/fme.js';
+import type { Port } from '../../src/afu/port.js';
+import type { CardEvent } from '../../src/afu/events.js';
+import { VfiokitError } from '../../src/errors.js';
+import { hex } from '../../src/util/bytes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -62,6 +68,8 @@ export interface CardExpect {
   resetFault?: boolean;
   /** What vfiokit reads from the FME thermal/power features and the port of the same card (thermalExpect). */
   thermal: ThermalExpect;
+  /** What vfiokit reads from the FME global error and port error features through the same steps (errorsExpect). */
+  errors: ErrorsExpect;
 }
 
 /** One step of the thermal check: a sim control request, then what the kernel must show. */
@@ -96,6 +104,34 @@ export interface BmcExpect {
   sensors: { channel: string; label: string; files: Record<string, number | 'ENODATA'> }[];
   /** security/*: root entry hash per area (hex, null = not programmed), canceled CSK IDs, flash_count. */
   security: { rootEntryHash: Record<SecurityArea, string | null>; canceledCsks: Record<SecurityArea, number[]>; flashCount: number };
+}
+
+/**
+ * The kernel's error files and what vfiokit reads from the registers behind them, as "0x.." strings:
+ * dfl-fme.N/errors/<file> (dfl-fme-error.c) and dfl-port.N/errors/<file> (dfl-afu-error.c).
+ */
+export interface ErrorReading { fme: Record<string, string>; port: Record<string, string> }
+
+/** A sim control request that latches error bits (src/sim/control.ts). */
+export type ErrorControl = Partial<Record<'fmeError' | 'pcie0Error' | 'pcie1Error' | 'portError', string>>;
+
+export interface ErrorsExpect {
+  initial: ErrorReading;
+  /** Errors latched one control request after another (first_error / next_error follow the order). */
+  latched: { control: ErrorControl; reading: ErrorReading }[];
+  /** errors/inject_errors (RAS_ERROR_INJECT[2:0]) written with each value; the last is 0. */
+  injected: { inject: number; reading: ErrorReading }[];
+  /** After writing back fme_errors, pcie0_errors, pcie1_errors and the port's errors (clearFmeErrors, Port.clearErrors). */
+  cleared: ErrorReading;
+  /** A port error latched, the card heated into AP6: the clear is refused with `refused`; cooled: it succeeds. */
+  ap6: {
+    control: ErrorControl; hot: { fpgaTemp: number }; cool: { fpgaTemp: number };
+    powerState: number; refused: string; whileHot: ErrorReading; afterClear: ErrorReading;
+    /** The port once its AP events are cleared. */
+    power: { powerState: number; ap1Event: boolean; ap2Event: boolean };
+  };
+  /** An error latched with the feature's interrupt armed: vfiokit's event (via 'interrupt') and its reading; then cleared. */
+  irq: { source: 'fme' | 'port'; control: ErrorControl; via: string; reading: ErrorReading; cleared: ErrorReading }[];
 }
 
 export interface LaneExpect { cards: CardExpect[] }
@@ -147,18 +183,25 @@ export function laneCards(lane: 'dfl' | 'card'): CardSpec[] {
   return [{ label: 'card0', url: `sim:n3000?${fast}&bmcFault=auth-fail`, slot: 4 }];
 }
 
+/** Run `fn` on a fresh instance of the sim card at `url` (its FME and port 0), closed afterwards. */
+async function withFreshCard<T>(url: string, fn: (c: { dev: SimDevice; card: Card; fme: Fme; port: Port }) => T | Promise<T>): Promise<T> {
+  const dev = await openDevice(url);
+  try {
+    if (!(dev instanceof SimDevice)) throw new Error(`${url} is not a sim card`);
+    const card = Card.discover(dev);
+    return await fn({ dev, card, fme: card.fme!, port: card.ports[0]! });
+  } finally {
+    dev.close();
+  }
+}
+
 /**
  * The thermal check's expectations, from vfiokit driving a fresh instance of the card (same URL)
  * through the same steps: heat past threshold 1, past threshold 2, cool to power-up, clear the
  * port's AP events; and power1_max set below the consumption.
  */
-export async function thermalExpect(url: string): Promise<ThermalExpect> {
-  const dev = await openDevice(url);
-  try {
-    if (!(dev instanceof SimDevice)) throw new Error(`${url} is not a sim card`);
-    const card = Card.discover(dev);
-    const fme = card.fme!;
-    const port = card.ports[0]!;
+export function thermalExpect(url: string): Promise<ThermalExpect> {
+  return withFreshCard(url, ({ dev, fme, port }) => {
     const status = (): ThermalStep['port'] => {
       const { powerState, ap1Event, ap2Event } = port.status;
       return { powerState, ap1Event, ap2Event };
@@ -174,9 +217,91 @@ export async function thermalExpect(url: string): Promise<ThermalExpect> {
     const watts = fme.power().consumedW - 8;
     const powerMax = { watts, hwmon: fme.setPowerThresholds({ maxW: watts }).hwmon };
     return { thermal: thermal.hwmon, power, steps, cleared: { powerState, ap1Event, ap2Event }, powerMax };
-  } finally {
-    dev.close();
-  }
+  });
+}
+
+/** The FME's errors/ files and the FmeErrors field each shows (dfl-fme-error.c fme_global_err_attrs). */
+const FME_ERROR_FILES = {
+  fme_errors: 'fmeErrors', pcie0_errors: 'pcie0Errors', pcie1_errors: 'pcie1Errors', nonfatal_errors: 'nonFatalErrors',
+  catfatal_errors: 'catFatalErrors', inject_errors: 'injectErrors', first_error: 'firstError', next_error: 'nextError',
+} as const satisfies Record<string, keyof FmeErrors>;
+
+function errorReading(fme: Fme, port: Port): ErrorReading {
+  const f = readFmeErrors(fme);
+  const p = port.readErrors();
+  return { fme: Object.fromEntries(Object.entries(FME_ERROR_FILES).map(([file, key]) => [file, hex(f[key])])), port: { errors: hex(p.errors), first_error: hex(p.firstError) } };
+}
+
+/** The error steps of the dfl lane, in order (the guest applies the same through hostControl and sysfs). */
+export const LANE_ERROR_STEPS = {
+  latched: [{ fmeError: '0x1' }, { fmeError: '0x20' }, { pcie0Error: '0x8000000000000002' }, { pcie1Error: '0x80' }, { portError: '0x100000000' }, { portError: '0x1' }] as ErrorControl[],
+  injected: [0x1, 0x2, 0x4, 0x7, 0],
+  ap6: { portError: '0x4000000000000' } as ErrorControl, // PORT_ERROR[50] AP6 event (DPDK ifpga_defines.h feature_port_err_key ap6_event)
+  irq: [{ source: 'fme', control: { fmeError: '0x2' } }, { source: 'port', control: { portError: '0x10000' } }] as { source: 'fme' | 'port'; control: ErrorControl }[],
+};
+
+/**
+ * The error check's expectations, from vfiokit driving a fresh instance of the card (same URL)
+ * through the lane's steps: latch errors as the hardware would, inject RAS errors, clear them the
+ * kernel's way, try to clear a port error in AP6 and after cooling down, and take each error
+ * feature's interrupt on its armed MSI-X vector.
+ */
+export function errorsExpect(url: string): Promise<ErrorsExpect> {
+  return withFreshCard(url, async ({ dev, card, fme, port }) => {
+    const reading = (): ErrorReading => errorReading(fme, port);
+    const initial = reading();
+    const latched = LANE_ERROR_STEPS.latched.map((control) => {
+      applySimControl(dev, control);
+      return { control, reading: reading() };
+    });
+    const injected = LANE_ERROR_STEPS.injected.map((inject) => {
+      injectFmeErrors(fme, inject);
+      return { inject, reading: reading() };
+    });
+    clearFmeErrors(fme);
+    port.clearErrors();
+    const cleared = reading();
+
+    const thresholds = fme.thermal().thresholds!;
+    const hot = { fpgaTemp: thresholds.critC + 1 };
+    const cool = { fpgaTemp: fme.thermal().temperatureC };
+    applySimControl(dev, LANE_ERROR_STEPS.ap6);
+    applySimControl(dev, hot);
+    const powerState = port.status.powerState;
+    let refused = 'accepted';
+    try {
+      port.clearErrors();
+    } catch (err) {
+      if (!(err instanceof VfiokitError)) throw err;
+      refused = err.code;
+    }
+    const whileHot = reading();
+    applySimControl(dev, cool);
+    port.clearErrors();
+    const afterClear = reading();
+    const { powerState: ps, ap1Event, ap2Event } = port.clearPowerEvents();
+
+    const irq: ErrorsExpect['irq'] = [];
+    for (const step of LANE_ERROR_STEPS.irq) {
+      using events = card.events({ pollMs: 60_000 });
+      if (events.sources[step.source === 'fme' ? 'fme' : 'port0'] !== 'interrupt') throw new Error(`${url}: vfiokit watches the ${step.source} errors by ${String(events.sources[step.source === 'fme' ? 'fme' : 'port0'])}, not by interrupt`);
+      const heard = new Promise<CardEvent>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${url}: no ${step.source} error event within 10 s`)), 10_000);
+        events.on('error', (e) => {
+          if (e.source !== step.source) return;
+          clearTimeout(timer);
+          resolve(e);
+        });
+      });
+      applySimControl(dev, step.control);
+      const event = await heard;
+      const r = reading();
+      if (step.source === 'fme') clearFmeErrors(fme);
+      else port.clearErrors();
+      irq.push({ ...step, via: event.via, reading: r, cleared: reading() });
+    }
+    return { initial, latched, injected, cleared, ap6: { control: LANE_ERROR_STEPS.ap6, hot, cool, powerState, refused, whileHot, afterClear, power: { powerState: ps, ap1Event, ap2Event } }, irq };
+  });
 }
 
 function walked(features: Feature[]): WalkedFeature[] {
@@ -272,6 +397,7 @@ export async function serveCards(lane: 'dfl' | 'card', dir: string): Promise<Ser
         ...(spec.resetFault ? { resetFault: true } : {}),
         ...(spec.bmcOnly ? { bmcOnly: true } : {}),
         thermal: await thermalExpect(spec.url),
+        errors: await errorsExpect(spec.url),
       });
     }
   } catch (err) {

@@ -17,6 +17,8 @@ import { openBmc } from '../../src/afu/bmc/bmc.js';
 import { buildSignedImage, patternPayload } from '../../src/afu/image/image-writer.js';
 import { VirtualClock } from '../../src/util/clock.js';
 import type { SimDevice } from '../../src/sim/sim-device.js';
+import { SimVector } from '../../src/sim/sim-card.js';
+import { readFmeErrors } from '../../src/afu/fme-errors.js';
 
 describe('sim control requests', () => {
   it('arm and clear a card fault: the port reset ACK then never comes', async () => {
@@ -49,6 +51,38 @@ describe('sim control requests', () => {
     expect(applySimControl(dev, { bmcFault: 'auth-fail', on: false })).toBe('BMC fault auth-fail cleared');
     expect((await bmc.update.flash(image)).state).toBe('DONE');
     expect(simBmcOf(dev.sim.context)!.max10.counters).toMatchObject({ updatesDone: 2, updatesFailed: 1 });
+  });
+
+  it('latches FME, PCIe and port errors as the hardware detects them: readable, cleared only by writing back, raising the error vectors', () => {
+    using dev = createSimCard('n3000');
+    const card = Card.discover(dev);
+    const port = card.port(0)!;
+    expect(applySimControl(dev, { fmeError: '0x1' })).toBe('FME_ERROR latched 0x1');
+    applySimControl(dev, { fmeError: 0x20 });
+    // 64-bit values travel as strings (JSON numbers lose the bits above 2^53).
+    expect(applySimControl(dev, { pcie0Error: '0x8000000000000002' })).toBe('PCIE0_ERROR latched 0x8000000000000002');
+    applySimControl(dev, { pcie1Error: '128' });
+    expect(readFmeErrors(card.fme!)).toMatchObject({ fmeErrors: 0x21n, firstError: 0x1n, nextError: 0x20n, pcie0Errors: 0x8000000000000002n, pcie1Errors: 0x80n });
+    expect(dev.sim.raised[SimVector.FME_ERROR]).toBe(4);
+    expect(applySimControl(dev, { portError: '0x100000000' })).toBe('PORT_ERROR latched 0x100000000');
+    applySimControl(dev, { portError: '0x1' });
+    expect(port.readErrors()).toEqual({ errors: 0x100000001n, firstError: 0x100000000n });
+    expect(dev.sim.raised[SimVector.PORT_ERROR]).toBe(2);
+    expect(port.clearErrors()).toEqual({ errors: 0x100000001n, firstError: 0x100000000n });
+    expect(port.readErrors()).toEqual({ errors: 0n, firstError: 0n });
+  });
+
+  it('refuses error values that are not non-zero 64-bit numbers, and "on": false for them', () => {
+    using dev = createSimCard('n3000');
+    for (const [bad, re] of [
+      [{ fmeError: '0x' }, /"fmeError" must be the error bits to latch/], [{ portError: -1 }, /"portError" must be/],
+      [{ pcie0Error: 0 }, /"pcie0Error" must be/], [{ pcie1Error: '0x10000000000000000' }, /non-zero 64-bit/],
+      [{ fmeError: 1.5 }, /must be/], [{ fmeError: 2 ** 60 }, /must be/], [{ fmeError: 'ff' }, /must be/],
+      [{ portError: '0x1', on: false }, /no "on": false/], [{ portError: '0x1', fmeError: '0x1' }, /exactly one/],
+    ] as [unknown, RegExp][]) {
+      expect(() => applySimControl(dev, bad)).toThrow(expect.objectContaining({ code: 'EARG_SIM_CONTROL', message: expect.stringMatching(re) as string }) as Error);
+    }
+    expect(readFmeErrors(Card.discover(dev).fme!)).toMatchObject({ fmeErrors: 0n, pcie0Errors: 0n, pcie1Errors: 0n });
   });
 
   it('refuses malformed requests with a typed error that says what is allowed', () => {

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { createSimCard } from '../../src/sim/sim-device.js';
 import { Card } from '../../src/afu/card.js';
-import { FmeErrorReg, FME_ERROR_CAP } from '../../src/dfl/regs/fiu.js';
+import { FmeErrorReg, FME_ERROR_CAP, FME_RAS_CATFAT_INJECTED_CATAST, FME_RAS_CATFAT_INJECTED_FATAL, FME_RAS_NONFAT_INJECTED } from '../../src/dfl/regs/fiu.js';
+import { SimVector } from '../../src/sim/sim-card.js';
 import { FmeFeatureId } from '../../src/dfl/names.js';
 
 describe('sim FME global error feature', () => {
@@ -25,5 +26,27 @@ describe('sim FME global error feature', () => {
     const cap = bar.read64(at(FME_ERROR_CAP.OFFSET));
     bar.write64(at(FME_ERROR_CAP.OFFSET), 0n);
     expect(bar.read64(at(FME_ERROR_CAP.OFFSET))).toBe(cap);
+  });
+
+  it('an injection shows as the injected RAS error bits while set and raises the error vector unless its RAS mask masks it (DPDK ifpga_defines.h)', () => {
+    using dev = createSimCard('n3000');
+    const fme = Card.discover(dev).allFeatures().find((f) => f.type === 'private' && f.id === FmeFeatureId.GLOBAL_ERROR)!;
+    const bar = dev.region(0);
+    const at = (r: number): number => fme.offset + r;
+    const ras = (): [bigint, bigint] => [bar.read64(at(FmeErrorReg.RAS_CATFAT_ERROR)), bar.read64(at(FmeErrorReg.RAS_NONFAT_ERROR))];
+    bar.write64(at(FmeErrorReg.RAS_ERROR_INJECT), 0b001n);
+    expect(ras()).toEqual([FME_RAS_CATFAT_INJECTED_CATAST, 0n]);
+    expect(dev.sim.raised[SimVector.FME_ERROR]).toBe(1);
+    bar.write64(at(FmeErrorReg.RAS_ERROR_INJECT), 0b111n);
+    expect(ras()).toEqual([FME_RAS_CATFAT_INJECTED_CATAST | FME_RAS_CATFAT_INJECTED_FATAL, FME_RAS_NONFAT_INJECTED]);
+    expect(dev.sim.raised[SimVector.FME_ERROR]).toBe(2);
+    bar.write64(at(FmeErrorReg.RAS_ERROR_INJECT), 0n);
+    expect(ras()).toEqual([0n, 0n]);
+    // Masked (as dfl-fme-error.c fme_err_mask(dev, true) leaves them at uinit): no interrupt.
+    bar.write64(at(FmeErrorReg.RAS_CATFAT_ERROR_MASK), 0xffff_ffff_ffff_ffffn);
+    bar.write64(at(FmeErrorReg.RAS_NONFAT_ERROR_MASK), 0xffff_ffff_ffff_ffffn);
+    bar.write64(at(FmeErrorReg.RAS_ERROR_INJECT), 0b111n);
+    expect(ras()).toEqual([FME_RAS_CATFAT_INJECTED_CATAST | FME_RAS_CATFAT_INJECTED_FATAL, FME_RAS_NONFAT_INJECTED]);
+    expect(dev.sim.raised[SimVector.FME_ERROR]).toBe(2);
   });
 });

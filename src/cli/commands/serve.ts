@@ -69,7 +69,9 @@ options:
                    clients that connect while one is served are answered EBUSY (they retry)
   --control        (sim cards) read JSON requests on stdin, one a line, that arm or clear faults
                    while a client drives the card: {"fault":"reset-ack","on":true},
-                   {"prFault":"crc","on":false}, {"bmcFault":"auth-fail"}; each is answered on stdout with {"ok":true,...}
+                   {"prFault":"crc","on":false}, {"bmcFault":"auth-fail"}, set readings ({"fpgaTemp":95}, {"fpgaPower":40})
+                   or latch errors ({"fmeError":"0x2"}, {"pcie0Error":..}, {"pcie1Error":..},
+                   {"portError":"0x4"}); each is answered on stdout with {"ok":true,...}
                    or {"ok":false,"error":...}. The server stops when stdin closes (its
                    controller went away)
   --json           print {"socket", "device", "pid"} once listening

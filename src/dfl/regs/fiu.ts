@@ -187,6 +187,14 @@ export const FME_INJECT_ERROR_MASK = genmask64(2, 0);
 export const FME_INJECT_CATASTROPHIC = bit64(0);
 export const FME_INJECT_FATAL = bit64(1);
 export const FME_INJECT_NONFATAL = bit64(2);
+// What an injection shows in the RAS status registers (DPDK ifpga_defines.h; the kernel prints
+// the registers unnamed):
+/** RAS_NONFAT_ERROR[6]: injected non-fatal error (feature_fme_ras_nonfaterror injected_nonfata_err). */
+export const FME_RAS_NONFAT_INJECTED = bit64(6);
+/** RAS_CATFAT_ERROR[8]: injected fatal error (feature_fme_ras_catfaterror inject_fata_err). */
+export const FME_RAS_CATFAT_INJECTED_FATAL = bit64(8);
+/** RAS_CATFAT_ERROR[11]: injected catastrophic error (feature_fme_ras_catfaterror injected_catast_err). */
+export const FME_RAS_CATFAT_INJECTED_CATAST = bit64(11);
 
 /** FME global error capability register (dfl.h FME_ERROR_CAP and fields). */
 export const FME_ERROR_CAP = {

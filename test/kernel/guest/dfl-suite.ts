@@ -22,7 +22,7 @@ import { O_RDWR, POLLIN } from '../../../src/sys/constants.js';
 import { isSysError } from '../../../src/sys/sys-error.js';
 import { getLe32, getLe64, putLe32, putLe64 } from '../../../src/util/bytes.js';
 import { fpgaDfl as U, fpgaDflLayouts as L } from '../fpga-dfl-uapi.js';
-import type { CardExpect, LaneExpect } from '../card-lane.js';
+import type { CardExpect, ErrorReading, LaneExpect } from '../card-lane.js';
 import { check, finish, hex, run } from './harness.js';
 import { hostControl } from './host-control.js';
 
@@ -214,6 +214,161 @@ async function thermalTests(card: CardExpect, fme: string, port: string): Promis
   });
 }
 
+/** What writing `value` to a sysfs file gave: 'ok' or the errno name. */
+function writeErrno(file: string, value: string): string {
+  try {
+    fs.writeFileSync(file, value);
+    return 'ok';
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+}
+
+/** Every errors/ file of the FME and the port named in `want` (vfiokit's reading), compared as numbers. */
+function checkErrors(fme: string, port: string, want: ErrorReading): string {
+  const bad: string[] = [];
+  const shown: string[] = [];
+  for (const [dev, files] of [[fme, want.fme], [port, want.port]] as const) {
+    for (const [file, value] of Object.entries(files)) {
+      const got = attr(dev, `errors/${file}`);
+      if (BigInt(got) !== BigInt(value)) bad.push(`${dev} errors/${file} ${got} (vfiokit ${value})`);
+      else if (BigInt(value) !== 0n) shown.push(`${file} ${got}`);
+    }
+  }
+  check(bad.length === 0, bad.join('; '));
+  return shown.join(', ') || 'all 0';
+}
+
+/** Wait up to `ms` for the eventfd and read all it counted (0 if nothing came). */
+function drainEventfd(fd: number, ms: number): number {
+  let n = 0;
+  for (let got = waitEventfd(fd, ms); got > 0; got = waitEventfd(fd, 0)) n += got;
+  return n;
+}
+
+/**
+ * The FME global error (0x4) and port error (0x10) features judged by the kernel: errors latched
+ * in the served card at run time (sim control fmeError/pcie0Error/pcie1Error/portError) and RAS
+ * errors injected through errors/inject_errors must show in every errors/ file as vfiokit reads
+ * the registers of a fresh instance taken through the same steps (card-lane.ts errorsExpect);
+ * the kernel clears them only when given the current value (dfl-fme-error.c fme_errors_store,
+ * pcie0_errors_store, pcie1_errors_store; dfl-afu-error.c afu_port_err_clear), not in AP6; and
+ * DFL_FPGA_FME_ERR_SET_IRQ / DFL_FPGA_PORT_ERR_SET_IRQ eventfds fire when an error latches.
+ */
+async function errorTests(card: CardExpect, fme: string, port: string): Promise<void> {
+  const tag = card.label;
+  const e = card.errors;
+  const sys = (dev: string, file: string): string => `/sys/bus/platform/devices/${dev}/errors/${file}`;
+  await run(`${tag}: errors latched in the card show in the FME's fme_errors/pcie0_errors/pcie1_errors/first_error/next_error and the port's errors/first_error as vfiokit reads them`, async () => {
+    checkErrors(fme, port, e.initial);
+    let last = '';
+    for (const step of e.latched) {
+      await hostControl({ card: tag, ...step.control });
+      last = checkErrors(fme, port, step.reading);
+    }
+    return `${e.latched.length} latches: ${last}`;
+  });
+
+  await run(`${tag}: errors/inject_errors raises the injected RAS errors in nonfatal_errors/catfatal_errors as vfiokit reads them (RAS_ERROR_INJECT)`, () => {
+    const shown: string[] = [];
+    try {
+      for (const step of e.injected) {
+        fs.writeFileSync(sys(fme, 'inject_errors'), `0x${step.inject.toString(16)}`);
+        checkErrors(fme, port, step.reading);
+        shown.push(`${step.inject}: nonfatal ${attr(fme, 'errors/nonfatal_errors')} catfatal ${attr(fme, 'errors/catfatal_errors')}`);
+      }
+    } finally {
+      fs.writeFileSync(sys(fme, 'inject_errors'), '0');
+    }
+    return shown.join('; ');
+  });
+
+  await run(`${tag}: clearing errors through the kernel: a value other than the current one is EINVAL, the current one clears (fme_errors_store, pcie0/1_errors_store, afu_port_err_clear)`, () => {
+    const done: string[] = [];
+    for (const [dev, file] of [[fme, 'fme_errors'], [fme, 'pcie0_errors'], [fme, 'pcie1_errors'], [port, 'errors']] as const) {
+      const current = BigInt(attr(dev, `errors/${file}`));
+      check(current !== 0n, `${dev} errors/${file} is already 0: nothing latched to clear`);
+      const wrong = writeErrno(sys(dev, file), `0x${(current ^ 1n).toString(16)}`);
+      check(wrong === 'EINVAL' && BigInt(attr(dev, `errors/${file}`)) === current, `${file}: writing 0x${(current ^ 1n).toString(16)} gave ${wrong}, now ${attr(dev, `errors/${file}`)}`);
+      const right = writeErrno(sys(dev, file), `0x${current.toString(16)}`);
+      check(right === 'ok', `${file}: writing back 0x${current.toString(16)} gave ${right}`);
+      done.push(`${file} 0x${current.toString(16)}`);
+    }
+    checkErrors(fme, port, e.cleared);
+    return `cleared ${done.join(', ')}; wrong values EINVAL`;
+  });
+
+  await run(`${tag}: in power state AP6 the kernel refuses to clear port errors (${e.ap6.refused}, as vfiokit); cooled down it clears them (dfl-afu-error.c afu_port_err_clear)`, async () => {
+    const file = sys(port, 'errors');
+    try {
+      await hostControl({ card: tag, ...e.ap6.control });
+      await hostControl({ card: tag, ...e.ap6.hot });
+      const state = Number(attr(port, 'power_state'));
+      check(state === e.ap6.powerState, `power_state ${state} at ${e.ap6.hot.fpgaTemp} C, vfiokit ${e.ap6.powerState}`);
+      const current = attr(port, 'errors/errors');
+      // The refusal is afu_port_err_clear's AP6 branch, which says so in the kernel log.
+      const ap6Said = (): number => execFileSync('dmesg', { encoding: 'utf8' }).split('\n').filter((l) => l.includes('Could not clear errors, device in AP6 state')).length;
+      const said = ap6Said();
+      const hot = writeErrno(file, current);
+      check(hot === e.ap6.refused, `writing back ${current} in AP6 gave ${hot}, vfiokit's clear ${e.ap6.refused}`);
+      check(ap6Said() === said + 1, 'the kernel did not log "Could not clear errors, device in AP6 state."');
+      checkErrors(fme, port, e.ap6.whileHot);
+      await hostControl({ card: tag, ...e.ap6.cool });
+      const cool = writeErrno(file, current);
+      check(cool === 'ok', `writing back ${current} after cooling to ${e.ap6.cool.fpgaTemp} C gave ${cool}`);
+      checkErrors(fme, port, e.ap6.afterClear);
+      return `errors ${current}: ${hot} at power_state ${state}, cleared at ${e.ap6.cool.fpgaTemp} C`;
+    } finally {
+      await hostControl({ card: tag, ...e.ap6.cool });
+      fs.writeFileSync(`/sys/bus/platform/devices/${port}/ap1_event`, '1');
+      fs.writeFileSync(`/sys/bus/platform/devices/${port}/ap2_event`, '1');
+      const got = portPower(port);
+      check(JSON.stringify(got) === JSON.stringify(e.ap6.power), `port after restoring ${JSON.stringify(got)}, vfiokit ${JSON.stringify(e.ap6.power)}`);
+    }
+  });
+
+  for (const step of e.irq) {
+    const dev = step.source === 'fme' ? fme : port;
+    const request = step.source === 'fme' ? U.DFL_FPGA_FME_ERR_SET_IRQ : U.DFL_FPGA_PORT_ERR_SET_IRQ;
+    const name = step.source === 'fme' ? 'DFL_FPGA_FME_ERR_SET_IRQ' : 'DFL_FPGA_PORT_ERR_SET_IRQ';
+    await run(`${tag}: ${name}: a latched ${step.source} error fires the eventfd (vfiokit took it ${step.via === 'interrupt' ? 'on its interrupt' : `by ${step.via}`}); count 0 is EINVAL; fd -1 disarms`, async () => {
+      const fd = open(`/dev/${dev}`, O_RDWR);
+      const efd = createEventfd();
+      try {
+        check(step.via === 'interrupt', `vfiokit saw the ${step.source} error by ${step.via}, not by its interrupt`);
+        const none = Buffer.alloc(L.dfl_fpga_irq_set.size);
+        const zero = ioctlErrno(fd, request, none);
+        check(zero === 'EINVAL', `${name} with count 0 returned ${zero} (dfl.c dfl_feature_ioctl_set_irq: EINVAL)`);
+        setIrq(fd, request, 0, [efd]);
+        // A vector raised before it was armed (the injections above) may still arrive when the kernel unmasks it.
+        const stale = drainEventfd(efd, 500);
+        await hostControl({ card: tag, ...step.control });
+        const n = drainEventfd(efd, 10000);
+        check(n >= 1, `no event within 10 s of latching ${JSON.stringify(step.control)}`);
+        const shown = checkErrors(fme, port, step.reading);
+        const file = step.source === 'fme' ? 'fme_errors' : 'errors';
+        const clear = (): void => {
+          const current = attr(dev, `errors/${file}`);
+          const r = writeErrno(sys(dev, file), current);
+          check(r === 'ok', `writing back ${file} ${current} gave ${r}`);
+          checkErrors(fme, port, step.cleared);
+        };
+        clear();
+        // fpga-dfl.h: a negative evtfd unsets the trigger; the same error latched again reaches no eventfd.
+        setIrq(fd, request, 0, [-1]);
+        await hostControl({ card: tag, ...step.control });
+        const after = drainEventfd(efd, 1000);
+        clear();
+        check(after === 0, `${after} event(s) after disarming`);
+        return `${n} event(s) (${stale} stale before arming), ${shown}; cleared; disarmed: none`;
+      } finally {
+        close(efd);
+        close(fd);
+      }
+    });
+  }
+}
+
 async function cardTests(card: CardExpect, primary: boolean): Promise<void> {
   const tag = card.label;
   const fme = platformDevice(card.bdf, 'fme');
@@ -266,10 +421,8 @@ async function cardTests(card: CardExpect, primary: boolean): Promise<void> {
       check(attr(fme, 'ports_num') === '1', `ports_num ${attr(fme, 'ports_num')}`);
       check(BigInt(attr(fme, 'bitstream_id')) === BigInt(card.bitstreamId), `bitstream_id ${attr(fme, 'bitstream_id')} != ${card.bitstreamId}`);
       check(BigInt(attr(fme, 'bitstream_metadata')) === BigInt(card.bitstreamMd), `bitstream_metadata ${attr(fme, 'bitstream_metadata')}`);
-      for (const e of ['errors/fme_errors', 'errors/pcie0_errors', 'errors/pcie1_errors', 'errors/nonfatal_errors', 'errors/catfatal_errors', 'errors/first_error']) {
-        check(BigInt(attr(fme, e)) === 0n, `${e} = ${attr(fme, e)}`);
-      }
-      return `bitstream_id ${attr(fme, 'bitstream_id')}, metadata ${attr(fme, 'bitstream_metadata')}, errors clear`;
+      const errors = checkErrors(fme, port, card.errors.initial);
+      return `bitstream_id ${attr(fme, 'bitstream_id')}, metadata ${attr(fme, 'bitstream_metadata')}, errors ${errors} (vfiokit's reading)`;
     });
 
     await run(`${tag}: FME errors/inject_errors writes RAS_ERROR_INJECT[2:0] and reads it back; other bits are EINVAL (dfl-fme-error.c)`, () => {
@@ -285,6 +438,7 @@ async function cardTests(card: CardExpect, primary: boolean): Promise<void> {
     });
 
     await thermalTests(card, fme, port);
+    await errorTests(card, fme, port);
 
     await run(`${tag}: fpga_region compat_id is the card's PR interface ID; fpga_manager is the DFL FME manager`, () => {
       const regions = fs.readdirSync('/sys/class/fpga_region');
@@ -299,8 +453,8 @@ async function cardTests(card: CardExpect, primary: boolean): Promise<void> {
   await run(`${tag}: port sysfs (id, afu_id, errors) read the card's registers`, () => {
     check(attr(port, 'id') === '0', `id ${attr(port, 'id')}`);
     check(attr(port, 'afu_id') === guidHex(card.afuGuid), `afu_id ${attr(port, 'afu_id')} != ${guidHex(card.afuGuid)}`);
-    check(BigInt(attr(port, 'errors/errors')) === 0n, `errors ${attr(port, 'errors/errors')}`);
-    return `afu_id ${attr(port, 'afu_id')}`;
+    const errors = checkErrors(fme, port, card.errors.initial);
+    return `afu_id ${attr(port, 'afu_id')}, errors ${errors} (vfiokit's reading)`;
   });
 
   const fmeFd = open(`/dev/${fme}`, O_RDWR);
