@@ -1,8 +1,10 @@
 // AccessBatch: a sequence of register accesses on one Region, run in order by whoever owns the
 // registers, with the polls and stop conditions a driver's loop would apply between them. A
 // trapped region behind a message transport (vfio-user) runs a whole batch in one round trip
-// (src/vfio-user/server-batch.ts) instead of one per access; the device still sees every access,
+// (ServerRegions.batch, src/vfio-user/server-regions.ts) instead of one per access; the device still sees every access,
 // in order, exactly as the driver's loop would have made them.
+// The DataViews below read and write the encoded entries (message bytes), never device memory:
+// every register access goes through the BatchTarget (a Region: full-width reads, plain stores).
 // Entries (little endian; this is also the body of vfio-user's vendor REGION_BATCH, messages.ts):
 //   WRITE (24 bytes) {u8 op 1, u8 width 4|8, u16 0, u32 0, u64 offset, u64 value}
 //   POLL  (32 bytes) {u8 op 2, u8 width, u16 0, u32 maxReads, u64 offset, u64 mask, u64 expected}
